@@ -1,0 +1,8 @@
+"""Reverse-mode automatic differentiation: Function, backward, grad, grad mode."""
+
+from .engine import backward, grad
+from .function import Function
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+__all__ = ["Function", "backward", "enable_grad", "grad", "is_grad_enabled", "no_grad",
+           "set_grad_enabled"]

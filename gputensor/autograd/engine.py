@@ -1,0 +1,137 @@
+"""The backward engine: walks the graph from the outputs, in dependency order."""
+
+from __future__ import annotations
+
+from .. import tensor as _tensor_module
+from .function import AccumulateGrad
+from .grad_mode import no_grad
+
+
+def _as_tuple(x):
+    if x is None:
+        return ()
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _root_grads(outputs, grad_outputs):
+    grads = []
+    for out, g in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not out.dtype.is_floating_point:
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {out.dtype}")
+            grads.append(out._backend.xp.ones(out._data.shape, out._data.dtype))
+        else:
+            if not isinstance(g, _tensor_module.Tensor):
+                g = _tensor_module.tensor(g, dtype=out.dtype, device=out.device)
+            if tuple(g.shape) != tuple(out.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[0] has a shape of {g.shape} and output[0] "
+                    f"has a shape of {out.shape}.")
+            grads.append(g._data)
+    return grads
+
+
+def _run(roots, root_grads, retain_graph, accumulate, captures=None):
+    """Propagate ``root_grads`` from ``roots`` [(node, output_nr)]; fill ``captures``."""
+    deps = {}
+    stack = [node for node, _ in roots]
+    seen = set(stack)
+    while stack:
+        for nxt, _ in stack.pop().next_functions:
+            if nxt is not None:
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+    buffers = {}
+    for (node, nr), g in zip(roots, root_grads):
+        buf = buffers.setdefault(node, [None] * node._num_outputs)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    ready = [node for node in dict.fromkeys(n for n, _ in roots) if node not in deps]
+    while ready:
+        node = ready.pop()
+        grads = buffers.pop(node, None)
+        if grads is not None and node._pre_hooks:
+            grads = _apply_pre_hooks(node, grads)
+        if captures is not None:
+            for nr in range(len(grads or ())):
+                if (node, nr) in captures:
+                    captures[node, nr] = grads[nr]
+        if isinstance(node, AccumulateGrad):
+            if accumulate and grads is not None and grads[0] is not None:
+                node.accumulate(grads[0])
+            continue
+        if grads is None or all(g is None for g in grads):
+            in_grads = [None] * len(node.next_functions)
+        else:
+            in_grads = node._run_backward(grads, retain_graph)
+        for (nxt, nr), g in zip(node.next_functions, in_grads):
+            if nxt is None:
+                continue
+            if g is not None:
+                buf = buffers.get(nxt)
+                if buf is None:
+                    buf = buffers[nxt] = [None] * nxt._num_outputs
+                buf[nr] = g if buf[nr] is None else buf[nr] + g
+            deps[nxt] -= 1
+            if deps[nxt] == 0:
+                ready.append(nxt)
+
+
+def _apply_pre_hooks(node, grads):
+    device = node.variable._device if isinstance(node, AccumulateGrad) else node._device
+    grads = list(grads)
+    for nr, hooks in node._pre_hooks.items():
+        if grads[nr] is None:
+            continue
+        for hook in list(hooks):
+            result = hook(_tensor_module.Tensor._make(grads[nr], device))
+            if result is not None:
+                grads[nr] = result._data
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate into the leaves' ``.grad`` the gradients of ``tensors``."""
+    if create_graph:
+        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+    outputs = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors) or (None,) * len(outputs)
+    root_grads = _root_grads(outputs, grads)
+    roots = [(t._grad_node(), t._output_nr) for t in outputs]
+    with no_grad():
+        _run(roots, root_grads, bool(retain_graph), accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None):
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+    if create_graph:
+        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    root_grads = _root_grads(outputs, grads)
+    roots = [(t._grad_node(), t._output_nr) for t in outputs]
+    keys = [(t._grad_node(), t._output_nr) for t in inputs]
+    captures = dict.fromkeys(keys)
+    with no_grad():
+        _run(roots, root_grads, bool(retain_graph), accumulate=False, captures=captures)
+    results = []
+    for t, key in zip(inputs, keys):
+        g = captures[key]
+        if g is None and not allow_unused:
+            raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                               "in the graph. Set allow_unused=True if this is the desired "
+                               "behavior.")
+        results.append(None if g is None else _tensor_module.Tensor._make(
+            g.astype(t._data.dtype, copy=False), t._device))
+    return tuple(results)

@@ -1,0 +1,290 @@
+"""Graph nodes: Function (ops and user-defined functions) and AccumulateGrad (leaves)."""
+
+from __future__ import annotations
+
+from .. import tensor as _tensor_module
+from .grad_mode import is_grad_enabled, no_grad
+
+SECOND_BACKWARD_ERROR = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
+class VersionCounter:
+    """Counts in-place changes to one storage; views share their base's counter."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class Node:
+    """A node of the backward graph, reachable from a tensor as its ``grad_fn``."""
+
+    next_functions = ()
+    _pre_hooks = None
+    _num_outputs = 1
+
+    def name(self) -> str:
+        """The node's class name, e.g. ``MulBackward0``."""
+        return type(self).__name__
+
+    def register_prehook(self, hook, output_nr=0):
+        """Call ``hook(grad)`` on the gradient of output ``output_nr`` before this node runs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        hooks = self._pre_hooks.setdefault(output_nr, [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+
+class _RemovableHandle:
+    """Handle returned by hook registration; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        """Unregister the hook (a no-op when already removed)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class AccumulateGrad(Node):
+    """The node that adds incoming gradients into a leaf tensor's ``.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @property
+    def _pre_hooks(self):
+        hooks = self.variable._hooks
+        return {0: hooks} if hooks else None
+
+    def accumulate(self, grad) -> None:
+        """Add ``grad`` (a backend array) into the leaf's ``.grad``."""
+        var = self.variable
+        old = var._grad
+        if old is None:
+            var._grad = var._wrap(var._backend.xp.array(grad, dtype=var._data.dtype, copy=True))
+        elif old._data.flags.writeable:
+            old._data += grad
+        else:
+            old._data = old._data + grad
+
+
+class Function(Node):
+    """Base class of differentiable operations; subclass with static forward and backward.
+
+    ``apply`` runs ``forward(ctx, *args)`` on tensors with grad mode off and records the
+    node when an input requires grad. ``backward(ctx, *grads)`` returns one gradient per
+    forward argument (None where there is none), as in torch.autograd.Function.
+    """
+
+    variant = None  # built-in ops number their overloads: MulBackward0, SumBackward1
+    opname = None  # the name before "Backward" when it is not the class name
+    is_view = False
+    _saved = None
+    _saved_versions = ()
+    _freed = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._node_types = {}
+
+    @classmethod
+    def _node_type(cls, variant):
+        node_type = cls._node_types.get(variant)
+        if node_type is None:
+            suffix = "" if variant is None else str(variant)
+            node_type = type(f"{cls.opname or cls.__name__}Backward{suffix}", (cls,),
+                             {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+            node_type._node_types = cls._node_types
+            cls._node_types[variant] = node_type
+        return node_type
+
+    # ---- ctx API -----------------------------------------------------------------
+    def save_for_backward(self, *items) -> None:
+        """Keep tensors (or arrays, in built-in ops) for backward."""
+        self._saved = items
+
+    @property
+    def saved_tensors(self):
+        """What forward saved, checked against in-place changes since."""
+        if self._freed:
+            raise RuntimeError(SECOND_BACKWARD_ERROR)
+        for counter, expected, shape_text, index in self._saved_versions:
+            if counter.value != expected:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: [{shape_text}], which is output {index} of "
+                    f"{self.name()}, is at version {counter.value}; expected version "
+                    f"{expected} instead. Hint: the backtrace further above shows the "
+                    "operation that failed to compute its gradient.")
+        return self._saved or ()
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        """Mark outputs (by tensor, or by index in built-in ops) that get no gradient."""
+        self._non_differentiable = outputs
+
+    _non_differentiable = ()
+    _public = True
+
+    # ---- graph construction --------------------------------------------------
+    @classmethod
+    def apply(cls, *args):
+        """Run the function on tensors and record it in the graph when needed."""
+        Tensor = _tensor_module.Tensor  # noqa: N806
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        ctx = cls._node_type(cls.variant)()
+        record = is_grad_enabled() and any(t.requires_grad for t in tensors)
+        with no_grad():
+            outputs = cls.forward(ctx, *args)
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        if record:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx._wire(args, tensors, outs, [o in ctx._non_differentiable for o in outs])
+            saved = ctx._saved or ()
+            ctx._saved_any = bool(saved)
+            ctx._saved_versions = tuple((s._version, s._version.value, s._type_text(), 0)
+                                        for s in saved if s is not None)
+        return outs[0] if single else outs
+
+    def _wire(self, args, tensors, outs, non_diff) -> None:
+        """Connect this node to its inputs and make it the grad_fn of its outputs."""
+        self._device = tensors[0]._device
+        tensor_type = _tensor_module.Tensor
+        self._arg_index = tuple(i for i, a in enumerate(args) if isinstance(a, tensor_type))
+        self.next_functions = tuple(
+            (t._grad_node(), t._output_nr) if t.requires_grad else (None, 0) for t in tensors)
+        self._input_meta = tuple((t._data.shape, t._data.dtype) for t in tensors)
+        self._output_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
+        self._num_outputs = len(outs)
+        for nr, out in enumerate(outs):
+            if not non_diff[nr] and out.dtype.is_floating_point:
+                out._requires_grad = True
+                out.grad_fn = self
+                out._output_nr = nr
+
+    def _run_backward(self, grads, retain_graph: bool):
+        """Gradients for the tensor inputs, each summed to its shape and cast to its dtype."""
+        if self._freed:
+            raise RuntimeError(SECOND_BACKWARD_ERROR)
+        backend = self._device_backend()
+        xp = backend.xp
+        grads = [xp.zeros(shape, dtype) if g is None else g
+                 for g, (shape, dtype) in zip(grads, self._output_meta)]
+        if self._public:
+            wrap = self._wrap_grad
+            result = type(self).backward(self, *[wrap(g) for g in grads])
+        else:
+            result = type(self).backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if not retain_graph:
+            self._saved = None
+            self._freed = self._freed or bool(self._saved_versions) or self._saved_any
+        in_grads = []
+        for pos, (shape, dtype) in zip(self._arg_index, self._input_meta):
+            g = result[pos] if pos < len(result) else None
+            if g is not None:
+                if self._public:
+                    g = g._data
+                if g.shape != shape:
+                    g = backend.sum_to_shape(g, shape)
+                if g.dtype != dtype:
+                    g = g.astype(dtype)
+            in_grads.append(g)
+        return in_grads
+
+    _saved_any = False
+
+    def _device_backend(self):
+        from ..backends import backend_for
+        return backend_for(self._device.type)
+
+    def _wrap_grad(self, array):
+        return _tensor_module.Tensor._make(array, self._device)
+
+    @staticmethod
+    def forward(ctx, *args):
+        """Compute the outputs; override in subclasses."""
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        """Compute the input gradients; override in subclasses."""
+        raise NotImplementedError
+
+
+class Op(Function):
+    """A built-in op: forward and backward run on backend arrays, not tensors.
+
+    ``forward(ctx, *args)`` receives each tensor argument as its array (others as
+    they are) and returns an array or a tuple of arrays; ``ctx.xp`` is the array
+    namespace and ``ctx.backend`` the backend module. Outputs listed by index in
+    ``ctx.non_differentiable`` get no grad_fn.
+    """
+
+    variant = 0
+    _public = False
+
+    @classmethod
+    def apply(cls, *args):
+        """Run the op on tensors (others pass through) and record it when needed."""
+        Tensor = _tensor_module.Tensor  # noqa: N806
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        first = tensors[0]
+        device = first._device
+        for t in tensors:
+            if t._device != device:
+                raise RuntimeError(
+                    "Expected all tensors to be on the same device, but found at least two "
+                    f"devices, {device} and {t._device}!")
+        backend = first._backend
+        ctx = cls._node_type(cls.variant)()
+        ctx.xp = backend.xp
+        ctx.backend = backend
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        result = cls.forward(ctx, *arrays)
+        single = not isinstance(result, tuple)
+        outs = [Tensor._make(r, device) for r in ((result,) if single else result)]
+        if cls.is_view:
+            for out in outs:
+                out._version = first._version
+                out._base = first._base if first._base is not None else first
+        if is_grad_enabled() and any(t.requires_grad for t in tensors):
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad
+                                         for a in args)
+            nd = ctx._non_differentiable
+            ctx._wire(args, tensors, outs, [i in nd for i in range(len(outs))])
+            if ctx._saved:
+                ctx._saved_any = True
+                ctx._record_versions(tensors, outs)
+        return outs[0] if single else tuple(outs)
+
+    def _record_versions(self, tensors, outs) -> None:
+        by_id = {id(t._data): (t, 0) for t in tensors}
+        for i, o in enumerate(outs):
+            by_id[id(o._data)] = (o, i)
+        records = []
+        for item in self._saved:
+            hit = by_id.get(id(item))
+            if hit is not None:
+                t, index = hit
+                records.append((t._version, t._version.value, t._type_text(), index))
+        self._saved_versions = tuple(records)
+
+    @property
+    def non_differentiable(self):
+        """Indices of outputs that get no gradient."""
+        return self._non_differentiable
+
+    @non_differentiable.setter
+    def non_differentiable(self, indices):
+        self._non_differentiable = tuple(indices)

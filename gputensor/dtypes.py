@@ -1,0 +1,145 @@
+"""dtype objects and torch's type-promotion rules."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+_BOOL, _INT, _FLOAT = 0, 1, 2
+
+
+class dtype:  # noqa: N801 - torch's name
+    """A tensor element type such as ``gputensor.float32``."""
+
+    __slots__ = ("name", "numpy", "category", "itemsize", "is_signed")
+
+    def __init__(self, name: str, numpy_dtype, category: int):
+        self.name = name
+        self.numpy = np.dtype(numpy_dtype)
+        self.category = category
+        self.itemsize = self.numpy.itemsize
+        self.is_signed = category != _BOOL and name != "uint8"
+
+    @property
+    def is_floating_point(self) -> bool:
+        """True for float16, float32 and float64."""
+        return self.category == _FLOAT
+
+    @property
+    def is_complex(self) -> bool:
+        """Always False: complex dtypes are not covered."""
+        return False
+
+    def __repr__(self) -> str:
+        return f"gputensor.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+float16 = dtype("float16", np.float16, _FLOAT)
+float32 = dtype("float32", np.float32, _FLOAT)
+float64 = dtype("float64", np.float64, _FLOAT)
+int8 = dtype("int8", np.int8, _INT)
+int16 = dtype("int16", np.int16, _INT)
+int32 = dtype("int32", np.int32, _INT)
+int64 = dtype("int64", np.int64, _INT)
+uint8 = dtype("uint8", np.uint8, _INT)
+bool = dtype("bool", np.bool_, _BOOL)  # noqa: A001 - torch's name
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+_BY_NUMPY = {d.numpy: d for d in ALL_DTYPES}
+_default_float = float32
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    """The gputensor dtype for a NumPy dtype; TypeError for unsupported ones."""
+    try:
+        return _BY_NUMPY[np.dtype(np_dtype)]
+    except KeyError:
+        raise TypeError(
+            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types "
+            "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of float tensors built from Python floats (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Set the default floating point dtype (float16, float32 or float64)."""
+    global _default_float
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float = d
+
+
+def _promote_pair(a: dtype, b: dtype) -> dtype:
+    if a is b:
+        return a
+    return _PROMOTE[a, b]
+
+
+def _build_promotion_table():
+    table = {}
+    for a in ALL_DTYPES:
+        for b in ALL_DTYPES:
+            if a.category != b.category:
+                table[a, b] = a if a.category > b.category else b
+            elif a.category == _FLOAT:
+                table[a, b] = a if a.itemsize >= b.itemsize else b
+            elif a.category == _BOOL:
+                table[a, b] = a
+            elif a is uint8 or b is uint8:
+                other = b if a is uint8 else a
+                table[a, b] = {int8: int16}.get(other, other)
+            else:
+                table[a, b] = a if a.itemsize >= b.itemsize else b
+    return table
+
+
+_PROMOTE = _build_promotion_table()
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both ``a`` and ``b`` cast to, as torch.promote_types."""
+    return _promote_pair(a, b)
+
+
+def scalar_dtype(value) -> dtype:
+    """The dtype torch gives a bare Python number."""
+    if isinstance(value, builtins.bool):
+        return bool
+    if isinstance(value, builtins.int):
+        return int64
+    return _default_float
+
+
+def result_type(operands) -> dtype:
+    """torch's result dtype for (dtype, ndim) pairs; ndim None marks a Python scalar.
+
+    Tensors with dims take priority; 0-d tensors and then Python scalars only
+    raise the result when they belong to a higher category (bool < int < float).
+    """
+    dim_t = zero_t = scalar_t = None
+    for dt, ndim in operands:
+        if ndim is None:
+            scalar_t = dt if scalar_t is None else _promote_pair(scalar_t, dt)
+        elif ndim == 0:
+            zero_t = dt if zero_t is None else _promote_pair(zero_t, dt)
+        else:
+            dim_t = dt if dim_t is None else _promote_pair(dim_t, dt)
+    result = None
+    for group in (dim_t, zero_t, scalar_t):
+        if group is None:
+            continue
+        if result is None:
+            result = group
+        elif group.category > result.category:
+            result = group
+    return result

@@ -1,0 +1,132 @@
+"""Every differentiable op, and the table that turns them into Tensor methods."""
+
+from __future__ import annotations
+
+from . import creation, index, inplace, linalg, pointwise, reduce, shape
+from .common import normalize_dim, normalize_dims
+from .creation import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .pointwise import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+
+_POINTWISE_METHODS = (
+    "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "pow", "maximum",
+    "minimum", "clamp", "clip", "neg", "abs", "exp", "log", "log1p", "sqrt", "rsqrt", "sin",
+    "cos", "tanh", "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "round", "eq",
+    "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or", "bitwise_not",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "clone", "isnan", "isinf", "isfinite",
+    "negative", "absolute", "multiply", "subtract", "divide", "rsub", "less", "greater",
+    "less_equal", "greater_equal", "where")
+_INPLACE_METHODS = ("add_", "sub_", "mul_", "div_", "pow_", "clamp_", "clip_", "neg_", "copy_",
+                    "fill_", "zero_")
+
+_OPERATORS = {
+    "__add__": lambda a, b: pointwise.add(a, b),
+    "__radd__": lambda a, b: pointwise.add(b, a),
+    "__sub__": lambda a, b: pointwise.sub(a, b),
+    "__rsub__": lambda a, b: pointwise.sub(b, a),
+    "__mul__": lambda a, b: pointwise.mul(a, b),
+    "__rmul__": lambda a, b: pointwise.mul(b, a),
+    "__truediv__": lambda a, b: pointwise.div(a, b),
+    "__rtruediv__": lambda a, b: pointwise.div(b, a),
+    "__floordiv__": lambda a, b: pointwise.floor_divide(a, b),
+    "__rfloordiv__": lambda a, b: pointwise.floor_divide(b, a),
+    "__mod__": lambda a, b: pointwise.remainder(a, b),
+    "__rmod__": lambda a, b: pointwise.remainder(b, a),
+    "__pow__": lambda a, b: pointwise.pow(a, b),
+    "__rpow__": lambda a, b: pointwise.pow(b, a),
+    "__matmul__": lambda a, b: linalg.matmul(a, b),
+    "__rmatmul__": lambda a, b: linalg.matmul(creation.as_tensor(b), a),
+    "__and__": lambda a, b: pointwise.bitwise_and(a, b),
+    "__rand__": lambda a, b: pointwise.bitwise_and(b, a),
+    "__or__": lambda a, b: pointwise.bitwise_or(a, b),
+    "__ror__": lambda a, b: pointwise.bitwise_or(b, a),
+    "__xor__": lambda a, b: pointwise.bitwise_xor(a, b),
+    "__rxor__": lambda a, b: pointwise.bitwise_xor(b, a),
+    "__lt__": lambda a, b: pointwise.lt(a, b),
+    "__le__": lambda a, b: pointwise.le(a, b),
+    "__gt__": lambda a, b: pointwise.gt(a, b),
+    "__ge__": lambda a, b: pointwise.ge(a, b),
+    "__neg__": lambda a: pointwise.neg(a),
+    "__pos__": lambda a: a,
+    "__abs__": lambda a: pointwise.abs(a),
+    "__invert__": lambda a: pointwise.bitwise_not(a),
+    "__getitem__": lambda a, i: index.getitem(a, i),
+    "__setitem__": lambda a, i, v: index.setitem(a, i, v),
+    "__iadd__": lambda a, b: inplace.add_(a, b),
+    "__isub__": lambda a, b: inplace.sub_(a, b),
+    "__imul__": lambda a, b: inplace.mul_(a, b),
+    "__itruediv__": lambda a, b: inplace.div_(a, b),
+}
+
+
+def _equality(name):
+    fn = pointwise.eq if name == "__eq__" else pointwise.ne
+
+    def compare(a, b):
+        if b is None or not hasattr(b, "__array__") and not isinstance(b, (int, float, bool)):
+            return name == "__ne__"
+        return fn(a, b)
+    return compare
+
+
+def install_tensor_methods(tensor_cls) -> None:
+    """Attach the ops as Tensor methods and operators (one table, one place)."""
+    for name, fn in _OPERATORS.items():
+        setattr(tensor_cls, name, fn)
+    for name in ("__eq__", "__ne__"):
+        setattr(tensor_cls, name, _equality(name))
+    for module, names in ((pointwise, _POINTWISE_METHODS), (inplace, _INPLACE_METHODS),
+                          (reduce, reduce.TENSOR_METHODS), (shape, shape.TENSOR_METHODS),
+                          (linalg, linalg.TENSOR_METHODS), (index, index.TENSOR_METHODS)):
+        for name in names:
+            setattr(tensor_cls, name, getattr(module, name))
+    for name, dtype_name in (("float", "float32"), ("double", "float64"), ("half", "float16"),
+                             ("long", "int64"), ("int", "int32"), ("short", "int16"),
+                             ("bool", "bool"), ("byte", "uint8"), ("char", "int8")):
+        setattr(tensor_cls, name, _cast_method(name, dtype_name))
+    tensor_cls.to = _to
+    tensor_cls.cpu = lambda self: _to(self, "cpu")
+    tensor_cls.type_as = lambda self, other: pointwise.to_dtype(self, other.dtype)
+
+
+def _cast_method(name, dtype_name):
+    from .. import dtypes
+
+    def cast(self):
+        return pointwise.to_dtype(self, getattr(dtypes, dtype_name))
+    cast.__name__ = name
+    cast.__doc__ = f"A copy as {dtype_name} (self when it already is)."
+    return cast
+
+
+def _to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+    """A tensor with another dtype and/or device (self when nothing changes)."""
+    from .. import dtypes
+    from ..device import as_device
+    from ..tensor import Tensor
+    for arg in args:
+        if isinstance(arg, dtypes.dtype):
+            dtype = arg
+        elif isinstance(arg, Tensor):
+            dtype, device = arg.dtype, arg.device
+        else:
+            device = arg
+    out = self
+    if device is not None and as_device(device) != self._device:
+        out = _move(out, as_device(device))
+    if dtype is not None:
+        out = pointwise.to_dtype(out, dtype)
+    if copy and out is self:
+        out = pointwise.clone(self)
+    return out
+
+
+def _move(t, device):
+    from ..backends import backend_for
+    backend_for(device.type)
+    raise RuntimeError(f"moving tensors to {device} is not supported yet")
+
+
+__all__ = [n for n in dir() if not n.startswith("_")]

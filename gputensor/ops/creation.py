@@ -1,0 +1,257 @@
+"""Tensor creation: tensor, zeros, ones, full, arange, ..., random numbers, manual_seed."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import dtypes
+from ..backends import backend_for
+from ..device import as_device
+from ..tensor import Tensor
+from .common import shape_arg
+
+_generator = np.random.Generator(np.random.PCG64(0))
+_default_device = None
+
+
+def manual_seed(seed: int):
+    """Seed the global random generator: the same seed gives the same numbers every run."""
+    global _generator
+    _generator = np.random.Generator(np.random.PCG64(int(seed)))
+    return _generator
+
+
+def seed() -> int:
+    """Seed the global generator from the OS and return the seed."""
+    s = int(np.random.SeedSequence().entropy % (2 ** 63))
+    manual_seed(s)
+    return s
+
+
+def set_default_device(device) -> None:
+    """The device new tensors are made on when none is given."""
+    global _default_device
+    _default_device = None if device is None else as_device(device)
+
+
+def _place(array: np.ndarray, device, requires_grad=False) -> Tensor:
+    """Move a host array to ``device`` and wrap it."""
+    dev = as_device(device if device is not None else _default_device)
+    backend = backend_for(dev.type)
+    t = Tensor._make(backend.asarray(array) if dev.type != "cpu" else array, dev)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _np_dtype(dtype, fallback=None):
+    if dtype is None:
+        return (fallback or dtypes.get_default_dtype()).numpy
+    if not isinstance(dtype, dtypes.dtype):
+        raise TypeError(f"dtype must be a gputensor.dtype, got {type(dtype).__name__}")
+    return dtype.numpy
+
+
+def _infer_dtype(array: np.ndarray, data) -> np.dtype:
+    kind = array.dtype.kind
+    if kind == "f":
+        return array.dtype if isinstance(data, np.ndarray) else dtypes.get_default_dtype().numpy
+    if kind in "iu":
+        return array.dtype if isinstance(data, np.ndarray) else np.dtype(np.int64)
+    if kind == "b":
+        return array.dtype
+    raise TypeError(f"can't convert data of type {array.dtype} to a tensor")
+
+
+def _check_nested(data, dim=0):
+    """torch's ValueError for ragged nested sequences."""
+    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (list, tuple)):
+        n = len(data[0])
+        for item in data:
+            if not isinstance(item, (list, tuple)) or len(item) != n:
+                got = len(item) if isinstance(item, (list, tuple)) else type(item).__name__
+                raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {got})")
+            _check_nested(item, dim + 1)
+
+
+def _host_array(data) -> np.ndarray:
+    if isinstance(data, Tensor):
+        return data._to_numpy()
+    if isinstance(data, (list, tuple)):
+        if any(isinstance(x, Tensor) for x in data):
+            data = [_host_array(x) for x in data]
+        else:
+            _check_nested(data)
+    elif not isinstance(data, (np.ndarray, numbers.Number, np.generic)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    return np.asarray(data)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new tensor copying ``data`` (nested lists, numbers, NumPy arrays or tensors)."""
+    array = _host_array(data)
+    target = _np_dtype(dtype) if dtype is not None else _infer_dtype(array, data)
+    if isinstance(data, Tensor):
+        target = data._data.dtype if dtype is None else target
+    array = np.array(array, dtype=target, copy=True)
+    if device is None and isinstance(data, Tensor):
+        device = data.device
+    return _place(array, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """A tensor from ``data``, sharing memory when it already fits."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype is dtype) and (
+            device is None or as_device(device) == data.device):
+        return data
+    if isinstance(data, np.ndarray) and device is None and dtype is None:
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor sharing memory with a NumPy array."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dtypes.from_numpy_dtype(array.dtype)
+    return Tensor._make(array, as_device("cpu"))
+
+
+def _filled(shape, value, dtype, device, requires_grad):
+    return _place(np.full(shape, value, dtype=dtype), device, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros."""
+    return _filled(shape_arg(size), 0, _np_dtype(dtype), device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones."""
+    return _filled(shape_arg(size), 1, _np_dtype(dtype), device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor (zeros here)."""
+    return _filled(shape_arg(size), 0, _np_dtype(dtype), device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor filled with ``fill_value``; the dtype follows the value when not given."""
+    if dtype is None:
+        dtype = dtypes.scalar_dtype(fill_value)
+    return _filled(shape_arg((size,)), fill_value, _np_dtype(dtype), device, requires_grad)
+
+
+def _like(fn, t, dtype, device, requires_grad, *args):
+    return fn(t.shape, *args, dtype=dtype or t.dtype, device=device or t.device,
+              requires_grad=requires_grad)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """Zeros with the shape (and dtype, device) of ``input``."""
+    return _like(zeros, input, dtype, device, requires_grad)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """Ones with the shape (and dtype, device) of ``input``."""
+    return _like(ones, input, dtype, device, requires_grad)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """An uninitialised tensor shaped like ``input``."""
+    return _like(empty, input, dtype, device, requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, device=None,  # noqa: A002
+              requires_grad=False) -> Tensor:
+    """``fill_value`` in the shape (and dtype, device) of ``input``."""
+    return full(input.shape, fill_value, dtype=dtype or input.dtype,
+                device=device or input.device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
+    n = max(int(np.ceil((end - start) / step)), 0)
+    values = start + np.arange(n, dtype=np.float64) * step
+    return _place(values.astype(dtype.numpy), device, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    values = np.linspace(start, end, steps, dtype=np.float64)
+    return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The identity matrix (n x m)."""
+    return _place(np.eye(n, n if m is None else m, dtype=_np_dtype(dtype)), device,
+                  requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples from [0, 1)."""
+    gen = generator or _generator
+    values = gen.random(shape_arg(size), dtype=np.float64)
+    return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    gen = generator or _generator
+    values = gen.standard_normal(shape_arg(size), dtype=np.float64)
+    return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
+
+
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Integers uniform in [low, high)."""
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing 1 required positional argument: 'size'")
+    gen = generator or _generator
+    values = gen.integers(low, high, size=shape_arg((size,)), dtype=np.int64)
+    return _place(values.astype(_np_dtype(dtype, dtypes.int64)), device, requires_grad)
+
+
+def randperm(n, generator=None, dtype=None, device=None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    gen = generator or _generator
+    return _place(gen.permutation(n).astype(_np_dtype(dtype, dtypes.int64)), device)
+
+
+def _random_like(fn, t, dtype, device, requires_grad):
+    return fn(*t.shape, dtype=dtype or t.dtype, device=device or t.device,
+              requires_grad=requires_grad)
+
+
+def rand_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """Uniform samples shaped like ``input``."""
+    return _random_like(rand, input, dtype, device, requires_grad)
+
+
+def randn_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """Normal samples shaped like ``input``."""
+    return _random_like(randn, input, dtype, device, requires_grad)
+
+
+def randint_like(input, low, high=None, dtype=None, device=None) -> Tensor:  # noqa: A002
+    """Random integers shaped like ``input``."""
+    return randint(low, high, input.shape, dtype=dtype or input.dtype,
+                   device=device or input.device)

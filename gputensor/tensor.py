@@ -1,0 +1,348 @@
+"""class Tensor: one backend array plus the fields autograd needs."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from . import dtypes
+from .autograd.grad_mode import is_grad_enabled
+from .backends import backend_for
+from .device import CPU, as_device
+from .size import Size
+
+_FLOAT_TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+                     "int8": "CharTensor", "int16": "ShortTensor", "int32": "IntTensor",
+                     "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+class Tensor:
+    """A multi-dimensional array on a device, with optional gradient tracking."""
+
+    __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_output_nr", "_grad",
+                 "_version", "_base", "_hooks", "_acc_ref", "_retains_grad", "__weakref__")
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, device=None):
+        """``Tensor(sizes...)`` (uninitialised float) or ``Tensor(data)`` (as float)."""
+        if len(args) == 1 and not isinstance(args[0], int):
+            src = _creation.tensor(args[0], dtype=dtypes.get_default_dtype(), device=device)
+        else:
+            src = _creation.empty(*args, device=device)
+        self._init(src._data, src._device)
+
+    def _init(self, data, device) -> None:
+        self._data = data
+        self._device = device
+        self._requires_grad = False
+        self.grad_fn = None
+        self._output_nr = 0
+        self._grad = None
+        self._version = _VersionCounter()
+        self._base = None
+        self._hooks = None
+        self._acc_ref = None
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, data, device=CPU) -> Tensor:
+        """Wrap a backend array without copying."""
+        t = object.__new__(cls)
+        t._init(data, device)
+        return t
+
+    def _wrap(self, data) -> Tensor:
+        """A new tensor on this tensor's device around ``data``."""
+        return Tensor._make(data, self._device)
+
+    # ---- metadata --------------------------------------------------------------
+    @property
+    def _backend(self):
+        return backend_for(self._device.type)
+
+    @property
+    def shape(self) -> Size:
+        """The size of each dimension."""
+        return Size(self._data.shape)
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        """The element type."""
+        return dtypes._BY_NUMPY[self._data.dtype]
+
+    @property
+    def device(self):
+        """Where the data lives."""
+        return self._device
+
+    @property
+    def is_cuda(self) -> bool:
+        """True for tensors on a CUDA device."""
+        return self._device.type == "cuda"
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self._data.ndim
+
+    def dim(self) -> int:
+        """The number of dimensions."""
+        return self._data.ndim
+
+    def size(self, dim=None):
+        """The shape, or the size of one dimension."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_ops.normalize_dim(dim, self._data.ndim)]
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    def stride(self, dim=None):
+        """Strides in elements, as torch reports them."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_ops.normalize_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self) -> bool:
+        """Whether the elements are laid out densely in row-major order."""
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating point type."""
+        return self.dtype.is_floating_point
+
+    def _type_text(self) -> str:
+        shape = ", ".join(str(n) for n in self._data.shape)
+        return f"gputensor.{_FLOAT_TYPE_NAMES[self.dtype.name]} [{shape}]"
+
+    def type(self, dtype=None):
+        """The type name (``gputensor.FloatTensor``), or a copy cast to ``dtype``."""
+        if dtype is None:
+            return f"gputensor.{_FLOAT_TYPE_NAMES[self.dtype.name]}"
+        return self.to(dtype)
+
+    # ---- autograd fields ---------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to or through this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag) -> None:
+        if self.grad_fn is not None:
+            if not flag:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach().")
+            return
+        if flag and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad=True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded operation."""
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        """The accumulated gradient (leaves, and tensors that called retain_grad)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if value._device != self._device:
+                raise RuntimeError("assigned grad has data located on a different device")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether a non-leaf tensor keeps its ``.grad`` after backward."""
+        return self._retains_grad
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage as a tensor detached from the graph."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+        self._device = value._device
+
+    @property
+    def _version_value(self) -> int:
+        return self._version.value
+
+    def _grad_node(self):
+        """The node gradients for this tensor flow into: grad_fn, or the leaf accumulator."""
+        if self.grad_fn is not None:
+            return self.grad_fn
+        acc = self._acc_ref() if self._acc_ref is not None else None
+        if acc is None:
+            acc = _AccumulateGrad(self)
+            self._acc_ref = weakref.ref(acc)
+        return acc
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing storage (and version counter) with no graph history."""
+        out = Tensor._make(self._data, self._device)
+        out._version = self._version
+        out._base = self._base if self._base is not None else self
+        return out
+
+    def detach_(self) -> Tensor:
+        """Detach this tensor from the graph in place."""
+        self.grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient; a returned tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn.register_prehook(hook, self._output_nr)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _RemovableHandle(self._hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        ref = weakref.ref(self)
+
+        def keep(grad):
+            t = ref()
+            if t is not None:
+                g = grad._data
+                t._grad = grad.detach().clone() if t._grad is None else t._wrap(t._grad._data + g)
+        self.grad_fn.register_prehook(keep, self._output_nr)
+        self._retains_grad = True
+
+    # ---- conversion ---------------------------------------------------------------
+    def _to_numpy(self) -> np.ndarray:
+        return self._backend.to_numpy(self._data)
+
+    def numpy(self, force=False) -> np.ndarray:
+        """The data as a NumPy array sharing memory (CPU tensors without grad only)."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        if self._device.type != "cpu" and not force:
+            raise TypeError(f"can't convert {self._device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        return self._to_numpy()
+
+    def tolist(self):
+        """The data as (nested) Python numbers."""
+        return self._to_numpy().tolist()
+
+    def item(self):
+        """The single element as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._to_numpy().reshape(()).item()
+
+    def _scalar(self, kind):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return kind(self._to_numpy().reshape(()).item())
+
+    def __float__(self):
+        return self._scalar(float)
+
+    def __int__(self):
+        return self._scalar(int)
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._to_numpy().reshape(()).item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self._to_numpy().reshape(()).item())
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.detach().numpy()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return _printing.tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("gputensor tensors are not picklable; use gputensor.save")
+
+    def __deepcopy__(self, memo):
+        out = self.detach().clone()
+        out._requires_grad = self._requires_grad
+        memo[id(self)] = out
+        return out
+
+
+from .autograd.function import AccumulateGrad as _AccumulateGrad  # noqa: E402
+from .autograd.function import VersionCounter as _VersionCounter  # noqa: E402
+from .autograd.function import _RemovableHandle  # noqa: E402
+from .autograd import engine as _engine  # noqa: E402
+from . import ops as _ops  # noqa: E402
+from .ops import creation as _creation  # noqa: E402
+from . import printing as _printing  # noqa: E402
+
+_ops.install_tensor_methods(Tensor)
+tensor = _creation.tensor
