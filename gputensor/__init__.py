@@ -3,9 +3,27 @@
 from . import autograd, dtypes
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .device import device
-from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype,
-                     half, int, int8, int16, int32, int64, long, promote_types,
-                     set_default_dtype, short, uint8)
+from .dtypes import (
+                     bool,
+                     double,
+                     dtype,
+                     float,
+                     float16,
+                     float32,
+                     float64,
+                     get_default_dtype,
+                     half,
+                     int,
+                     int8,
+                     int16,
+                     int32,
+                     int64,
+                     long,
+                     promote_types,
+                     set_default_dtype,
+                     short,
+                     uint8,
+)
 from .ops import *  # noqa: F401,F403
 from .printing import get_printoptions, printoptions, set_printoptions
 from .size import Size

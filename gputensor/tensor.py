@@ -7,9 +7,8 @@ import weakref
 import numpy as np
 
 from . import dtypes
-from .autograd.grad_mode import is_grad_enabled
 from .backends import backend_for
-from .device import CPU, as_device
+from .device import CPU
 from .size import Size
 
 _FLOAT_TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
@@ -250,7 +249,8 @@ class Tensor:
             if t is not None:
                 g = grad._data
                 t._grad = grad.detach().clone() if t._grad is None else t._wrap(t._grad._data + g)
-        self.grad_fn.register_prehook(keep, self._output_nr)
+        node = self.grad_fn
+        node._retain_hooks = {**(node._retain_hooks or {}), self._output_nr: keep}
         self._retains_grad = True
 
     # ---- conversion ---------------------------------------------------------------
@@ -336,13 +336,13 @@ class Tensor:
         return out
 
 
+from . import ops as _ops  # noqa: E402
+from . import printing as _printing  # noqa: E402
+from .autograd import engine as _engine  # noqa: E402
 from .autograd.function import AccumulateGrad as _AccumulateGrad  # noqa: E402
 from .autograd.function import VersionCounter as _VersionCounter  # noqa: E402
 from .autograd.function import _RemovableHandle  # noqa: E402
-from .autograd import engine as _engine  # noqa: E402
-from . import ops as _ops  # noqa: E402
 from .ops import creation as _creation  # noqa: E402
-from . import printing as _printing  # noqa: E402
 
 _ops.install_tensor_methods(Tensor)
 tensor = _creation.tensor

@@ -3,6 +3,7 @@
 from .engine import backward, grad
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck
 
-__all__ = ["Function", "backward", "enable_grad", "grad", "is_grad_enabled", "no_grad",
-           "set_grad_enabled"]
+__all__ = ["Function", "GradcheckError", "backward", "enable_grad", "grad", "gradcheck",
+           "is_grad_enabled", "no_grad", "set_grad_enabled"]

@@ -57,7 +57,7 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None):
     while ready:
         node = ready.pop()
         grads = buffers.pop(node, None)
-        if grads is not None and node._pre_hooks:
+        if grads is not None and (node._pre_hooks or node._retain_hooks):
             grads = _apply_pre_hooks(node, grads)
         if captures is not None:
             for nr in range(len(grads or ())):
@@ -87,10 +87,12 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None):
 def _apply_pre_hooks(node, grads):
     device = node.variable._device if isinstance(node, AccumulateGrad) else node._device
     grads = list(grads)
-    for nr, hooks in node._pre_hooks.items():
+    for nr in range(len(grads)):
         if grads[nr] is None:
             continue
-        for hook in list(hooks):
+        hooks = list((node._pre_hooks or {}).get(nr, ()))
+        retain = (node._retain_hooks or {}).get(nr)
+        for hook in hooks + ([retain] if retain else []):
             result = hook(_tensor_module.Tensor._make(grads[nr], device))
             if result is not None:
                 grads[nr] = result._data
@@ -126,12 +128,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     with no_grad():
         _run(roots, root_grads, bool(retain_graph), accumulate=False, captures=captures)
     results = []
-    for t, key in zip(inputs, keys):
+    for i, (t, key) in enumerate(zip(inputs, keys)):
         g = captures[key]
         if g is None and not allow_unused:
-            raise RuntimeError("One of the differentiated Tensors appears to not have been used "
-                               "in the graph. Set allow_unused=True if this is the desired "
-                               "behavior.")
+            raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                               "been used in the graph. Set allow_unused=True if this is the "
+                               "desired behavior.")
         results.append(None if g is None else _tensor_module.Tensor._make(
             g.astype(t._data.dtype, copy=False), t._device))
     return tuple(results)

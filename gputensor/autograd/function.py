@@ -27,6 +27,7 @@ class Node:
 
     next_functions = ()
     _pre_hooks = None
+    _retain_hooks = None  # run after the other hooks, as torch runs retain_grad last
     _num_outputs = 1
 
     def name(self) -> str:
@@ -59,6 +60,10 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable):
         self.variable = variable
+
+    def name(self) -> str:
+        """The node's name, as torch spells it."""
+        return "gputensor::autograd::AccumulateGrad"
 
     @property
     def _pre_hooks(self):
@@ -102,7 +107,7 @@ class Function(Node):
         if node_type is None:
             suffix = "" if variant is None else str(variant)
             node_type = type(f"{cls.opname or cls.__name__}Backward{suffix}", (cls,),
-                             {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+                             {"__module__": cls.__module__})
             node_type._node_types = cls._node_types
             cls._node_types[variant] = node_type
         return node_type

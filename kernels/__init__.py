@@ -1,0 +1,1 @@
+"""Numba kernels, installed as ``gputensor.kernels``; nothing here imports gputensor."""

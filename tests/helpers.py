@@ -1,0 +1,132 @@
+"""Shared test helpers: run the same code on gputensor and torch and compare everything."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import gputensor
+
+LAYOUTS = ("contiguous", "transposed", "strided", "expanded")
+_RNG = np.random.default_rng(1234)
+
+
+def rand_array(shape, dtype="float32", low=-2.0, high=2.0, rng=None):
+    """Random data of a NumPy dtype: floats in [low, high), small ints, or bools."""
+    rng = rng or _RNG
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return rng.uniform(low, high, size=shape).astype(dtype)
+    if dtype.kind == "b":
+        return rng.random(size=shape) > 0.5
+    lo = 0 if dtype.kind == "u" else int(low) - 3
+    return rng.integers(lo, int(high) + 4, size=shape).astype(dtype)
+
+
+def make_input(lib, array, layout="contiguous", requires_grad=False):
+    """(leaf, operand): ``operand`` has array's values and shape in the given memory layout."""
+    dtype = getattr(lib, str(array.dtype) if array.dtype != np.bool_ else "bool")
+    if layout == "transposed" and array.ndim >= 2:
+        leaf = lib.tensor(np.ascontiguousarray(np.swapaxes(array, -1, -2)), dtype=dtype,
+                          requires_grad=requires_grad)
+        return leaf, leaf.transpose(-1, -2)
+    if layout == "strided" and array.ndim >= 1:
+        wide = np.repeat(array, 2, axis=-1)
+        leaf = lib.tensor(wide, dtype=dtype, requires_grad=requires_grad)
+        return leaf, leaf[..., ::2]
+    if layout == "expanded" and array.ndim >= 1 and array.shape[0] > 0:
+        leaf = lib.tensor(array[:1], dtype=dtype, requires_grad=requires_grad)
+        return leaf, leaf.expand(*array.shape)
+    leaf = lib.tensor(array, dtype=dtype, requires_grad=requires_grad)
+    return leaf, leaf
+
+
+def dtype_name(t) -> str:
+    """'float32' for a gputensor or torch tensor."""
+    return str(t.dtype).split(".")[-1]
+
+
+def to_numpy(t):
+    """The values of a gputensor or torch tensor as a NumPy array."""
+    return np.asarray(t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else
+                      t.detach().cpu().numpy())
+
+
+def assert_same(ours, theirs, rtol=1e-5, atol=1e-6, check_dtype=True):
+    """Values, shape and dtype equal (tuples compared item by item)."""
+    if isinstance(theirs, (tuple, list)):
+        assert isinstance(ours, (tuple, list)) and len(ours) == len(theirs)
+        for o, t in zip(ours, theirs):
+            assert_same(o, t, rtol, atol, check_dtype)
+        return
+    if not isinstance(theirs, torch.Tensor):
+        assert ours == theirs or np.isclose(ours, theirs, rtol=rtol, atol=atol)
+        return
+    assert isinstance(ours, gputensor.Tensor), f"expected a Tensor, got {type(ours)}"
+    assert tuple(ours.shape) == tuple(theirs.shape), (ours.shape, theirs.shape)
+    if check_dtype:
+        assert dtype_name(ours) == dtype_name(theirs), (ours.dtype, theirs.dtype)
+    np.testing.assert_allclose(to_numpy(ours).astype(np.float64),
+                               to_numpy(theirs).astype(np.float64), rtol=rtol, atol=atol,
+                               equal_nan=True)
+
+
+def _float_outputs(out):
+    items = out if isinstance(out, (tuple, list)) else (out,)
+    return [o for o in items if isinstance(o, (torch.Tensor, gputensor.Tensor))
+            and o.dtype.is_floating_point and o.requires_grad]
+
+
+def check_op(fn, *arrays, layout="contiguous", grad=True, rtol=1e-5, atol=1e-6,
+             grad_rtol=1e-4, grad_atol=1e-5):
+    """Run ``fn(lib, *operands)`` on both libraries; compare outputs and input gradients.
+
+    Float inputs require grad when ``grad``; the backward seed is the same random array
+    for both libraries.
+    """
+    results = {}
+    for lib in (gputensor, torch):
+        leaves, operands = [], []
+        for a in arrays:
+            if isinstance(a, np.ndarray):
+                leaf, op = make_input(lib, a, layout, grad and a.dtype.kind == "f")
+                leaves.append(leaf)
+                operands.append(op)
+            else:
+                operands.append(a)
+        out = fn(lib, *operands)
+        results[lib] = (leaves, out)
+    (our_leaves, ours), (torch_leaves, theirs) = results[gputensor], results[torch]
+    assert_same(ours, theirs, rtol, atol)
+    if not grad:
+        return
+    torch_outs, our_outs = _float_outputs(theirs), _float_outputs(ours)
+    assert len(torch_outs) == len(our_outs)
+    if not torch_outs:
+        return
+    seeds = [rand_array(tuple(t.shape), dtype_name(t)) for t in torch_outs]
+    torch.autograd.backward(torch_outs, [torch.from_numpy(s.copy()) for s in seeds])
+    gputensor.autograd.backward(our_outs, [gputensor.tensor(s) for s in seeds])
+    for o, t in zip(our_leaves, torch_leaves):
+        if t.grad is None:
+            assert o.grad is None or not np.any(to_numpy(o.grad))
+        else:
+            assert o.grad is not None, "missing gradient"
+            assert_same(o.grad, t.grad, grad_rtol, grad_atol)
+
+
+def check_error(fn, *args):
+    """Both libraries raise the same exception type with the same message."""
+    errors = []
+    for lib in (gputensor, torch):
+        try:
+            fn(lib, *args)
+        except Exception as e:  # noqa: BLE001 - comparing whatever torch raises
+            errors.append(e)
+        else:
+            errors.append(None)
+    ours, theirs = errors
+    assert theirs is not None, "torch did not raise"
+    assert ours is not None, f"gputensor did not raise; torch raised {theirs!r}"
+    assert type(ours) is type(theirs) or isinstance(ours, type(theirs)), (ours, theirs)
+    assert str(ours).replace("gputensor", "torch") == str(theirs), (str(ours), str(theirs))

@@ -1,0 +1,267 @@
+"""Autograd against torch: accumulation, hooks, grad mode, errors, custom Functions."""
+
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+import torch
+
+import gputensor
+from helpers import assert_same, check_error, rand_array
+
+
+def both(fn):
+    """fn(lib) for gputensor and torch."""
+    return fn(gputensor), fn(torch)
+
+
+def test_gradients_accumulate_over_backward_calls():
+    def run(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        for _ in range(3):
+            (w * w).sum().backward()
+        return w.grad
+    assert_same(*both(run))
+
+
+def test_reused_node_gets_all_its_gradient():
+    def run(lib):
+        a = lib.tensor([0.5, -1.5], requires_grad=True)
+        b = a + a
+        c = b * b
+        d = c * b + a
+        d.sum().backward()
+        return a.grad
+    assert_same(*both(run))
+
+
+def test_backward_with_gradient_on_non_scalar():
+    seed = rand_array((2, 3))
+
+    def run(lib):
+        x = lib.tensor(rand_array((2, 3), rng=np.random.default_rng(0)), requires_grad=True)
+        y = (x * 3).exp()
+        y.backward(lib.tensor(seed))
+        return x.grad
+    assert_same(*both(run), rtol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["non_scalar", "second_backward", "no_grad_output",
+                                  "wrong_gradient_shape"])
+def test_backward_misuse_errors_match_torch(case):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        if case == "non_scalar":
+            (x * 2).backward()
+        elif case == "second_backward":
+            y = (x * x).sum()
+            y.backward()
+            y.backward()
+        elif case == "no_grad_output":
+            lib.tensor([1.0]).backward()
+        else:
+            (x * 2).backward(lib.ones(3))
+    check_error(run)
+
+
+def test_retain_graph_allows_a_second_backward():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * x).exp().sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        return x.grad
+    assert_same(*both(run))
+
+
+def test_autograd_grad_leaves_dot_grad_alone():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 3
+        y = (h * h).sum()
+        gx, gh = lib.autograd.grad(y, (x, h))
+        assert x.grad is None
+        return gx, gh
+    assert_same(*both(run))
+
+
+def test_autograd_grad_with_grad_outputs_and_unused_inputs():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        z = lib.tensor([1.0], requires_grad=True)
+        y = x.sigmoid()
+        (gx, gz) = lib.autograd.grad(y, (x, z), grad_outputs=lib.tensor([1.0, 0.5]),
+                                     allow_unused=True)
+        assert gz is None
+        return gx
+    assert_same(*both(run))
+    check_error(lambda lib: lib.autograd.grad(
+        (lib.ones(2, requires_grad=True) * 2).sum(), [lib.ones(1, requires_grad=True)]))
+
+
+def test_grad_mode_contexts_and_decorators():
+    for lib in (gputensor, torch):
+        x = lib.ones(2, requires_grad=True)
+        with lib.no_grad():
+            assert not (x * 2).requires_grad
+            with lib.enable_grad():
+                assert (x * 2).requires_grad
+        assert (x * 2).requires_grad
+        with lib.set_grad_enabled(False):
+            assert not (x * 2).requires_grad
+        assert lib.is_grad_enabled()
+
+        @lib.no_grad()
+        def f(t):
+            return t * 2
+        assert not f(x).requires_grad
+        assert lib.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    seen = []
+    with gputensor.no_grad():
+        t = threading.Thread(target=lambda: seen.append(gputensor.is_grad_enabled()))
+        t.start()
+        t.join()
+        assert not gputensor.is_grad_enabled()
+    assert seen == [True]
+
+
+def test_detach_and_requires_grad():
+    for lib in (gputensor, torch):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 2
+        d = y.detach()
+        assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+        d[0] = 5.0
+        assert y[0].item() == 5.0  # shares storage
+        y.detach_()
+        assert y.grad_fn is None and not y.requires_grad
+        z = lib.zeros(2).requires_grad_()
+        assert z.requires_grad and z.is_leaf
+    check_error(lambda lib: setattr(lib.ones(2, requires_grad=True) * 2, "requires_grad", False))
+    check_error(lambda lib: lib.tensor([1, 2]).requires_grad_())
+
+
+def test_hooks_and_retain_grad():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        calls = []
+        x.register_hook(lambda g: calls.append(g.clone()))
+        h = x * x
+        h.retain_grad()
+        handle = h.register_hook(lambda g: g * 10)
+        (h * 3).sum().backward()
+        handle.remove()
+        return x.grad, h.grad, calls[0]
+    assert_same(*both(run))
+
+
+def test_grad_fn_names_and_next_functions():
+    def run(lib):
+        a = lib.tensor([1.0], requires_grad=True)
+        b = lib.tensor([2.0])
+        y = (a * 2 + b) / 3 - 1
+        z = 1 - y ** 2
+        names = []
+        node = z.grad_fn
+        while node is not None:
+            names.append(node.name().replace("gputensor", "torch"))
+            nexts = [n for n, _ in node.next_functions if n is not None]
+            node = nexts[0] if nexts else None
+        return names, [None if n is None else n.name().replace("gputensor", "torch") for n, _ in
+                       (a * b).grad_fn.next_functions]
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
+def test_inplace_change_of_saved_tensor_is_detected():
+    def run(lib):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 1
+        e = y.sigmoid()
+        e.add_(1)
+        e.sum().backward()
+    ours, theirs = None, None
+    try:
+        run(gputensor)
+    except RuntimeError as e:
+        ours = str(e)
+    try:
+        run(torch)
+    except RuntimeError as e:
+        theirs = str(e)
+    prefix = "one of the variables needed for gradient computation has been modified by an " \
+             "inplace operation"
+    assert ours is not None and theirs is not None
+    assert ours.startswith(prefix) and theirs.startswith(prefix)
+
+
+def test_custom_function_matches_torch():
+    def make(lib):
+        class ScaledExp(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, scale):
+                y = x.exp() * scale
+                ctx.save_for_backward(y)
+                ctx.scale = scale
+                return y
+
+            @staticmethod
+            def backward(ctx, g):
+                (y,) = ctx.saved_tensors
+                assert ctx.needs_input_grad == (True, False)
+                return g * y, None
+        return ScaledExp
+
+    def run(lib):
+        x = lib.tensor([0.1, -0.3], requires_grad=True)
+        y = make(lib).apply(x, 2.0)
+        (y * y).sum().backward()
+        return y, x.grad, y.grad_fn.name()
+    ours, theirs = both(run)
+    assert_same(ours[:2], theirs[:2])
+    assert ours[2] == theirs[2] == "ScaledExpBackward"
+
+
+def test_gradcheck_passes_and_catches_wrong_backward():
+    x = gputensor.tensor(rand_array((3,), "float64"), dtype=gputensor.float64,
+                         requires_grad=True)
+    assert gputensor.autograd.gradcheck(lambda t: (t * t).tanh().sum() * t, (x,))
+
+    class Wrong(gputensor.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * t
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # should be 2 t g
+
+    with pytest.raises(gputensor.autograd.GradcheckError):
+        gputensor.autograd.gradcheck(Wrong.apply, (x,))
+    assert not gputensor.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False)
+
+
+def test_training_sized_graph_is_freed_after_backward():
+    gc.collect()
+    gc.disable()
+    try:
+        w = gputensor.randn(64, 64, requires_grad=True)
+        x = gputensor.randn(32, 64)
+        refs = []
+        h = x
+        for _ in range(20):
+            h = (h @ w).tanh() * 0.5 + h
+            refs.append(weakref.ref(h))
+            refs.append(weakref.ref(h.grad_fn))
+        loss = (h * h).mean()
+        loss.backward()
+        del h, loss
+        assert all(r() is None for r in refs), "graph kept alive after the last reference"
+    finally:
+        gc.enable()
+    assert w.grad is not None and w.grad.shape == (64, 64)
