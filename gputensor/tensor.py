@@ -7,6 +7,7 @@ import weakref
 import numpy as np
 
 from . import dtypes
+from .backends import _BY_TYPE as _BACKEND_BY_TYPE
 from .backends import backend_for
 from .device import CPU
 from .size import Size
@@ -60,7 +61,7 @@ class Tensor:
     # ---- metadata --------------------------------------------------------------
     @property
     def _backend(self):
-        return backend_for(self._device.type)
+        return _BACKEND_BY_TYPE.get(self._device.type) or backend_for(self._device.type)
 
     @property
     def shape(self) -> Size:
@@ -215,7 +216,6 @@ class Tensor:
         """A tensor sharing storage (and version counter) with no graph history."""
         out = Tensor._make(self._data, self._device)
         out._version = self._version
-        out._base = self._base if self._base is not None else self
         return out
 
     def detach_(self) -> Tensor:

@@ -162,16 +162,20 @@ class Function(Node):
 
     def _wire(self, args, tensors, outs, non_diff) -> None:
         """Connect this node to its inputs and make it the grad_fn of its outputs."""
-        self._device = tensors[0]._device
         tensor_type = _tensor_module.Tensor
-        self._arg_index = tuple(i for i, a in enumerate(args) if isinstance(a, tensor_type))
-        self.next_functions = tuple(
-            (t._grad_node(), t._output_nr) if t.requires_grad else (None, 0) for t in tensors)
-        self._input_meta = tuple((t._data.shape, t._data.dtype) for t in tensors)
-        self._output_meta = tuple((o._data.shape, o._data.dtype) for o in outs)
+        self._device = tensors[0]._device
+        self._arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, tensor_type)])
+        edges, meta = [], []
+        for t in tensors:
+            edges.append((t._grad_node(), t._output_nr) if t._requires_grad else (None, 0))
+            data = t._data
+            meta.append((data.shape, data.dtype))
+        self.next_functions = tuple(edges)
+        self._input_meta = tuple(meta)
+        self._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outs])
         self._num_outputs = len(outs)
         for nr, out in enumerate(outs):
-            if not non_diff[nr] and out.dtype.is_floating_point:
+            if not non_diff[nr] and out._data.dtype.kind == "f":
                 out._requires_grad = True
                 out.grad_fn = self
                 out._output_nr = nr
@@ -243,35 +247,46 @@ class Op(Function):
     def apply(cls, *args):
         """Run the op on tensors (others pass through) and record it when needed."""
         Tensor = _tensor_module.Tensor  # noqa: N806
-        tensors = [a for a in args if isinstance(a, Tensor)]
+        tensors, arrays, needs = [], [], False
+        for a in args:
+            if isinstance(a, Tensor):
+                tensors.append(a)
+                arrays.append(a._data)
+                needs = needs or a._requires_grad
+            else:
+                arrays.append(a)
         first = tensors[0]
         device = first._device
         for t in tensors:
-            if t._device != device:
+            if t._device is not device and t._device != device:
                 raise RuntimeError(
                     "Expected all tensors to be on the same device, but found at least two "
                     f"devices, {device} and {t._device}!")
         backend = first._backend
-        ctx = cls._node_type(cls.variant)()
+        node_type = cls._node_types.get(cls.variant) or cls._node_type(cls.variant)
+        ctx = node_type()
         ctx.xp = backend.xp
         ctx.backend = backend
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         result = cls.forward(ctx, *arrays)
-        single = not isinstance(result, tuple)
-        outs = [Tensor._make(r, device) for r in ((result,) if single else result)]
-        if cls.is_view:
+        make = Tensor._make
+        if not isinstance(result, tuple):
+            outs = [make(result, device)]
+        else:
+            outs = [make(r, device) for r in result]
+        if ctx.is_view:
+            base = first._base if first._base is not None else first
             for out in outs:
                 out._version = first._version
-                out._base = first._base if first._base is not None else first
-        if is_grad_enabled() and any(t.requires_grad for t in tensors):
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad
-                                         for a in args)
+                out._base = base
+        if needs and is_grad_enabled():
+            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad
+                                          for a in args])
             nd = ctx._non_differentiable
             ctx._wire(args, tensors, outs, [i in nd for i in range(len(outs))])
             if ctx._saved:
                 ctx._saved_any = True
                 ctx._record_versions(tensors, outs)
-        return outs[0] if single else tuple(outs)
+        return outs[0] if not isinstance(result, tuple) else tuple(outs)
 
     def _record_versions(self, tensors, outs) -> None:
         by_id = {id(t._data): (t, 0) for t in tensors}

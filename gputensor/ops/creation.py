@@ -12,8 +12,16 @@ from ..device import as_device
 from ..tensor import Tensor
 from .common import shape_arg
 
-_generator = np.random.Generator(np.random.PCG64(0))
+_generator = None  # made on first use: importing numpy.random costs import time
 _default_device = None
+
+
+def default_generator():
+    """The global random generator (seeded with 0 until ``manual_seed``)."""
+    global _generator
+    if _generator is None:
+        manual_seed(0)
+    return _generator
 
 
 def manual_seed(seed: int):
@@ -204,14 +212,14 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples from [0, 1)."""
-    gen = generator or _generator
+    gen = generator or default_generator()
     values = gen.random(shape_arg(size), dtype=np.float64)
     return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    gen = generator or _generator
+    gen = generator or default_generator()
     values = gen.standard_normal(shape_arg(size), dtype=np.float64)
     return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
 
@@ -225,14 +233,14 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing 1 required positional argument: 'size'")
-    gen = generator or _generator
+    gen = generator or default_generator()
     values = gen.integers(low, high, size=shape_arg((size,)), dtype=np.int64)
     return _place(values.astype(_np_dtype(dtype, dtypes.int64)), device, requires_grad)
 
 
 def randperm(n, generator=None, dtype=None, device=None) -> Tensor:
     """A random permutation of 0..n-1."""
-    gen = generator or _generator
+    gen = generator or default_generator()
     return _place(gen.permutation(n).astype(_np_dtype(dtype, dtypes.int64)), device)
 
 

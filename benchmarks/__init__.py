@@ -1,0 +1,1 @@
+"""Side-by-side timings of gputensor and torch."""

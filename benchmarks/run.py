@@ -1,0 +1,38 @@
+"""Run the benchmark cases and print gputensor vs torch.
+
+Usage: python -m benchmarks.run [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+import gputensor
+
+from . import cases_core
+from .runner import import_seconds, print_table, run_case
+
+ALL_CASES = cases_core.CASES
+
+
+def main(argv=None) -> None:
+    """Time every case, then print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    args = parser.parse_args(argv)
+    rounds = 5 if args.quick else 15
+    torch.set_num_threads(1)
+    rows = []
+    ours, theirs = import_seconds("gputensor", 3 if args.quick else 7), \
+        import_seconds("torch", 3 if args.quick else 7)
+    rows.append(("import (fresh interpreter)", ours, theirs, 0.1))
+    for case in ALL_CASES:
+        t = run_case(case, {"gputensor": gputensor, "torch": torch}, rounds)
+        rows.append((case.name, t["gputensor"], t["torch"], case.target))
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
