@@ -52,6 +52,10 @@ short, int, long = int16, int32, int64  # noqa: A001
 
 ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
 _BY_NUMPY = {d.numpy: d for d in ALL_DTYPES}
+
+# torch's ScalarType names, as its error messages spell them ("... for 'Float'")
+SCALAR_TYPE_NAMES = {float16: "Half", float32: "Float", float64: "Double", int8: "Char",
+                     int16: "Short", int32: "Int", int64: "Long", uint8: "Byte", bool: "Bool"}
 _default_float = float32
 
 
@@ -112,12 +116,14 @@ def promote_types(a: dtype, b: dtype) -> dtype:
 
 
 def scalar_dtype(value) -> dtype:
-    """The dtype torch gives a bare Python number."""
-    if isinstance(value, builtins.bool):
+    """The dtype torch gives a bare Python number (bool, int64 or the default float)."""
+    if isinstance(value, (builtins.bool, np.bool_)):
         return bool
-    if isinstance(value, builtins.int):
+    if isinstance(value, (builtins.int, np.integer)):
         return int64
-    return _default_float
+    if isinstance(value, (builtins.float, np.floating)):
+        return _default_float
+    raise TypeError(f"unsupported operand type: {type(value).__name__}")
 
 
 def result_type(operands) -> dtype:

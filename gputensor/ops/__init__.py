@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from . import creation, index, inplace, linalg, pointwise, reduce, shape
+from . import creation, extrema, index, inplace, linalg, pointwise, reduce, shape, softmaxes
 from .common import normalize_dim, normalize_dims
 from .creation import *  # noqa: F401,F403
+from .extrema import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
-
-_POINTWISE_METHODS = (
-    "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "pow", "maximum",
-    "minimum", "clamp", "clip", "neg", "abs", "exp", "log", "log1p", "sqrt", "rsqrt", "sin",
-    "cos", "tanh", "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "round", "eq",
-    "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and", "logical_or", "bitwise_not",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "clone", "isnan", "isinf", "isfinite",
-    "negative", "absolute", "multiply", "subtract", "divide", "rsub", "less", "greater",
-    "less_equal", "greater_equal", "where")
-_INPLACE_METHODS = ("add_", "sub_", "mul_", "div_", "pow_", "clamp_", "clip_", "neg_", "copy_",
-                    "fill_", "zero_")
+from .softmaxes import *  # noqa: F401,F403
 
 _OPERATORS = {
     "__add__": lambda a, b: pointwise.add(a, b),
@@ -49,15 +40,18 @@ _OPERATORS = {
     "__gt__": lambda a, b: pointwise.gt(a, b),
     "__ge__": lambda a, b: pointwise.ge(a, b),
     "__neg__": lambda a: pointwise.neg(a),
-    "__pos__": lambda a: a,
+    "__pos__": lambda a: pointwise.positive(a),
     "__abs__": lambda a: pointwise.abs(a),
-    "__invert__": lambda a: pointwise.bitwise_not(a),
+    "__invert__": lambda a: pointwise.invert_operator(a),
     "__getitem__": lambda a, i: index.getitem(a, i),
     "__setitem__": lambda a, i, v: index.setitem(a, i, v),
     "__iadd__": lambda a, b: inplace.add_(a, b),
     "__isub__": lambda a, b: inplace.sub_(a, b),
     "__imul__": lambda a, b: inplace.mul_(a, b),
     "__itruediv__": lambda a, b: inplace.div_(a, b),
+    "__ipow__": lambda a, b: inplace.pow_(a, b),
+    "__ifloordiv__": lambda a, b: inplace.floor_divide_(a, b),
+    "__imod__": lambda a, b: inplace.remainder_(a, b),
 }
 
 
@@ -77,15 +71,20 @@ def install_tensor_methods(tensor_cls) -> None:
         setattr(tensor_cls, name, fn)
     for name in ("__eq__", "__ne__"):
         setattr(tensor_cls, name, _equality(name))
-    for module, names in ((pointwise, _POINTWISE_METHODS), (inplace, _INPLACE_METHODS),
+    for module, names in ((pointwise, pointwise.TENSOR_METHODS), (inplace, inplace.TENSOR_METHODS),
                           (reduce, reduce.TENSOR_METHODS), (shape, shape.TENSOR_METHODS),
-                          (linalg, linalg.TENSOR_METHODS), (index, index.TENSOR_METHODS)):
+                          (linalg, linalg.TENSOR_METHODS), (index, index.TENSOR_METHODS),
+                          (extrema, extrema.TENSOR_METHODS), (softmaxes, softmaxes.TENSOR_METHODS)):
         for name in names:
             setattr(tensor_cls, name, getattr(module, name))
     for name, dtype_name in (("float", "float32"), ("double", "float64"), ("half", "float16"),
                              ("long", "int64"), ("int", "int32"), ("short", "int16"),
                              ("bool", "bool"), ("byte", "uint8"), ("char", "int8")):
         setattr(tensor_cls, name, _cast_method(name, dtype_name))
+    tensor_cls.T = property(shape.reversed_dims, doc="All dims reversed.")
+    tensor_cls.mT = property(shape.matrix_transpose, doc="The last two dims swapped.")
+    tensor_cls.mH = property(shape.matrix_adjoint, doc="The conjugate of mT.")
+    tensor_cls.H = property(shape.hermitian, doc="The conjugate transpose of a matrix.")
     tensor_cls.to = _to
     tensor_cls.cpu = lambda self: _to(self, "cpu")
     tensor_cls.type_as = lambda self, other: pointwise.to_dtype(self, other.dtype)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from .. import dtypes
@@ -59,25 +61,114 @@ def scalar_category(value) -> int:
     raise TypeError(f"unsupported operand type: {type(value).__name__}")
 
 
-def result_dtype(a, b) -> np.dtype:
-    """torch's result NumPy dtype for two operands (arrays or Python numbers)."""
-    a_arr, b_arr = isinstance(a, np.ndarray) or hasattr(a, "__cuda_array_interface__"), \
-        isinstance(b, np.ndarray) or hasattr(b, "__cuda_array_interface__")
-    if a_arr and b_arr:
-        if a.dtype == b.dtype:
-            return a.dtype
-        return dtypes.result_type([(_BY_NUMPY[a.dtype], a.ndim),
-                                   (_BY_NUMPY[b.dtype], b.ndim)]).numpy
-    arr, scalar = (a, b) if a_arr else (b, a)
-    category = scalar_category(scalar)
-    if category <= _CATEGORY[arr.dtype]:
-        return arr.dtype
-    return dtypes.scalar_dtype(scalar).numpy
+def is_array(value) -> bool:
+    """Whether ``value`` is a backend array (NumPy or CuPy), not a Python number."""
+    return isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__")
+
+
+def result_dtype(*operands) -> np.dtype:
+    """torch's result NumPy dtype for operands: arrays, Python numbers, or None (skipped).
+
+    Arrays with dims decide; a 0-d array, then a Python number, only raise the result
+    when it belongs to a higher category (bool < int < float), as in torch.result_type.
+    """
+    if len(operands) == 2:
+        a, b = operands
+        a_arr, b_arr = is_array(a), is_array(b)
+        if a_arr and b_arr:
+            if a.dtype == b.dtype:
+                return a.dtype
+        elif a_arr or b_arr:
+            arr, scalar = (a, b) if a_arr else (b, a)
+            if scalar is not None:
+                if scalar_category(scalar) <= _CATEGORY[arr.dtype]:
+                    return arr.dtype
+                return dtypes.scalar_dtype(scalar).numpy
+    pairs = [(_BY_NUMPY[x.dtype], x.ndim) if is_array(x) else (dtypes.scalar_dtype(x), None)
+             for x in operands if x is not None]
+    return dtypes.result_type(pairs).numpy
+
+
+def cast_scalar(value, dt: np.dtype):
+    """A Python number as torch converts a scalar operand to ``dt``: integers wrap around."""
+    if dt.kind == "b":
+        return bool(value)
+    if dt.kind in "iu":
+        bits = dt.itemsize * 8
+        v = int(value) & ((1 << bits) - 1)
+        if dt.kind == "i" and v >= 1 << (bits - 1):
+            v -= 1 << bits
+        return v
+    return float(value)
+
+
+def cast_operand(x, dt: np.dtype):
+    """An array cast to ``dt`` (no copy when it already is), or a number converted for ``dt``."""
+    if is_array(x):
+        return x if x.dtype == dt else x.astype(dt)
+    return cast_scalar(x, dt)
+
+
+def as_array(xp, value):
+    """``value`` as an array of the backend (NumPy turns 0-d results into scalars)."""
+    return value if isinstance(value, xp.ndarray) else xp.asarray(value)
+
+
+def quiet(xp):
+    """A context that silences NumPy's floating point warnings (torch gives none)."""
+    errstate = getattr(xp, "errstate", None)
+    return errstate(all="ignore") if errstate is not None else contextlib.nullcontext()
+
+
+def shape_of(x):
+    """The shape of an array; () for a Python number."""
+    return x.shape if is_array(x) else ()
+
+
+def promote(*operands):
+    """(dtype, operands cast to it): torch's type promotion, after its broadcast check."""
+    broadcast_shapes(*(shape_of(x) for x in operands if x is not None))
+    dt = result_dtype(*operands)
+    return dt, [None if x is None else cast_operand(x, dt) for x in operands]
 
 
 def float_dtype(dt: np.dtype) -> np.dtype:
     """``dt`` if floating point, else the default float dtype (true division, mean...)."""
     return dt if dt.kind == "f" else dtypes.get_default_dtype().numpy
+
+
+def type_name(dt) -> str:
+    """torch's ScalarType name of a dtype (NumPy or gputensor): 'Float', 'Long', ..."""
+    if not isinstance(dt, dtypes.dtype):
+        dt = _BY_NUMPY[np.dtype(dt)]
+    return dtypes.SCALAR_TYPE_NAMES[dt]
+
+
+def device_type(ctx) -> str:
+    """The device type ("cpu", "cuda") of an op's backend, for torch's kernel names."""
+    return getattr(ctx.backend, "name", "cpu")
+
+
+def not_implemented(kernel: str, dt, device="cpu") -> NotImplementedError:
+    """torch's error for a kernel that has no version for a dtype."""
+    device_type = getattr(device, "type", device)
+    return NotImplementedError(f'"{kernel}_{device_type}" not implemented for '
+                               f"'{type_name(dt)}'")
+
+
+def broadcast_shapes(*shapes):
+    """The broadcast of ``shapes`` combined left to right; torch's error when they do not.
+
+    As in torch's message, tensor a is the shape so far and tensor b the next one.
+    """
+    out = tuple(shapes[0]) if shapes else ()
+    for shape in shapes[1:]:
+        check_broadcast(out, shape)
+        n = max(len(out), len(shape))
+        a = (1,) * (n - len(out)) + out
+        b = (1,) * (n - len(shape)) + tuple(shape)
+        out = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return out
 
 
 def check_broadcast(a_shape, b_shape):

@@ -1,98 +1,284 @@
-"""Indexing: ``t[...]`` (views for basic indices) and ``t[...] = v``."""
+"""Indexing with torch's rules: ``t[index]`` here, ``t[index] = value`` in setitem.py.
+
+Basic items (ints, slices, None, ``...``) become a chain of view ops (Select, Slice,
+Unsqueeze), exactly as torch applies them; tensor, list and bool items are then
+applied together as one advanced index (IndexBackward0), with NumPy's placement rule.
+"""
 
 from __future__ import annotations
 
+import operator
+import sys
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
 from ..autograd.function import Op
 from ..tensor import Tensor
-from . import inplace
+from . import views
 
 TENSOR_METHODS = ()
 
+_INDEX_DTYPES = {np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8), np.dtype(np.bool_)}
+_MASK_DTYPES = {np.dtype(np.uint8), np.dtype(np.bool_)}
+_SEQUENCE_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+    "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be "
+    "interpreted as tensor index, x[gputensor.tensor(seq)], which will result either in an "
+    "error or a different result")
 
-def _convert_index(index):
-    """Tensors and lists in an index become backend arrays."""
+
+def _is_int(obj) -> bool:
+    return isinstance(obj, (int, np.integer)) and not isinstance(obj, bool)
+
+
+def _type_name(obj) -> str:
+    cls = type(obj)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
+def _sequence_as_tuple(index) -> bool:
+    """NumPy's (and torch's) heuristic: a short list holding slices, sequences, ... is a tuple."""
     if isinstance(index, tuple):
-        return tuple(_convert_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index._data
-    return index
+        return True
+    if isinstance(index, (Tensor, np.ndarray, str)) or not isinstance(index, Sequence):
+        return False
+    if len(index) >= 32:
+        return False
+    for obj in index:
+        if isinstance(obj, (Tensor, Sequence, slice)) or obj is None or obj is Ellipsis:
+            warnings.warn(_SEQUENCE_WARNING, UserWarning, stacklevel=4)
+            return True
+    return False
 
 
-def _is_basic(index) -> bool:
-    items = index if isinstance(index, tuple) else (index,)
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+def _sequence_array(obj, xp):
+    """A list or NumPy array used as an index: bool stays a mask, anything else is int64."""
+    if isinstance(obj, str) or (isinstance(obj, Sequence) and any(isinstance(o, str)
+                                                                  for o in obj)):
+        raise TypeError("new(): invalid data type 'str'")
+    arr = np.asarray(obj)
+    if arr.dtype not in _MASK_DTYPES:
+        arr = arr.astype(np.int64)
+    return xp.asarray(arr)
+
+
+def _unpack_slice(item):
+    """(start, stop, step) of a slice as torch reads it (defaults 0 and 'to the end')."""
+    try:
+        step = 1 if item.step is None else operator.index(item.step)
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+        start = 0 if item.start is None else operator.index(item.start)
+        stop = sys.maxsize if item.stop is None else operator.index(item.stop)
+    except TypeError:
+        raise TypeError("slice indices must be integers or None or have an __index__ "
+                        "method") from None
+    if step <= 0:
+        raise ValueError("step must be greater than zero")
+    return start, stop, step
+
+
+class _Plan:
+    """The basic steps torch applies, then the tensor indices left for advanced indexing."""
+
+    def __init__(self, t):
+        self.shape = list(t.shape)
+        self.xp = t._backend.xp
+        # ("select", dim, i), ("slice", dim, start, stop, step) or ("unsqueeze", dim)
+        self.steps = []
+        self.entries = []  # (dim, array): tensor indices by their dim in the sliced result
+
+    def select(self, dim, index, real_dim):
+        if not self.shape and index == 0 and dim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        size = self.shape[dim] if self.shape else 0
+        if not -size <= index < size:
+            raise IndexError(f"index {index} is out of bounds for dimension {real_dim} with "
+                             f"size {size}")
+        self.steps.append(("select", dim, index % size))
+        del self.shape[dim]
+
+    def slice(self, dim, item, optimize):
+        start, stop, step = _unpack_slice(item)
+        if not self.shape:
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        size = self.shape[dim]
+        if optimize and start == 0 and stop >= size and step == 1:
+            return
+        self.steps.append(("slice", dim, start, stop, step))
+        self.shape[dim] = len(range(*slice(start, stop, step).indices(size)))
+
+    def unsqueeze(self, dim):
+        self.steps.append(("unsqueeze", dim))
+        self.shape.insert(dim, 1)
+
+    def boolean(self, dim, value):
+        """A bool item: a new dim of size 1, kept (True) or emptied (False)."""
+        self.unsqueeze(dim)
+        self.entries.append((dim, self.xp.zeros(1 if value else 0, dtype=np.int64)))
+
+    def walk(self, items, ndim):
+        """Apply the items of a tuple index, as torch's applySlicing does."""
+        specified = sum(o.ndim if isinstance(o, Tensor) and o._data.dtype in _MASK_DTYPES else 1
+                        for o in items if not (o is None or o is Ellipsis
+                                               or isinstance(o, (bool, np.bool_))))
+        if specified > ndim:
+            raise IndexError(f"too many indices for tensor of dimension {ndim}")
+        dim = 0
+        for real_dim, obj in enumerate(items):
+            if isinstance(obj, (bool, np.bool_)):
+                self.boolean(dim, bool(obj))
+                dim += 1
+            elif _is_int(obj):
+                self.select(dim, int(obj), real_dim)
+            elif isinstance(obj, slice):
+                self.slice(dim, obj, optimize=True)
+                dim += 1
+            elif obj is Ellipsis:
+                dim += ndim - specified
+            elif obj is None:
+                self.unsqueeze(dim)
+                dim += 1
+            elif isinstance(obj, Tensor) and obj.ndim == 0 and obj._data.dtype.kind in "biu":
+                if obj._data.dtype in _MASK_DTYPES:
+                    self.boolean(dim, bool(obj.item()))
+                    dim += 1
+                else:
+                    self.select(dim, int(obj.item()), real_dim)
+            elif isinstance(obj, (Tensor, np.ndarray, Sequence)):
+                arr = obj._data if isinstance(obj, Tensor) else _sequence_array(obj, self.xp)
+                self.entries.append((dim, arr))
+                dim += arr.ndim if arr.dtype in _MASK_DTYPES else 1
+            else:
+                try:
+                    index = operator.index(obj)
+                except TypeError:
+                    raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and "
+                                     "long or byte Variables are valid indices (got "
+                                     f"{_type_name(obj)})") from None
+                self.select(dim, index, real_dim)
+        return self
+
+    def advanced(self):
+        """(key, result shape) for the tensor indices on the sliced result; torch's errors."""
+        xp, shape = self.xp, self.shape
+        for _, arr in self.entries:
+            if arr.dtype not in _INDEX_DTYPES:
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
+        expanded = []
+        for dim, arr in self.entries:
+            expanded += [None] * (dim - len(expanded))
+            if arr.dtype not in _MASK_DTYPES:
+                expanded.append(arr)
+                continue
+            if arr.dtype == np.uint8:
+                warnings.warn("indexing with dtype gputensor.uint8 is now deprecated, please use "
+                              "a dtype gputensor.bool instead.", UserWarning, stacklevel=4)
+            for j in range(arr.ndim):
+                src = len(expanded) + j
+                if src >= len(shape) or arr.shape[j] != shape[src]:
+                    raise IndexError(f"The shape of the mask {list(arr.shape)} at index {j} does "
+                                     "not match the shape of the indexed tensor "
+                                     f"{list(shape)} at index {src}")
+            expanded.extend(xp.nonzero(arr))
+        arrays = [a for a in expanded if a is not None]
+        try:
+            bshape = tuple(np.broadcast_shapes(*(a.shape for a in arrays)))
+        except ValueError:
+            shapes = ", ".join(str(list(a.shape)) for a in arrays)
+            raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
+                             f"with shapes {shapes}") from None
+        if len(expanded) > len(shape):
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)} (got "
+                             f"{len(expanded)})")
+        where = [i for i, a in enumerate(expanded) if a is not None]
+        if where == list(range(where[0], where[-1] + 1)):
+            out = shape[:where[0]] + list(bshape) + shape[where[-1] + 1:]
+        else:
+            out = list(bshape) + [n for i, n in enumerate(shape) if i not in where]
+        key = tuple(slice(None) if a is None else a for a in expanded)
+        return key, tuple(out), [(a, shape[i]) for i, a in zip(where, arrays)], bshape
+
+    @staticmethod
+    def check_bounds(checks, bshape):
+        """torch's IndexError for the first out-of-range index (element by element)."""
+        bad = [((a >= n) | (a < -n)) for a, n in checks]
+        if not any(bool(b.any()) for b in bad):
+            return
+        flat = [a.ravel() for a in (np.broadcast_to(b, bshape) for b in bad)]
+        pos = int(sum(f.astype(np.int8) for f in flat).astype(bool).argmax())
+        for k, ((arr, size), f) in enumerate(zip(checks, flat)):
+            if f[pos]:
+                value = np.broadcast_to(arr, bshape).ravel()[pos]
+                raise IndexError(f"index {int(value)} is out of bounds for dimension {k} with "
+                                 f"size {size}")
+
+
+def _plan(t, index, setting=False):
+    """The plan for ``t[index]`` (None: setting with ``False`` does nothing)."""
+    plan = _Plan(t)
+    if _is_int(index):
+        plan.select(0, int(index), 0)
+    elif isinstance(index, slice):
+        plan.slice(0, index, optimize=setting)
+    elif setting and isinstance(index, (bool, np.bool_)):
+        if not index:
+            return None
+        plan.unsqueeze(0)
+    else:
+        items = tuple(index) if _sequence_as_tuple(index) else (index,)
+        plan.walk(items, t.ndim)
+    return plan
 
 
 class Index(Op):
-    """``x[index]``: a view for basic indices, a copy for advanced ones."""
+    """Advanced indexing: a copy of the selected elements."""
 
     @staticmethod
-    def forward(ctx, x, index):
-        try:
-            out = x[index]
-        except IndexError as e:
-            raise IndexError(str(e).replace("axis", "dimension")) from None
-        ctx.in_shape, ctx.in_dtype, ctx.index = x.shape, x.dtype, index
-        return ctx.xp.asarray(out)
+    def forward(ctx, x, key, shape):
+        ctx.in_shape, ctx.key = x.shape, key
+        if 0 in shape:  # nothing selected: torch checks no index then
+            return ctx.xp.zeros(shape, dtype=x.dtype)
+        return ctx.xp.ascontiguousarray(x[key])
 
     @staticmethod
     def backward(ctx, g):
-        xp = ctx.xp
-        grad = xp.zeros(ctx.in_shape, dtype=g.dtype)
-        if _is_basic(ctx.index):
-            grad[ctx.index] = g
-        else:
-            xp.add.at(grad, ctx.index, g)
-        return grad, None
+        grad = ctx.xp.zeros(ctx.in_shape, dtype=g.dtype)
+        if g.size:
+            ctx.xp.add.at(grad, ctx.key, g)  # d index = scatter-add (repeats accumulate)
+        return grad, None, None
 
 
-class BasicIndex(Index):
-    """A basic-index view."""
-
-    opname, is_view = "Slice", True
+_VIEW_OPS = {"select": views.Select, "slice": views.Slice, "unsqueeze": views.Unsqueeze}
 
 
 def getitem(self, index):
-    """``self[index]``."""
-    index = _convert_index(index)
-    op = BasicIndex if _is_basic(index) else Index
-    return op.apply(self, index)
+    """``self[index]``: views for basic indices, a copy for advanced ones (torch's rules)."""
+    plan = _plan(self, index)
+    out = self
+    for kind, *args in plan.steps:
+        out = _VIEW_OPS[kind].apply(out, *args)
+    if plan.entries:
+        key, shape, checks, bshape = plan.advanced()
+        if 0 not in shape:
+            plan.check_bounds(checks, bshape)
+        return Index.apply(out, key, shape)
+    return views.Alias.apply(self) if out is self else out
 
 
-class IndexPut(Op):
-    """A copy of ``x`` with ``x[index] = value``."""
-
-    opname = "CopySlices"
-
-    @staticmethod
-    def forward(ctx, x, index, value):
-        out = x.copy()
-        out[index] = value
-        ctx.index = index
-        ctx.value_shape = getattr(value, "shape", None)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        g_x = g.copy()
-        g_x[ctx.index] = 0
-        g_value = None
-        if ctx.value_shape is not None:
-            g_value = ctx.xp.ascontiguousarray(g[ctx.index])
-        return g_x, None, g_value
+def _region(array, steps, xp):
+    """The part of ``array`` the basic steps select, as a writable NumPy/CuPy view."""
+    for kind, dim, *rest in steps:
+        if kind == "unsqueeze":
+            array = xp.expand_dims(array, dim)
+        else:
+            item = rest[0] if kind == "select" else slice(*rest)
+            array = array[views._at(dim, item)]
+    return array
 
 
-def setitem(self, index, value):
-    """``self[index] = value``, in place (tracked by autograd)."""
-    index = _convert_index(index)
-    if isinstance(value, Tensor) and value.dtype is not self.dtype:
-        value = value.to(self.dtype)
-    if inplace._tracks(self, (value,)):
-        inplace.apply_inplace(self, IndexPut.apply, index, value)
-        return
-    inplace._check_can_modify(self)
-    try:
-        self._data[index] = value._data if isinstance(value, Tensor) else value
-    except IndexError as e:
-        raise IndexError(str(e).replace("axis", "dimension")) from None
-    self._version.value += 1
+from .setitem import setitem  # noqa: E402,F401  (it builds on the plan above)

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
 
-from ..autograd.function import Op
+from .. import dtypes
 from ..tensor import Tensor
 from . import elementwise as ew
 from . import unary as un
-from .common import as_tensor_like, result_dtype
+from .common import (
+    as_array,
+    as_tensor_like,
+    broadcast_shapes,
+    not_implemented,
+    promote,
+    result_dtype,
+    shape_of,
+)
+
+__all__ = [
+    "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
+    "floor_divide", "remainder", "pow", "maximum", "minimum", "where", "clamp", "clip", "neg",
+    "negative", "positive", "abs", "absolute", "exp", "log", "log1p", "sqrt", "rsqrt", "sin",
+    "cos", "tanh", "sigmoid", "relu", "reciprocal", "sign", "floor", "ceil", "round", "eq", "ne",
+    "lt", "le", "gt", "ge", "less", "less_equal", "greater", "greater_equal", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "bitwise_not", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "isnan", "isinf", "isfinite", "to_dtype", "clone", "result_type"]
 
 
-def _operand(value, like: Tensor):
+# the functions that are also Tensor methods (``where`` binds as torch's ``x.where(c, y)``)
+TENSOR_METHODS = tuple(n for n in __all__ if n not in ("rsub", "to_dtype", "result_type"))
+
+
+def _operand(value, like):
     """A Tensor, or a plain Python number (NumPy scalars are unwrapped)."""
     if isinstance(value, Tensor):
         return value
@@ -21,132 +43,158 @@ def _operand(value, like: Tensor):
         return value.item()
     if isinstance(value, numbers.Number):
         return value
-    return as_tensor_like(value, like)
+    if isinstance(like, Tensor):
+        return as_tensor_like(value, like)
+    from .creation import tensor
+    return tensor(value)
 
 
 def _pair(a, b):
+    """Both operands as Tensors or Python numbers, at least one of them a Tensor."""
     if isinstance(a, Tensor):
         return a, _operand(b, a)
-    return _operand(a, b), b
+    b = _operand(b, a)
+    if isinstance(b, Tensor):
+        return _operand(a, b), b
+    from .creation import tensor
+    return tensor(_operand(a, None)), b
 
 
 def add(input, other, alpha=1):  # noqa: A002
     """input + alpha * other."""
-    a, b = _pair(input, other)
-    if alpha != 1:
-        b = mul(b, alpha)
-    return ew.Add.apply(a, b) if isinstance(a, Tensor) else ew.Add.apply(b, a)
+    return ew.Add.apply(*_pair(input, other), alpha)
 
 
 def sub(input, other, alpha=1):  # noqa: A002
     """input - alpha * other."""
     a, b = _pair(input, other)
-    if alpha != 1:
-        b = mul(b, alpha)
-    return ew.Sub.apply(a, b) if isinstance(a, Tensor) else ew.Rsub.apply(b, a)
+    if isinstance(a, Tensor):
+        return ew.Sub.apply(a, b, alpha)
+    return ew.RsubScalar.apply(b, a, alpha)
 
 
 def rsub(input, other, alpha=1):  # noqa: A002
     """other - alpha * input."""
-    return sub(other, input if alpha == 1 else mul(input, alpha))
+    a, b = _pair(input, other)
+    if not isinstance(a, Tensor):
+        return sub(b, mul(a, alpha))
+    op = ew.Rsub if isinstance(b, Tensor) else ew.RsubScalar
+    return op.apply(a, b, alpha)
 
 
 def mul(input, other):  # noqa: A002
     """input * other."""
-    a, b = _pair(input, other)
-    return ew.Mul.apply(a, b) if isinstance(a, Tensor) else ew.Mul.apply(b, a)
+    return ew.Mul.apply(*_pair(input, other))
 
 
 def div(input, other, rounding_mode=None):  # noqa: A002
     """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient."""
-    a, b = _pair(input, other)
-    if rounding_mode == "floor":
-        return floor_divide(a, b)
-    if rounding_mode == "trunc":
-        return _binary_nondiff(lambda xp, x, y: xp.trunc(x / y).astype(x.dtype, copy=False),
-                               a, b, promote=True)
-    if rounding_mode is not None:
+    if rounding_mode not in (None, "trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
+    a, b = _pair(input, other)
+    if rounding_mode is not None:
+        return ew.DivMode.apply(a, b, rounding_mode)
     if isinstance(a, Tensor):
         return ew.Div.apply(a, b)
-    return mul(un.Reciprocal.apply(b), a)
+    return mul(un.Reciprocal.apply(b), a)  # number / tensor, as torch: MulBackward0
 
 
-true_divide = divide = div
+def true_divide(input, other):  # noqa: A002
+    """input / other, as a floating point result."""
+    return div(input, other)
+
+
+divide = div
 multiply, subtract = mul, sub
 
 
-def _binary_nondiff(fn, input, other, promote=False):  # noqa: A002
-    """``fn(xp, a, b)`` on two operands, with no graph history (comparisons, floor division)."""
-    a, b = _pair(input, other)
-    t = a if isinstance(a, Tensor) else b
-    xa = a._data if isinstance(a, Tensor) else a
-    xb = b._data if isinstance(b, Tensor) else b
-    if promote:
-        dt = result_dtype(xa, xb)
-        xa, xb = ew._cast(xa, dt), ew._cast(xb, dt)
-    return t._wrap(ew._broadcasting(fn, t._backend.xp, xa, xb))
-
-
 def floor_divide(input, other):  # noqa: A002
-    """Floor of input / other (not differentiable)."""
-    return _binary_nondiff(lambda xp, x, y: xp.floor_divide(x, y), input, other, promote=True)
+    """Floor of input / other (no derivative, as in torch)."""
+    return ew.FloorDivide.apply(*_pair(input, other))
 
 
 def remainder(input, other):  # noqa: A002
     """input % other, with the sign of other."""
     a, b = _pair(input, other)
     if not isinstance(a, Tensor):
-        a = as_tensor_like(a, b)
-    return ew.Remainder.apply(a, b)
+        return ew.RemainderScalarFirst.apply(a, b)
+    return (ew.RemainderTensor if isinstance(b, Tensor) else ew.Remainder).apply(a, b)
 
 
 def pow(input, exponent):  # noqa: A001,A002
     """input ** exponent."""
     a, b = _pair(input, exponent)
     if not isinstance(a, Tensor):
-        return ew.PowScalarBase.apply(b, a)
+        return ew.PowScalarBase.apply(a, b)
     if isinstance(b, Tensor):
         return ew.PowTensor.apply(a, b)
     return ew.Pow.apply(a, b)
 
 
+def _require_tensors(name, input, other):  # noqa: A002
+    for position, (arg, value) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
+                            f"not {type(value).__name__}")
+
+
 def maximum(input, other):  # noqa: A002
-    """Elementwise maximum."""
+    """Elementwise maximum of two tensors."""
+    _require_tensors("maximum", input, other)
     return ew.Maximum.apply(input, other)
 
 
 def minimum(input, other):  # noqa: A002
-    """Elementwise minimum."""
+    """Elementwise minimum of two tensors."""
+    _require_tensors("minimum", input, other)
     return ew.Minimum.apply(input, other)
 
 
-def where(condition, input=None, other=None):  # noqa: A002
-    """``input`` where ``condition`` holds, else ``other``."""
+def _where(condition, input=None, other=None):  # noqa: A002
     if input is None and other is None:
         return tuple(condition._wrap(i) for i in condition._backend.xp.nonzero(condition._data))
-    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) \
-        else condition
-    a, b = _operand(input, like), _operand(other, like)
-    cond = condition._data
-    if cond.dtype != np.bool_:
+    if condition.dtype is not dtypes.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {condition.dtype.name.capitalize()}")
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = as_tensor_like(a, condition)
-    return ew.Where.apply(cond, a, b)
+                           f"with dtype {dtypes.SCALAR_TYPE_NAMES[condition.dtype]}")
+    return un.Where.apply(condition, _operand(input, condition), _operand(other, condition))
+
+
+class _WhereFunction:
+    """``where(condition, input, other)``: input where condition holds, else other.
+
+    As a Tensor method it is torch's ``x.where(condition, y)``: x where condition holds.
+    ``where(condition)`` alone gives the indices of the true elements.
+    """
+
+    __name__ = __qualname__ = "where"
+
+    def __call__(self, condition, input=None, other=None):  # noqa: A002
+        return _where(condition, input, other)
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(_where_method, obj)
+
+
+def _where_method(self, condition, other):
+    return _where(condition, self, other)
+
+
+where = _WhereFunction()
 
 
 def clamp(input, min=None, max=None):  # noqa: A001,A002
-    """Clamp every element into [min, max]."""
+    """Clamp every element into [min, max] (numbers or tensors; either may be None)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        low = as_tensor_like(min, input) if min is not None else None
-        high = as_tensor_like(max, input) if max is not None else None
+        low = None if min is None else as_tensor_like(min, input)
+        high = None if max is None else as_tensor_like(max, input)
         return un.ClampTensor.apply(input, low, high)
-    return un.Clamp.apply(input, min, max)
+    low, high = (None if v is None else _operand(v, input) for v in (min, max))
+    return un.Clamp.apply(input, low, high)
 
 
 clip = clamp
@@ -156,11 +204,19 @@ def _unary_function(op, name):
     def fn(input):  # noqa: A002
         return op.apply(input)
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise {op.__doc__ or name}"
+    fn.__doc__ = f"Elementwise {op.__doc__ or name}."
     return fn
 
 
 neg = negative = _unary_function(un.Neg, "neg")
+
+
+def positive(input):  # noqa: A002
+    """``+input``: the tensor itself (torch refuses bool tensors)."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
 abs = absolute = _unary_function(un.Abs, "abs")  # noqa: A001
 exp = _unary_function(un.Exp, "exp")
 log = _unary_function(un.Log, "log")
@@ -178,11 +234,10 @@ floor = _unary_function(un.Floor, "floor")
 ceil = _unary_function(un.Ceil, "ceil")
 
 
-def round(input, decimals=0):  # noqa: A001,A002
+def round(input, *, decimals=0):  # noqa: A001,A002
     """Round half to even (to ``decimals`` places)."""
     if decimals:
-        scale = 10.0 ** decimals
-        return div(un.Round.apply(mul(input, scale)), scale)
+        return un.RoundDecimals.apply(input, int(decimals))
     return un.Round.apply(input)
 
 
@@ -192,47 +247,96 @@ def _nondiff(fn, *tensors):
     return first._wrap(fn(first._backend.xp, *[t._data for t in tensors]))
 
 
-def _compare(ufunc_name):
+def _compare_arrays(xp, ufunc: str, a, b):
+    """A bool array: ``xp.<ufunc>`` on operands promoted as torch does."""
+    _, (a, b) = promote(a, b)
+    return as_array(xp, getattr(xp, ufunc)(a, b))
+
+
+def _bitwise_arrays(xp, ufunc: str, a, b, device="cpu"):
+    """``xp.<ufunc>`` on bool or integer operands; torch's error for floats."""
+    dt, (a, b) = promote(a, b)
+    if dt.kind == "f":
+        raise not_implemented(ufunc, dt, device)
+    out = as_array(xp, getattr(xp, ufunc)(a, b))
+    return out if out.dtype == dt else out.astype(dt)
+
+
+def _logical_arrays(xp, ufunc: str, a, b):
+    """``xp.logical_<op>`` as a bool array (any dtypes; nonzero is true)."""
+    broadcast_shapes(shape_of(a), shape_of(b))
+    return as_array(xp, getattr(xp, ufunc)(a, b))
+
+
+def _binary_nondiff(fn, input, other):  # noqa: A002
+    """``fn(xp, a, b, device)`` on two operands' arrays (or numbers), without graph history."""
+    a, b = _pair(input, other)
+    t = a if isinstance(a, Tensor) else b
+    xa = a._data if isinstance(a, Tensor) else a
+    xb = b._data if isinstance(b, Tensor) else b
+    for x in (a, b):
+        if isinstance(x, Tensor) and x._device != t._device:
+            raise RuntimeError("Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {t._device} and {x._device}!")
+    return t._wrap(fn(t._backend.xp, xa, xb, t._device))
+
+
+def _compare(name, ufunc):
     def compare(input, other):  # noqa: A002
-        return _binary_nondiff(lambda xp, x, y: getattr(xp, ufunc_name)(x, y), input, other)
-    compare.__name__ = compare.__qualname__ = ufunc_name
-    compare.__doc__ = f"Elementwise {ufunc_name} comparison, as a bool tensor."
+        return _binary_nondiff(lambda xp, a, b, dev: _compare_arrays(xp, ufunc, a, b), input, other)
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = f"Elementwise ``{ufunc}`` comparison, as a bool tensor."
     return compare
 
 
-eq = _compare("equal")
-ne = _compare("not_equal")
-lt = less = _compare("less")
-le = less_equal = _compare("less_equal")
-gt = greater = _compare("greater")
-ge = greater_equal = _compare("greater_equal")
-eq.__name__, ne.__name__, lt.__name__, le.__name__, gt.__name__, ge.__name__ = \
-    "eq", "ne", "lt", "le", "gt", "ge"
+eq = _compare("eq", "equal")
+ne = _compare("ne", "not_equal")
+lt = less = _compare("lt", "less")
+le = less_equal = _compare("le", "less_equal")
+gt = greater = _compare("gt", "greater")
+ge = greater_equal = _compare("ge", "greater_equal")
 
 
-def _bitwise(ufunc_name, torch_name):
+def _bitwise(name):
     def bitwise(input, other):  # noqa: A002
-        a, b = _pair(input, other)
-        for v in (a, b):
-            dt = v.dtype if isinstance(v, Tensor) else None
-            if (dt is not None and dt.is_floating_point) or isinstance(v, float):
-                raise RuntimeError(f"\"{torch_name}_cpu\" not implemented for 'Float'")
-        return _compare(ufunc_name)(a, b)
-    bitwise.__name__ = torch_name
-    bitwise.__doc__ = f"Elementwise {torch_name} of bool or integer tensors."
+        return _binary_nondiff(lambda xp, a, b, dev: _bitwise_arrays(xp, name, a, b, dev),
+                               input, other)
+    bitwise.__name__ = bitwise.__qualname__ = name
+    bitwise.__doc__ = f"Elementwise {name.replace('_', ' ')} of bool or integer tensors."
     return bitwise
 
 
-bitwise_and = _bitwise("bitwise_and", "bitwise_and")
-bitwise_or = _bitwise("bitwise_or", "bitwise_or")
-bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor")
+bitwise_and = _bitwise("bitwise_and")
+bitwise_or = _bitwise("bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor")
 
 
 def bitwise_not(input):  # noqa: A002
-    """Elementwise NOT of a bool or integer tensor."""
+    """Elementwise NOT of a bool or integer tensor (logical NOT for bool)."""
     if input.dtype.is_floating_point:
-        raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
+        raise not_implemented("bitwise_not", input.dtype, input.device)
     return _nondiff(lambda xp, x: xp.invert(x), input)
+
+
+def invert_operator(input):  # noqa: A002
+    """``~input``: bitwise NOT; a TypeError for floating point tensors, as torch's operator."""
+    if input.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return bitwise_not(input)
+
+
+def _logical(name):
+    def logical(input, other):  # noqa: A002
+        return _binary_nondiff(lambda xp, a, b, dev: _logical_arrays(xp, name, a, b), input, other)
+    logical.__name__ = logical.__qualname__ = name
+    logical.__doc__ = f"Elementwise {name.replace('_', ' ').upper()[8:]} of truth values."
+    return logical
+
+
+logical_and = _logical("logical_and")
+logical_or = _logical("logical_or")
+logical_xor = _logical("logical_xor")
 
 
 def logical_not(input):  # noqa: A002
@@ -240,62 +344,37 @@ def logical_not(input):  # noqa: A002
     return _nondiff(lambda xp, x: xp.logical_not(x), input)
 
 
-def logical_and(input, other):  # noqa: A002
-    """Elementwise logical AND, as a bool tensor."""
-    return _compare("logical_and")(input, other)
+def _float_test(name, ufunc, integer_value):
+    def test(input):  # noqa: A002
+        def run(xp, x):
+            if x.dtype.kind != "f":
+                return xp.full(x.shape, integer_value, dtype=bool)
+            return getattr(xp, ufunc)(x)
+        return _nondiff(run, input)
+    test.__name__ = test.__qualname__ = name
+    test.__doc__ = f"Where the elements are {name[2:]} (a bool tensor)."
+    return test
 
 
-def logical_or(input, other):  # noqa: A002
-    """Elementwise logical OR, as a bool tensor."""
-    return _compare("logical_or")(input, other)
+isnan = _float_test("isnan", "isnan", False)
+isinf = _float_test("isinf", "isinf", False)
+isfinite = _float_test("isfinite", "isfinite", True)
 
 
-def isnan(input):  # noqa: A002
-    """Where the elements are NaN."""
-    return _nondiff(lambda xp, x: xp.isnan(x), input)
-
-
-def isinf(input):  # noqa: A002
-    """Where the elements are infinite."""
-    return _nondiff(lambda xp, x: xp.isinf(x), input)
-
-
-def isfinite(input):  # noqa: A002
-    """Where the elements are finite."""
-    return _nondiff(lambda xp, x: xp.isfinite(x), input)
-
-
-class ToCopy(Op):
-    """A copy cast to another dtype; the gradient is cast back."""
-
-    @staticmethod
-    def forward(ctx, x, dtype):
-        return x.astype(dtype.numpy)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, None  # the base casts g back to the input dtype
+def result_type(tensor1, tensor2):
+    """The dtype torch's type promotion gives an op on two tensors or numbers."""
+    def operand(x):
+        return x._data if isinstance(x, Tensor) else _operand(x, None)
+    return dtypes.from_numpy_dtype(result_dtype(operand(tensor1), operand(tensor2)))
 
 
 def to_dtype(input, dtype):  # noqa: A002
     """``input`` as ``dtype`` (the same tensor when it already is)."""
     if input.dtype is dtype:
         return input
-    return ToCopy.apply(input, dtype)
-
-
-class Clone(Op):
-    """A copy with its own storage."""
-
-    @staticmethod
-    def forward(ctx, x, memory_format=None):
-        return x.copy()
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, None
+    return un.ToCopy.apply(input, dtype)
 
 
 def clone(input, memory_format=None):  # noqa: A002
     """A copy of ``input`` with its own storage, tracked by autograd."""
-    return Clone.apply(input)
+    return un.Clone.apply(input)

@@ -1,89 +1,315 @@
-"""Reductions: sum, mean, ... each with dim (int, negative, tuple) and keepdim."""
+"""Reductions: sum, mean, prod, var, std, all, any; dim as int, negative int or tuple."""
 
 from __future__ import annotations
 
+import math
+import warnings
+
+import numpy as np
+
+from .. import dtypes
 from ..autograd.function import Op
-from .common import normalize_dims
+from ..autograd.grad_mode import is_grad_enabled
+from .common import normalize_dim, normalize_dims
 
-TENSOR_METHODS = ("sum", "mean")
-
-
-def _expand_grad(xp, g, in_shape, dims, keepdim):
-    """Broadcast a reduced gradient back to the input shape."""
-    if not keepdim:
-        g = xp.expand_dims(g, dims) if dims else g
-    return xp.broadcast_to(g, in_shape)
-
-
-class Sum(Op):
-    """Sum over dims."""
-
-    @staticmethod
-    def forward(ctx, x, dims, keepdim, dtype):
-        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        if dtype is None and x.dtype.kind in "biu":
-            dtype = "int64"
-        return ctx.xp.asarray(x.sum(axis=dims, keepdims=keepdim, dtype=dtype))
-
-    @staticmethod
-    def backward(ctx, g):
-        return _expand_grad(ctx.xp, g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
-
-
-def sum(input, dim=None, keepdim=False, dtype=None):  # noqa: A001,A002
-    """Sum of the elements, over all dims or the given ones."""
-    dims = normalize_dims(dim, input.ndim)
-    np_dtype = None if dtype is None else dtype.numpy
-    if dim is None:
-        return Sum.apply(input, dims, False, np_dtype)
-    return SumDim.apply(input, dims, keepdim, np_dtype)
-
-
-class SumDim(Sum):
-    """Sum over the given dims."""
-
-    opname, variant = "Sum", 1
-
-
-class Mean(Op):
-    """Mean over dims."""
-
-    @staticmethod
-    def forward(ctx, x, dims, keepdim, dtype):
-        ctx.in_shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        count = 1
-        for d in dims:
-            count *= x.shape[d]
-        ctx.count = count
-        return ctx.xp.asarray(x.mean(axis=dims, keepdims=keepdim, dtype=dtype)
-                              .astype(dtype or x.dtype, copy=False))
-
-    @staticmethod
-    def backward(ctx, g):
-        g = g / max(ctx.count, 1)
-        return _expand_grad(ctx.xp, g, ctx.in_shape, ctx.dims, ctx.keepdim), None, None, None
-
-
-class MeanDim(Mean):
-    """Mean over the given dims."""
-
-    opname, variant = "Mean", 1
-
-
-def mean(input, dim=None, keepdim=False, dtype=None):  # noqa: A002
-    """Mean of the elements (floating point tensors, or with a float ``dtype``)."""
-    target = dtype or input.dtype
-    if not target.is_floating_point:
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           "floating point or complex dtype. Got: "
-                           f"{_TYPE_NAMES[target.name]}")
-    dims = normalize_dims(dim, input.ndim)
-    np_dtype = None if dtype is None else dtype.numpy
-    if dim is None:
-        return Mean.apply(input, dims, False, np_dtype)
-    return MeanDim.apply(input, dims, keepdim, np_dtype)
-
+__all__ = ["sum", "mean", "prod", "var", "std", "all", "any"]
+TENSOR_METHODS = tuple(__all__)
 
 _TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
                "float64": "Double"}
+_INT64 = np.dtype("int64")
+_FLOAT32 = np.dtype("float32")
+
+
+class _NoDim:
+    """The default of ``dim`` where torch tells ``f()`` from ``f(dim=None)`` (grad_fn names)."""
+
+    def __repr__(self):
+        return "None"
+
+
+NO_DIM = _NoDim()
+
+
+def type_name(dt) -> str:
+    """torch's ScalarType name of a NumPy dtype or gputensor dtype ('Float', 'Long', ...)."""
+    return _TYPE_NAMES[dt.name if isinstance(dt, dtypes.dtype) else np.dtype(dt).name]
+
+
+def reduce_axes(dim, ndim):
+    """Normalized dims as NumPy axes; a 0-d tensor has nothing to reduce."""
+    dims = normalize_dims(dim, ndim)
+    return dims if ndim else ()
+
+
+def reduced_count(shape, axes) -> int:
+    """The number of elements that go into each reduced value."""
+    return math.prod(shape[a] for a in axes)
+
+
+def expand_grad(xp, g, in_shape, axes, keepdim):
+    """Broadcast a reduced gradient (or result) back to the input shape."""
+    if not keepdim and axes:
+        g = xp.expand_dims(g, axes)
+    return xp.broadcast_to(g, in_shape)
+
+
+def acc_dtype(dt):
+    """The dtype to accumulate in: float32 for float16, else ``dt``."""
+    return _FLOAT32 if dt == np.float16 else dt
+
+
+def _int_to_long(dt):
+    """torch's sum/prod result dtype: integer and bool inputs give int64."""
+    return _INT64 if dt.kind in "biu" else dt
+
+
+def _divide(xp, total, count):
+    """total / count, NaN where count is 0 (mean of nothing), without NumPy warnings."""
+    if count == 0:
+        return xp.full_like(total, math.nan)
+    return total / count
+
+
+class Sum(Op):
+    """Sum over all elements (``sum()``)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        out_dtype = np.dtype(dtype) if dtype is not None else _int_to_long(x.dtype)
+        x = x.astype(out_dtype, copy=False)
+        total = x.astype(acc_dtype(out_dtype), copy=False).sum(axis=axes, keepdims=keepdim)
+        return ctx.xp.asarray(total).astype(out_dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d sum = 1 for every element
+        return expand_grad(ctx.xp, g, ctx.in_shape, ctx.axes, ctx.keepdim), None, None, None
+
+
+class SumDim(Sum):
+    """Sum over the given dims (``sum(dim)``)."""
+
+    opname, variant = "Sum", 1
+
+
+def _check_result_dtype(input, dtype):
+    """torch refuses an integer ``dtype=`` for a result that would need a gradient."""
+    if dtype is not None and not dtype.is_floating_point and input.requires_grad \
+            and is_grad_enabled():
+        raise RuntimeError(f"Autograd not support dtype: {type_name(dtype)}")
+    return None if dtype is None else dtype.numpy
+
+
+def sum(input, dim=NO_DIM, keepdim=False, *, dtype=None):
+    """Sum of the elements, over all dims or the given ones (int, bool give int64)."""
+    np_dtype = _check_result_dtype(input, dtype)
+    if dim is NO_DIM:
+        return Sum.apply(input, reduce_axes(None, input.ndim), False, np_dtype)
+    return SumDim.apply(input, reduce_axes(dim, input.ndim), keepdim, np_dtype)
+
+
+class Mean(Op):
+    """Mean over all elements (``mean()``)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, dtype):
+        ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        out_dtype = np.dtype(dtype) if dtype is not None else x.dtype
+        ctx.count = reduced_count(x.shape, axes)
+        total = x.astype(acc_dtype(out_dtype), copy=False).sum(axis=axes, keepdims=keepdim)
+        out = _divide(ctx.xp, ctx.xp.asarray(total), ctx.count)
+        return out.astype(out_dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d mean = 1 / n for every element
+        g = _divide(ctx.xp, g, ctx.count)
+        return expand_grad(ctx.xp, g, ctx.in_shape, ctx.axes, ctx.keepdim), None, None, None
+
+
+class MeanDim(Mean):
+    """Mean over the given dims (``mean(dim)``)."""
+
+    opname, variant = "Mean", 1
+
+
+def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
+    """Mean of the elements (floating point tensors, or with a float ``dtype``)."""
+    if dtype is not None and not dtype.is_floating_point:
+        raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either "
+                           f"a floating point or complex dtype. Got: {type_name(dtype)}")
+    if dtype is None and not input.dtype.is_floating_point:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {type_name(input.dtype)}")
+    np_dtype = None if dtype is None else dtype.numpy
+    if dim is NO_DIM:
+        return Mean.apply(input, reduce_axes(None, input.ndim), False, np_dtype)
+    return MeanDim.apply(input, reduce_axes(dim, input.ndim), keepdim, np_dtype)
+
+
+def _products_of_others(xp, x, axis):
+    """For each element, the product of the other elements along ``axis`` (exact with zeros)."""
+    y = xp.moveaxis(x, axis, -1)
+    if y.shape[-1] == 0:
+        return x
+    ones = xp.ones(y.shape[:-1] + (1,), dtype=y.dtype)
+    left = xp.concatenate([ones, xp.cumprod(y[..., :-1], axis=-1)], axis=-1)
+    right = xp.cumprod(y[..., :0:-1], axis=-1)[..., ::-1]
+    right = xp.concatenate([right, ones], axis=-1)
+    return xp.moveaxis(left * right, -1, axis)
+
+
+class Prod(Op):
+    """Product of all elements (``prod()``)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim, dtype):
+        out_dtype = np.dtype(dtype) if dtype is not None else _int_to_long(x.dtype)
+        x = x.astype(out_dtype, copy=False)
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        return ctx.xp.asarray(x.prod(axis=axis, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        # d prod / dx_i = product of the other elements (computed without dividing by x_i)
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        if ctx.axis is None:
+            others = _products_of_others(xp, x.reshape(-1), 0).reshape(x.shape)
+            return xp.broadcast_to(g.reshape(()), x.shape) * others, None, None, None
+        others = _products_of_others(xp, x, ctx.axis)
+        return expand_grad(xp, g, x.shape, (ctx.axis,), ctx.keepdim) * others, None, None, None
+
+
+class ProdDim(Prod):
+    """Product along one dim (``prod(dim)``)."""
+
+    opname, variant = "Prod", 1
+
+
+def prod(input, dim=NO_DIM, keepdim=False, *, dtype=None):
+    """Product of the elements, over all of them or along one dim (int, bool give int64)."""
+    np_dtype = _check_result_dtype(input, dtype)
+    if dim is NO_DIM:
+        return Prod.apply(input, None, False, np_dtype)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    axis = normalize_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return ProdDim.apply(input, None, False, np_dtype)
+    return ProdDim.apply(input, axis, keepdim, np_dtype)
+
+
+class Var(Op):
+    """Variance with a ``correction`` (Bessel's when 1)."""
+
+    take_sqrt = False
+
+    @classmethod
+    def forward(cls, ctx, x, axes, correction, keepdim, full):
+        xp = ctx.xp
+        count = reduced_count(x.shape, axes)
+        xa = x.astype(acc_dtype(x.dtype), copy=False)
+        centered = xa - _divide(xp, xa.sum(axis=axes, keepdims=True), count)
+        if x.size:  # constant slices: exactly 0 as torch's Welford gives, not rounding noise
+            constant = xa.max(axis=axes, keepdims=True) == xa.min(axis=axes, keepdims=True)
+            centered = xp.where(constant, 0, centered).astype(centered.dtype, copy=False)
+        squares = (centered * centered).sum(axis=axes, keepdims=keepdim)
+        dof = count - correction
+        if dof > 0:
+            out = squares / dof
+        else:  # torch: x / 0 with x >= 0, i.e. inf, or nan for 0 and nan
+            out = xp.where(squares > 0, math.inf, math.nan).astype(squares.dtype)
+        if cls.take_sqrt:
+            out = xp.sqrt(out)
+        out = xp.asarray(out).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        ctx.centered, ctx.dof, ctx.axes, ctx.keepdim, ctx.full = \
+            centered, dof, axes, keepdim, full
+        return out
+
+    @staticmethod
+    def _var_backward(ctx, g):
+        # d var = 2 (x - mean) / (n - correction)
+        xp, centered = ctx.xp, ctx.centered
+        g = expand_grad(xp, g, centered.shape, ctx.axes, ctx.keepdim)
+        if ctx.dof <= 0 and ctx.full:
+            return g * xp.where(centered == 0, math.nan, math.inf)
+        if ctx.dof == 0:  # 2 / 0 * g * (x - mean): inf with the sign, nan for 0
+            product = g * centered
+            return xp.where(product == 0, math.nan, xp.copysign(math.inf, product))
+        return (2.0 / ctx.dof) * g * centered
+
+    @staticmethod
+    def backward(ctx, g):
+        ctx.saved_tensors  # noqa: B018 - raises after backward freed the graph
+        return Var._var_backward(ctx, g), None, None, None, None
+
+
+class Std(Var):
+    """Standard deviation: the square root of ``var``."""
+
+    take_sqrt = True
+
+    @staticmethod
+    def backward(ctx, g):
+        # d std = d var / (2 std); 0 where std is 0
+        (out,) = ctx.saved_tensors
+        xp = ctx.xp
+        zero = out == 0
+        grad = Var._var_backward(ctx, g / (2 * xp.where(zero, 1, out)))
+        zero = expand_grad(xp, zero, grad.shape, ctx.axes, ctx.keepdim)
+        return xp.where(zero, 0, grad).astype(grad.dtype), None, None, None, None
+
+
+def _variance(op, name, input, dim, unbiased, keepdim, correction):
+    if isinstance(dim, bool):  # var(False): the unbiased overload
+        dim, unbiased = None, dim if unbiased is None else unbiased
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got both "
+                        "'unbiased' and 'correction'")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    axes = reduce_axes(dim, input.ndim)
+    if reduced_count(input.shape, axes) - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    return op.apply(input, axes, correction, keepdim, dim is None or input.ndim == 0)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over all elements or the given dims (unbiased unless told otherwise)."""
+    return _variance(Var, "var", input, dim, unbiased, keepdim, correction)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation over all elements or the given dims (unbiased by default)."""
+    return _variance(Std, "std", input, dim, unbiased, keepdim, correction)
+
+
+def _logical(input, dim, keepdim, reduce_name):
+    empty = dim is not None and not isinstance(dim, (int, np.integer)) and not tuple(dim)
+    axes = () if empty else reduce_axes(dim, input.ndim)  # torch: dim=() reduces nothing
+    nonzero = input._data != 0
+    out = getattr(nonzero, reduce_name)(axis=axes, keepdims=keepdim)
+    out = input._backend.xp.asarray(out)
+    if input._data.dtype == np.uint8:
+        out = out.astype(np.uint8)
+    return input._wrap(out)
+
+
+def all(input, dim=None, keepdim=False):
+    """True where every element is nonzero (uint8 in, uint8 out; bool otherwise)."""
+    return _logical(input, dim, keepdim, "all")
+
+
+def any(input, dim=None, keepdim=False):
+    """True where some element is nonzero (uint8 in, uint8 out; bool otherwise)."""
+    return _logical(input, dim, keepdim, "any")

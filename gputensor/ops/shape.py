@@ -1,122 +1,80 @@
-"""Shape ops: view, reshape, permute, transpose, expand, squeeze, cat, stack, split, ..."""
+"""Shape ops: the views (re-exported from views.py) plus cat, stack, split, chunk, repeat, ..."""
 
 from __future__ import annotations
 
-import math
-
+from .. import dtypes
 from ..autograd.function import Op
 from ..tensor import Tensor
+from . import views
 from .common import normalize_dim, shape_arg
+from .views import *  # noqa: F401,F403
+from .views import Permute, Select, Slice, transpose
 
-TENSOR_METHODS = ("view", "reshape", "view_as", "reshape_as")
-
-
-def _infer_shape(shape, numel):
-    """Resolve one -1 in ``shape``; torch's errors for impossible shapes."""
-    if shape.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    known = math.prod(d for d in shape if d != -1)
-    for d in shape:
-        if d < -1:
-            raise RuntimeError(f"invalid shape dimension {d}")
-    if -1 in shape:
-        if known == 0 or numel % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-        shape = tuple(numel // known if d == -1 else d for d in shape)
-    elif known != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-    return shape
+_OWN = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "select", "narrow",
+        "movedim", "moveaxis", "adjoint"]
+__all__ = views.__all__ + _OWN
+TENSOR_METHODS = views.TENSOR_METHODS + ("split", "chunk", "unbind", "repeat", "select",
+                                         "narrow", "movedim", "moveaxis", "adjoint")
+# Tensor-only methods (torch has no such functions), found here by the method table
+view, view_as, reshape_as = views.view, views.view_as, views.reshape_as
+contiguous, expand, expand_as = views.contiguous, views.expand, views.expand_as
 
 
-class View(Op):
-    """A view with a new shape over the same storage."""
-
-    is_view = True
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.in_shape = x.shape
-        out = x.view()
-        try:
-            out.shape = shape  # raises instead of copying when the strides do not allow it
-        except AttributeError:
-            raise RuntimeError(
-                "view size is not compatible with input tensor's size and stride (at least one "
-                "dimension spans across two contiguous subspaces). Use .reshape(...) "
-                "instead.") from None
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return g.reshape(ctx.in_shape), None
+def _promoted(tensors):
+    """The common dtype of ``tensors`` (torch.promote_types over all of them)."""
+    result = tensors[0].dtype
+    for t in tensors[1:]:
+        result = dtypes.promote_types(result, t.dtype)
+    return result.numpy
 
 
-class UnsafeView(Op):
-    """A reshape that had to copy."""
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.in_shape = x.shape
-        return x.reshape(shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g.reshape(ctx.in_shape), None
-
-
-def view(input, *shape):  # noqa: A002
-    """The same data seen with another shape (no copy; -1 infers one size)."""
-    if len(shape) == 1 and hasattr(shape[0], "is_floating_point"):
-        raise NotImplementedError("view(dtype) is not supported")
-    shape = _infer_shape(shape_arg(shape), input.numel())
-    return View.apply(input, shape)
-
-
-def reshape(input, *shape):  # noqa: A002
-    """The data with another shape: a view when possible, else a copy."""
-    shape = _infer_shape(shape_arg(shape), input.numel())
-    try:
-        return View.apply(input, shape)
-    except RuntimeError:
-        return UnsafeView.apply(input, shape)
-
-
-def view_as(input, other: Tensor):  # noqa: A002
-    """``input.view(other.shape)``."""
-    return view(input, other.shape)
-
-
-def reshape_as(input, other: Tensor):  # noqa: A002
-    """``input.reshape(other.shape)``."""
-    return reshape(input, other.shape)
+def _check_tensor_list(tensors, name, arg="tensors"):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    return list(tensors)
 
 
 class Cat(Op):
-    """Concatenate along one dim."""
+    """Concatenate along one dim (1-D empty inputs are skipped, as in torch)."""
 
     @staticmethod
-    def forward(ctx, dim, *xs):
-        ctx.dim = dim
-        ctx.sizes = [x.shape[dim] for x in xs]
-        return ctx.xp.concatenate(xs, axis=dim)
+    def forward(ctx, dim, dtype, skip, *xs):
+        ctx.dim, ctx.skip = dim, skip
+        ctx.sizes = [x.shape[dim] for x, s in zip(xs, skip) if not s]
+        kept = [x.astype(dtype, copy=False) for x, s in zip(xs, skip) if not s]
+        if not kept:
+            return ctx.xp.zeros((0,), dtype=dtype)
+        return ctx.xp.concatenate(kept, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
-        bounds = xp.cumsum(xp.asarray(ctx.sizes))[:-1].tolist()
-        return (None, *xp.split(g, bounds, axis=ctx.dim))
+        bounds, total = [], 0
+        for n in ctx.sizes[:-1]:
+            total += n
+            bounds.append(total)
+        parts = iter(xp.split(g, bounds, axis=ctx.dim))
+        # d cat = the matching slice of g
+        return (None, None, None, *[xp.zeros((0,), g.dtype) if s else next(parts)
+                                    for s in ctx.skip])
 
 
 def cat(tensors, dim=0):
     """Join tensors along an existing dim."""
-    tensors = list(tensors)
+    tensors = _check_tensor_list(tensors, "cat")
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
-    ref = next((t for t in tensors if t.ndim > 0), tensors[0])
-    if ref.ndim == 0:
-        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
+    skip = tuple(t.shape == (0,) for t in tensors)
+    ref = next((t for t, s in zip(tensors, skip) if not s), tensors[0])
     dim = normalize_dim(dim, ref.ndim)
     for i, t in enumerate(tensors):
+        if skip[i]:
+            continue
         if t.ndim != ref.ndim:
             raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} "
                                f"and {t.ndim}")
@@ -125,7 +83,258 @@ def cat(tensors, dim=0):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. "
                                    f"Expected size {ref.shape[d]} but got size {t.shape[d]} "
                                    f"for tensor number {i} in the list.")
-    return Cat.apply(dim, *tensors)
+    return Cat.apply(dim, _promoted(tensors), skip, *tensors)
 
 
 concat = concatenate = cat
+
+
+class Stack(Op):
+    """Join tensors along a new dim."""
+
+    @staticmethod
+    def forward(ctx, dim, dtype, *xs):
+        ctx.dim, ctx.count = dim, len(xs)
+        return ctx.xp.stack([x.astype(dtype, copy=False) for x in xs], axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        key = (slice(None),) * ctx.dim
+        # d stack = the matching slice of g
+        return (None, None, *[g[key + (i, Ellipsis)] for i in range(ctx.count)])
+
+
+def stack(tensors, dim=0):
+    """Join same-shaped tensors along a new dim."""
+    tensors = _check_tensor_list(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    dim = normalize_dim(dim, tensors[0].ndim + 1)
+    first = tensors[0].shape
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != first:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(first)} at entry 0 and {list(t.shape)} at entry {i}")
+    return Stack.apply(dim, _promoted(tensors), *tensors)
+
+
+class SplitWithSizes(Op):
+    """Views of consecutive pieces of given sizes along a dim."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes):
+        ctx.dim = dim
+        pieces, start = [], 0
+        for n in sizes:
+            pieces.append(x[(slice(None),) * dim + (slice(start, start + n),)])
+            start += n
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return ctx.xp.concatenate(grads, axis=ctx.dim), None, None  # d split = concat
+
+
+class Split(SplitWithSizes):
+    """Views of equal pieces (the last may be shorter) along a dim."""
+
+    opname = "Split"
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Split into pieces of one size (the last may be smaller) or of the listed sizes."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    sizes = split_size_or_sections
+    if isinstance(sizes, (list, tuple)):
+        sizes = shape_arg((sizes,))
+        dim_size = tensor.shape[normalize_dim(dim, tensor.ndim)]
+        if any(n < 0 for n in sizes):
+            raise RuntimeError("split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={list(sizes)}")
+        if sum(sizes) != dim_size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                               f"{dim_size} (input tensor's size at dimension {dim}), but got "
+                               f"split_sizes={list(sizes)}")
+        return SplitWithSizes.apply(tensor, normalize_dim(dim, tensor.ndim), sizes)
+    size = int(sizes)
+    if size < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+    dim = normalize_dim(dim, tensor.ndim)
+    dim_size = tensor.shape[dim]
+    if size == 0 and dim_size != 0:
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
+                           f"size of {dim_size}")
+    count = max(-(-dim_size // size), 1) if size else 1
+    sizes = (size,) * (count - 1) + (dim_size - size * (count - 1),)
+    return Split.apply(tensor, dim, sizes)
+
+
+def chunk(input, chunks, dim=0):  # noqa: A002
+    """Split into ``chunks`` pieces of equal size (the last may be smaller, or fewer pieces)."""
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    dim = normalize_dim(dim, input.ndim)
+    dim_size = input.shape[dim]
+    size = -(-dim_size // chunks)
+    if size == 0 and dim_size == 0:
+        return SplitWithSizes.apply(input, dim, (0,) * chunks)
+    return split(input, size, dim)
+
+
+class Unbind(Op):
+    """Views of every position along a dim (the dim disappears)."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        key = (slice(None),) * dim
+        return tuple(x[key + (i, Ellipsis)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return ctx.xp.stack(grads, axis=ctx.dim), None  # d unbind = stack
+
+
+def unbind(input, dim=0):  # noqa: A002
+    """A tuple of views, one per position along ``dim``."""
+    if input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return Unbind.apply(input, normalize_dim(dim, input.ndim))
+
+
+class Repeat(Op):
+    """Tile the tensor ``repeats[i]`` times along each dim."""
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        padded = (1,) * (len(repeats) - x.ndim) + x.shape
+        ctx.in_shape, ctx.padded, ctx.repeats = x.shape, padded, repeats
+        return ctx.xp.tile(x.reshape(padded), repeats)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d repeat = the sum over the copies
+        interleaved = [n for pair in zip(ctx.repeats, ctx.padded) for n in pair]
+        g = g.reshape(interleaved).sum(axis=tuple(range(0, len(interleaved), 2)))
+        return g.reshape(ctx.in_shape), None
+
+
+def repeat(input, *repeats):  # noqa: A002
+    """The tensor tiled ``repeats[i]`` times along each dim (new dims go in front)."""
+    if not repeats:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    repeats = shape_arg(repeats)
+    if len(repeats) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    padded = (1,) * (len(repeats) - input.ndim) + input.shape
+    target = [n * r for n, r in zip(padded, repeats)]
+    if any(n < 0 for n in target):
+        bad = next(n for n in target if n < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {target}")
+    return Repeat.apply(input, repeats)
+
+
+def select(input, dim, index):  # noqa: A002
+    """A view of position ``index`` along ``dim`` (the dim disappears)."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim(dim, input.ndim)
+    index = int(index)
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {dim}")
+    return Select.apply(input, dim, index % size)
+
+
+def narrow(input, dim, start, length):  # noqa: A002
+    """A view of ``length`` positions along ``dim`` from ``start``."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    dim = normalize_dim(dim, input.ndim)
+    size, start = input.shape[dim], int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
+    if start < 0:
+        start += size
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}).")
+    return Slice.apply(input, dim, start, start + length, 1)
+
+
+def adjoint(input):  # noqa: A002
+    """The conjugate transpose of the last two dims (the transpose for real tensors)."""
+    return transpose(input, -2, -1)
+
+
+def reversed_dims(input):  # noqa: A002
+    """``Tensor.T``: all dims reversed (torch deprecates it for ndim != 2)."""
+    return Permute.apply(input, tuple(range(input.ndim - 1, -1, -1)))
+
+
+def _matrix_property(name, input):  # noqa: A002
+    if input.ndim == 0:
+        return input
+    if input.ndim < 2:
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
+                           f"Got {input.ndim}-D tensor.")
+    return transpose(input, -2, -1)
+
+
+def matrix_transpose(input):  # noqa: A002
+    """``Tensor.mT``: the last two dims swapped."""
+    return _matrix_property("mT", input)
+
+
+def matrix_adjoint(input):  # noqa: A002
+    """``Tensor.mH``: the conjugate of ``mT`` (the same for real tensors)."""
+    return _matrix_property("mH", input)
+
+
+def hermitian(input):  # noqa: A002
+    """``Tensor.H``: the conjugate transpose of a matrix."""
+    if input.ndim == 0:
+        return input
+    if input.ndim != 2:
+        hint = " For batches of matrices, consider using tensor.mH" if input.ndim > 2 else ""
+        raise RuntimeError("tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{input.ndim}-D tensor.{hint}")
+    return transpose(input, 0, 1)
+
+
+def movedim(input, source, destination):  # noqa: A002
+    """A view with dims ``source`` moved to positions ``destination``."""
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    norm_src = [normalize_dim(d, input.ndim) for d in src]
+    norm_dst = [normalize_dim(d, input.ndim) for d in dst]
+    if len(set(norm_src)) != len(norm_src):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({list(src)})")
+    if len(set(norm_dst)) != len(norm_dst):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({list(dst)})")
+    if input.ndim == 0:
+        return Permute.apply(input, ())
+    order = [None] * input.ndim
+    for s, d in zip(norm_src, norm_dst):
+        order[d] = s
+    rest = iter(d for d in range(input.ndim) if d not in norm_src)
+    return Permute.apply(input, tuple(o if o is not None else next(rest) for o in order))
+
+
+moveaxis = movedim

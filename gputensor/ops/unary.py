@@ -1,28 +1,55 @@
-"""Unary math ops, each with its derivative beside it, and clamp."""
+"""Unary math ops, each with its derivative beside it; clamp and where."""
 
 from __future__ import annotations
 
 from ..autograd.function import Op
-from .common import float_dtype, result_dtype
+from .common import (
+    as_array,
+    broadcast_shapes,
+    cast_operand,
+    device_type,
+    float_dtype,
+    is_array,
+    not_implemented,
+    promote,
+    quiet,
+    result_dtype,
+    shape_of,
+)
 
 
 class UnaryOp(Op):
     """y = compute(xp, x); backward is ``derivative(xp, g, x, y)``.
 
     ``saves`` is "x", "y" or None: what ``derivative`` reads (the other is passed as None).
-    ``to_float`` ops give the default float dtype for integer inputs, as torch does.
+    ``to_float`` ops give the default float dtype for bool and integer inputs, as torch
+    does; ``int_copy`` ops return integer inputs unchanged (floor, ceil, round).
+    ``bool_kernel`` (a torch kernel name) or ``bool_error`` (a message) refuse bool inputs.
     """
 
     saves = "x"
     to_float = False
+    int_copy = False
+    bool_kernel = None
+    bool_error = None
 
     @classmethod
     def forward(cls, ctx, x):
+        xp = ctx.xp
+        if x.dtype.kind == "b":
+            if cls.bool_error:
+                raise RuntimeError(cls.bool_error)
+            if cls.bool_kernel:
+                raise not_implemented(cls.bool_kernel, x.dtype, device_type(ctx))
         if cls.to_float:
-            dt = float_dtype(x.dtype)
-            if dt != x.dtype:
-                x = x.astype(dt)
-        y = cls.compute(ctx.xp, x)
+            x = x.astype(float_dtype(x.dtype), copy=False)
+        if cls.int_copy and x.dtype.kind != "f":
+            y = x.copy()
+        else:
+            with quiet(xp):
+                y = as_array(xp, cls.compute(xp, x))
+            if y.dtype != x.dtype:
+                y = y.astype(x.dtype)
         if cls.saves == "x":
             ctx.save_for_backward(x)
         elif cls.saves == "y":
@@ -32,56 +59,60 @@ class UnaryOp(Op):
     @classmethod
     def backward(cls, ctx, g):
         (saved,) = ctx.saved_tensors or (None,)
-        if cls.saves == "y":
-            return cls.derivative(ctx.xp, g, None, saved)
-        return cls.derivative(ctx.xp, g, saved, None)
+        with quiet(ctx.xp):
+            if cls.saves == "y":
+                return cls.derivative(ctx.xp, g, None, saved)
+            return cls.derivative(ctx.xp, g, saved, None)
 
 
-def _unary(name, compute, derivative, saves="x", to_float=False, doc=""):
+def _unary(name, compute, derivative, saves="x", to_float=True, doc="", **options):
     return type(name, (UnaryOp,), {
-        "__doc__": doc, "saves": saves, "to_float": to_float,
-        "compute": staticmethod(compute), "derivative": staticmethod(derivative)})
+        "__doc__": doc, "saves": saves, "to_float": to_float, "__module__": __name__,
+        "compute": staticmethod(compute), "derivative": staticmethod(derivative), **options})
 
 
 def _zero_grad(xp, g, x, y):
-    return g * 0
+    return xp.zeros_like(g)  # piecewise constant
 
 
-Neg = _unary("Neg", lambda xp, x: -x, lambda xp, g, x, y: -g, None, doc="-x")  # d = -1
-Abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda xp, g, x, y: g * xp.sign(x),
-             doc="|x|")  # d|x| = sign(x)
-Exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda xp, g, x, y: g * y, "y", True,
+def _sign(xp, x):
+    # (x > 0) - (x < 0): 0 for NaN and for both zeros, as torch
+    return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
+
+
+_NEG_BOOL = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+             "to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+Neg = _unary("Neg", lambda xp, x: -x, lambda xp, g, x, y: -g, None, False, "-x",
+             bool_error=_NEG_BOOL)  # d(-x) = -1
+Abs = _unary("Abs", lambda xp, x: xp.abs(x), lambda xp, g, x, y: g * _sign(xp, x), "x", False,
+             "|x|", bool_kernel="abs")  # d|x| = sign(x)
+Exp = _unary("Exp", lambda xp, x: xp.exp(x), lambda xp, g, x, y: g * y, "y",
              doc="e^x")  # d e^x = e^x
-Log = _unary("Log", lambda xp, x: xp.log(x), lambda xp, g, x, y: g / x, "x", True,
+Log = _unary("Log", lambda xp, x: xp.log(x), lambda xp, g, x, y: g / x,
              doc="natural log")  # d log x = 1/x
-Log1p = _unary("Log1P", lambda xp, x: xp.log1p(x), lambda xp, g, x, y: g / (1 + x), "x", True,
+Log1p = _unary("Log1P", lambda xp, x: xp.log1p(x), lambda xp, g, x, y: g / (1 + x),
                doc="log(1 + x)")  # d log1p x = 1/(1+x)
-Sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda xp, g, x, y: g / (2 * y), "y", True,
+Sqrt = _unary("Sqrt", lambda xp, x: xp.sqrt(x), lambda xp, g, x, y: g / (2 * y), "y",
               doc="square root")  # d sqrt x = 1/(2 sqrt x)
 Rsqrt = _unary("Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, g, x, y: -0.5 * g * y ** 3,
-               "y", True, doc="1/sqrt(x)")  # d x^-1/2 = -1/2 x^-3/2
-Sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda xp, g, x, y: g * xp.cos(x), "x", True,
+               "y", doc="1/sqrt(x)")  # d x^-1/2 = -1/2 x^-3/2
+Sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda xp, g, x, y: g * xp.cos(x),
              doc="sine")  # d sin = cos
-Cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda xp, g, x, y: -g * xp.sin(x), "x", True,
+Cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda xp, g, x, y: -g * xp.sin(x),
              doc="cosine")  # d cos = -sin
+Tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda xp, g, x, y: g * (1 - y * y), "y",
+              doc="hyperbolic tangent")  # d tanh = 1 - y^2
 Reciprocal = _unary("Reciprocal", lambda xp, x: 1 / x, lambda xp, g, x, y: -g * y * y, "y",
-                    True, doc="1/x")  # d 1/x = -1/x^2
-Sign = _unary("Sign", lambda xp, x: xp.sign(x), _zero_grad, None, doc="sign")
-Floor = _unary("Floor", lambda xp, x: xp.floor(x), _zero_grad, None, doc="floor")
-Ceil = _unary("Ceil", lambda xp, x: xp.ceil(x), _zero_grad, None, doc="ceil")
-Round = _unary("Round", lambda xp, x: xp.round(x), _zero_grad, None,
-               doc="round half to even")
-
-
-class Tanh(UnaryOp):
-    """Hyperbolic tangent."""
-
-    saves, to_float = "y", True
-    compute = staticmethod(lambda xp, x: xp.tanh(x))
-
-    @staticmethod
-    def derivative(xp, g, x, y):
-        return g * (1 - y * y)  # d tanh = 1 - y^2
+                    doc="1/x")  # d 1/x = -1/x^2
+Sign = _unary("Sign", lambda xp, x: x.copy() if x.dtype.kind == "b" else _sign(xp, x),
+              _zero_grad, None, False, doc="sign (-1, 0 or 1)")
+Floor = _unary("Floor", lambda xp, x: xp.floor(x), _zero_grad, None, False, doc="floor",
+               int_copy=True, bool_kernel="floor_vml")
+Ceil = _unary("Ceil", lambda xp, x: xp.ceil(x), _zero_grad, None, False, doc="ceil",
+              int_copy=True, bool_kernel="ceil_vml")
+Round = _unary("Round", lambda xp, x: xp.round(x), _zero_grad, None, False,
+               doc="round half to even", int_copy=True, bool_kernel="round_vml")
 
 
 class Sigmoid(UnaryOp):
@@ -93,7 +124,7 @@ class Sigmoid(UnaryOp):
     def compute(xp, x):
         # split by sign so exp never overflows
         e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
     @staticmethod
     def derivative(xp, g, x, y):
@@ -104,14 +135,67 @@ class Relu(UnaryOp):
     """max(x, 0)."""
 
     saves = "y"
+    bool_error = "Boolean inputs not supported for relu"
 
     @staticmethod
     def compute(xp, x):
-        return xp.maximum(x, x.dtype.type(0))
+        return xp.maximum(x, 0)
 
     @staticmethod
     def derivative(xp, g, x, y):
-        return g * (y > 0)  # d relu = 1 where y > 0
+        return xp.where(y > 0, g, 0)  # d relu = 1 where y > 0
+
+
+class RoundDecimals(Op):
+    """Round half to even to ``decimals`` places (negative: to tens, hundreds...)."""
+
+    opname, variant = "Round", 1
+
+    @staticmethod
+    def forward(ctx, x, decimals):
+        xp = ctx.xp
+        if x.dtype.kind != "f":
+            raise not_implemented("round", x.dtype, device_type(ctx))
+        # torch scales in float32 for float16 (its opmath type), as here
+        work = x.astype("float32") if x.dtype.itemsize < 4 else x
+        scale = work.dtype.type(10.0 ** abs(decimals))
+        with quiet(xp):
+            if decimals > 0:
+                out = xp.round(work * scale) / scale
+            else:
+                out = xp.round(work / scale) * scale
+        return as_array(xp, out).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.zeros_like(g), None  # piecewise constant
+
+
+_C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "uint8": "uint8_t"}
+
+
+def _check_bound(value, dt) -> None:
+    """torch's error for an integer bound that does not fit the integer dtype ``dt``."""
+    if dt.kind not in "iu" or isinstance(value, bool) or not isinstance(value, int):
+        return
+    bits = dt.itemsize * 8
+    # unsigned types take negative values down to -max (they wrap), as in torch
+    low, high = (-(1 << bits) + 1, (1 << bits) - 1) if dt.kind == "u" else \
+        (-(1 << bits - 1), (1 << bits - 1) - 1)
+    if low <= value <= high:
+        return
+    if dt.name == "int64":
+        raise OverflowError("int too big to convert")
+    raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dt.name]} without overflow")
+
+
+def _clamp_values(xp, x, low, high):
+    out = x
+    if low is not None:
+        out = xp.maximum(out, low)
+    if high is not None:
+        out = xp.minimum(out, high)
+    return as_array(xp, out)
 
 
 class Clamp(Op):
@@ -121,19 +205,16 @@ class Clamp(Op):
 
     @staticmethod
     def forward(ctx, x, low, high):
-        xp = ctx.xp
+        dt = result_dtype(x, low, high)
+        if dt.kind == "b":
+            raise not_implemented("clamp_scalar", dt, device_type(ctx))
         for bound in (low, high):
-            if bound is not None:
-                dt = result_dtype(x, bound)
-                x = x if dt == x.dtype else x.astype(dt)
-        out = x
-        if low is not None:
-            out = xp.maximum(out, low)
-        if high is not None:
-            out = xp.minimum(out, high)
+            _check_bound(bound, dt)
+        x = x.astype(dt, copy=False)
+        low, high = (None if v is None else cast_operand(v, dt) for v in (low, high))
         ctx.save_for_backward(x)
         ctx.low, ctx.high = low, high
-        return out
+        return _clamp_values(ctx.xp, x, low, high).astype(dt, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -143,34 +224,76 @@ class Clamp(Op):
             keep = keep & (x >= ctx.low)
         if ctx.high is not None:
             keep = keep & (x <= ctx.high)
-        return g * keep, None, None  # d clamp = 1 inside the bounds
+        return ctx.xp.where(keep, g, 0), None, None  # d clamp = 1 inside the bounds
 
 
 class ClampTensor(Op):
-    """Clamp with tensor bounds (either may be None)."""
+    """Clamp with tensor bounds (either may be None); the result broadcasts all three."""
 
     opname, variant = "Clamp", 0
 
     @staticmethod
     def forward(ctx, x, low, high):
-        xp = ctx.xp
-        out = x
-        if low is not None:
-            out = xp.maximum(out, low)
-        if high is not None:
-            out = xp.minimum(out, high)
+        broadcast_shapes(*(v.shape for v in (x, low, high) if is_array(v)))
+        dt = result_dtype(x, low, high)
+        x, low, high = (None if v is None else cast_operand(v, dt) for v in (x, low, high))
         ctx.save_for_backward(x, low, high)
-        return out
+        out = _clamp_values(ctx.xp, x, low, high)
+        return out if out.dtype == dt else out.astype(dt)
 
     @staticmethod
     def backward(ctx, g):
         x, low, high = ctx.saved_tensors
-        keep = True
-        g_low = g_high = None
+        where = ctx.xp.where
+        # d clamp / dx = 1 inside the bounds; the gradient of a bound flows where it is
+        # the result (max wins when min > max)
+        if low is not None and high is not None:
+            return (where((x >= low) & (x <= high), g, 0),
+                    where((x < low) & (low < high), g, 0),
+                    where((x > high) | (high < low), g, 0))
         if low is not None:
-            keep = keep & (x >= low)
-            g_low = g * (x < low)
-        if high is not None:
-            keep = keep & (x <= high)
-            g_high = g * (x > high) * (x >= low if low is not None else True)
-        return g * keep, g_low, g_high
+            return where(x >= low, g, 0), where(x < low, g, 0), None
+        return where(x <= high, g, 0), None, where(x > high, g, 0)
+
+
+class Where(Op):
+    """``cond ? a : b`` elementwise (``a`` and ``b`` may be Python numbers)."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        xp = ctx.xp
+        broadcast_shapes(cond.shape, shape_of(a), shape_of(b))
+        dt, (a, b) = promote(a, b)
+        ctx.cond = cond
+        out = as_array(xp, xp.where(cond, a, b))
+        return out if out.dtype == dt else out.astype(dt)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        # d where(c, a, b) = c, !c
+        return None, xp.where(ctx.cond, g, 0), xp.where(ctx.cond, 0, g)
+
+
+class ToCopy(Op):
+    """A copy cast to another dtype; the gradient is cast back."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype.numpy)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None  # the base casts g back to the input dtype
+
+
+class Clone(Op):
+    """A copy with its own storage."""
+
+    @staticmethod
+    def forward(ctx, x, memory_format=None):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None  # d clone = 1

@@ -1,0 +1,140 @@
+"""Numerically stable logsumexp, softmax and log_softmax."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd.function import Op
+from .common import normalize_dim
+from .reduce import acc_dtype, expand_grad, reduce_axes, type_name
+
+__all__ = ["logsumexp", "softmax", "log_softmax"]
+TENSOR_METHODS = tuple(__all__)
+
+
+def _shifted_max(xp, x, axes):
+    """The max over ``axes`` (kept), 0 where it is not finite or there is nothing to reduce."""
+    if x.size == 0:
+        return xp.zeros(tuple(1 if i in axes else n for i, n in enumerate(x.shape)), x.dtype)
+    peak = x.max(axis=axes, keepdims=True)
+    return xp.where(xp.isfinite(peak), peak, 0).astype(x.dtype)
+
+
+class Logsumexp(Op):
+    """log(sum(exp(x))) over dims, shifted by the max so it cannot overflow."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        xp = ctx.xp
+        out_dtype = x.dtype if x.dtype.kind == "f" else dtypes.get_default_dtype().numpy
+        xa = x.astype(acc_dtype(out_dtype), copy=False)
+        peak = _shifted_max(xp, xa, axes)
+        total = xp.exp(xa - peak).sum(axis=axes, keepdims=True)
+        empty = total == 0  # every element -inf, or none at all
+        out = xp.log(xp.where(empty, 1, total)) + xp.where(empty, -math.inf, peak)
+        if not keepdim and axes:
+            out = out.squeeze(axes)
+        out = xp.asarray(out).astype(out_dtype, copy=False)
+        ctx.save_for_backward(x, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d logsumexp = exp(x - logsumexp) = softmax(x)
+        x, out = ctx.saved_tensors
+        xp = ctx.xp
+        out = expand_grad(xp, out, x.shape, ctx.axes, ctx.keepdim)
+        return expand_grad(xp, g, x.shape, ctx.axes, ctx.keepdim) * xp.exp(x - out), None, None
+
+
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(input))) over the given dims, computed stably (ints give floats)."""
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' (position 1) must be tuple of ints, not "
+                        "NoneType")
+    if (not isinstance(dim, (int, np.integer)) and len(tuple(dim)) == 0 and not keepdim
+            and input.ndim and input.numel()):  # torch's behaviour for dim=()
+        ones = ", ".join("1" * input.ndim)
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape [{ones}]")
+    return Logsumexp.apply(input, reduce_axes(dim, input.ndim), keepdim)
+
+
+class Softmax(Op):
+    """exp(x) / sum(exp(x)) along one dim, shifted by the max."""
+
+    @staticmethod
+    def forward(ctx, x, axis, dtype):
+        xp = ctx.xp
+        if dtype is not None:
+            x = x.astype(dtype, copy=False)
+        ctx.axis = axis
+        if x.size == 0:
+            ctx.save_for_backward(x)
+            return x.copy()
+        xa = x.astype(acc_dtype(x.dtype), copy=False)
+        e = xp.exp(xa - xa.max(axis=axis, keepdims=True))
+        out = (e / e.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d softmax: y * (g - sum(g * y))
+        (y,) = ctx.saved_tensors
+        return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True)), None, None
+
+
+class LogSoftmax(Op):
+    """x - logsumexp(x) along one dim."""
+
+    @staticmethod
+    def forward(ctx, x, axis, dtype):
+        xp = ctx.xp
+        if dtype is not None:
+            x = x.astype(dtype, copy=False)
+        ctx.axis = axis
+        if x.size == 0:
+            ctx.save_for_backward(x)
+            return x.copy()
+        xa = x.astype(acc_dtype(x.dtype), copy=False)
+        shifted = xa - xa.max(axis=axis, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        out = out.astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # d log_softmax: g - softmax * sum(g)
+        (y,) = ctx.saved_tensors
+        xp = ctx.xp
+        return g - xp.exp(y) * g.sum(axis=ctx.axis, keepdims=True), None, None
+
+
+def _softmax_like(op, kernel, input, dim, dtype):
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{kernel}(): argument 'dim' must be int, not {type(dim).__name__}")
+    axis = normalize_dim(dim, input.ndim)
+    result = dtype or input.dtype
+    if not result.is_floating_point:
+        last = "_lastdim" if axis == input.ndim - 1 or input.ndim == 0 else ""
+        raise NotImplementedError(f'"{kernel}{last}_kernel_impl" not implemented for '
+                                  f"'{type_name(result)}'")
+    np_dtype = None if dtype is None else dtype.numpy
+    return op.apply(input, axis if input.ndim else (), np_dtype)
+
+
+def softmax(input, dim, dtype=None):
+    """exp(input) / sum(exp(input)) along ``dim``, computed stably."""
+    return _softmax_like(Softmax, "softmax", input, dim, dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    """input - logsumexp(input) along ``dim``, computed stably."""
+    return _softmax_like(LogSoftmax, "log_softmax", input, dim, dtype)
