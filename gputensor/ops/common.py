@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 
@@ -112,6 +113,11 @@ def cast_operand(x, dt: np.dtype):
 def as_array(xp, value):
     """``value`` as an array of the backend (NumPy turns 0-d results into scalars)."""
     return value if isinstance(value, xp.ndarray) else xp.asarray(value)
+
+
+# torch computes silently: NumPy's floating point RuntimeWarnings raised inside our ops
+# (overflow, 0/0) are dropped, with no per-call cost on the hot path
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"gputensor\.ops\.")
 
 
 def quiet(xp):

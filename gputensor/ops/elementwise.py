@@ -46,6 +46,7 @@ class BinaryOp(Op):
     true_division = False
     saves = ()
     swapped = False  # the result is computed as ``b op a`` (torch names b "tensor a")
+    warns = True  # NumPy may warn (division by zero, overflow): silence it, as torch is silent
 
     @classmethod
     def forward(cls, ctx, a, b, *options):
@@ -53,12 +54,16 @@ class BinaryOp(Op):
         dt = result_dtype(a, b)
         if cls.true_division:
             dt = float_dtype(dt)
-        broadcast_shapes(*((shape_of(b), shape_of(a)) if cls.swapped else
-                           (shape_of(a), shape_of(b))))
+        shape_a, shape_b = shape_of(a), shape_of(b)
+        if shape_a != shape_b and shape_a and shape_b:
+            broadcast_shapes(*((shape_b, shape_a) if cls.swapped else (shape_a, shape_b)))
         ctx.dtype, ctx.options = dt, options
         cls.check(ctx, a, b)
         a, b = cast_operand(a, dt), cast_operand(b, dt)
-        with quiet(xp):
+        if cls.warns:
+            with quiet(xp):
+                out = as_array(xp, cls.compute(ctx, xp, a, b))
+        else:
             out = as_array(xp, cls.compute(ctx, xp, a, b))
         if out.dtype != dt:
             out = out.astype(dt)
@@ -93,6 +98,8 @@ def _scaled(ctx, x, alpha):
 class Add(BinaryOp):
     """a + alpha * b."""
 
+    warns = False
+
     @staticmethod
     def compute(ctx, xp, a, b):
         ctx.alpha = _alpha(ctx)
@@ -116,6 +123,8 @@ def _check_bool_subtraction(a, b) -> None:
 class Sub(BinaryOp):
     """a - alpha * b."""
 
+    warns = False
+
     check = staticmethod(lambda ctx, a, b: _check_bool_subtraction(a, b))
 
     @staticmethod
@@ -130,6 +139,8 @@ class Sub(BinaryOp):
 
 class Rsub(BinaryOp):
     """b - alpha * a (``torch.rsub``; the number form backs ``number - tensor``)."""
+
+    warns = False
 
     swapped = True
     check = staticmethod(lambda ctx, a, b: _check_bool_subtraction(a, b))
@@ -152,6 +163,8 @@ class RsubScalar(Rsub):
 
 class Mul(BinaryOp):
     """a * b."""
+
+    warns = False
 
     saves = ("a", "b")
     compute = staticmethod(lambda ctx, xp, a, b: a * b)
@@ -382,6 +395,8 @@ class PowScalarBase(BinaryOp):
 
 class Maximum(BinaryOp):
     """Elementwise maximum of two tensors; ties share the gradient equally."""
+
+    warns = False
 
     saves = ("a", "b")
     compute = staticmethod(lambda ctx, xp, a, b: xp.maximum(a, b))

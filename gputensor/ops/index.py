@@ -17,6 +17,7 @@ import numpy as np
 from ..autograd.function import Op
 from ..tensor import Tensor
 from . import views
+from .common import normalize_dim
 
 TENSOR_METHODS = ()
 
@@ -48,7 +49,7 @@ def _sequence_as_tuple(index) -> bool:
         return False
     for obj in index:
         if isinstance(obj, (Tensor, Sequence, slice)) or obj is None or obj is Ellipsis:
-            warnings.warn(_SEQUENCE_WARNING, UserWarning, stacklevel=4)
+            warnings.warn(_SEQUENCE_WARNING, UserWarning, stacklevel=5)
             return True
     return False
 
@@ -90,11 +91,15 @@ class _Plan:
         self.steps = []
         self.entries = []  # (dim, array): tensor indices by their dim in the sliced result
 
+    def _check_dim(self, dim, extra=0):
+        """torch's error when an item lands past the last dim (several ``...``)."""
+        normalize_dim(dim, len(self.shape) + extra)
+
     def select(self, dim, index, real_dim):
         if not self.shape and index == 0 and dim == 0:
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
-        size = self.shape[dim] if self.shape else 0
+        size = self.shape[dim] if dim < len(self.shape) else 0  # (past the end: as torch)
         if not -size <= index < size:
             raise IndexError(f"index {index} is out of bounds for dimension {real_dim} with "
                              f"size {size}")
@@ -105,13 +110,15 @@ class _Plan:
         start, stop, step = _unpack_slice(item)
         if not self.shape:
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
-        size = self.shape[dim]
+        size = self.shape[dim] if dim < len(self.shape) else 0
         if optimize and start == 0 and stop >= size and step == 1:
             return
+        self._check_dim(dim)
         self.steps.append(("slice", dim, start, stop, step))
         self.shape[dim] = len(range(*slice(start, stop, step).indices(size)))
 
     def unsqueeze(self, dim):
+        self._check_dim(dim, extra=1)
         self.steps.append(("unsqueeze", dim))
         self.shape.insert(dim, 1)
 
@@ -204,6 +211,12 @@ class _Plan:
         return key, tuple(out), [(a, shape[i]) for i, a in zip(where, arrays)], bshape
 
     @staticmethod
+    def check_empty_dims(checks, bshape):
+        """torch's IndexError for (some) indices into a dim of size 0, even for empty results."""
+        if all(bshape) and any(size == 0 for _, size in checks):
+            raise IndexError("index is out of bounds for dimension with size 0")
+
+    @staticmethod
     def check_bounds(checks, bshape):
         """torch's IndexError for the first out-of-range index (element by element)."""
         bad = [((a >= n) | (a < -n)) for a, n in checks]
@@ -264,6 +277,7 @@ def getitem(self, index):
         out = _VIEW_OPS[kind].apply(out, *args)
     if plan.entries:
         key, shape, checks, bshape = plan.advanced()
+        plan.check_empty_dims(checks, bshape)
         if 0 not in shape:
             plan.check_bounds(checks, bshape)
         return Index.apply(out, key, shape)

@@ -21,6 +21,7 @@ _TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short"
                "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
                "float64": "Double"}
 
+
 class CopySlices(Op):
     """``x[index] = value`` written through a view (of ``x``, or of the base ``x`` views)."""
 
@@ -95,13 +96,14 @@ def _positions(owner, array, xp):
         return xp.arange(owner.size, dtype=np.int64).reshape(owner.shape)
     if owner.size == 0 or array.size == 0:
         return xp.zeros(array.shape, dtype=np.int64)
-    item, strided = owner.itemsize, xp.lib.stride_tricks.as_strided
+    # pos[k] = the index of the owner element stored k elements after the owner's start
+    item, strided, word = owner.itemsize, xp.lib.stride_tricks.as_strided, 8  # int64 bytes
     owner_strides = [s // item for s in owner.strides]
     pos = xp.zeros(1 + sum((n - 1) * s for n, s in zip(owner.shape, owner_strides)), np.int64)
-    strided(pos, owner.shape, [s * 8 for s in owner_strides])[...] = \
+    strided(pos, owner.shape, [s * word for s in owner_strides])[...] = \
         xp.arange(owner.size, dtype=np.int64).reshape(owner.shape)
     start = (_address(array) - _address(owner)) // item
-    return strided(pos[start:], array.shape, [s // item * 8 for s in array.strides])
+    return strided(pos[start:], array.shape, [s // item * word for s in array.strides])
 
 
 class IndexPut(CopySlices):
@@ -219,6 +221,8 @@ def setitem(self, index, value):
         raise RuntimeError("unsupported operation: some elements of the input tensor and the "
                            "written-to tensor refer to a single memory location. Please clone() "
                            "the tensor before performing the operation.")
+    if key is not None:
+        plan.check_empty_dims(checks, bshape)
     if key is not None and key is not _NOTHING:
         plan.check_bounds(checks, bshape)
     if inplace._tracks(self, (value,)):

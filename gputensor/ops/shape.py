@@ -8,13 +8,14 @@ from ..tensor import Tensor
 from . import views
 from .common import normalize_dim, shape_arg
 from .views import *  # noqa: F401,F403
-from .views import Permute, Select, Slice, transpose
+from .views import Permute, Select, Slice, infer_shape, transpose
 
 _OWN = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "select", "narrow",
-        "movedim", "moveaxis", "adjoint"]
+        "movedim", "moveaxis", "adjoint", "t", "unflatten"]
 __all__ = views.__all__ + _OWN
 TENSOR_METHODS = views.TENSOR_METHODS + ("split", "chunk", "unbind", "repeat", "select",
-                                         "narrow", "movedim", "moveaxis", "adjoint")
+                                         "narrow", "movedim", "moveaxis", "adjoint", "t",
+                                         "unflatten")
 # Tensor-only methods (torch has no such functions), found here by the method table
 view, view_as, reshape_as = views.view, views.view_as, views.reshape_as
 contiguous, expand, expand_as = views.contiguous, views.expand, views.expand_as
@@ -338,3 +339,41 @@ def movedim(input, source, destination):  # noqa: A002
 
 
 moveaxis = movedim
+
+
+class T(Op):
+    """Transpose of a matrix (vectors and scalars unchanged)."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.T
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.T  # transpose back
+
+
+def t(input):  # noqa: A002
+    """The transpose of a tensor of at most 2 dims."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.ndim}D")
+    return T.apply(input)
+
+
+def unflatten(input, dim, sizes):  # noqa: A002
+    """Split dim ``dim`` into ``sizes`` (one may be -1)."""
+    dim = normalize_dim(dim, input.ndim)
+    sizes = shape_arg((sizes,))
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        sizes = infer_shape(sizes, input.shape[dim])
+    except RuntimeError as e:
+        if "is invalid for input of size" not in str(e):
+            raise
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({input.shape[dim]}) in the input tensor") from None
+    return view(input, input.shape[:dim] + sizes + input.shape[dim + 1:])

@@ -7,8 +7,8 @@ import math
 from ..autograd.function import Op
 from .common import normalize_dim, normalize_dims, shape_arg
 
-__all__ = ["reshape", "flatten", "unflatten", "permute", "transpose", "swapaxes", "swapdims", "t",
-           "squeeze", "unsqueeze"]  # the torch.* functions; the rest are Tensor methods only
+__all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "swapdims", "squeeze",
+           "unsqueeze"]  # the torch.* functions; the rest are Tensor methods only
 
 TENSOR_METHODS = tuple(__all__) + ("view", "view_as", "reshape_as", "contiguous", "expand",
                                    "expand_as")
@@ -172,22 +172,6 @@ def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
     return reshape(input, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
-def unflatten(input, dim, sizes):  # noqa: A002
-    """Split dim ``dim`` into ``sizes`` (one may be -1)."""
-    dim = normalize_dim(dim, input.ndim)
-    sizes = shape_arg((sizes,))
-    if not sizes:
-        raise RuntimeError("unflatten: sizes must be non-empty")
-    try:
-        sizes = infer_shape(sizes, input.shape[dim])
-    except RuntimeError as e:
-        if "is invalid for input of size" not in str(e):
-            raise
-        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
-                           f"size of dim {dim} ({input.shape[dim]}) in the input tensor") from None
-    return view(input, input.shape[:dim] + sizes + input.shape[dim + 1:])
-
-
 class Expand(Op):
     """A broadcast view (stride 0 along expanded dims), writable like torch's."""
 
@@ -303,28 +287,6 @@ def transpose(input, dim0, dim1):  # noqa: A002
 
 
 swapaxes = swapdims = transpose
-
-
-class T(Op):
-    """Transpose of a matrix (vectors and scalars unchanged)."""
-
-    is_view = True
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.T
-
-    @staticmethod
-    def backward(ctx, g):
-        return g.T  # transpose back
-
-
-def t(input):  # noqa: A002
-    """The transpose of a tensor of at most 2 dims."""
-    if input.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                           f"{input.ndim}D")
-    return T.apply(input)
 
 
 class Squeeze(Op):
