@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from helpers import check_error, check_op, dtype_name
 
 import gputensor
+from helpers import check_error, check_op, dtype_name
 
 DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
 SCALARS = {"True": True, "3": 3, "-2": -2, "1.5": 1.5}

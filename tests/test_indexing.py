@@ -4,6 +4,8 @@ Values, grad_fn names, gradients (repeated indices accumulate), views sharing st
 version counter, and torch's errors, over every memory layout.
 """
 
+import random
+
 import numpy as np
 import pytest
 import torch
@@ -544,3 +546,93 @@ def test_setitem_with_overlapping_memory(name):
 
 def test_setitem_expanded_target_raises():
     check_error(lambda lib: lib.ones(3, 1).expand(3, 4).__setitem__(0, 2.0))
+
+
+# ---- random mixtures --------------------------------------------------------------------------
+
+def _random_index(rng, lib, shape):
+    """A random tuple index mixing every kind of item (valid or not, as it comes)."""
+    items = []
+    for i in range(rng.randrange(1, 4)):
+        n = shape[min(i, len(shape) - 1)] if shape else 1
+        kind = rng.randrange(9)
+        if kind == 0:
+            items.append(rng.randrange(-n - 1, n + 1))
+        elif kind == 1:
+            items.append(slice(rng.choice([None, rng.randrange(-4, 5)]),
+                               rng.choice([None, rng.randrange(-4, 6)]),
+                               rng.choice([None, 1, 2, 3])))
+        elif kind == 2:
+            items.append(rng.choice([None, Ellipsis, True, False]))
+        elif kind in (3, 4):
+            items.append(lib.tensor([rng.randrange(-n, n) for _ in range(rng.randrange(4))]
+                                    if n else [], dtype=lib.int64))
+        elif kind == 5:
+            items.append(lib.tensor([rng.random() < 0.5 for _ in range(n)], dtype=lib.bool))
+        elif kind == 6:
+            items.append([rng.randrange(-n, n) for _ in range(2)] if n else [])
+        else:
+            items.append(lib.tensor([[rng.randrange(-n, n)] for _ in range(2)] if n else [[0]]))
+    return tuple(items)
+
+
+def _random_case(case):
+    rng = random.Random(case)
+    shape = rng.choice([(2, 3, 4), (3, 4), (4,), (), (0, 3), (2, 1, 3)])
+    return rng, rand_array(shape, rng=np.random.default_rng(case)), rng.choice(LAYOUTS)
+
+
+def _outcome(fn, *args):
+    try:
+        return fn(*args)
+    except Exception as e:  # noqa: BLE001 - errors must match too
+        return ("error", type(e).__name__, str(e).replace("gputensor", "torch"))
+
+
+def _get_outcome(lib, case):
+    rng, array, layout = _random_case(case)
+    leaf, x = make_input(lib, array, layout, True)
+    y = x[_random_index(rng, lib, array.shape)]
+    seed = np.random.default_rng(1).uniform(-1, 1, tuple(y.shape)).astype(np.float32)
+    (y * lib.tensor(seed)).sum().backward()
+    return (tuple(y.shape), y.detach().numpy().round(5).tolist(), _name(y),
+            None if leaf.grad is None else leaf.grad.numpy().round(4).tolist())
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+@pytest.mark.parametrize("start", range(0, 600, 100))
+def test_random_getitem_matches_torch(start):
+    for case in range(start, start + 100):
+        ours = _outcome(_get_outcome, gputensor, case)
+        assert ours == _outcome(_get_outcome, torch, case), case
+
+
+def _set_outcome(lib, case):
+    rng, array, layout = _random_case(case)
+    x_grad, value_kind = rng.random() < 0.5, rng.randrange(3)
+    leaf, x = make_input(lib, array, layout, x_grad)
+    x = x * 1 if x_grad else x
+    index = _random_index(rng, lib, array.shape)
+    shape = _outcome(lambda: tuple(x[index].shape))
+    shape = (2,) if shape[0] == "error" else shape if value_kind == 1 else shape[1:]
+    v_leaf = lib.tensor(np.random.default_rng(case).uniform(-1, 1, shape).astype(np.float32),
+                        requires_grad=True)
+    x[index] = 2.5 if value_kind == 0 else v_leaf * 1
+    seen = [tuple(x.shape), x.detach().numpy().round(5).tolist(), _name(x), _name(leaf),
+            leaf.detach().numpy().round(5).tolist()]
+    if x.requires_grad:
+        seed = np.random.default_rng(1).uniform(-1, 1, tuple(x.shape)).astype(np.float32)
+        (x * lib.tensor(seed)).sum().backward()
+        for t_ in (leaf, v_leaf):
+            grad = t_.grad if t_.is_leaf else None
+            seen.append(None if grad is None else grad.numpy().round(4).tolist())
+    return seen
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence",
+                            "ignore:Use of (index_put_|masked_fill_) on expanded")
+@pytest.mark.parametrize("start", range(0, 600, 100))
+def test_random_setitem_matches_torch(start):
+    for case in range(start, start + 100):
+        ours = _outcome(_set_outcome, gputensor, case)
+        assert ours == _outcome(_set_outcome, torch, case), case

@@ -5,11 +5,11 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from helpers import LAYOUTS as ALL_LAYOUTS
-from helpers import check_error, check_op, make_input, rand_array
 
 import gputensor
 from gputensor.backends import cpu
+from helpers import LAYOUTS as ALL_LAYOUTS
+from helpers import check_error, check_op, make_input, rand_array
 
 
 def _layout_works(layout):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import LAYOUTS, assert_same, check_error, check_op, rand_array
 
 import gputensor
+from helpers import LAYOUTS, assert_same, check_error, check_op, rand_array
 
 RNG = np.random.default_rng(7)
 FLOAT = "float32"

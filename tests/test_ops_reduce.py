@@ -6,10 +6,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import LAYOUTS as ALL_LAYOUTS
-from helpers import assert_same, check_error, check_op, make_input, rand_array
 
 import gputensor
+from helpers import LAYOUTS as ALL_LAYOUTS
+from helpers import assert_same, check_error, check_op, make_input, rand_array
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0")
 

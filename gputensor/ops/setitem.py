@@ -182,6 +182,7 @@ def setitem(self, index, value):
     if plan.entries:  # index_put_: autograd's check comes first, then the index and value
         _check_can_write(self, through_view)
         key, result_shape, checks, bshape = plan.advanced()
+        plan.check_empty_dims(checks, bshape)
         value_shape = _strip_leading_ones(value.shape)
         try:
             ok = np.broadcast_shapes(value_shape, result_shape) == result_shape
@@ -221,8 +222,6 @@ def setitem(self, index, value):
         raise RuntimeError("unsupported operation: some elements of the input tensor and the "
                            "written-to tensor refer to a single memory location. Please clone() "
                            "the tensor before performing the operation.")
-    if key is not None:
-        plan.check_empty_dims(checks, bshape)
     if key is not None and key is not _NOTHING:
         plan.check_bounds(checks, bshape)
     if inplace._tracks(self, (value,)):

@@ -191,7 +191,7 @@ class Expand(Op):
 
 def has_internal_overlap(array) -> bool:
     """torch's test before writing: some dim of size > 1 has stride 0 (an expanded dim)."""
-    return any(n > 1 and s == 0 for n, s in zip(array.shape, array.strides))
+    return array.size > 1 and any(n > 1 and s == 0 for n, s in zip(array.shape, array.strides))
 
 
 def expand_shape(in_shape, sizes, type_text):
