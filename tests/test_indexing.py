@@ -9,9 +9,9 @@ import random
 import numpy as np
 import pytest
 import torch
-from helpers import LAYOUTS, check_error, check_op, make_input, rand_array
 
 import gputensor
+from helpers import LAYOUTS, check_error, check_op, make_input, rand_array
 
 
 def _name(t):

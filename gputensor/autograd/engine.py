@@ -40,7 +40,7 @@ def _root_grads(outputs, grad_outputs):
 def _run(roots, root_grads, retain_graph, accumulate, captures=None):
     """Propagate ``root_grads`` from ``roots`` [(node, output_nr)]; fill ``captures``."""
     deps = {}
-    stack = [node for node, _ in roots]
+    stack = list(dict.fromkeys(node for node, _ in roots))
     seen = set(stack)
     while stack:
         for nxt, _ in stack.pop().next_functions:

@@ -92,6 +92,7 @@ class Function(Node):
 
     variant = None  # built-in ops number their overloads: MulBackward0, SumBackward1
     opname = None  # the name before "Backward" when it is not the class name
+    node_name = None  # the whole node name, for torch's few without "Backward" (CopySlices)
     is_view = False
     _saved = None
     _saved_versions = ()
@@ -106,7 +107,8 @@ class Function(Node):
         node_type = cls._node_types.get(variant)
         if node_type is None:
             suffix = "" if variant is None else str(variant)
-            node_type = type(f"{cls.opname or cls.__name__}Backward{suffix}", (cls,),
+            name = cls.node_name or f"{cls.opname or cls.__name__}Backward{suffix}"
+            node_type = type(name, (cls,),
                              {"__module__": cls.__module__})
             node_type._node_types = cls._node_types
             cls._node_types[variant] = node_type

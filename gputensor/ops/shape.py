@@ -260,6 +260,7 @@ def narrow(input, dim, start, length):  # noqa: A002
     """A view of ``length`` positions along ``dim`` from ``start``."""
     if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    length = int(length)
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
     dim = normalize_dim(dim, input.ndim)
