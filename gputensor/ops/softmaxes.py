@@ -66,35 +66,8 @@ def logsumexp(input, dim, keepdim=False):
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along one dim, shifted by the max."""
 
-    @staticmethod
-    def forward(ctx, x, axis, dtype):
-        xp = ctx.xp
-        if dtype is not None:
-            x = x.astype(dtype, copy=False)
-        ctx.axis = axis
-        if x.size == 0:
-            ctx.save_for_backward(x)
-            return x.copy()
-        xa = x.astype(acc_dtype(x.dtype), copy=False)
-        e = xp.exp(xa - xa.max(axis=axis, keepdims=True))
-        out = (e / e.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False)
-        ctx.save_for_backward(out)
-        ctx.axis = axis
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        # d softmax: y * (g - sum(g * y))
-        (y,) = ctx.saved_tensors
-        return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True)), None, None
-
-
-class LogSoftmax(Op):
-    """x - logsumexp(x) along one dim."""
-
-    @staticmethod
-    def forward(ctx, x, axis, dtype):
-        xp = ctx.xp
+    @classmethod
+    def forward(cls, ctx, x, axis, dtype):
         if dtype is not None:
             x = x.astype(dtype, copy=False)
         ctx.axis = axis
@@ -103,11 +76,30 @@ class LogSoftmax(Op):
             return x.copy()
         xa = x.astype(acc_dtype(x.dtype), copy=False)
         shifted = xa - xa.max(axis=axis, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-        out = out.astype(x.dtype, copy=False)
+        out = cls.normalize(ctx.xp, shifted, axis).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
-        ctx.axis = axis
         return out
+
+    @staticmethod
+    def normalize(xp, shifted, axis):
+        """The result from inputs shifted so their max along ``axis`` is 0."""
+        e = xp.exp(shifted)
+        return e / e.sum(axis=axis, keepdims=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        # d softmax: y * (g - sum(g * y))
+        (y,) = ctx.saved_tensors
+        return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True)), None, None
+
+
+class LogSoftmax(Softmax):
+    """x - logsumexp(x) along one dim."""
+
+    @staticmethod
+    def normalize(xp, shifted, axis):
+        """log softmax from inputs shifted so their max along ``axis`` is 0."""
+        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
     @staticmethod
     def backward(ctx, g):
