@@ -75,7 +75,13 @@ class AccumulateGrad(Node):
         var = self.variable
         old = var._grad
         if old is None:
-            var._grad = var._wrap(var._backend.xp.array(grad, dtype=var._data.dtype, copy=True))
+            buffer = getattr(var, "_grad_buffer", None)  # a view an optimizer keeps grads in
+            if buffer is not None and buffer.shape == var._data.shape:
+                buffer[...] = grad
+                var._grad = var._wrap(buffer)
+            else:
+                var._grad = var._wrap(var._backend.xp.array(grad, dtype=var._data.dtype,
+                                                            copy=True))
         elif old._data.flags.writeable:
             old._data += grad
         else:
