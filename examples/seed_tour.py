@@ -1,4 +1,4 @@
-"""The intro-to-PyTorch notebook, sections 1 and 2, run with ``import gputensor as torch``.
+"""The intro-to-PyTorch notebook end to end, run with ``import gputensor as torch``.
 
 Run: python examples/seed_tour.py
 """
@@ -6,6 +6,7 @@ Run: python examples/seed_tour.py
 import gputensor as torch
 
 # ---- 1. The tensor library ----------------------------------------------------------
+print("== 1. The tensor library ==")
 t = torch.tensor([3, 7, 1])
 print(t)
 t = torch.tensor([[2, 5], [3, 9]])
@@ -59,6 +60,7 @@ except RuntimeError as e:
     print(f"RuntimeError: {e}")
 
 # ---- 2. Computation graphs and autograd ---------------------------------------------
+print("== 2. Computation graphs and autograd ==")
 y = torch.ones((2, 2), requires_grad=True)
 print(y.requires_grad)
 
@@ -78,3 +80,62 @@ print(repr((b, d)))
 print(L)
 L.backward()
 print(w4.grad)
+
+# ---- 3. Modules ---------------------------------------------------------------------
+print("== 3. Modules ==")
+lin = torch.nn.Linear(in_features=3, out_features=5)
+x = torch.tensor([1., 2., 3.])
+print(lin(x))
+
+x = torch.tensor([1., 2., 3.])
+lin1 = torch.nn.Linear(in_features=3, out_features=5)
+lin2 = torch.nn.Linear(in_features=5, out_features=4)
+hidden = lin1(x)
+output = lin2(hidden)
+print(output)
+
+
+class MyCoolNet(torch.nn.Module):
+    """The notebook's four-layer network."""
+
+    def __init__(self, in_size, out_size):
+        super(MyCoolNet, self).__init__()
+        self.lin1 = torch.nn.Linear(in_size, 10)
+        self.lin2 = torch.nn.Linear(10, 15)
+        self.lin3 = torch.nn.Linear(15, 10)
+        self.lin4 = torch.nn.Linear(10, out_size)
+        self.relu = torch.nn.ReLU()
+        self.sig = torch.nn.Sigmoid()
+
+    def forward(self, x):
+        hidden = self.relu(self.lin1(x))
+        hidden = self.relu(self.lin2(hidden))
+        hidden = self.relu(self.lin3(hidden))
+        output = self.sig(self.lin4(hidden))
+        return output
+
+
+model = MyCoolNet(in_size=5, out_size=5)
+x = torch.tensor([1., 2, 3, 4, 5])
+print(model(x))
+
+# ---- 4. The optim package -----------------------------------------------------------
+print("== 4. The optim package ==")
+model = MyCoolNet(in_size=5, out_size=5)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+
+model = MyCoolNet(in_size=5, out_size=5)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.8)
+x = torch.tensor([1., 2, 3, 4, 5])
+for i in range(10):
+    out = model(x)
+    loss = torch.sum((0 - out) ** 2)  # loss decreases as out->0
+    loss.backward()  # Calculate gradients
+    optimizer.step()  # Step all weights in the direction of gradient
+    optimizer.zero_grad()
+    print(f"Loss {i}: {loss.item()}")
+
+optimizer = torch.optim.Adam(model.parameters())
+if hasattr(torch.optim, "Lookahead"):  # Lookahead is ours; torch has no such class
+    optimizer = torch.optim.Lookahead(torch.optim.SGD(model.parameters(), lr=0.1), k=5,
+                                      alpha=0.5)

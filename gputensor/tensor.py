@@ -17,6 +17,12 @@ _FLOAT_TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64
                      "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
+def type_text(shape, np_dtype) -> str:
+    """torch's legacy type text of a tensor, e.g. ``gputensor.FloatTensor [2, 3]``."""
+    sizes = ", ".join(str(n) for n in shape)
+    return f"gputensor.{_FLOAT_TYPE_NAMES[dtypes._BY_NUMPY[np_dtype].name]} [{sizes}]"
+
+
 class Tensor:
     """A multi-dimensional array on a device, with optional gradient tracking."""
 
@@ -122,8 +128,7 @@ class Tensor:
         return self.dtype.is_floating_point
 
     def _type_text(self) -> str:
-        shape = ", ".join(str(n) for n in self._data.shape)
-        return f"gputensor.{_FLOAT_TYPE_NAMES[self.dtype.name]} [{shape}]"
+        return type_text(self._data.shape, self._data.dtype)
 
     def type(self, dtype=None):
         """The type name (``gputensor.FloatTensor``), or a copy cast to ``dtype``."""

@@ -63,11 +63,11 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None):
             for nr in range(len(grads or ())):
                 if (node, nr) in captures:
                     captures[node, nr] = grads[nr]
-        if isinstance(node, AccumulateGrad):
+        if type(node) is AccumulateGrad:
             if accumulate and grads is not None and grads[0] is not None:
                 node.accumulate(grads[0])
             continue
-        if grads is None or all(g is None for g in grads):
+        if grads is None or (grads[0] is None and all(g is None for g in grads)):
             in_grads = [None] * len(node.next_functions)
         else:
             in_grads = node._run_backward(grads, retain_graph)

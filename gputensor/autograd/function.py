@@ -130,8 +130,9 @@ class Function(Node):
         """What forward saved, checked against in-place changes since."""
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD_ERROR)
-        for counter, expected, shape_text, index in self._saved_versions:
+        for counter, expected, shape, dtype, index in self._saved_versions:
             if counter.value != expected:
+                shape_text = _tensor_module.type_text(shape, dtype)
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified "
                     f"by an inplace operation: [{shape_text}], which is output {index} of "
@@ -161,18 +162,27 @@ class Function(Node):
         outs = (outputs,) if single else outputs
         if record:
             ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            ctx._wire(args, tensors, outs, [o in ctx._non_differentiable for o in outs])
+            nd = ctx._non_differentiable
+            ctx._wire(args, tensors, outs, [i for i, o in enumerate(outs)
+                                            if any(o is n for n in nd)])
             saved = ctx._saved or ()
             ctx._saved_any = bool(saved)
-            ctx._saved_versions = tuple((s._version, s._version.value, s._type_text(), 0)
-                                        for s in saved if s is not None)
+            ctx._saved_versions = tuple((s._version, s._version.value, s._data.shape,
+                                         s._data.dtype, 0) for s in saved if s is not None)
         return outs[0] if single else outs
 
-    def _wire(self, args, tensors, outs, non_diff) -> None:
-        """Connect this node to its inputs and make it the grad_fn of its outputs."""
-        tensor_type = _tensor_module.Tensor
-        self._device = tensors[0]._device
-        self._arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, tensor_type)])
+    def _wire(self, args, tensors, outs, non_diff, arg_index=None) -> None:
+        """Connect this node to its inputs and make it the grad_fn of its outputs.
+
+        ``non_diff`` holds the indices of outputs that get no gradient.
+        """
+        first = tensors[0]
+        self._device = first._device
+        self.backend = first._backend
+        if arg_index is None:
+            tensor_type = _tensor_module.Tensor
+            arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, tensor_type)])
+        self._arg_index = arg_index
         edges, meta = [], []
         for t in tensors:
             edges.append((t._grad_node(), t._output_nr) if t._requires_grad else (None, 0))
@@ -180,22 +190,25 @@ class Function(Node):
             meta.append((data.shape, data.dtype))
         self.next_functions = tuple(edges)
         self._input_meta = tuple(meta)
-        self._output_meta = tuple([(o._data.shape, o._data.dtype) for o in outs])
         self._num_outputs = len(outs)
+        out_meta = []
         for nr, out in enumerate(outs):
-            if not non_diff[nr] and out._data.dtype.kind == "f":
+            data = out._data
+            out_meta.append((data.shape, data.dtype))
+            if data.dtype.kind == "f" and nr not in non_diff:
                 out._requires_grad = True
                 out.grad_fn = self
                 out._output_nr = nr
+        self._output_meta = tuple(out_meta)
 
     def _run_backward(self, grads, retain_graph: bool):
         """Gradients for the tensor inputs, each summed to its shape and cast to its dtype."""
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD_ERROR)
-        backend = self._device_backend()
-        xp = backend.xp
-        grads = [xp.zeros(shape, dtype) if g is None else g
-                 for g, (shape, dtype) in zip(grads, self._output_meta)]
+        backend = self.backend
+        if any(g is None for g in grads):
+            grads = [backend.xp.zeros(shape, dtype) if g is None else g
+                     for g, (shape, dtype) in zip(grads, self._output_meta)]
         if self._public:
             wrap = self._wrap_grad
             result = type(self).backward(self, *[wrap(g) for g in grads])
@@ -220,10 +233,6 @@ class Function(Node):
         return in_grads
 
     _saved_any = False
-
-    def _device_backend(self):
-        from ..backends import backend_for
-        return backend_for(self._device.type)
 
     def _wrap_grad(self, array):
         return _tensor_module.Tensor._make(array, self._device)
@@ -255,14 +264,15 @@ class Op(Function):
     def apply(cls, *args):
         """Run the op on tensors (others pass through) and record it when needed."""
         Tensor = _tensor_module.Tensor  # noqa: N806
-        tensors, arrays, needs = [], [], False
+        tensors, arrays, needs = [], [], []
         for a in args:
             if isinstance(a, Tensor):
                 tensors.append(a)
                 arrays.append(a._data)
-                needs = needs or a._requires_grad
+                needs.append(a._requires_grad)
             else:
                 arrays.append(a)
+                needs.append(False)
         first = tensors[0]
         device = first._device
         for t in tensors:
@@ -271,41 +281,41 @@ class Op(Function):
                     "Expected all tensors to be on the same device, but found at least two "
                     f"devices, {device} and {t._device}!")
         backend = first._backend
-        node_type = cls._node_types.get(cls.variant) or cls._node_type(cls.variant)
-        ctx = node_type()
+        ctx = (cls._node_types.get(cls.variant) or cls._node_type(cls.variant))()
         ctx.xp = backend.xp
         ctx.backend = backend
         result = cls.forward(ctx, *arrays)
         make = Tensor._make
-        if not isinstance(result, tuple):
-            outs = [make(result, device)]
-        else:
-            outs = [make(r, device) for r in result]
+        single = not isinstance(result, tuple)
+        outs = [make(result, device)] if single else [make(r, device) for r in result]
         if ctx.is_view:
             base = first._base if first._base is not None else first
             for out in outs:
                 out._version = first._version
                 out._base = base
-        if needs and is_grad_enabled():
-            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad
-                                          for a in args])
-            nd = ctx._non_differentiable
-            ctx._wire(args, tensors, outs, [i in nd for i in range(len(outs))])
+        if True in needs and is_grad_enabled():
+            ctx.needs_input_grad = tuple(needs)
+            arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, Tensor)]) \
+                if len(tensors) != len(args) else tuple(range(len(args)))
+            ctx._wire(args, tensors, outs, ctx._non_differentiable, arg_index)
             if ctx._saved:
                 ctx._saved_any = True
                 ctx._record_versions(tensors, outs)
-        return outs[0] if not isinstance(result, tuple) else tuple(outs)
+        return outs[0] if single else tuple(outs)
 
     def _record_versions(self, tensors, outs) -> None:
-        by_id = {id(t._data): (t, 0) for t in tensors}
-        for i, o in enumerate(outs):
-            by_id[id(o._data)] = (o, i)
+        """Remember the version of each saved array's tensor, to detect in-place changes."""
         records = []
         for item in self._saved:
-            hit = by_id.get(id(item))
-            if hit is not None:
-                t, index = hit
-                records.append((t._version, t._version.value, t._type_text(), index))
+            for index, t in enumerate(outs):
+                if t._data is item:
+                    break
+            else:
+                index = 0
+                t = next((t for t in tensors if t._data is item), None)
+            if t is not None:
+                data = t._data
+                records.append((t._version, t._version.value, data.shape, data.dtype, index))
         self._saved_versions = tuple(records)
 
     @property
