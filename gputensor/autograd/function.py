@@ -307,12 +307,11 @@ class Op(Function):
         """Remember the version of each saved array's tensor, to detect in-place changes."""
         records = []
         for item in self._saved:
-            for index, t in enumerate(outs):
-                if t._data is item:
-                    break
+            index = next((i for i, o in enumerate(outs) if o._data is item), None)
+            if index is not None:
+                t = outs[index]
             else:
-                index = 0
-                t = next((t for t in tensors if t._data is item), None)
+                index, t = 0, next((t for t in tensors if t._data is item), None)
             if t is not None:
                 data = t._data
                 records.append((t._version, t._version.value, data.shape, data.dtype, index))

@@ -269,12 +269,17 @@ class Index(Op):
 _VIEW_OPS = {"select": views.Select, "slice": views.Slice, "unsqueeze": views.Unsqueeze}
 
 
+def _view(t, steps):
+    """The view of ``t`` the basic steps of a plan select (t itself when there are none)."""
+    for kind, *args in steps:
+        t = _VIEW_OPS[kind].apply(t, *args)
+    return t
+
+
 def getitem(self, index):
     """``self[index]``: views for basic indices, a copy for advanced ones (torch's rules)."""
     plan = _plan(self, index)
-    out = self
-    for kind, *args in plan.steps:
-        out = _VIEW_OPS[kind].apply(out, *args)
+    out = _view(self, plan.steps)
     if plan.entries:
         key, shape, checks, bshape = plan.advanced()
         plan.check_empty_dims(checks, bshape)
@@ -282,17 +287,6 @@ def getitem(self, index):
             plan.check_bounds(checks, bshape)
         return Index.apply(out, key, shape)
     return views.Alias.apply(self) if out is self else out
-
-
-def _region(array, steps, xp):
-    """The part of ``array`` the basic steps select, as a writable NumPy/CuPy view."""
-    for kind, dim, *rest in steps:
-        if kind == "unsqueeze":
-            array = xp.expand_dims(array, dim)
-        else:
-            item = rest[0] if kind == "select" else slice(*rest)
-            array = array[views._at(dim, item)]
-    return array
 
 
 from .setitem import setitem  # noqa: E402,F401  (it builds on the plan above)

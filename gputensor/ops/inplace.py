@@ -11,10 +11,11 @@ from __future__ import annotations
 import numbers
 
 from .. import dtypes
-from ..autograd.function import Node, Op
+from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from . import pointwise as pw
+from . import view_writes
 from .common import as_tensor_like, broadcast_shapes, cast_scalar, type_name
 
 TENSOR_METHODS = (
@@ -26,9 +27,6 @@ TENSOR_METHODS = (
 # the C++ type names torch's scalar clamp_ uses in its cast error
 _CPP_NAMES = {dtypes.int64: "long int", dtypes.int32: "int", dtypes.int16: "short int",
               dtypes.int8: "signed char", dtypes.uint8: "unsigned char", dtypes.bool: "bool"}
-_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to "
-            "a single memory location. Please clone() the tensor before performing the "
-            "operation.")
 
 
 def _check_can_modify(t: Tensor) -> None:
@@ -69,19 +67,12 @@ def _check_result(t: Tensor, result: Tensor, names=None) -> None:
                            f"desired output type {desired}")
 
 
-def _write(t: Tensor, result: Tensor, names=None, view_tracked=True) -> Tensor:
-    """Copy ``result`` into t's storage, after torch's checks, and adopt result's graph."""
+def _write(t: Tensor, result: Tensor, names=None) -> Tensor:
+    """Copy ``result`` into t's storage, after torch's checks, and record result's graph."""
     _check_result(t, result, names)
-    try:
-        t._data[...] = result._data
-    except ValueError:  # a read-only (expanded) view: write its place in the base
-        geometry = _view_geometry(t, t._base) if t._base is not None else None
-        if geometry is None:
-            raise RuntimeError(_OVERLAP) from None
-        _region(t._backend.xp, t._base._data, geometry)[...] = result._data
+    t._data[...] = result._data
     t._version.value += 1
-    if result.grad_fn is not None:
-        _adopt_graph(t, result, view_tracked)
+    view_writes.rebase(t, result.grad_fn)
     return t
 
 
@@ -93,11 +84,11 @@ def _tracks(t: Tensor, args) -> bool:
 def _inplace(t: Tensor, fn, args, kwargs=None, names=None, allow_overlap=False) -> Tensor:
     _check_can_modify(t)
     if not allow_overlap and _overlapping(t._data):
-        raise RuntimeError(_OVERLAP)
+        raise RuntimeError(view_writes.OVERLAP_ERROR)
     tracked = _tracks(t, args)
     source = _snapshot(t) if tracked else t
     result = fn(source, *args, **(kwargs or {}))
-    return _write(t, result, names, view_tracked=t._requires_grad)
+    return _write(t, result, names)
 
 
 def apply_inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:
@@ -106,101 +97,6 @@ def apply_inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:
     ``fn`` must pass its first argument as the first tensor of one op's ``apply``.
     """
     return _inplace(t, fn, args, kwargs)
-
-
-# ---- views: the base's graph after an in-place change of a view -----------------------
-def _address(array) -> int:
-    iface = getattr(array, "__cuda_array_interface__", None) or array.__array_interface__
-    return iface["data"][0]
-
-
-def _view_geometry(view, base):
-    """(shape, strides, offset) of ``view`` in elements of ``base``'s storage, or None."""
-    v, b = view._data, base._data
-    if not b.flags.c_contiguous or v.itemsize != b.itemsize:
-        return None
-    item = b.itemsize
-    return v.shape, tuple(s // item for s in v.strides), (_address(v) - _address(b)) // item
-
-
-def _region(xp, array, geometry):
-    """The view of a C-contiguous array of the base's shape at the view's place."""
-    shape, strides, offset = geometry
-    item = array.itemsize
-    return xp.lib.stride_tricks.as_strided(array.reshape(-1)[offset:], shape=shape,
-                                           strides=tuple(s * item for s in strides))
-
-
-class _ViewNode(Node):
-    def __init__(self, geometry, device, shape, dtype):
-        self.geometry, self._device, self.shape, self.dtype = geometry, device, shape, dtype
-
-    def _xp(self):
-        from ..backends import backend_for
-        return backend_for(self._device.type).xp
-
-
-class CopySlices(_ViewNode):
-    """The grad_fn of a base whose view was changed in place by the op ``fn``.
-
-    Outside the view the gradient passes to the base's old value unchanged; inside, it
-    goes through ``fn``'s backward to the view's old value and to ``fn``'s other inputs.
-    """
-
-    def __init__(self, base_node, fn, geometry, device, shape, dtype):
-        super().__init__(geometry, device, shape, dtype)
-        self.fn = fn
-        self.next_functions = (base_node,) + tuple(fn.next_functions[1:])
-
-    def name(self) -> str:
-        """torch's name for this node (with gputensor for torch)."""
-        return "gputensor::autograd::CopySlices"
-
-    def _run_backward(self, grads, retain_graph):
-        xp = self._xp()
-        g = grads[0]
-        result = xp.array(g if g is not None else xp.zeros(self.shape, self.dtype),
-                          dtype=self.dtype, copy=True, order="C")
-        region = _region(xp, result, self.geometry)
-        fn_grads = self.fn._run_backward([xp.array(region, copy=True)], retain_graph)
-        region[...] = 0 if fn_grads[0] is None else fn_grads[0]
-        return [result] + list(fn_grads[1:])
-
-
-class AsStridedBackward0(_ViewNode):
-    """The grad_fn of a view after an in-place change: its gradient lands in the base's."""
-
-    def __init__(self, base_node, geometry, device, shape, dtype):
-        super().__init__(geometry, device, shape, dtype)
-        self.next_functions = ((base_node, 0),)
-
-    def _run_backward(self, grads, retain_graph):
-        xp = self._xp()
-        result = xp.zeros(self.shape, self.dtype)
-        shape, strides, offset = self.geometry
-        g = grads[0]
-        repeated = tuple(i for i, (n, s) in enumerate(zip(shape, strides)) if s == 0 and n > 1)
-        if repeated:  # an expanded view: its elements share memory, their gradients add up
-            g = g.sum(axis=repeated, keepdims=True)
-            shape = tuple(1 if i in repeated else n for i, n in enumerate(shape))
-        _region(xp, result, (shape, strides, offset))[...] = g
-        return [result]
-
-
-def _adopt_graph(t: Tensor, result: Tensor, view_tracked: bool) -> None:
-    """Make result's grad_fn t's; for a view, rebase its base's graph on a CopySlices."""
-    t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, result._output_nr, True
-    base = t._base
-    if base is None or (base._requires_grad and not view_tracked):
-        return  # a detached view, or one made under no_grad: it has its own history
-    geometry = _view_geometry(t, base)
-    if geometry is None:
-        return
-    base_node = (base.grad_fn, base._output_nr) if base._requires_grad else (None, 0)
-    args = (geometry, base._device, base._data.shape, base._data.dtype)
-    copy_slices = CopySlices(base_node, result.grad_fn, *args)
-    base.grad_fn, base._output_nr, base._requires_grad = copy_slices, 0, True
-    t.grad_fn, t._output_nr = AsStridedBackward0(copy_slices, *args), 0
 
 
 # ---- the in-place ops ---------------------------------------------------------------
@@ -320,7 +216,7 @@ class Zero(Op):
 class Copy(Op):
     """``src`` broadcast to ``x``'s shape and cast to its dtype (``copy_``)."""
 
-    opname, variant = "Copy", "s"  # torch's node is named CopyBackwards
+    node_name = "CopyBackwards"
 
     def name(self) -> str:
         """torch's name for this node (with gputensor for torch)."""
@@ -347,7 +243,7 @@ def fill_(self, value):
         if value.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
-        return _inplace(self, FillTensor.apply, (value,), allow_overlap=True)
+        return _inplace(self, FillTensor.apply, (value,))  # torch checks overlap here
     if not isinstance(value, numbers.Number):
         raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not "
                         f"{type(value).__name__}")

@@ -1,0 +1,130 @@
+"""Writes through views: torch's rebase of the graph after a view of a base changes in place.
+
+The tensor written takes the node of the op that computed its new value. When it is a view,
+its base gets a ``CopySlices`` node wrapping that node (the base's gradient at the view's
+elements goes through it) and the view an ``AsStridedBackward0`` node that reads the base.
+Both nodes find the view's elements in the base by ``positions``, which works for any memory
+layout of the base (transposed, strided, expanded).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from .views import has_internal_overlap
+
+OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to tensor "
+                 "refers to a single memory location. Please clone() the tensor before "
+                 "performing the operation.")
+
+
+def address(array) -> int:
+    """The address of an array's first element (NumPy or CuPy)."""
+    iface = getattr(array, "__cuda_array_interface__", None) or array.__array_interface__
+    return iface["data"][0]
+
+
+def positions(owner, view, xp):
+    """The row-major index into ``owner`` of each element of ``view`` (an array over its memory).
+
+    A view that repeats memory (an expanded one) repeats positions.
+    """
+    if owner.size == 0 or view.size == 0:
+        return xp.zeros(view.shape, dtype=np.int64)
+    # pos[k] = the index of the owner element stored k elements after the owner's first one
+    item, word, strided = owner.itemsize, 8, xp.lib.stride_tricks.as_strided  # 8: int64 bytes
+    owner_strides = [s // item for s in owner.strides]
+    pos = xp.zeros(1 + sum((n - 1) * s for n, s in zip(owner.shape, owner_strides)), np.int64)
+    strided(pos, owner.shape, [s * word for s in owner_strides])[...] = \
+        xp.arange(owner.size, dtype=np.int64).reshape(owner.shape)
+    start = (address(view) - address(owner)) // item
+    return strided(pos[start:], view.shape, [s // item * word for s in view.strides])
+
+
+class _ViewWriteNode(Function):
+    """A node built by ``rebase`` (not by ``apply``) around a view's positions in its base."""
+
+    @classmethod
+    def _build(cls, base, at, next_functions):
+        node = cls._node_type(cls.variant)()
+        node._device, node.backend = base._device, base._backend
+        node.next_functions, node.at = next_functions, at
+        node.base_shape, node.base_dtype = base._data.shape, base._data.dtype
+        return node
+
+
+class CopySlices(_ViewWriteNode):
+    """The grad_fn of a base after its view (at ``at``) took the new value ``fn`` computed.
+
+    Off the view the gradient passes to the base's old value unchanged; on it, it goes
+    through ``fn``'s backward: the view's old value gets the first gradient, written back at
+    the view's positions, and ``fn``'s other inputs get the rest.
+    """
+
+    node_name = "CopySlices"
+
+    @classmethod
+    def wrap(cls, base, view, fn):
+        """The node for ``base`` after its ``view`` took the output of ``fn``."""
+        old = (base.grad_fn, base._output_nr) if base._requires_grad else (None, 0)
+        at = positions(base._data, view._data, base._backend.xp)
+        node = cls._build(base, at, (old,) + tuple(fn.next_functions[1:]))
+        node.fn, node.overlap = fn, has_internal_overlap(view._data)
+        return node
+
+    def name(self) -> str:
+        """torch's name for this node (with gputensor for torch)."""
+        return "gputensor::autograd::CopySlices"
+
+    def _run_backward(self, grads, retain_graph):
+        if self.overlap and self.fn.next_functions[0][0] is not None:
+            raise RuntimeError(OVERLAP_ERROR)  # torch cannot write d view into expanded memory
+        xp = self.backend.xp
+        result = xp.array(grads[0], dtype=self.base_dtype, copy=True, order="C")
+        flat = result.reshape(-1)
+        fn_grads = self.fn._run_backward([flat[self.at]], retain_graph)
+        flat[self.at] = 0 if fn_grads[0] is None else fn_grads[0]  # d base: g, fn's inside
+        return [result] + list(fn_grads[1:])
+
+
+class AsStrided(_ViewWriteNode):
+    """The grad_fn of a view after an in-place change: it reads its base at ``at``."""
+
+    variant = 0
+
+    def _run_backward(self, grads, retain_graph):
+        xp = self.backend.xp
+        grad = xp.zeros(int(np.prod(self.base_shape)), dtype=self.base_dtype)
+        # d as_strided = scatter-add into zeros (elements sharing memory add up)
+        xp.add.at(grad, self.at.reshape(-1), xp.asarray(grads[0]).reshape(-1))
+        return [grad.reshape(self.base_shape)]
+
+
+def rebase(tensor, node) -> None:
+    """Record that ``node`` computed the new value written into ``tensor``, as torch does.
+
+    ``node`` is the grad_fn of the out-of-place op whose first input was tensor's old value
+    (None: nothing to record). A view's base gets a CopySlices node wrapping it and the view
+    an AsStridedBackward0 node reading the base; a view made where its base was tracked and
+    it was not (under no_grad) keeps ``node`` as its own history.
+    """
+    if node is None:
+        return
+    tracked = tensor._requires_grad
+    tensor.grad_fn, tensor._output_nr, tensor._requires_grad = node, 0, True
+    base = tensor._base
+    if base is None or (base._requires_grad and not tracked):
+        return
+    base.grad_fn = CopySlices.wrap(base, tensor, node)
+    base._output_nr, base._requires_grad = 0, True
+    reread(tensor, base.grad_fn.at)
+
+
+def reread(view, at=None) -> None:
+    """Give ``view`` an AsStridedBackward0 node reading its base (at positions ``at``)."""
+    base = view._base
+    if at is None:
+        at = positions(base._data, view._data, base._backend.xp)
+    view.grad_fn = AsStrided._build(base, at, ((base.grad_fn, 0),))
+    view._output_nr, view._requires_grad = 0, True
