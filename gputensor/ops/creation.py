@@ -9,33 +9,32 @@ import numpy as np
 from .. import dtypes
 from ..backends import backend_for
 from ..device import as_device
+from ..random import Generator, as_numpy_generator
 from ..tensor import Tensor
 from .common import shape_arg
 
-_generator = None  # made on first use: importing numpy.random costs import time
+_default_generator = Generator()  # its NumPy stream is made on first use
 _default_device = None
 
 
-def default_generator():
-    """The global random generator (seeded with 0 until ``manual_seed``)."""
-    global _generator
-    if _generator is None:
-        manual_seed(0)
-    return _generator
+def default_generator() -> Generator:
+    """The global random generator (torch's default seed until ``manual_seed``)."""
+    return _default_generator
 
 
-def manual_seed(seed: int):
+def manual_seed(seed) -> Generator:
     """Seed the global random generator: the same seed gives the same numbers every run."""
-    global _generator
-    _generator = np.random.Generator(np.random.PCG64(int(seed)))
-    return _generator
+    return _default_generator.manual_seed(seed)
 
 
 def seed() -> int:
     """Seed the global generator from the OS and return the seed."""
-    s = int(np.random.SeedSequence().entropy % (2 ** 63))
-    manual_seed(s)
-    return s
+    return _default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The seed the global generator was last seeded with."""
+    return _default_generator.initial_seed()
 
 
 def set_default_device(device) -> None:
@@ -212,14 +211,14 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples from [0, 1)."""
-    gen = generator or default_generator()
+    gen = as_numpy_generator(generator)
     values = gen.random(shape_arg(size), dtype=np.float64)
     return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    gen = generator or default_generator()
+    gen = as_numpy_generator(generator)
     values = gen.standard_normal(shape_arg(size), dtype=np.float64)
     return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
 
@@ -233,14 +232,14 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing 1 required positional argument: 'size'")
-    gen = generator or default_generator()
+    gen = as_numpy_generator(generator)
     values = gen.integers(low, high, size=shape_arg((size,)), dtype=np.int64)
     return _place(values.astype(_np_dtype(dtype, dtypes.int64)), device, requires_grad)
 
 
 def randperm(n, generator=None, dtype=None, device=None) -> Tensor:
     """A random permutation of 0..n-1."""
-    gen = generator or default_generator()
+    gen = as_numpy_generator(generator)
     return _place(gen.permutation(n).astype(_np_dtype(dtype, dtypes.int64)), device)
 
 

@@ -1,0 +1,3 @@
+"""Utilities: ``gputensor.utils.data`` (datasets, samplers, DataLoader)."""
+
+from . import data
