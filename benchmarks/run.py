@@ -11,10 +11,10 @@ import torch
 
 import gputensor
 
-from . import cases_core
-from .runner import import_seconds, print_table, run_case
+from . import cases_core, cases_optim
+from .runner import compile_package, import_seconds, print_table, run_case
 
-ALL_CASES = cases_core.CASES
+ALL_CASES = cases_core.CASES + cases_optim.CASES
 
 
 def main(argv=None) -> None:
@@ -23,8 +23,8 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     args = parser.parse_args(argv)
     rounds = 5 if args.quick else 15
-    torch.set_num_threads(1)
     rows = []
+    compile_package("gputensor", "gputensor.kernels")
     ours, theirs = import_seconds("gputensor", 3 if args.quick else 7), \
         import_seconds("torch", 3 if args.quick else 7)
     rows.append(("import (fresh interpreter)", ours, theirs, 0.1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import compileall
+import importlib.util
 import statistics
 import subprocess
 import sys
@@ -38,6 +40,18 @@ def run_case(case: Case, libs, rounds: int = 15):
         for name, fn in fns.items():
             samples[name].append(time_call(fn, case.inner))
     return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def compile_package(*modules: str) -> None:
+    """Byte-compile packages' sources, as ``pip install`` does for what it installs.
+
+    A checkout (or an editable install) run with PYTHONDONTWRITEBYTECODE=1 would otherwise
+    compile every module from source on each import.
+    """
+    for module in modules:
+        spec = importlib.util.find_spec(module)
+        for folder in spec.submodule_search_locations or ():
+            compileall.compile_dir(folder, quiet=1)
 
 
 def import_seconds(module: str, rounds: int = 7) -> float:

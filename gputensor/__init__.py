@@ -1,6 +1,6 @@
 """gputensor: a PyTorch-compatible tensor library on NumPy (CPU) and CuPy/Numba (CUDA)."""
 
-from . import autograd, cuda, dtypes, return_types
+from . import autograd, cuda, dtypes, nn, optim, return_types, utils
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .device import device
 from .dtypes import (
@@ -26,6 +26,8 @@ from .dtypes import (
 )
 from .ops import *  # noqa: F401,F403
 from .printing import get_printoptions, printoptions, set_printoptions
+from .random import Generator
+from .serialization import load, save
 from .size import Size
 from .tensor import Tensor
 

@@ -76,7 +76,8 @@ class AccumulateGrad(Node):
         old = var._grad
         if old is None:
             buffer = getattr(var, "_grad_buffer", None)  # a view an optimizer keeps grads in
-            if buffer is not None and buffer.shape == var._data.shape:
+            data = var._data
+            if buffer is not None and buffer.shape == data.shape and buffer.dtype == data.dtype:
                 buffer[...] = grad
                 var._grad = var._wrap(buffer)
             else:

@@ -34,3 +34,32 @@ def sum_to_shape(array, shape):
 def matmul(a, b):
     """Matrix product with batch broadcasting."""
     return np.matmul(a, b)
+
+
+_kernels_cpu = None
+
+
+def optimizer_step(rule: str, arrays, scalars, flags) -> None:
+    """Apply update rule ``rule`` (see kernels/rules.py) in place over flat 1-D buffers.
+
+    One fused Numba kernel call whatever the buffers hold; numba is imported on first use.
+    Float dtypes without a compiled kernel (float16) are updated through float32 copies.
+    """
+    global _kernels_cpu
+    if _kernels_cpu is None:
+        from ..kernels import cpu as kernels_cpu
+        _kernels_cpu = kernels_cpu
+    n = arrays[0].shape
+    for a in arrays:
+        if a.shape != n or a.ndim != 1 or not a.flags.c_contiguous or a.dtype != arrays[0].dtype:
+            raise ValueError("optimizer_step expects contiguous 1-D buffers of one shape and dtype")
+    if arrays[0].dtype in (np.float32, np.float64):
+        _kernels_cpu.optimizer_step(rule, arrays, scalars, flags)
+        return
+    wide = {}  # by identity: a rule may get one buffer twice (an unused state slot)
+    for a in arrays:
+        if id(a) not in wide:
+            wide[id(a)] = (a, a.astype(np.float32))
+    _kernels_cpu.optimizer_step(rule, [wide[id(a)][1] for a in arrays], scalars, flags)
+    for a, w in wide.values():
+        a[...] = w

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from . import creation, extrema, index, inplace, linalg, pointwise, reduce, shape, softmaxes
+from . import (
+    activations,
+    bce,
+    creation,
+    cross_entropy,
+    extrema,
+    index,
+    inplace,
+    linalg,
+    losses,
+    nn_ops,
+    pointwise,
+    reduce,
+    shape,
+    softmaxes,
+)
 from .common import normalize_dim, normalize_dims
 from .creation import *  # noqa: F401,F403
 from .extrema import *  # noqa: F401,F403

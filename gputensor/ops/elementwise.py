@@ -19,7 +19,6 @@ from .common import (
     float_dtype,
     is_array,
     not_implemented,
-    quiet,
     result_dtype,
     shape_of,
 )
@@ -46,7 +45,6 @@ class BinaryOp(Op):
     true_division = False
     saves = ()
     swapped = False  # the result is computed as ``b op a`` (torch names b "tensor a")
-    warns = True  # NumPy may warn (division by zero, overflow): silence it, as torch is silent
 
     @classmethod
     def forward(cls, ctx, a, b, *options):
@@ -60,11 +58,7 @@ class BinaryOp(Op):
         ctx.dtype, ctx.options = dt, options
         cls.check(ctx, a, b)
         a, b = cast_operand(a, dt), cast_operand(b, dt)
-        if cls.warns:
-            with quiet(xp):
-                out = as_array(xp, cls.compute(ctx, xp, a, b))
-        else:
-            out = as_array(xp, cls.compute(ctx, xp, a, b))
+        out = as_array(xp, cls.compute(ctx, xp, a, b))
         if out.dtype != dt:
             out = out.astype(dt)
         if cls.saves:
@@ -98,8 +92,6 @@ def _scaled(ctx, x, alpha):
 class Add(BinaryOp):
     """a + alpha * b."""
 
-    warns = False
-
     @staticmethod
     def compute(ctx, xp, a, b):
         ctx.alpha = _alpha(ctx)
@@ -123,8 +115,6 @@ def _check_bool_subtraction(a, b) -> None:
 class Sub(BinaryOp):
     """a - alpha * b."""
 
-    warns = False
-
     check = staticmethod(lambda ctx, a, b: _check_bool_subtraction(a, b))
 
     @staticmethod
@@ -139,8 +129,6 @@ class Sub(BinaryOp):
 
 class Rsub(BinaryOp):
     """b - alpha * a (``torch.rsub``; the number form backs ``number - tensor``)."""
-
-    warns = False
 
     swapped = True
     check = staticmethod(lambda ctx, a, b: _check_bool_subtraction(a, b))
@@ -163,8 +151,6 @@ class RsubScalar(Rsub):
 
 class Mul(BinaryOp):
     """a * b."""
-
-    warns = False
 
     saves = ("a", "b")
     compute = staticmethod(lambda ctx, xp, a, b: a * b)
@@ -340,8 +326,7 @@ class Pow(BinaryOp):
         a, b = ctx.saved_tensors
         if b == 0:
             return ctx.xp.zeros_like(g), None
-        with quiet(ctx.xp):
-            return g * b * a ** (b - 1), None  # d a^b = b a^(b-1)
+        return g * b * a ** (b - 1), None  # d a^b = b a^(b-1)
 
 
 class PowTensor(BinaryOp):
@@ -362,11 +347,10 @@ class PowTensor(BinaryOp):
         xp = ctx.xp
         need_a, need_b = ctx.needs_input_grad[:2]
         ga = gb = None
-        with quiet(xp):
-            if need_a:  # d a^b / da = b a^(b-1), taken as 0 where b == 0
-                ga = xp.where(b == 0, 0, g * b * a ** (b - 1))
-            if need_b:  # d a^b / db = a^b log a, taken as 0 where a == 0 and b >= 0
-                gb = xp.where((a == 0) & (b >= 0), 0, g * out * xp.log(a))
+        if need_a:  # d a^b / da = b a^(b-1), taken as 0 where b == 0
+            ga = xp.where(b == 0, 0, g * b * a ** (b - 1))
+        if need_b:  # d a^b / db = a^b log a, taken as 0 where a == 0 and b >= 0
+            gb = xp.where((a == 0) & (b >= 0), 0, g * out * xp.log(a))
         return ga, gb
 
 
@@ -386,17 +370,14 @@ class PowScalarBase(BinaryOp):
         base = ctx.base
         # d base^b = base^b log(base), taken as 0 where base == 0 and b >= 0
         log_base = -math.inf if base == 0 else math.log(base) if base > 0 else math.nan
-        with quiet(ctx.xp):
-            gb = g * out * log_base
-            if base == 0:
-                gb = ctx.xp.where(b >= 0, 0, gb)
+        gb = g * out * log_base
+        if base == 0:
+            gb = ctx.xp.where(b >= 0, 0, gb)
         return None, gb
 
 
 class Maximum(BinaryOp):
     """Elementwise maximum of two tensors; ties share the gradient equally."""
-
-    warns = False
 
     saves = ("a", "b")
     compute = staticmethod(lambda ctx, xp, a, b: xp.maximum(a, b))

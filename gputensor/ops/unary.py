@@ -12,7 +12,6 @@ from .common import (
     is_array,
     not_implemented,
     promote,
-    quiet,
     result_dtype,
     shape_of,
 )
@@ -46,8 +45,7 @@ class UnaryOp(Op):
         if cls.int_copy and x.dtype.kind != "f":
             y = x.copy()
         else:
-            with quiet(xp):
-                y = as_array(xp, cls.compute(xp, x))
+            y = as_array(xp, cls.compute(xp, x))
             if y.dtype != x.dtype:
                 y = y.astype(x.dtype)
         if cls.saves == "x":
@@ -59,10 +57,9 @@ class UnaryOp(Op):
     @classmethod
     def backward(cls, ctx, g):
         (saved,) = ctx.saved_tensors or (None,)
-        with quiet(ctx.xp):
-            if cls.saves == "y":
-                return cls.derivative(ctx.xp, g, None, saved)
-            return cls.derivative(ctx.xp, g, saved, None)
+        if cls.saves == "y":
+            return cls.derivative(ctx.xp, g, None, saved)
+        return cls.derivative(ctx.xp, g, saved, None)
 
 
 def _unary(name, compute, derivative, saves="x", to_float=True, doc="", **options):
@@ -159,11 +156,10 @@ class RoundDecimals(Op):
         # torch scales in float32 for float16 (its opmath type), as here
         work = x.astype("float32") if x.dtype.itemsize < 4 else x
         scale = work.dtype.type(10.0 ** abs(decimals))
-        with quiet(xp):
-            if decimals > 0:
-                out = xp.round(work * scale) / scale
-            else:
-                out = xp.round(work / scale) * scale
+        if decimals > 0:
+            out = xp.round(work * scale) / scale
+        else:
+            out = xp.round(work / scale) * scale
         return as_array(xp, out).astype(x.dtype, copy=False)
 
     @staticmethod

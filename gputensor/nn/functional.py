@@ -1,0 +1,72 @@
+"""``gputensor.nn.functional``: torch.nn.functional's layers, activations and losses."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..ops import inplace as _inplace
+from ..ops import pointwise as _pointwise
+from ..ops import softmaxes as _softmaxes
+from ..ops.activations import dropout, elu, elu_, gelu, leaky_relu, leaky_relu_, silu
+from ..ops.bce import binary_cross_entropy, binary_cross_entropy_with_logits
+from ..ops.cross_entropy import cross_entropy, nll_loss
+from ..ops.losses import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+from ..ops.nn_ops import batch_norm, embedding, layer_norm, linear
+
+__all__ = [
+    "linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu",
+    "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "embedding", "layer_norm",
+    "batch_norm", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]
+
+sigmoid = _pointwise.sigmoid
+tanh = _pointwise.tanh
+relu_ = _inplace.relu_
+
+
+def relu(input, inplace=False):
+    """max(input, 0) (in place when ``inplace``)."""
+    return _inplace.relu_(input) if inplace else _pointwise.relu(input)
+
+
+def _softmax_dim(name, ndim, stacklevel=4):
+    """torch's implicit dim for softmax-like functions called without one (with its warning)."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  "include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(input) / sum(exp(input)) along ``dim``, computed stably."""
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim)
+    return _softmaxes.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """input - logsumexp(input) along ``dim``, computed stably."""
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim)
+    return _softmaxes.log_softmax(input, dim, dtype=dtype)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding of class indices along a new last dim."""
+    data = tensor._data
+    if data.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if data.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(data.max()) + 1
+    if data.size:
+        if int(data.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(data.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    xp = tensor._backend.xp
+    out = (data[..., None] == xp.arange(num_classes)).astype(np.int64)
+    return tensor._wrap(out)

@@ -1,0 +1,284 @@
+"""Activation functions of torch.nn.functional: leaky_relu, elu, gelu, silu, dropout."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ..autograd.function import Op
+from .common import type_name
+from .creation import default_generator
+from .inplace import apply_inplace
+from .reduce import acc_dtype
+
+__all__ = ["leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "dropout", "erf_array"]
+
+_SQRT1_2 = 1 / math.sqrt(2)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_TANH_BETA = math.sqrt(2 / math.pi)
+_TANH_KAPPA = 0.044715
+
+# fdlibm's s_erf.c rational approximations (double precision), lowest order first
+_ERX = 8.45062911510467529297e-01
+_PP = (1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
+       -5.77027029648944159157e-03, -2.37630166566501626084e-05)
+_QQ = (1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
+       1.32494738004321644526e-04, -3.96022827877536812320e-06)
+_PA = (-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
+       3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
+       -2.16637559486879084300e-03)
+_QA = (1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
+       1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02)
+_RA = (-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01,
+       -6.23753324503260060396e+01, -1.62396669462573470355e+02, -1.84605092906711035994e+02,
+       -8.12874355063065934246e+01, -9.81432934416914548592e+00)
+_SA = (1.0, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02,
+       6.45387271733267880336e+02, 4.29008140027567833386e+02, 1.08635005541779435134e+02,
+       6.57024977031928170135e+00, -6.04244152148580987438e-02)
+_RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01,
+       -1.60636384855821916062e+02, -6.37566443368389627722e+02, -1.02509513161107724954e+03,
+       -4.83519191608651397019e+02)
+_SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
+       3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
+       -2.24409524465858183362e+01)
+
+
+def _poly(coefficients, z):
+    out = coefficients[-1]
+    for c in coefficients[-2::-1]:
+        out = out * z + c
+    return out
+
+
+def erf_array(xp, x):
+    """erf of a float array in float64 (fdlibm's piecewise rational approximation)."""
+    x = x.astype(np.float64, copy=False)
+    a = xp.abs(x)
+    out = xp.where(a >= 6, 1.0, a)  # NaN stays NaN
+    small = a < 0.84375
+    if small.any():
+        v = a[small]
+        z = v * v
+        out[small] = v + v * (_poly(_PP, z) / _poly(_QQ, z))
+    middle = (a >= 0.84375) & (a < 1.25)
+    if middle.any():
+        s = a[middle] - 1
+        out[middle] = _ERX + _poly(_PA, s) / _poly(_QA, s)
+    tail = (a >= 1.25) & (a < 6)
+    if tail.any():
+        v = a[tail]
+        s = 1 / (v * v)
+        near = v < 1 / 0.35
+        r = xp.where(near, _poly(_RA, s), _poly(_RB, s))
+        t = xp.where(near, _poly(_SA, s), _poly(_SB, s))
+        # z: v with its low 32 bits cleared, so exp(-z*z) is exact enough
+        z = (v.view(np.uint64) & np.uint64(0xFFFFFFFF00000000)).view(np.float64)
+        out[tail] = 1 - xp.exp(-z * z - 0.5625) * xp.exp((z - v) * (z + v) + r / t) / v
+    return xp.copysign(out, x)
+
+
+def _check_float(kernel, x):
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(x.dtype)}\'')
+
+
+def _number(name, arg, position, value):
+    if not isinstance(value, numbers.Number) or isinstance(value, bool):
+        raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Number, not "
+                        f"{type(value).__name__}")
+    return float(value)
+
+
+class LeakyRelu(Op):
+    """x where x > 0, else negative_slope * x."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        _check_float("leaky_relu_cpu", x)
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return ctx.xp.where(x > 0, x, x * x.dtype.type(slope))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        # d leaky_relu = 1 where x > 0, else negative_slope
+        return ctx.xp.where(x > 0, g, g * g.dtype.type(ctx.slope)), None
+
+
+class LeakyReluResult(LeakyRelu):
+    """In-place leaky_relu: the derivative is read from the result."""
+
+    opname, variant = "LeakyRelu", 1
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        y = LeakyRelu.forward(ctx, x, slope)
+        ctx.save_for_backward(y)
+        return y
+
+
+class Elu(Op):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        _check_float("elu_cpu", x)
+        xp = ctx.xp
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return xp.where(x > 0, x, x.dtype.type(alpha) * xp.expm1(x)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        # d elu = 1 where x > 0, else alpha * exp(x)
+        return xp.where(x > 0, g, g * (x.dtype.type(ctx.alpha) * xp.exp(x))), None
+
+
+class EluResult(Elu):
+    """In-place elu: the derivative is read from the result (y + alpha where y <= 0)."""
+
+    opname, variant = "Elu", 1
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        y = Elu.forward(ctx, x, alpha)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        # d elu = 1 where y > 0, else y + alpha
+        return ctx.xp.where(y > 0, g, g * (y + y.dtype.type(ctx.alpha))), None
+
+
+class Gelu(Op):
+    """x * Phi(x), exact (erf) or with torch's tanh approximation."""
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        _check_float("GeluKernelImpl", x)
+        xp = ctx.xp
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            xa = x.astype(acc_dtype(x.dtype), copy=False)
+            inner = xp.tanh(_TANH_BETA * (xa + _TANH_KAPPA * xa * xa * xa))
+            ctx.save_for_backward(x, inner)
+            return (0.5 * xa * (1 + inner)).astype(x.dtype, copy=False)
+        cdf = (0.5 * (1 + erf_array(xp, x * _SQRT1_2))).astype(acc_dtype(x.dtype), copy=False)
+        ctx.save_for_backward(x, cdf)
+        return (x * cdf).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, saved = ctx.saved_tensors
+        xp = ctx.xp
+        x = x.astype(saved.dtype, copy=False)
+        if ctx.approximate == "tanh":
+            # d = 0.5 (1 + t) + 0.5 x (1 - t^2) beta (1 + 3 kappa x^2), t = tanh(inner)
+            slope = (1 - saved * saved) * _TANH_BETA * (1 + 3 * _TANH_KAPPA * x * x)
+            return g * (0.5 * (1 + saved) + 0.5 * x * slope), None
+        # d gelu = Phi(x) + x phi(x)
+        return g * (saved + x * (_INV_SQRT_2PI * xp.exp(-0.5 * x * x))), None
+
+
+class Silu(Op):
+    """x * sigmoid(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        _check_float("silu_cpu", x)
+        xp = ctx.xp
+        e = xp.exp(-xp.abs(x))
+        sig = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, sig)
+        return x * sig
+
+    @staticmethod
+    def backward(ctx, g):
+        x, sig = ctx.saved_tensors
+        # d silu = s (1 + x (1 - s)), s = sigmoid(x)
+        return g * (sig * (1 + x * (1 - sig)))
+
+
+class Dropout(Op):
+    """x times a mask of 0 and 1/(1-p) (torch's CPU dropout is a multiplication)."""
+
+    opname = "Mul"
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        return g * mask, None  # d (x * mask) = mask
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x."""
+    slope = _number("leaky_relu", "negative_slope", 2, negative_slope)
+    if inplace:
+        return leaky_relu_(input, slope)
+    return LeakyRelu.apply(input, slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """In-place leaky_relu."""
+    slope = _number("leaky_relu_", "negative_slope", 2, negative_slope)
+    return apply_inplace(input, LeakyReluResult.apply, slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    alpha = _number("elu", "alpha", 2, alpha)
+    if inplace:
+        return elu_(input, alpha)
+    return Elu.apply(input, alpha)
+
+
+def elu_(input, alpha=1.0):
+    """In-place elu."""
+    return apply_inplace(input, EluResult.apply, _number("elu_", "alpha", 2, alpha))
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x) (Phi the standard normal CDF); approximate='tanh' uses torch's tanh form."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return Gelu.apply(input, approximate)
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    if inplace:
+        return apply_inplace(input, Silu.apply)
+    return Silu.apply(input)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the others by 1/(1-p) (when training)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    data = input._data
+    if data.dtype.kind != "f":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{type_name(data.dtype)}")
+    keep = 1.0 - p
+    draw_dtype = np.float64 if data.dtype == np.float64 else np.float32
+    draws = default_generator().random(data.shape, dtype=draw_dtype)
+    mask = np.multiply(draws < keep, data.dtype.type(1.0 / keep if keep else 0.0),
+                       dtype=data.dtype)
+    mask = input._backend.asarray(mask)
+    if inplace:
+        return apply_inplace(input, Dropout.apply, mask)
+    return Dropout.apply(input, mask)

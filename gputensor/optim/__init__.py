@@ -1,0 +1,20 @@
+"""gputensor.optim: optimizers with fused one-call steps, and learning-rate schedulers."""
+
+import importlib
+
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .lookahead import Lookahead
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Adagrad", "Adam", "AdamW", "Lookahead", "Optimizer", "RMSprop", "SGD",
+           "lr_scheduler"]
+
+
+def __getattr__(name):
+    """Import ``lr_scheduler`` on first use (keeps ``import gputensor`` lean)."""
+    if name == "lr_scheduler":
+        return importlib.import_module(".lr_scheduler", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

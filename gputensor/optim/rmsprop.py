@@ -1,0 +1,58 @@
+"""RMSprop (torch.optim.RMSprop), one fused kernel per step."""
+
+from __future__ import annotations
+
+from .flat import FusedOptimizer
+from .optimizer import check_lr
+from .sgd import check_fused_flags
+
+
+class RMSprop(FusedOptimizer):
+    """RMSprop (Hinton), with momentum, centering, weight decay and maximize."""
+
+    rule = "rmsprop"
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        check_fused_flags(None, foreach, differentiable)
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
+                    "centered": centered, "weight_decay": weight_decay,
+                    "capturable": capturable, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def _state_names(self, group):
+        names = [("square_avg", 0)]
+        if group["momentum"] > 0:
+            names.append(("momentum_buffer", 0))
+        if group["centered"]:
+            names.append(("grad_avg", 0))
+        return names
+
+    @staticmethod
+    def _segment_key(step):
+        return True  # the update does not depend on the step count
+
+    def _launch(self, backend, group, arrays, step):
+        grad = arrays["grad"]
+        alpha = group["alpha"]
+        momentum = group["momentum"]
+        centered = group["centered"]
+        backend.optimizer_step(
+            "rmsprop",
+            (arrays["param"], grad, arrays["square_avg"],
+             arrays["momentum_buffer"] if momentum > 0 else grad,
+             arrays["grad_avg"] if centered else grad),
+            (float(group["lr"]), alpha, 1 - alpha, group["eps"], group["weight_decay"],
+             momentum),
+            (centered, group["maximize"]))

@@ -1,0 +1,149 @@
+"""Fused optimizer steps: one ``prange`` loop over flat buffers per update rule.
+
+Each kernel applies one rule of ``kernels.rules`` (inlined) to every element of a few
+same-length contiguous 1-D buffers, writing the new values in place. One explicit
+signature per dtype (float32, float64) is compiled on first use and cached on disk
+(``cache=True``); the cache key includes a digest of ``rules.py``, so editing a rule
+recompiles the kernels that inline it. Scalars arrive in the buffers' dtype, so float32
+buffers are updated in float32 arithmetic, as torch does. Buffers under ``SERIAL_BELOW``
+elements run a one-thread build of the same loop: waking the thread pool costs more than
+it saves there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import types
+from pathlib import Path
+
+import numba
+import numpy as np
+from numba import prange
+
+from .. import rules
+
+RULES_DIGEST = hashlib.sha1(Path(rules.__file__).read_bytes()).hexdigest()[:12]
+
+
+def _inline(fn, helpers):
+    """``fn`` compiled for inlining, its calls to rule helpers bound to compiled helpers."""
+    namespace = dict(fn.__globals__)
+    namespace.update(helpers)
+    rebound = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__,
+                                 fn.__closure__)
+    rebound.__qualname__ = fn.__qualname__
+    return numba.njit(inline="always")(rebound)
+
+
+_HELPERS = {name: numba.njit(inline="always")(fn) for name, fn in rules.HELPERS.items()}
+_sgd = _inline(rules.sgd, _HELPERS)
+_adam = _inline(rules.adam, _HELPERS)
+_rmsprop = _inline(rules.rmsprop, _HELPERS)
+_adagrad = _inline(rules.adagrad, _HELPERS)
+_lookahead = _inline(rules.lookahead, _HELPERS)
+
+
+def sgd_kernel(p, g, buf, lr, momentum, dampening_c, weight_decay, nesterov, maximize, first):
+    """SGD over flat buffers; ``buf`` is written only when momentum != 0."""
+    write_buf = momentum != 0
+    for i in prange(p.shape[0]):
+        pi, bi = _sgd(p[i], g[i], buf[i], lr, momentum, dampening_c, weight_decay, nesterov,
+                      maximize, first)
+        p[i] = pi
+        if write_buf:
+            buf[i] = bi
+
+
+def adam_kernel(p, g, m, v, vmax, beta1_c, beta1, beta2, beta2_c, eps, weight_decay, decay,
+                step_size, bias_correction2_sqrt, amsgrad, maximize, decoupled):
+    """Adam/AdamW over flat buffers; ``vmax`` is written only with amsgrad."""
+    for i in prange(p.shape[0]):
+        pi, mi, vi, wi = _adam(p[i], g[i], m[i], v[i], vmax[i], beta1_c, beta1, beta2, beta2_c,
+                               eps, weight_decay, decay, step_size, bias_correction2_sqrt,
+                               amsgrad, maximize, decoupled)
+        p[i] = pi
+        m[i] = mi
+        if amsgrad:
+            vmax[i] = wi
+        v[i] = vi
+
+
+def rmsprop_kernel(p, g, square_avg, buf, grad_avg, lr, alpha, alpha_c, eps, weight_decay,
+                   momentum, centered, maximize):
+    """RMSprop over flat buffers; ``buf``/``grad_avg`` written only when in use."""
+    write_buf = momentum > 0
+    for i in prange(p.shape[0]):
+        pi, si, bi, ai = _rmsprop(p[i], g[i], square_avg[i], buf[i], grad_avg[i], lr, alpha,
+                                  alpha_c, eps, weight_decay, momentum, centered, maximize)
+        if write_buf:
+            buf[i] = bi
+        if centered:
+            grad_avg[i] = ai
+        square_avg[i] = si
+        p[i] = pi
+
+
+def adagrad_kernel(p, g, state_sum, clr, weight_decay, eps, maximize):
+    """Adagrad over flat buffers."""
+    for i in prange(p.shape[0]):
+        pi, si = _adagrad(p[i], g[i], state_sum[i], clr, weight_decay, eps, maximize)
+        p[i] = pi
+        state_sum[i] = si
+
+
+def lookahead_kernel(slow, fast, alpha):
+    """Lookahead sync over flat buffers."""
+    for i in prange(slow.shape[0]):
+        si, fi = _lookahead(slow[i], fast[i], alpha)
+        slow[i] = si
+        fast[i] = fi
+
+
+# name -> (kernel, number of buffers, number of float scalars, number of flags)
+KERNELS = {
+    "sgd": (sgd_kernel, 3, 4, 3),
+    "adam": (adam_kernel, 5, 9, 3),
+    "rmsprop": (rmsprop_kernel, 5, 6, 2),
+    "adagrad": (adagrad_kernel, 3, 3, 1),
+    "lookahead": (lookahead_kernel, 2, 1, 0),
+}
+SERIAL_BELOW = 1 << 16  # elements; smaller steps run on one thread (no wake-up of the pool)
+_NUMBA_TYPES = {np.dtype(np.float32): numba.float32, np.dtype(np.float64): numba.float64}
+_COMPILED: dict = {}
+
+
+def compiled_kernel(name: str, dtype, parallel: bool = True):
+    """Kernel ``name`` compiled for ``dtype`` (float32 or float64), compiling on first use.
+
+    ``parallel=False`` gives the same loop on one thread, for buffers too small to be worth
+    waking the thread pool.
+    """
+    dtype = np.dtype(dtype)
+    key = (name, dtype, parallel)
+    kernel = _COMPILED.get(key)
+    if kernel is None:
+        fn, n_arrays, n_scalars, n_flags = KERNELS[name]
+        scalar = _NUMBA_TYPES[dtype]
+        array = numba.types.Array(scalar, 1, "C")
+        signature = numba.void(*([array] * n_arrays + [scalar] * n_scalars
+                                 + [numba.boolean] * n_flags))
+        # a qualname carrying the rules digest keys the on-disk cache to the rules' source
+        source = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__)
+        kind = "parallel" if parallel else "serial"
+        source.__qualname__ = f"{fn.__name__}_{kind}_{RULES_DIGEST}"
+        kernel = numba.njit(signature, parallel=parallel, cache=True)(source)
+        _COMPILED[key] = kernel
+    return kernel
+
+
+def optimizer_step(name: str, arrays, scalars, flags) -> None:
+    """Run rule ``name`` over same-length contiguous 1-D ``arrays`` of one float dtype, in place.
+
+    ``scalars`` are numbers (converted to the arrays' dtype), ``flags`` booleans, both in the
+    order of the kernel's arguments.
+    """
+    dtype = arrays[0].dtype
+    parallel = arrays[0].shape[0] >= SERIAL_BELOW
+    kernel = _COMPILED.get((name, dtype, parallel)) or compiled_kernel(name, dtype, parallel)
+    convert = dtype.type
+    kernel(*arrays, *[convert(s) for s in scalars], *[bool(f) for f in flags])
