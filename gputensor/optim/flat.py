@@ -262,9 +262,11 @@ class FusedOptimizer(Optimizer):
                 run = None
                 continue
             if g._data is not grad_views[i]:  # a grad assigned by hand, or accumulated
-                gview = grad_views[i]  # before a re-pack: copy it in
+                gview = grad_views[i]  # before a re-pack: move it into the buffer
                 gview[...] = g._data
-                if g._data.dtype != gview.dtype:  # from a buffer of the old dtype
+                if g._data.dtype == gview.dtype:
+                    g._data = gview  # the same grad tensor, now backed by the buffer
+                else:  # from a buffer of the old dtype
                     p._grad = Tensor._make(gview, p._device)
             if not state.get(p):
                 pack.reset(i, names_inits)
