@@ -1,0 +1,86 @@
+"""The examples run: the digits classifier reaches its accuracy and writes its files."""
+
+import contextlib
+import importlib.util
+import io
+import runpy
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import gputensor
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_train_digits_reaches_95_percent_and_saves_plot_and_checkpoint(tmp_path, capsys):
+    digits = _load("train_digits")
+    accuracy = digits.main(["--device", "cuda", "--out", str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert accuracy >= 0.95
+    assert "CUDA is not available here; training on the CPU instead." in printed
+    assert (tmp_path / "training.png").stat().st_size > 0
+    checkpoint = gputensor.load(tmp_path / "digits.gtckpt")
+    assert checkpoint["epoch"] == 30 and "0.weight" in checkpoint["model"]
+
+
+def test_seed_tour_runs_end_to_end():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        runpy.run_path(str(EXAMPLES / "seed_tour.py"), run_name="__main__")
+    text = out.getvalue()
+    assert "== 4. The optim package ==" in text and "Loss 9:" in text
+
+
+def _my_cool_net(lib):
+    class MyCoolNet(lib.nn.Module):
+        def __init__(self, in_size, out_size):
+            super().__init__()
+            self.lin1 = lib.nn.Linear(in_size, 10)
+            self.lin2 = lib.nn.Linear(10, 15)
+            self.lin3 = lib.nn.Linear(15, 10)
+            self.lin4 = lib.nn.Linear(10, out_size)
+            self.relu = lib.nn.ReLU()
+            self.sig = lib.nn.Sigmoid()
+
+        def forward(self, x):
+            hidden = self.relu(self.lin1(x))
+            hidden = self.relu(self.lin2(hidden))
+            hidden = self.relu(self.lin3(hidden))
+            return self.sig(self.lin4(hidden))
+    return MyCoolNet(in_size=5, out_size=5)
+
+
+def _seed_section_4_losses(lib, weights, make_optimizer):
+    model = _my_cool_net(lib)
+    model.load_state_dict({k: lib.tensor(v) for k, v in weights.items()})
+    optimizer = make_optimizer(lib, model)
+    x = lib.tensor([1., 2, 3, 4, 5])
+    losses = []
+    for _ in range(10):
+        out = model(x)
+        loss = lib.sum((0 - out) ** 2)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    return losses
+
+
+def test_seed_sections_3_and_4_give_torch_losses_from_the_same_weights():
+    reference = _my_cool_net(torch)
+    weights = {k: v.detach().numpy().copy() for k, v in reference.state_dict().items()}
+    for make in (lambda lib, m: lib.optim.SGD(m.parameters(), lr=0.1, momentum=0.8),
+                 lambda lib, m: lib.optim.Adam(m.parameters(), lr=0.01)):
+        ours = _seed_section_4_losses(gputensor, weights, make)
+        theirs = _seed_section_4_losses(torch, weights, make)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+        assert theirs[-1] < theirs[0]
