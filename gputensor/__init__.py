@@ -29,6 +29,6 @@ from .printing import get_printoptions, printoptions, set_printoptions
 from .random import Generator
 from .serialization import load, save
 from .size import Size
-from .tensor import Tensor
+from .tensor import Tensor, typename
 
 __version__ = "0.1.0"

@@ -17,6 +17,21 @@ _FLOAT_TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64
                      "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
 
+def typename(obj) -> str:
+    """torch.typename: 'gputensor.FloatTensor' for tensors, else the qualified type name."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
 def type_text(shape, np_dtype) -> str:
     """torch's legacy type text of a tensor, e.g. ``gputensor.FloatTensor [2, 3]``."""
     sizes = ", ".join(str(n) for n in shape)

@@ -130,3 +130,26 @@ def check_error(fn, *args):
     assert ours is not None, f"gputensor did not raise; torch raised {theirs!r}"
     assert type(ours) is type(theirs) or isinstance(ours, type(theirs)), (ours, theirs)
     assert str(ours).replace("gputensor", "torch") == str(theirs), (str(ours), str(theirs))
+
+
+def my_cool_net(torch):
+    """Section 3 of the seed notebook, verbatim but for the library passed in."""
+    class MyCoolNet(torch.nn.Module):
+        def __init__(self, in_size, out_size):
+            super(MyCoolNet, self).__init__()
+
+            self.lin1 = torch.nn.Linear(in_size, 10)
+            self.lin2 = torch.nn.Linear(10, 15)
+            self.lin3 = torch.nn.Linear(15, 10)
+            self.lin4 = torch.nn.Linear(10, out_size)
+            self.relu = torch.nn.ReLU()
+            self.sig = torch.nn.Sigmoid()
+
+        def forward(self, x):
+            hidden = self.relu(self.lin1(x))
+            hidden = self.relu(self.lin2(hidden))
+            hidden = self.relu(self.lin3(hidden))
+            output = self.sig(self.lin4(hidden))
+
+            return output
+    return MyCoolNet(in_size=5, out_size=5)

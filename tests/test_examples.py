@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 import gputensor
+from helpers import my_cool_net
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -40,27 +41,8 @@ def test_seed_tour_runs_end_to_end():
     assert "== 4. The optim package ==" in text and "Loss 9:" in text
 
 
-def _my_cool_net(lib):
-    class MyCoolNet(lib.nn.Module):
-        def __init__(self, in_size, out_size):
-            super().__init__()
-            self.lin1 = lib.nn.Linear(in_size, 10)
-            self.lin2 = lib.nn.Linear(10, 15)
-            self.lin3 = lib.nn.Linear(15, 10)
-            self.lin4 = lib.nn.Linear(10, out_size)
-            self.relu = lib.nn.ReLU()
-            self.sig = lib.nn.Sigmoid()
-
-        def forward(self, x):
-            hidden = self.relu(self.lin1(x))
-            hidden = self.relu(self.lin2(hidden))
-            hidden = self.relu(self.lin3(hidden))
-            return self.sig(self.lin4(hidden))
-    return MyCoolNet(in_size=5, out_size=5)
-
-
 def _seed_section_4_losses(lib, weights, make_optimizer):
-    model = _my_cool_net(lib)
+    model = my_cool_net(lib)
     model.load_state_dict({k: lib.tensor(v) for k, v in weights.items()})
     optimizer = make_optimizer(lib, model)
     x = lib.tensor([1., 2, 3, 4, 5])
@@ -76,7 +58,7 @@ def _seed_section_4_losses(lib, weights, make_optimizer):
 
 
 def test_seed_sections_3_and_4_give_torch_losses_from_the_same_weights():
-    reference = _my_cool_net(torch)
+    reference = my_cool_net(torch)
     weights = {k: v.detach().numpy().copy() for k, v in reference.state_dict().items()}
     for make in (lambda lib, m: lib.optim.SGD(m.parameters(), lr=0.1, momentum=0.8),
                  lambda lib, m: lib.optim.Adam(m.parameters(), lr=0.01)):

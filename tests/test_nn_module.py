@@ -11,7 +11,7 @@ import torch
 
 import gputensor
 import gputensor.nn
-from helpers import assert_same, check_error, rand_array
+from helpers import assert_same, check_error, my_cool_net, rand_array
 
 LIBS = (gputensor, torch)
 
@@ -425,29 +425,6 @@ def _repr_zoo(lib):
 
 
 # ---- the seed notebook's MyCoolNet ----------------------------------------------------------
-def my_cool_net(torch):
-    """Section 3 of the seed notebook, verbatim but for the library passed in."""
-    class MyCoolNet(torch.nn.Module):
-        def __init__(self, in_size, out_size):
-            super(MyCoolNet, self).__init__()
-
-            self.lin1 = torch.nn.Linear(in_size, 10)
-            self.lin2 = torch.nn.Linear(10, 15)
-            self.lin3 = torch.nn.Linear(15, 10)
-            self.lin4 = torch.nn.Linear(10, out_size)
-            self.relu = torch.nn.ReLU()
-            self.sig = torch.nn.Sigmoid()
-
-        def forward(self, x):
-            hidden = self.relu(self.lin1(x))
-            hidden = self.relu(self.lin2(hidden))
-            hidden = self.relu(self.lin3(hidden))
-            output = self.sig(self.lin4(hidden))
-
-            return output
-    return MyCoolNet(in_size=5, out_size=5)
-
-
 @pytest.mark.parametrize("batch", [None, 4])
 def test_my_cool_net_matches_torch(batch):
     theirs, ours = my_cool_net(torch), my_cool_net(gputensor)

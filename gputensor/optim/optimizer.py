@@ -8,7 +8,7 @@ from copy import deepcopy
 from itertools import chain
 
 from ..autograd import enable_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, typename
 
 
 class _RequiredParameter:
@@ -19,21 +19,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-def typename(obj) -> str:
-    """torch.typename: ``gputensor.FloatTensor`` for tensors, ``int`` or ``module.Class`` else."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def check_lr(lr) -> None:

@@ -11,21 +11,6 @@ from ...device import device as _device
 from ...tensor import Tensor
 
 
-def typename(obj) -> str:
-    """``torch.typename``: 'gputensor.FloatTensor' for tensors, else the qualified type name."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
-
-
 class RemovableHandle:
     """A handle whose ``remove()`` unregisters the hook it was returned for."""
 

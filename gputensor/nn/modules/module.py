@@ -5,10 +5,10 @@ from __future__ import annotations
 import warnings
 from collections import OrderedDict
 
-from ...tensor import Tensor
+from ...tensor import Tensor, typename
 from ..parameter import Parameter
 from ._state import StateMixin
-from ._utils import RemovableHandle, addindent, typename
+from ._utils import RemovableHandle, addindent
 
 __all__ = ["Module"]
 
