@@ -57,16 +57,20 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None):
     while ready:
         node = ready.pop()
         grads = buffers.pop(node, None)
-        if grads is not None and (node._pre_hooks or node._retain_hooks):
-            grads = _apply_pre_hooks(node, grads)
-        if captures is not None:
-            for nr in range(len(grads or ())):
-                if (node, nr) in captures:
-                    captures[node, nr] = grads[nr]
         if type(node) is AccumulateGrad:
+            if grads is not None and node.variable._hooks:
+                grads = _apply_pre_hooks(node, grads)
+            if captures is not None and (node, 0) in captures:
+                captures[node, 0] = grads[0] if grads is not None else None
             if accumulate and grads is not None and grads[0] is not None:
                 node.accumulate(grads[0])
             continue
+        if grads is not None and (node._pre_hooks or node._retain_hooks):
+            grads = _apply_pre_hooks(node, grads)
+        if captures is not None and grads is not None:
+            for nr in range(len(grads)):
+                if (node, nr) in captures:
+                    captures[node, nr] = grads[nr]
         if grads is None or (grads[0] is None and all(g is None for g in grads)):
             in_grads = [None] * len(node.next_functions)
         else:
@@ -79,8 +83,9 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None):
                 if buf is None:
                     buf = buffers[nxt] = [None] * nxt._num_outputs
                 buf[nr] = g if buf[nr] is None else buf[nr] + g
-            deps[nxt] -= 1
-            if deps[nxt] == 0:
+            count = deps[nxt] - 1
+            deps[nxt] = count
+            if count == 0:
                 ready.append(nxt)
 
 

@@ -308,14 +308,19 @@ class Op(Function):
         """Remember the version of each saved array's tensor, to detect in-place changes."""
         records = []
         for item in self._saved:
-            index = next((i for i, o in enumerate(outs) if o._data is item), None)
-            if index is not None:
-                t = outs[index]
-            else:
-                index, t = 0, next((t for t in tensors if t._data is item), None)
-            if t is not None:
-                data = t._data
-                records.append((t._version, t._version.value, data.shape, data.dtype, index))
+            owner, index = None, 0
+            for i, out in enumerate(outs):
+                if out._data is item:
+                    owner, index = out, i
+                    break
+            if owner is None:
+                for t in tensors:
+                    if t._data is item:
+                        owner = t
+                        break
+            if owner is not None:
+                counter = owner._version
+                records.append((counter, counter.value, item.shape, item.dtype, index))
         self._saved_versions = tuple(records)
 
     @property
