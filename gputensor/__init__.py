@@ -1,30 +1,43 @@
 """gputensor: a PyTorch-compatible tensor library on NumPy (CPU) and CuPy/Numba (CUDA)."""
 
+import os as _os
+
+# GPUTENSOR_SIMULATE_CUDA=1: "cuda" runs on NumPy and Numba's CUDA simulator, which Numba
+# reads when it is first imported, so it is switched on before anything imports numba
+if _os.environ.get("GPUTENSOR_SIMULATE_CUDA") == "1":
+    _os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+# our kernels run on CuPy's current stream, so Numba need not make the host wait for the
+# stream on every launch that receives a CuPy array (also read when numba is imported)
+_os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
+
 from . import autograd, cuda, dtypes, nn, optim, return_types, utils
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backends import OutOfMemoryError
 from .device import device
 from .dtypes import (
-                     bool,
-                     double,
-                     dtype,
-                     float,
-                     float16,
-                     float32,
-                     float64,
-                     get_default_dtype,
-                     half,
-                     int,
-                     int8,
-                     int16,
-                     int32,
-                     int64,
-                     long,
-                     promote_types,
-                     set_default_dtype,
-                     short,
-                     uint8,
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    set_default_dtype,
+    short,
+    uint8,
 )
 from .ops import *  # noqa: F401,F403
+from .ops.creation import set_default_device
+from .ops.transfer import get_default_device
 from .printing import get_printoptions, printoptions, set_printoptions
 from .random import Generator
 from .serialization import load, save

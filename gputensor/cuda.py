@@ -1,17 +1,125 @@
-"""``gputensor.cuda``: whether a CUDA device can be used, and how many there are."""
+"""``gputensor.cuda``: whether a CUDA device can be used, and its memory statistics.
+
+Without a GPU (or without CuPy) ``is_available()`` is False and asking for a device raises
+a RuntimeError that says why. The memory statistics read CuPy's default memory pool, which
+gputensor allocates from; with ``GPUTENSOR_SIMULATE_CUDA=1`` they are always 0.
+"""
 
 from __future__ import annotations
 
 from . import backends
+from .backends import OutOfMemoryError
+
+__all__ = ["OutOfMemoryError", "is_available", "device_count", "current_device",
+           "get_device_name", "synchronize", "memory_allocated", "max_memory_allocated",
+           "memory_reserved", "reset_peak_memory_stats", "empty_cache", "manual_seed",
+           "manual_seed_all"]
+
+
+def _backend():
+    return backends.backend_for("cuda")
+
+
+def _loaded():
+    """The CUDA backend when it can run, else None (never raises)."""
+    try:
+        return _backend()
+    except RuntimeError:
+        return None
+
+
+def _check(device) -> None:
+    """Raise for a device argument that is not a CUDA device of this machine."""
+    if device is None:
+        return
+    from .device import device as device_type
+    dev = device_type(device)
+    if dev.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {dev}")
+    _backend().check_index(dev.index)
 
 
 def is_available() -> bool:
-    """True when a CUDA backend is loaded and sees at least one GPU."""
-    backend = backends._BY_TYPE.get("cuda")
+    """True when CUDA can run here: a GPU with CuPy, or ``GPUTENSOR_SIMULATE_CUDA=1``."""
+    backend = _loaded()
     return backend is not None and backend.device_count() > 0
 
 
 def device_count() -> int:
-    """The number of CUDA devices the backend sees (0 without one)."""
-    backend = backends._BY_TYPE.get("cuda")
+    """The number of CUDA devices (0 when CUDA is not available)."""
+    backend = _loaded()
     return backend.device_count() if backend is not None else 0
+
+
+def current_device() -> int:
+    """The index of the current CUDA device."""
+    return _backend().current_device()
+
+
+def get_device_name(device=None) -> str:
+    """The name of a CUDA device (the current one by default)."""
+    _check(device)
+    from .device import device as device_type
+    index = None if device is None else device_type(device).index
+    return _backend().get_device_name(index)
+
+
+def synchronize(device=None) -> None:
+    """Wait for every queued kernel and copy on the device to finish."""
+    _check(device)
+    _backend().synchronize()
+
+
+def memory_allocated(device=None) -> int:
+    """Bytes currently held by tensors on the device (0 when CUDA is not available)."""
+    backend = _loaded()
+    if backend is None:
+        return 0
+    _check(device)
+    return backend.memory_allocated()
+
+
+def max_memory_allocated(device=None) -> int:
+    """The peak of ``memory_allocated()`` since start or ``reset_peak_memory_stats()``."""
+    backend = _loaded()
+    if backend is None:
+        return 0
+    _check(device)
+    return backend.max_memory_allocated()
+
+
+def memory_reserved(device=None) -> int:
+    """Bytes the caching allocator holds from the driver, in use or cached."""
+    backend = _loaded()
+    if backend is None:
+        return 0
+    _check(device)
+    return backend.memory_reserved()
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    """Restart ``max_memory_allocated()`` from the current use."""
+    backend = _loaded()
+    if backend is not None:
+        _check(device)
+        backend.reset_peak_memory_stats()
+
+
+def empty_cache() -> None:
+    """Release the cached, unused memory blocks to the driver (no-op without CUDA)."""
+    backend = _loaded()
+    if backend is not None:
+        backend.empty_cache()
+
+
+def manual_seed(seed) -> None:
+    """Seed the random numbers of CUDA tensors: here, the global generator they draw from.
+
+    gputensor draws the random numbers of every device from one generator (so "cuda" and
+    "cpu" give the same numbers), which this seeds as ``gputensor.manual_seed`` does.
+    """
+    from .ops.creation import manual_seed as seed_all_devices
+    seed_all_devices(seed)
+
+
+manual_seed_all = manual_seed

@@ -22,7 +22,8 @@ def _load(name):
     return module
 
 
-def test_train_digits_reaches_95_percent_and_saves_plot_and_checkpoint(tmp_path, capsys):
+def test_train_digits_reaches_95_percent_and_saves_plot_and_checkpoint(tmp_path, capsys,
+                                                                       cuda_unavailable):
     digits = _load("train_digits")
     accuracy = digits.main(["--device", "cuda", "--out", str(tmp_path)])
     printed = capsys.readouterr().out

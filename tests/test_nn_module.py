@@ -302,9 +302,7 @@ def test_to_errors():
     check_error(lambda lib: lib.nn.Linear(2, 2).to(lib.int64))
 
 
-def test_cuda_without_a_gpu_changes_nothing():
-    if gputensor.cuda.is_available():
-        pytest.skip("a CUDA device is present")
+def test_cuda_without_a_gpu_changes_nothing(cuda_unavailable):
     lin = gputensor.nn.Linear(2, 2)
     weight = lin.weight
     before = weight.detach().clone()

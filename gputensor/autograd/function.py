@@ -210,11 +210,14 @@ class Function(Node):
         if any(g is None for g in grads):
             grads = [backend.xp.zeros(shape, dtype) if g is None else g
                      for g, (shape, dtype) in zip(grads, self._output_meta)]
-        if self._public:
-            wrap = self._wrap_grad
-            result = type(self).backward(self, *[wrap(g) for g in grads])
-        else:
-            result = type(self).backward(self, *grads)
+        try:
+            if self._public:
+                wrap = self._wrap_grad
+                result = type(self).backward(self, *[wrap(g) for g in grads])
+            else:
+                result = type(self).backward(self, *grads)
+        except backend.OUT_OF_MEMORY as err:  # CuPy's, on a GPU: torch's clear RuntimeError
+            raise backend.out_of_memory(err) from None
         if not isinstance(result, tuple):
             result = (result,)
         if not retain_graph:
@@ -260,6 +263,7 @@ class Op(Function):
 
     variant = 0
     _public = False
+    out_device = None  # forward sets it when the outputs live on another device (a copy)
 
     @classmethod
     def apply(cls, *args):
@@ -278,14 +282,17 @@ class Op(Function):
         device = first._device
         for t in tensors:
             if t._device is not device and t._device != device:
-                raise RuntimeError(
-                    "Expected all tensors to be on the same device, but found at least two "
-                    f"devices, {device} and {t._device}!")
+                _raise_mixed_devices(tensors)
         backend = first._backend
         ctx = (cls._node_types.get(cls.variant) or cls._node_type(cls.variant))()
         ctx.xp = backend.xp
         ctx.backend = backend
-        result = cls.forward(ctx, *arrays)
+        try:
+            result = cls.forward(ctx, *arrays)
+        except backend.OUT_OF_MEMORY as err:  # CuPy's, on a GPU: torch's clear RuntimeError
+            raise backend.out_of_memory(err) from None
+        if ctx.out_device is not None:  # a copy to another device
+            device = ctx.out_device
         make = Tensor._make
         single = not isinstance(result, tuple)
         outs = [make(result, device)] if single else [make(r, device) for r in result]
@@ -331,3 +338,12 @@ class Op(Function):
     @non_differentiable.setter
     def non_differentiable(self, indices):
         self._non_differentiable = tuple(indices)
+
+
+def _raise_mixed_devices(tensors):
+    """torch's error for tensors on different devices: the first non-CPU one, the odd one."""
+    devices = [t._device for t in tensors]
+    common = next((d for d in devices if d.type != "cpu"), devices[0])
+    other = next(d for d in devices if d != common)
+    raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
+                       f"devices, {common} and {other}!")

@@ -6,6 +6,7 @@ import numpy as np
 
 xp = np
 name = "cpu"
+OUT_OF_MEMORY = ()  # no exception is turned into OutOfMemoryError: NumPy's MemoryError stays
 
 
 def asarray(data, dtype=None):
@@ -63,3 +64,20 @@ def optimizer_step(rule: str, arrays, scalars, flags) -> None:
     _kernels_cpu.optimizer_step(rule, [wide[id(a)][1] for a in arrays], scalars, flags)
     for a, w in wide.values():
         a[...] = w
+
+
+def activation_formula(xp, kind: str, g, y):
+    """The input gradient of activation ``kind`` from its output ``y``, in ``xp`` operations."""
+    if kind == "relu":
+        # d relu = 1 where y > 0 (and where y is NaN, as torch's threshold_backward)
+        return xp.where(y <= 0, 0, g).astype(y.dtype, copy=False)
+    if kind == "sigmoid":
+        return g * y * (1 - y)  # d sigmoid = y * (1 - y)
+    if kind == "tanh":
+        return g * (1 - y * y)  # d tanh = 1 - y^2
+    raise ValueError(f"unknown activation {kind!r}: expected relu, sigmoid or tanh")
+
+
+def activation_backward(kind: str, g, y):
+    """The input gradient of activation ``kind`` (relu, sigmoid, tanh) from its output ``y``."""
+    return activation_formula(np, kind, g, y)

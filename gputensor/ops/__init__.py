@@ -17,6 +17,7 @@ from . import (
     reduce,
     shape,
     softmaxes,
+    transfer,
 )
 from .common import normalize_dim, normalize_dims
 from .creation import *  # noqa: F401,F403
@@ -101,7 +102,8 @@ def install_tensor_methods(tensor_cls) -> None:
     tensor_cls.mH = property(shape.matrix_adjoint, doc="The conjugate of mT.")
     tensor_cls.H = property(shape.hermitian, doc="The conjugate transpose of a matrix.")
     tensor_cls.to = _to
-    tensor_cls.cpu = lambda self: _to(self, "cpu")
+    tensor_cls.cpu = _cpu
+    tensor_cls.cuda = _cuda
     tensor_cls.type_as = lambda self, other: pointwise.to_dtype(self, other.dtype)
 
 
@@ -115,7 +117,8 @@ def _cast_method(name, dtype_name):
     return cast
 
 
-def _to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+def _to(self, *args, dtype=None, device=None, copy=False, non_blocking=False,
+        memory_format=None):
     """A tensor with another dtype and/or device (self when nothing changes)."""
     from .. import dtypes
     from ..device import as_device
@@ -125,11 +128,15 @@ def _to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
             dtype = arg
         elif isinstance(arg, Tensor):
             dtype, device = arg.dtype, arg.device
+        elif isinstance(arg, bool):
+            continue  # non_blocking: every copy here is ordered on the current stream
         else:
             device = arg
     out = self
-    if device is not None and as_device(device) != self._device:
-        out = _move(out, as_device(device))
+    if device is not None:
+        target = as_device(device)
+        if target != self._device:
+            out = _move(out, target)
     if dtype is not None:
         out = pointwise.to_dtype(out, dtype)
     if copy and out is self:
@@ -138,9 +145,25 @@ def _to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
 
 
 def _move(t, device):
-    from ..backends import backend_for
-    backend_for(device.type)
-    raise RuntimeError(f"moving tensors to {device} is not supported yet")
+    """``t`` copied to another device (differentiable: the gradient is copied back)."""
+    return transfer.to_device(t, device)
+
+
+def _cuda(self, device=None, non_blocking=False, memory_format=None):
+    """A copy on a CUDA device (the current one by default; self when already there)."""
+    from ..device import device as device_type
+    if device is None or isinstance(device, int):
+        target = device_type("cuda", device)
+    else:
+        target = device_type(device)
+        if target.type != "cuda":
+            raise RuntimeError("Invalid device, must be cuda device")
+    return _to(self, target)
+
+
+def _cpu(self, memory_format=None):
+    """A copy in CPU memory (self when already there)."""
+    return _to(self, "cpu")
 
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -47,7 +47,8 @@ def _place(array: np.ndarray, device, requires_grad=False) -> Tensor:
     """Move a host array to ``device`` and wrap it."""
     dev = as_device(device if device is not None else _default_device)
     backend = backend_for(dev.type)
-    t = Tensor._make(backend.asarray(array) if dev.type != "cpu" else array, dev)
+    t = Tensor._make(array if dev.type == "cpu" else backend.asarray(array, index=dev.index),
+                     dev)
     if requires_grad:
         t.requires_grad_(True)
     return t

@@ -216,17 +216,17 @@ class _Plan:
         if all(bshape) and any(size == 0 for _, size in checks):
             raise IndexError("index is out of bounds for dimension with size 0")
 
-    @staticmethod
-    def check_bounds(checks, bshape):
+    def check_bounds(self, checks, bshape):
         """torch's IndexError for the first out-of-range index (element by element)."""
         bad = [((a >= n) | (a < -n)) for a, n in checks]
         if not any(bool(b.any()) for b in bad):
             return
-        flat = [a.ravel() for a in (np.broadcast_to(b, bshape) for b in bad)]
+        xp = self.xp
+        flat = [a.ravel() for a in (xp.broadcast_to(b, bshape) for b in bad)]
         pos = int(sum(f.astype(np.int8) for f in flat).astype(bool).argmax())
         for k, ((arr, size), f) in enumerate(zip(checks, flat)):
             if f[pos]:
-                value = np.broadcast_to(arr, bshape).ravel()[pos]
+                value = xp.broadcast_to(arr, bshape).ravel()[pos]
                 raise IndexError(f"index {int(value)} is out of bounds for dimension {k} with "
                                  f"size {size}")
 

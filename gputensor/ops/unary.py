@@ -31,6 +31,7 @@ class UnaryOp(Op):
     int_copy = False
     bool_kernel = None
     bool_error = None
+    activation = None  # relu/sigmoid/tanh: backward is the backend's fused activation_backward
 
     @classmethod
     def forward(cls, ctx, x):
@@ -57,6 +58,8 @@ class UnaryOp(Op):
     @classmethod
     def backward(cls, ctx, g):
         (saved,) = ctx.saved_tensors or (None,)
+        if cls.activation is not None:
+            return ctx.backend.activation_backward(cls.activation, g, saved)
         if cls.saves == "y":
             return cls.derivative(ctx.xp, g, None, saved)
         return cls.derivative(ctx.xp, g, saved, None)
@@ -98,8 +101,8 @@ Sin = _unary("Sin", lambda xp, x: xp.sin(x), lambda xp, g, x, y: g * xp.cos(x),
              doc="sine")  # d sin = cos
 Cos = _unary("Cos", lambda xp, x: xp.cos(x), lambda xp, g, x, y: -g * xp.sin(x),
              doc="cosine")  # d cos = -sin
-Tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), lambda xp, g, x, y: g * (1 - y * y), "y",
-              doc="hyperbolic tangent")  # d tanh = 1 - y^2
+Tanh = _unary("Tanh", lambda xp, x: xp.tanh(x), None, "y", doc="hyperbolic tangent",
+              activation="tanh")  # d tanh = 1 - y^2 (the backend's activation_backward)
 Reciprocal = _unary("Reciprocal", lambda xp, x: 1 / x, lambda xp, g, x, y: -g * y * y, "y",
                     doc="1/x")  # d 1/x = -1/x^2
 Sign = _unary("Sign", lambda xp, x: x.copy() if x.dtype.kind == "b" else _sign(xp, x),
@@ -115,7 +118,7 @@ Round = _unary("Round", lambda xp, x: xp.round(x), _zero_grad, None, False,
 class Sigmoid(UnaryOp):
     """Logistic sigmoid 1/(1 + e^-x)."""
 
-    saves, to_float = "y", True
+    saves, to_float, activation = "y", True, "sigmoid"  # d sigmoid = y * (1 - y)
 
     @staticmethod
     def compute(xp, x):
@@ -123,24 +126,16 @@ class Sigmoid(UnaryOp):
         e = xp.exp(-xp.abs(x))
         return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
-    @staticmethod
-    def derivative(xp, g, x, y):
-        return g * y * (1 - y)  # d sigmoid = y * (1 - y)
-
 
 class Relu(UnaryOp):
     """max(x, 0)."""
 
-    saves = "y"
+    saves, activation = "y", "relu"  # d relu = 1 where y > 0
     bool_error = "Boolean inputs not supported for relu"
 
     @staticmethod
     def compute(xp, x):
         return xp.maximum(x, 0)
-
-    @staticmethod
-    def derivative(xp, g, x, y):
-        return xp.where(y > 0, g, 0)  # d relu = 1 where y > 0
 
 
 class RoundDecimals(Op):

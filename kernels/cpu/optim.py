@@ -11,35 +11,18 @@ elements run a one-thread build of the same loop (see there why).
 
 from __future__ import annotations
 
-import hashlib
-import types
-from pathlib import Path
-
 import numba
 import numpy as np
 from numba import prange
 
-from .. import rules
+from .._rebind import cache_keyed, compile_rules
 
-RULES_DIGEST = hashlib.sha1(Path(rules.__file__).read_bytes()).hexdigest()[:12]
-
-
-def _inline(fn, helpers):
-    """``fn`` compiled for inlining, its calls to rule helpers bound to compiled helpers."""
-    namespace = dict(fn.__globals__)
-    namespace.update(helpers)
-    rebound = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__,
-                                 fn.__closure__)
-    rebound.__qualname__ = fn.__qualname__
-    return numba.njit(inline="always")(rebound)
-
-
-_HELPERS = {name: numba.njit(inline="always")(fn) for name, fn in rules.HELPERS.items()}
-_sgd = _inline(rules.sgd, _HELPERS)
-_adam = _inline(rules.adam, _HELPERS)
-_rmsprop = _inline(rules.rmsprop, _HELPERS)
-_adagrad = _inline(rules.adagrad, _HELPERS)
-_lookahead = _inline(rules.lookahead, _HELPERS)
+_RULES = compile_rules(numba.njit(inline="always"))
+_sgd = _RULES["sgd"]
+_adam = _RULES["adam"]
+_rmsprop = _RULES["rmsprop"]
+_adagrad = _RULES["adagrad"]
+_lookahead = _RULES["lookahead"]
 
 
 def sgd_kernel(p, g, buf, lr, momentum, dampening_c, weight_decay, nesterov, maximize, first):
@@ -130,9 +113,7 @@ def compiled_kernel(name: str, dtype, parallel: bool = True):
         signature = numba.void(*([array] * n_arrays + [scalar] * n_scalars
                                  + [numba.boolean] * n_flags))
         # a qualname carrying the rules digest keys the on-disk cache to the rules' source
-        source = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__)
-        kind = "parallel" if parallel else "serial"
-        source.__qualname__ = f"{fn.__name__}_{kind}_{RULES_DIGEST}"
+        source = cache_keyed(fn, "parallel" if parallel else "serial")
         # error_model="numpy": no zero-division check per element, so the loop vectorises
         kernel = numba.njit(signature, parallel=parallel, cache=True,
                             error_model="numpy")(source)

@@ -18,21 +18,29 @@ class StateMixin:
     """The part of ``nn.Module`` that converts, saves and loads its tensors."""
 
     def _apply(self, fn, recurse: bool = True):
-        """Convert every parameter (in place: ``param.data``) and buffer with ``fn``."""
-        if recurse:
-            for module in self.children():
-                module._apply(fn)
-        for param in self._parameters.values():
-            if param is None:
-                continue
-            with no_grad():
-                param.data = fn(param)
-                grad = param.grad
+        """Convert every parameter (in place: ``param.data``) and buffer with ``fn``.
+
+        Every conversion is made before any is committed, so a failure (a device that is
+        not there, out of memory) leaves the whole module as it was.
+        """
+        params, buffers = [], []
+        modules = self.modules() if recurse else (self,)
+        with no_grad():
+            for module in modules:
+                for param in module._parameters.values():
+                    if param is not None:
+                        grad = param.grad
+                        params.append((param, fn(param), grad,
+                                       None if grad is None else fn(grad)))
+                for key, buf in module._buffers.items():
+                    if buf is not None:
+                        buffers.append((module, key, fn(buf)))
+            for param, new, grad, new_grad in params:
+                param.data = new
                 if grad is not None:
-                    grad.data = fn(grad)
-        for key, buf in self._buffers.items():
-            if buf is not None:
-                self._buffers[key] = fn(buf)
+                    grad.data = new_grad
+            for module, key, new in buffers:
+                module._buffers[key] = new
         return self
 
     def to(self, *args, **kwargs):

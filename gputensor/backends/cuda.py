@@ -1,0 +1,300 @@
+"""The CUDA backend: CuPy arrays plus our Numba CUDA kernels (NumPy ones when simulated).
+
+Real mode: ``xp`` is CuPy; CuPy and numba-cuda are imported by ``load()``, never at import.
+Simulated mode (``GPUTENSOR_SIMULATE_CUDA=1``): ``xp`` is NumPy, tensors on "cuda:0" hold
+NumPy arrays, and the Numba CUDA kernels run in Numba's simulator
+(``NUMBA_ENABLE_CUDASIM=1``), so CI exercises the dispatch and the kernels without a GPU.
+In that mode there is one device, transfers still copy (as they would across the bus), and
+the memory statistics report 0 (NumPy memory is not tracked).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+
+import numpy as np
+
+from . import OutOfMemoryError
+from .cpu import activation_formula
+from .cpu import sum_to_shape as _sum_to_shape_xp
+
+name = "cuda"
+xp = None  # numpy or cupy, set by load()
+simulated = False
+OUT_OF_MEMORY = ()  # the exception types that mean "the GPU is out of memory" (CuPy's)
+
+# Which implementation each hook uses: True = our Numba kernel (kernels/cuda), False = CuPy
+# (cuBLAS for matmul). No GPU was at hand when this was written: the defaults follow the
+# design (CuPy for what it does in one call, our kernels where they fuse several CuPy passes
+# into one launch). benchmarks/gpu times each pair on a GPU and prints the faster one, so a
+# GPU session can flip an entry here and record the numbers in benchmarks/.
+USE_OUR_KERNEL = {
+    "matmul": False,               # cuBLAS (cupy.matmul)
+    "sum_to_shape": False,         # cupy.sum over the broadcast axes
+    "optimizer_step": True,        # one fused launch per step over flat buffers (the only
+                                   # implementation: CuPy would take a pass per operation)
+    "activation_backward": True,   # one fused launch instead of 2-3 CuPy elementwise passes
+}
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+_cupy = None
+_pool = None
+_peak = [0]  # the memory pool's largest used_bytes() since the last reset
+_count = [0]  # GPUs CuPy sees, counted once by load()
+_KERNEL_MODULES = {}  # "optim", "activations", ... -> the kernels.cuda module, once imported
+EXTRA_HINT = ("install a CUDA build of gputensor's dependencies: pip install "
+              "'gputensor[cuda13]' (CUDA 13 driver) or 'gputensor[cuda12]' (CUDA 12 driver)")
+
+
+def load(simulated: bool) -> None:
+    """Make this backend usable, or raise RuntimeError saying why CUDA cannot run here."""
+    global xp, OUT_OF_MEMORY, _cupy, _pool
+    if simulated:
+        _use_simulator()
+        xp, OUT_OF_MEMORY, _cupy, _pool = np, (), None, None
+        globals()["simulated"] = True
+        return
+    try:
+        import cupy
+    except ImportError as err:
+        raise RuntimeError(f"CUDA is not available: CuPy is not installed ({err}); "
+                           f"{EXTRA_HINT}") from None
+    except Exception as err:  # noqa: BLE001 - a CuPy build that cannot load its CUDA libraries
+        raise RuntimeError(f"CUDA is not available: CuPy failed to import "
+                           f"({type(err).__name__}: {err}); {EXTRA_HINT}") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as err:  # noqa: BLE001 - CUDARuntimeError, or a missing driver library
+        raise RuntimeError(f"CUDA is not available: CuPy is installed but cannot use a GPU "
+                           f"({type(err).__name__}: {err}). Check the NVIDIA driver, or "
+                           f"{EXTRA_HINT}") from None
+    if count == 0:
+        raise RuntimeError("CUDA is not available: CuPy found no NVIDIA GPU")
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        raise RuntimeError("CUDA is not available: NUMBA_ENABLE_CUDASIM=1 is set, so Numba "
+                           "would simulate the kernels; unset it, or set "
+                           "GPUTENSOR_SIMULATE_CUDA=1 to run on the simulator on purpose")
+    # no host synchronisation when numba receives a CuPy array (set before numba.cuda loads)
+    os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
+    _cupy, _pool, _count[0] = cupy, cupy.get_default_memory_pool(), count
+    cupy.cuda.set_allocator(_tracked_malloc)
+    xp, OUT_OF_MEMORY = cupy, (cupy.cuda.memory.OutOfMemoryError,)
+    globals()["simulated"] = False
+
+
+def _use_simulator() -> None:
+    """Make sure Numba simulates CUDA kernels in this process, or say why it cannot."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM", "1") != "1":
+        raise RuntimeError("CUDA is not available: GPUTENSOR_SIMULATE_CUDA=1 needs the Numba "
+                           "simulator, but NUMBA_ENABLE_CUDASIM is set to "
+                           f"{os.environ['NUMBA_ENABLE_CUDASIM']!r}")
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"  # read when numba.cuda is first imported
+    if "numba.cuda" in sys.modules and not _numba_simulates():
+        raise RuntimeError("CUDA is not available: GPUTENSOR_SIMULATE_CUDA=1 was set after "
+                           "numba.cuda was imported for a real GPU; set it before importing "
+                           "gputensor or numba")
+
+
+def _numba_simulates() -> bool:
+    """Whether the imported numba.cuda runs kernels in its simulator."""
+    try:
+        from numba.cuda.core import config
+    except ImportError:  # the CUDA target built into older numba
+        from numba.core import config
+    return bool(config.ENABLE_CUDASIM)
+
+
+# ---- arrays ----------------------------------------------------------------------------
+def _format_size(nbytes: int) -> str:
+    """A byte count as torch prints it in its out-of-memory message."""
+    if nbytes <= 1024:
+        return f"{nbytes} bytes"
+    for unit, scale in (("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)):
+        if nbytes <= scale << 10 or unit == "GiB":
+            return f"{nbytes / scale:.2f} {unit}"
+
+
+def out_of_memory(err, nbytes=None, index=None) -> OutOfMemoryError:
+    """The clear error for CuPy's OutOfMemoryError ``err`` (sizes in torch's wording)."""
+    if nbytes is None:  # CuPy's error keeps the size it failed to allocate in ``_size``
+        nbytes = getattr(err, "_size", 0)
+    index = current_device() if index is None else index
+    text = f"CUDA out of memory. Tried to allocate {_format_size(int(nbytes))}."
+    with contextlib.suppress(Exception):
+        free, total = _cupy.cuda.runtime.memGetInfo()
+        text += (f" GPU {index} has a total capacity of {_format_size(total)} of which "
+                 f"{_format_size(free)} is free.")
+    with contextlib.suppress(Exception):
+        used, reserved = _pool.used_bytes(), _pool.total_bytes()
+        text += (f" Of the allocated memory {_format_size(used)} is allocated by gputensor, "
+                 f"and {_format_size(reserved - used)} is reserved by gputensor but "
+                 "unallocated.")
+    return OutOfMemoryError(text)
+
+
+def _device_context(index):
+    """CuPy's context for device ``index`` (None: the current device); none when simulated."""
+    if _cupy is None or index is None:
+        return contextlib.nullcontext()
+    return _cupy.cuda.Device(index)
+
+
+def asarray(data, dtype=None, index=None):
+    """A new device array holding ``data`` (host data is copied to device ``index``)."""
+    check_index(index)
+    if _cupy is None:  # simulated: copy, as a real transfer would (no shared memory)
+        return np.array(data, dtype=dtype, copy=True)
+    nbytes = int(getattr(data, "nbytes", 0))
+    try:
+        with _device_context(index):
+            if isinstance(data, _cupy.ndarray):
+                return data.astype(dtype or data.dtype, copy=True)  # a copy on this device
+            return _cupy.asarray(data, dtype=dtype)
+    except OUT_OF_MEMORY as err:
+        raise out_of_memory(err, nbytes, index) from None
+
+
+def to_numpy(array) -> np.ndarray:
+    """A host (NumPy) copy of a device array."""
+    if _cupy is None:
+        return np.array(array, copy=True)
+    return _cupy.asnumpy(array)
+
+
+def check_index(index) -> None:
+    """Raise torch's error for a device index this machine does not have."""
+    if index is not None and not 0 <= index < device_count():
+        raise RuntimeError("CUDA error: invalid device ordinal\nCUDA kernel errors might be "
+                           "asynchronously reported at some other API call, so the stacktrace "
+                           "below might be incorrect.")
+
+
+# ---- hooks -----------------------------------------------------------------------------
+def _kernels(which: str):
+    """The kernels.cuda module ``which`` (imported on first use: it imports numba.cuda)."""
+    module = _KERNEL_MODULES.get(which)
+    if module is None:
+        module = importlib.import_module(f"gputensor.kernels.cuda.{which}")
+        _KERNEL_MODULES[which] = module
+    return module
+
+
+def sum_to_shape(array, shape):
+    """Sum a broadcast gradient back down to ``shape`` (the choice: USE_OUR_KERNEL)."""
+    if array.shape == shape:
+        return array
+    if USE_OUR_KERNEL["sum_to_shape"] and array.dtype in _KERNEL_DTYPES:
+        return _kernels("reduce").sum_to_shape(array, shape)
+    return _sum_to_shape_xp(array, shape)
+
+
+def matmul(a, b):
+    """Matrix product with batch broadcasting (the choice: USE_OUR_KERNEL)."""
+    if (USE_OUR_KERNEL["matmul"] and a.dtype == np.float32 and b.dtype == np.float32
+            and 2 <= a.ndim <= 3 and 2 <= b.ndim <= 3):
+        return _kernels("matmul").matmul(a, b)
+    return xp.matmul(a, b)
+
+
+def optimizer_step(rule: str, arrays, scalars, flags) -> None:
+    """Apply update rule ``rule`` (kernels/rules.py) in place over flat 1-D device buffers.
+
+    One fused Numba CUDA launch on CuPy's current stream; float16 buffers are updated
+    through float32 copies (the kernels are compiled for float32 and float64).
+    """
+    n = arrays[0].shape
+    for a in arrays:
+        if a.shape != n or a.ndim != 1 or not a.flags.c_contiguous or a.dtype != arrays[0].dtype:
+            raise ValueError("optimizer_step expects contiguous 1-D buffers of one shape and dtype")
+    kernels = _kernels("optim")
+    if arrays[0].dtype in _KERNEL_DTYPES:
+        kernels.optimizer_step(rule, arrays, scalars, flags)
+        return
+    wide = {}  # by identity: a rule may get one buffer twice (an unused state slot)
+    for a in arrays:
+        if id(a) not in wide:
+            wide[id(a)] = (a, a.astype(np.float32))
+    kernels.optimizer_step(rule, [wide[id(a)][1] for a in arrays], scalars, flags)
+    for a, w in wide.values():
+        a[...] = w
+
+
+def activation_backward(kind: str, g, y):
+    """The input gradient of activation ``kind`` (relu, sigmoid, tanh) from its output ``y``.
+
+    float32/float64 take one fused Numba kernel; other dtypes the CuPy formula (the same as
+    the CPU backend's).
+    """
+    if USE_OUR_KERNEL["activation_backward"] and y.dtype in _KERNEL_DTYPES:
+        if g.dtype != y.dtype:
+            g = g.astype(y.dtype)
+        return _kernels("activations").activation_backward(kind, g, y)
+    return activation_formula(xp, kind, g, y)
+
+
+# ---- devices and memory ------------------------------------------------------------------
+def device_count() -> int:
+    """How many GPUs this backend can use (1 when simulated)."""
+    if _cupy is None:
+        return 1 if xp is not None else 0
+    return _count[0]
+
+
+def current_device() -> int:
+    """The index of the current device."""
+    return 0 if _cupy is None else _cupy.cuda.runtime.getDevice()
+
+
+def get_device_name(index=None) -> str:
+    """The GPU's name, e.g. ``NVIDIA H100 80GB HBM3``."""
+    check_index(index)
+    if _cupy is None:
+        return "Numba CUDA simulator"
+    props = _cupy.cuda.runtime.getDeviceProperties(current_device() if index is None else index)
+    raw = props["name"]
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def synchronize() -> None:
+    """Wait until every queued kernel and copy on the current device has finished."""
+    if _cupy is not None:
+        _cupy.cuda.Device().synchronize()
+
+
+def _tracked_malloc(size):
+    """CuPy's pool allocation, recording the peak for ``max_memory_allocated``."""
+    memory = _pool.malloc(size)
+    used = _pool.used_bytes()
+    if used > _peak[0]:
+        _peak[0] = used
+    return memory
+
+
+def memory_allocated() -> int:
+    """Bytes held by live arrays in CuPy's memory pool (0 when simulated)."""
+    return 0 if _pool is None else int(_pool.used_bytes())
+
+
+def max_memory_allocated() -> int:
+    """The largest ``memory_allocated()`` since start or ``reset_peak_memory_stats``."""
+    return 0 if _pool is None else max(_peak[0], memory_allocated())
+
+
+def memory_reserved() -> int:
+    """Bytes CuPy's memory pool holds from the driver, in use or cached."""
+    return 0 if _pool is None else int(_pool.total_bytes())
+
+
+def reset_peak_memory_stats() -> None:
+    """Start ``max_memory_allocated`` again from the current use."""
+    _peak[0] = memory_allocated()
+
+
+def empty_cache() -> None:
+    """Give the cached, unused blocks of CuPy's memory pools back to the driver."""
+    if _cupy is not None:
+        _pool.free_all_blocks()
+        _cupy.get_default_pinned_memory_pool().free_all_blocks()

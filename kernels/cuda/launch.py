@@ -1,0 +1,207 @@
+"""Launch helpers shared by the CUDA kernels: compile-once cache, grid sizing, stream, views.
+
+Entry points of the kernel modules accept NumPy arrays under the Numba CUDA simulator
+(``NUMBA_ENABLE_CUDASIM=1``) and CuPy arrays on a real GPU; the helpers here hide the
+difference. On a real GPU a kernel is launched on CuPy's current stream and nothing here
+synchronises the host.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
+
+import numpy as np  # noqa: E402
+from numba import cuda  # noqa: E402
+
+MAX_DIMS = 8
+# threads per block of the 1-D grid-stride kernels
+REAL_BLOCK = 256
+# resident blocks per SM a grid-stride launch asks for: 8 x 256 threads fills an SM
+BLOCKS_PER_SM = 8
+# the simulator runs every thread as a Python thread: keep grids tiny there
+SIM_BLOCK = 32
+SIM_GRID = 2
+
+
+def simulated() -> bool:
+    """True when Numba runs CUDA kernels in its CPU simulator."""
+    try:
+        from numba.cuda.core import config
+    except ImportError:  # numba without the numba-cuda package
+        from numba.core import config
+    return bool(config.ENABLE_CUDASIM)
+
+
+SIMULATED = simulated()
+if not SIMULATED and os.environ["NUMBA_CUDA_ARRAY_INTERFACE_SYNC"] == "0":
+    # in case numba.cuda was imported (reading the variable) before this module set it
+    from numba.cuda.core import config as _cuda_config
+
+    _cuda_config.CUDA_ARRAY_INTERFACE_SYNC = 0
+BLOCK = SIM_BLOCK if SIMULATED else REAL_BLOCK
+
+_COMPILED: dict = {}
+_SM_COUNT: dict = {}
+_STREAMS: dict = {}
+
+
+def compiled(pyfunc, signature: str):
+    """``pyfunc`` compiled for the one ``signature`` (compiled on first use, cached on disk).
+
+    Numba's on-disk cache is used where it can be (``cache=True``); where it cannot (no
+    writable cache directory, a simulator without it) the kernel is compiled without it.
+    """
+    key = (pyfunc, signature)
+    kernel = _COMPILED.get(key)
+    if kernel is None:
+        try:
+            kernel = cuda.jit(signature, cache=True)(pyfunc)
+        except (RuntimeError, TypeError, NotImplementedError, OSError):
+            kernel = cuda.jit(signature)(pyfunc)
+        _COMPILED[key] = kernel
+    return kernel
+
+
+def sm_count() -> int:
+    """Number of streaming multiprocessors of the current device."""
+    import cupy
+
+    device = cupy.cuda.Device().id
+    count = _SM_COUNT.get(device)
+    if count is None:
+        count = int(cupy.cuda.runtime.getDeviceProperties(device)["multiProcessorCount"])
+        _SM_COUNT[device] = count
+    return count
+
+
+def grid_size(n: int, block: int = BLOCK) -> int:
+    """Blocks for a grid-stride loop over ``n`` items: enough to fill the GPU, no more.
+
+    Bounded by ``BLOCKS_PER_SM`` times the SM count on a real GPU, by ``SIM_GRID`` in the
+    simulator; at least 1.
+    """
+    return min(max(1, -(-n // block)), max_blocks())
+
+
+def max_blocks() -> int:
+    """The most blocks a grid-stride launch uses: a few per SM (``SIM_GRID`` simulated)."""
+    if SIMULATED:
+        return SIM_GRID
+    return BLOCKS_PER_SM * sm_count()
+
+
+def stream():
+    """The Numba stream to launch on: CuPy's current stream (the default one in the simulator)."""
+    if SIMULATED:
+        return 0
+    import cupy
+
+    key = (cupy.cuda.Device().id, cupy.cuda.get_current_stream().ptr)
+    numba_stream = _STREAMS.get(key)
+    if numba_stream is None:
+        ptr = key[1]
+        numba_stream = cuda.legacy_default_stream() if ptr == 0 else cuda.external_stream(ptr)
+        _STREAMS[key] = numba_stream
+    return numba_stream
+
+
+def inp(array):
+    """Mark a kernel argument as read-only input.
+
+    The simulator copies every NumPy argument back after a launch, which would fail for
+    read-only views and could overwrite an aliased output; ``cuda.In`` copies in only.
+    """
+    if SIMULATED and isinstance(array, np.ndarray):
+        return cuda.In(array)
+    return array
+
+
+def array_module(array):
+    """``numpy`` for a NumPy array, ``cupy`` otherwise."""
+    if isinstance(array, np.ndarray):
+        return np
+    import cupy
+
+    return cupy
+
+
+def contiguous(array):
+    """``array`` itself if C-contiguous, else a C-contiguous copy (same shape, 0-d kept)."""
+    if array.flags.c_contiguous:
+        return array
+    return array_module(array).ascontiguousarray(array)
+
+
+def check_float(*arrays) -> np.dtype:
+    """The arrays' common dtype, which must be float32 or float64 and shared by all."""
+    dtype = np.dtype(arrays[0].dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"CUDA kernels support float32 and float64, got {dtype}")
+    for array in arrays[1:]:
+        if np.dtype(array.dtype) != dtype:
+            raise TypeError(f"dtype mismatch: {dtype} and {np.dtype(array.dtype)}")
+    return dtype
+
+
+def numba_name(dtype) -> str:
+    """Numba's name for a float dtype: ``float32`` or ``float64``."""
+    return np.dtype(dtype).name
+
+
+def flat_view(array):
+    """``(buffer, offset, strides)`` addressing a strided array through a 1-D contiguous buffer.
+
+    Element ``idx`` of ``array`` is ``buffer[offset + sum(idx[d] * strides[d])]`` (strides in
+    elements, possibly 0 or negative). An array whose byte strides are not whole elements
+    is copied first.
+    """
+    xp = array_module(array)
+    itemsize = array.dtype.itemsize
+    if array.size == 0:
+        return xp.empty((1,), dtype=array.dtype), 0, (0,) * array.ndim
+    if any(s % itemsize for s in array.strides):
+        array = xp.ascontiguousarray(array)
+    strides = tuple(s // itemsize for s in array.strides)
+    if array.ndim == 0:
+        return array.reshape(1), 0, ()
+    # flip dimensions with negative strides: the flipped view starts at the lowest address
+    low = array[tuple(slice(None, None, -1) if s < 0 else slice(None) for s in strides)]
+    offset = sum((n - 1) * -s for n, s in zip(array.shape, strides) if s < 0)
+    span = 1 + sum((n - 1) * abs(s) for n, s in zip(array.shape, strides))
+    if xp is np:
+        buffer = np.lib.stride_tricks.as_strided(low, shape=(span,), strides=(itemsize,))
+    else:
+        buffer = xp.ndarray((span,), dtype=array.dtype, memptr=low.data)
+    return buffer, offset, strides
+
+
+def pad(values, fill: int = 0) -> tuple:
+    """``values`` as a tuple of ``MAX_DIMS`` ints, left-padded with ``fill``."""
+    values = tuple(int(v) for v in values)
+    if len(values) > MAX_DIMS:
+        raise ValueError(f"CUDA kernels support at most {MAX_DIMS} dimensions, got {len(values)}")
+    return (fill,) * (MAX_DIMS - len(values)) + values
+
+
+class SimMath:
+    """``math`` for kernels run by the simulator: IEEE results (NaN, inf) as on a GPU.
+
+    Python's ``math`` raises on ``log(-1)`` or ``exp(1000)`` where CUDA returns NaN or inf;
+    kernel modules bind this in place of ``math`` when simulated.
+    """
+
+    def __getattr__(self, name):
+        ufunc = getattr(np, name)
+
+        def call(*args):
+            with np.errstate(all="ignore"):
+                return ufunc(*args)
+
+        return call
+
+
+def ceil_div(a: int, b: int) -> int:
+    """``ceil(a / b)`` for positive ints."""
+    return -(-a // b)

@@ -1,0 +1,231 @@
+"""Sum-to-shape: the un-broadcast reduction of gradients, one kernel launch.
+
+``sum_to_shape(array, shape)`` sums a contiguous array over its leading dimensions and
+over the dimensions where ``shape`` has 1. Dimensions are classified as kept or reduced,
+size-1 dimensions dropped and neighbours of the same kind merged; then one of two
+kernels runs:
+
+- ``sum_columns``: one thread per output element (consecutive threads read consecutive
+  addresses) loops over the reduced elements; used when the innermost dimension is kept
+  or the reduced extent is small, e.g. a bias gradient ``(batch, features) -> (features,)``.
+- ``sum_blocks``: one block per output element, its threads stride over the reduced
+  elements (coalesced when the innermost dimension is reduced) and combine in shared
+  memory; e.g. ``(rows, cols) -> (rows, 1)`` or a full sum.
+
+When there are too few outputs to fill the GPU, each output's reduced range is split in
+chunks summed in parallel and combined with ``cuda.atomic.add`` into a zeroed output (the
+float sum order then varies between runs). Sums accumulate in the array's dtype.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numba
+import numpy as np
+from numba import cuda
+
+from . import launch
+from .launch import MAX_DIMS
+
+DTYPES = ("float32", "float64")
+REDUCE_BLOCK = launch.BLOCK  # threads per block of sum_blocks (a power of 2)
+# sum_blocks serves reductions whose innermost dimension is reduced and at least this long
+BLOCKS_MIN_INNER = 64
+# a chunk of sum_columns covers at least this many reduced elements per thread
+MIN_CHUNK = 32
+
+
+def sum_columns(out, x, out_shape, out_strides, n_out_dims, red_shape, red_strides,
+                n_red_dims, n_out, n_red, chunks, chunk_len, atomic):
+    """Thread per (output element, chunk): ``out[o] (+)= sum of x over chunk's reduced elements``.
+
+    ``out_shape``/``out_strides`` and ``red_shape``/``red_strides`` (x's strides, in elements)
+    describe the kept and the reduced dimensions in the last ``n_*_dims`` slots.
+    """
+    # launch: 1-D grid-stride over n_out * chunks items; grid launch.grid_size(items),
+    # block launch.BLOCK, CuPy's stream
+    for item in range(cuda.grid(1), n_out * chunks, cuda.gridsize(1)):
+        c = item // n_out
+        o = item - c * n_out
+        rem = o
+        base = 0
+        for k in range(MAX_DIMS):
+            if k == n_out_dims:
+                break
+            d = MAX_DIMS - 1 - k
+            q = rem // out_shape[d]
+            base += (rem - q * out_shape[d]) * out_strides[d]
+            rem = q
+        acc = ZERO  # noqa: F821 (bound per dtype)
+        for r in range(c * chunk_len, min((c + 1) * chunk_len, n_red)):
+            rem = r
+            off = base
+            for k in range(MAX_DIMS):
+                if k == n_red_dims:
+                    break
+                d = MAX_DIMS - 1 - k
+                q = rem // red_shape[d]
+                off += (rem - q * red_shape[d]) * red_strides[d]
+                rem = q
+            acc += x[off]
+        if atomic:
+            cuda.atomic.add(out, o, acc)
+        else:
+            out[o] = acc
+
+
+def sum_blocks(out, x, out_shape, out_strides, n_out_dims, red_shape, red_strides,
+               n_red_dims, n_out, n_red, chunks, chunk_len, atomic):
+    """Block per (output element, chunk): a shared-memory tree sum over the chunk.
+
+    Arguments as in ``sum_columns``.
+    """
+    # launch: grid-stride over n_out * chunks items, one block each; grid
+    # min(items, launch.grid_size bound), block REDUCE_BLOCK threads, CuPy's stream
+    partial = cuda.shared.array(REDUCE_BLOCK, ACC)  # noqa: F821 (bound per dtype)
+    tid = cuda.threadIdx.x
+    for item in range(cuda.blockIdx.x, n_out * chunks, cuda.gridDim.x):
+        o = item // chunks
+        c = item - o * chunks
+        rem = o
+        base = 0
+        for k in range(MAX_DIMS):
+            if k == n_out_dims:
+                break
+            d = MAX_DIMS - 1 - k
+            q = rem // out_shape[d]
+            base += (rem - q * out_shape[d]) * out_strides[d]
+            rem = q
+        acc = ZERO  # noqa: F821
+        for r in range(c * chunk_len + tid, min((c + 1) * chunk_len, n_red), REDUCE_BLOCK):
+            rem = r
+            off = base
+            for k in range(MAX_DIMS):
+                if k == n_red_dims:
+                    break
+                d = MAX_DIMS - 1 - k
+                q = rem // red_shape[d]
+                off += (rem - q * red_shape[d]) * red_strides[d]
+                rem = q
+            acc += x[off]
+        partial[tid] = acc
+        cuda.syncthreads()
+        s = REDUCE_BLOCK // 2
+        while s > 0:
+            if tid < s:
+                partial[tid] += partial[tid + s]
+            cuda.syncthreads()
+            s //= 2
+        if tid == 0:
+            if atomic:
+                cuda.atomic.add(out, o, partial[0])
+            else:
+                out[o] = partial[0]
+        cuda.syncthreads()  # partial is reused by the next item
+
+
+def _specialize(template, dtype: str):
+    """A copy of ``template`` with ``ACC``/``ZERO`` bound to ``dtype``'s type and zero."""
+    namespace = dict(template.__globals__)
+    namespace["ACC"] = getattr(numba, dtype)
+    namespace["ZERO"] = np.dtype(dtype).type(0)
+    name = f"{template.__name__}_{dtype}"
+    fn = types.FunctionType(template.__code__, namespace, name)
+    fn.__qualname__ = name
+    fn.__doc__ = template.__doc__
+    return fn
+
+
+_TUPLE = f"UniTuple(int64, {MAX_DIMS})"
+
+
+def _signature(dtype: str) -> str:
+    return (f"void({dtype}[::1], {dtype}[::1], {_TUPLE}, {_TUPLE}, int64, {_TUPLE}, {_TUPLE}, "
+            "int64, int64, int64, int64, int64, boolean)")
+
+
+SIGNATURES = {dtype: _signature(dtype) for dtype in DTYPES}
+COLUMNS = {dtype: _specialize(sum_columns, dtype) for dtype in DTYPES}
+BLOCKS = {dtype: _specialize(sum_blocks, dtype) for dtype in DTYPES}
+KERNELS = ([(f"reduce.sum_columns_{d}", COLUMNS[d], [SIGNATURES[d]]) for d in DTYPES]
+           + [(f"reduce.sum_blocks_{d}", BLOCKS[d], [SIGNATURES[d]]) for d in DTYPES])
+
+
+def _plan(in_shape, shape):
+    """Merged kept and reduced dimensions of a contiguous ``in_shape`` summed to ``shape``.
+
+    Returns ``(kept, reduced)``: lists of ``(size, stride)`` from outer to inner, and
+    whether the innermost dimension is reduced.
+    """
+    lead = len(in_shape) - len(shape)
+    if lead < 0:
+        raise ValueError(f"sum_to_shape: cannot sum shape {tuple(in_shape)} to {tuple(shape)}")
+    target = (1,) * lead + tuple(shape)
+    strides = [1] * len(in_shape)
+    for d in range(len(in_shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * in_shape[d + 1]
+    groups: list = []  # [kind, size, stride], kind True for reduced
+    for size, want, stride in zip(in_shape, target, strides):
+        if want != size and want != 1:
+            raise ValueError(f"sum_to_shape: cannot sum shape {tuple(in_shape)} "
+                             f"to {tuple(shape)}")
+        if size == 1:
+            continue
+        reduced = want == 1
+        if groups and groups[-1][0] == reduced:
+            groups[-1][1] *= size
+            groups[-1][2] = stride
+        else:
+            groups.append([reduced, size, stride])
+    kept = [(size, stride) for reduced, size, stride in groups if not reduced]
+    red = [(size, stride) for reduced, size, stride in groups if reduced]
+    inner_reduced = bool(groups) and groups[-1][0]
+    return kept, red, inner_reduced
+
+
+def sum_to_shape(array, shape):
+    """``array`` summed over leading dimensions and those where ``shape`` has 1: a new array.
+
+    ``array``: float32/float64, rank <= 8 (made contiguous if it is not); NumPy under the
+    simulator, CuPy on a GPU. The result has exactly ``shape``.
+    """
+    shape = tuple(int(s) for s in shape)
+    dtype = launch.check_float(array)
+    launch.pad(array.shape)
+    xp = launch.array_module(array)
+    array = launch.contiguous(array)
+    kept, red, inner_reduced = _plan(tuple(array.shape), shape)
+    n_out = 1
+    for size, _ in kept:
+        n_out *= size
+    n_red = 1
+    for size, _ in red:
+        n_red *= size
+    if array.size == 0:
+        return xp.zeros(shape, dtype=dtype)
+    if n_red == 1:
+        return array.reshape(shape).copy()
+    use_blocks = inner_reduced and red[-1][0] >= BLOCKS_MIN_INNER
+    if use_blocks:
+        # blocks per output: enough chunks to fill the grid, each >= 4 elements per thread
+        chunks = min(max(1, launch.max_blocks() // n_out), launch.ceil_div(n_red, REDUCE_BLOCK * 4))
+    else:
+        max_threads = launch.max_blocks() * launch.BLOCK
+        chunks = min(max(1, max_threads // n_out), launch.ceil_div(n_red, MIN_CHUNK))
+    chunk_len = launch.ceil_div(n_red, chunks)
+    atomic = chunks > 1
+    out = (xp.zeros if atomic else xp.empty)(shape, dtype=dtype)
+    args = (out.reshape(-1), launch.inp(array.reshape(-1)),
+            launch.pad([s for s, _ in kept], 1), launch.pad([t for _, t in kept]), len(kept),
+            launch.pad([s for s, _ in red], 1), launch.pad([t for _, t in red]), len(red),
+            n_out, n_red, chunks, chunk_len, atomic)
+    items = n_out * chunks
+    if use_blocks:
+        kernel = launch.compiled(BLOCKS[dtype.name], SIGNATURES[dtype.name])
+        grid = min(items, launch.max_blocks())
+        kernel[grid, REDUCE_BLOCK, launch.stream()](*args)
+    else:
+        kernel = launch.compiled(COLUMNS[dtype.name], SIGNATURES[dtype.name])
+        kernel[launch.grid_size(items), launch.BLOCK, launch.stream()](*args)
+    return out

@@ -1,0 +1,53 @@
+"""Test setup: the "cuda" device runs simulated unless GPUTENSOR_TEST_REAL_GPU=1.
+
+The variables are set here, before gputensor or numba is imported, so every test in the
+process sees the same CUDA mode: NumPy arrays stand in for CuPy's and every Numba CUDA
+kernel runs in Numba's simulator (slowly: CUDA tests use tiny shapes). With
+GPUTENSOR_TEST_REAL_GPU=1 nothing is simulated and "cuda" is CuPy on a real GPU; that is how
+``pytest -m gpu`` runs on a GPU machine. Tests marked ``gpu`` are skipped elsewhere.
+"""
+
+import os
+import sys
+
+REAL_GPU = os.environ.get("GPUTENSOR_TEST_REAL_GPU") == "1"
+if not REAL_GPU:
+    os.environ["GPUTENSOR_SIMULATE_CUDA"] = "1"
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+
+import pytest  # noqa: E402
+
+from gputensor import backends  # noqa: E402
+
+GPU_SKIP_REASON = "needs a real NVIDIA GPU with CuPy"
+def pytest_runtest_setup(item):
+    """Skip ``gpu`` tests unless this run is on a real GPU (GPUTENSOR_TEST_REAL_GPU=1)."""
+    if item.get_closest_marker("gpu") is not None and not REAL_GPU:
+        pytest.skip(GPU_SKIP_REASON)
+
+
+@pytest.fixture(params=["sim", pytest.param("gpu", marks=pytest.mark.gpu)])
+def cuda_device(request):
+    """The "cuda" device, once simulated and once on a real GPU (skipped without one).
+
+    The simulated variant is skipped in a real-GPU run, whose "cuda" is not simulated.
+    """
+    if request.param == "sim" and REAL_GPU:
+        pytest.skip("the simulated variant: this run uses a real GPU")
+    return "cuda"
+
+
+@pytest.fixture
+def cuda_unavailable(monkeypatch):
+    """CUDA as on a machine without a GPU: simulation off, the backend to be loaded again.
+
+    Restores the simulated backend afterwards (tensors made on "cuda" inside the test are
+    not usable after it).
+    """
+    monkeypatch.setenv("GPUTENSOR_SIMULATE_CUDA", "0")
+    if REAL_GPU:  # a GPU is here: hide CuPy, as on a machine without it
+        monkeypatch.setitem(sys.modules, "cupy", None)
+    backends.forget_cuda()
+    yield
+    monkeypatch.undo()
+    backends.forget_cuda()
