@@ -307,19 +307,7 @@ def _mixed_cases(lib, a, b, c, idx):
     }
 
 
-def _known_gap(reason):
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
-_GAPS = {
-    "eq": _known_gap("ops/pointwise.py _binary_nondiff names the devices in argument order"),
-    "cross_entropy": _known_gap("ops/cross_entropy.py passes the target as an array, "
-                                "unchecked"),
-}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_GAPS[n]) if _GAPS.get(n) else n
-                                  for n in _mixed_cases(gputensor, *[None] * 4)])
+@pytest.mark.parametrize("name", list(_mixed_cases(gputensor, *[None] * 4)))
 def test_mixing_devices_raises_torchs_error(name, cuda_device):
     a_np, b_np, c_np = rand_array((2, 3)), rand_array((2, 3)), rand_array((3, 3))
     a = gputensor.tensor(a_np, device=cuda_device)

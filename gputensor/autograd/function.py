@@ -340,6 +340,15 @@ class Op(Function):
         self._non_differentiable = tuple(indices)
 
 
+def check_same_device(*tensors) -> None:
+    """torch's RuntimeError when the tensors given (None skipped) are on different devices."""
+    tensors = [t for t in tensors if t is not None]
+    device = tensors[0]._device
+    for t in tensors:
+        if t._device is not device and t._device != device:
+            _raise_mixed_devices(tensors)
+
+
 def _raise_mixed_devices(tensors):
     """torch's error for tensors on different devices: the first non-CPU one, the odd one."""
     devices = [t._device for t in tensors]

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Op
+from ..autograd.function import Op, check_same_device
 from .common import result_dtype, type_name
 from .losses import check_reduction, grad_scale, reduce_loss, refuse_grad, resolve_reduction
 from .reduce import acc_dtype
@@ -270,6 +270,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     """Negative log likelihood of log-probabilities ``input`` at class indices ``target``."""
     reduction = check_reduction(resolve_reduction(size_average, reduce, reduction))
+    check_same_device(input, target, weight)
     op = _index_op(input.ndim, reduction)
     return _index_loss(op, input, target, weight, reduction, ignore_index, 0.0, False)
 
@@ -285,6 +286,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   reduce=None, reduction="mean", label_smoothing=0.0):
     """log_softmax then nll_loss, fused; targets are class indices or class probabilities."""
     reduction = check_reduction(resolve_reduction(size_average, reduce, reduction))
+    check_same_device(input, target, weight)
     x, t = input._data, target._data
     class_dim = 0 if x.ndim == 1 else 1
     smoothing = float(label_smoothing)

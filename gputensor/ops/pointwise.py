@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
+from ..autograd.function import check_same_device
 from ..tensor import Tensor
 from . import elementwise as ew
 from . import unary as un
@@ -274,10 +275,8 @@ def _binary_nondiff(fn, input, other):  # noqa: A002
     t = a if isinstance(a, Tensor) else b
     xa = a._data if isinstance(a, Tensor) else a
     xb = b._data if isinstance(b, Tensor) else b
-    for x in (a, b):
-        if isinstance(x, Tensor) and x._device != t._device:
-            raise RuntimeError("Expected all tensors to be on the same device, but found at "
-                               f"least two devices, {t._device} and {x._device}!")
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        check_same_device(a, b)
     return t._wrap(fn(t._backend.xp, xa, xb, t._device))
 
 
