@@ -32,6 +32,8 @@ MB = 1 << 20
 N = 256 * MB // 4  # float32 elements in 256 MB
 ADAM_PARAMS = 100_000_000
 MATMUL_SIZE = 4096
+MLP_SIZES = (784, 512, 512, 10)
+MLP_BATCH = 128
 ADAM_BYTES = 28  # per parameter: read p, g, m, v; write p, m, v
 
 
@@ -295,13 +297,14 @@ def bench_mlp(report, timer, torch, rounds):
     import gputensor
 
     rng = np.random.default_rng(0)
-    x_np = rng.standard_normal((128, 784)).astype(np.float32)
-    y_np = rng.integers(0, 10, 128)
+    d_in, h1, h2, d_out = MLP_SIZES
+    x_np = rng.standard_normal((MLP_BATCH, d_in)).astype(np.float32)
+    y_np = rng.integers(0, d_out, MLP_BATCH)
 
     def build(lib):
         nn = lib.nn
-        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                              nn.Linear(512, 10)).to("cuda")
+        model = nn.Sequential(nn.Linear(d_in, h1), nn.ReLU(), nn.Linear(h1, h2), nn.ReLU(),
+                              nn.Linear(h2, d_out)).to("cuda")
         opt = lib.optim.Adam(model.parameters(), lr=1e-3)
         loss_fn = nn.CrossEntropyLoss()
         x = lib.tensor(x_np).to("cuda")

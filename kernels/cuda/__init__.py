@@ -4,7 +4,8 @@ Importing this package imports nothing heavy; each module imports ``numba.cuda``
 real GPU, ``cupy``) itself, so ``import gputensor`` never does. The package sets
 ``NUMBA_CUDA_ARRAY_INTERFACE_SYNC=0`` (unless already set) before any of its modules can
 import ``numba.cuda``: Numba would otherwise synchronise the host on every launch that
-receives a CuPy array.
+receives a CuPy array. It also sets ``NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS=0`` (unless set):
+small tensors make small grids, and Numba would warn about each one.
 
 Modules: ``launch`` (grid sizing, stream, compile-once cache; shared by all), ``elementwise``
 (unary/binary ops with broadcasting over strided inputs), ``reduce`` (``sum_to_shape``),
@@ -29,7 +30,8 @@ Kernel registry convention (every kernel module follows it; ``ptx`` relies on it
 - Launch through ``launch.compiled(pyfunc, signature)``: it compiles that one signature on
   first use (``cache=True`` on disk, falling back to no disk cache where that is
   unsupported) and returns the dispatcher; launch it as
-  ``kernel[launch.grid_size(n), launch.BLOCK, launch.stream()](*args)``. Kernels use
+  ``kernel[launch.grid_size(n, kernel=kernel), launch.BLOCK, launch.stream()](*args)``
+  (passing the kernel sizes the grid to one wave of resident blocks). Kernels use
   grid-stride loops (``range(cuda.grid(1), n, cuda.gridsize(1))``), so any grid is correct.
 - Each kernel has a docstring and a comment stating its launch configuration.
 - ``ptx.compile_all()`` imports each module in ``ptx.MODULES`` (a missing module is
@@ -40,3 +42,4 @@ Kernel registry convention (every kernel module follows it; ``ptx`` relies on it
 import os
 
 os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
+os.environ.setdefault("NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS", "0")

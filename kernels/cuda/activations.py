@@ -11,6 +11,8 @@ One pass reads ``g`` and ``y`` and writes the gradient (12 bytes per float32 ele
 
 from __future__ import annotations
 
+import types
+
 from numba import cuda
 
 from . import launch
@@ -18,34 +20,63 @@ from . import launch
 DTYPES = ("float32", "float64")
 
 
-def relu_backward(out, g, y, n, one):
-    """``out[i] = 0 if y[i] <= 0 else g[i]``."""
-    # launch: 1-D grid-stride; grid launch.grid_size(n), block launch.BLOCK, CuPy's stream
+@cuda.jit(device=True, inline="always")
+def _relu_grad(g, y, one):
     zero = one - one
-    for i in range(cuda.grid(1), n, cuda.gridsize(1)):
-        # d relu = 1 where y > 0, else 0
-        out[i] = zero if y[i] <= zero else g[i]
+    # d relu = 1 where y > 0, else 0 (torch's threshold_backward: y <= 0 gives 0)
+    return zero if y <= zero else g
 
 
-def sigmoid_backward(out, g, y, n, one):
-    """``out[i] = g[i] * (1 - y[i]) * y[i]``."""
-    # launch: 1-D grid-stride; grid launch.grid_size(n), block launch.BLOCK, CuPy's stream
-    for i in range(cuda.grid(1), n, cuda.gridsize(1)):
-        yi = y[i]
-        # d sigmoid = y * (1 - y)
-        out[i] = g[i] * (one - yi) * yi
+@cuda.jit(device=True, inline="always")
+def _sigmoid_grad(g, y, one):
+    # d sigmoid = y * (1 - y)
+    return g * (one - y) * y
 
 
-def tanh_backward(out, g, y, n, one):
-    """``out[i] = g[i] * (1 - y[i]**2)``."""
-    # launch: 1-D grid-stride; grid launch.grid_size(n), block launch.BLOCK, CuPy's stream
-    for i in range(cuda.grid(1), n, cuda.gridsize(1)):
-        yi = y[i]
-        # d tanh = 1 - y^2
-        out[i] = g[i] * (one - yi * yi)
+@cuda.jit(device=True, inline="always")
+def _tanh_grad(g, y, one):
+    # d tanh = 1 - y^2
+    return g * (one - y * y)
 
 
-BACKWARD = {"relu": relu_backward, "sigmoid": sigmoid_backward, "tanh": tanh_backward}
+def backward_kernel(out, g, y, n, one):
+    """``out[i] = GRAD(g[i], y[i])`` over contiguous 1-D buffers of ``n`` elements."""
+    # launch: 1-D grid-stride, one wave; grid launch.grid_size(n, kernel=...), block
+    # launch.BLOCK, CuPy's stream. 4 elements per thread per turn, loads first.
+    step = cuda.gridsize(1)
+    i = cuda.grid(1)
+    while i + 3 * step < n:
+        g0 = g[i]
+        g1 = g[i + step]
+        g2 = g[i + 2 * step]
+        g3 = g[i + 3 * step]
+        y0 = y[i]
+        y1 = y[i + step]
+        y2 = y[i + 2 * step]
+        y3 = y[i + 3 * step]
+        out[i] = GRAD(g0, y0, one)  # noqa: F821 (bound per activation)
+        out[i + step] = GRAD(g1, y1, one)  # noqa: F821
+        out[i + 2 * step] = GRAD(g2, y2, one)  # noqa: F821
+        out[i + 3 * step] = GRAD(g3, y3, one)  # noqa: F821
+        i += 4 * step
+    while i < n:
+        out[i] = GRAD(g[i], y[i], one)  # noqa: F821
+        i += step
+
+
+def _bind(kind, grad):
+    """A copy of ``backward_kernel`` whose ``GRAD`` is ``grad``, named ``{kind}_backward``."""
+    namespace = dict(backward_kernel.__globals__)
+    namespace["GRAD"] = grad
+    name = f"{kind}_backward"
+    fn = types.FunctionType(backward_kernel.__code__, namespace, name)
+    fn.__qualname__ = name  # distinct names keep Numba's on-disk cache entries apart
+    fn.__doc__ = backward_kernel.__doc__
+    return fn
+
+
+BACKWARD = {kind: _bind(kind, grad) for kind, grad in
+            [("relu", _relu_grad), ("sigmoid", _sigmoid_grad), ("tanh", _tanh_grad)]}
 SIGNATURES = [f"void({t}[::1], {t}[::1], {t}[::1], int64, {t})" for t in DTYPES]
 KERNELS = [(f"activations.{kind}_backward", fn, SIGNATURES) for kind, fn in BACKWARD.items()]
 
@@ -71,7 +102,7 @@ def activation_backward(kind: str, g, y):
     if n == 0:
         return out
     kernel = launch.compiled(pyfunc, SIGNATURES[DTYPES.index(dtype.name)])
-    kernel[launch.grid_size(n), launch.BLOCK, launch.stream()](
+    kernel[launch.grid_size(n, kernel=kernel), launch.BLOCK, launch.stream()](
         out.reshape(-1), launch.inp(g.reshape(-1)), launch.inp(y.reshape(-1)), n,
         dtype.type(1))
     return out

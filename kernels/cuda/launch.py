@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
+os.environ.setdefault("NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS", "0")
 
 import numpy as np  # noqa: E402
 from numba import cuda  # noqa: E402
@@ -18,32 +19,39 @@ from numba import cuda  # noqa: E402
 MAX_DIMS = 8
 # threads per block of the 1-D grid-stride kernels
 REAL_BLOCK = 256
-# resident blocks per SM a grid-stride launch asks for: 8 x 256 threads fills an SM
+# resident blocks per SM a grid-stride launch asks for when its kernel's register use is
+# unknown: 8 x 256 threads fills an SM
 BLOCKS_PER_SM = 8
 # the simulator runs every thread as a Python thread: keep grids tiny there
 SIM_BLOCK = 32
 SIM_GRID = 2
 
 
-def simulated() -> bool:
-    """True when Numba runs CUDA kernels in its CPU simulator."""
+def _config():
+    """Numba's configuration module for CUDA (numba-cuda's own, or numba's)."""
     try:
         from numba.cuda.core import config
     except ImportError:  # numba without the numba-cuda package
         from numba.core import config
-    return bool(config.ENABLE_CUDASIM)
+    return config
+
+
+def simulated() -> bool:
+    """True when Numba runs CUDA kernels in its CPU simulator."""
+    return bool(_config().ENABLE_CUDASIM)
 
 
 SIMULATED = simulated()
-if not SIMULATED and os.environ["NUMBA_CUDA_ARRAY_INTERFACE_SYNC"] == "0":
-    # in case numba.cuda was imported (reading the variable) before this module set it
-    from numba.cuda.core import config as _cuda_config
-
-    _cuda_config.CUDA_ARRAY_INTERFACE_SYNC = 0
+if not SIMULATED:
+    # in case numba.cuda was imported (reading the variables) before this package set them
+    for _name in ("CUDA_ARRAY_INTERFACE_SYNC", "CUDA_LOW_OCCUPANCY_WARNINGS"):
+        if os.environ[f"NUMBA_{_name}"] == "0":
+            setattr(_config(), _name, 0)
 BLOCK = SIM_BLOCK if SIMULATED else REAL_BLOCK
 
 _COMPILED: dict = {}
 _SM_COUNT: dict = {}
+_RESIDENT: dict = {}
 _STREAMS: dict = {}
 
 
@@ -76,20 +84,48 @@ def sm_count() -> int:
     return count
 
 
-def grid_size(n: int, block: int = BLOCK) -> int:
+def grid_size(n: int, block: int = BLOCK, kernel=None) -> int:
     """Blocks for a grid-stride loop over ``n`` items: enough to fill the GPU, no more.
 
-    Bounded by ``BLOCKS_PER_SM`` times the SM count on a real GPU, by ``SIM_GRID`` in the
-    simulator; at least 1.
+    At most one wave of resident blocks (see ``max_blocks``); at least 1.
     """
-    return min(max(1, -(-n // block)), max_blocks())
+    return min(max(1, -(-n // block)), max_blocks(kernel, block))
 
 
-def max_blocks() -> int:
-    """The most blocks a grid-stride launch uses: a few per SM (``SIM_GRID`` simulated)."""
+def max_blocks(kernel=None, block: int = BLOCK) -> int:
+    """The most blocks a grid-stride launch uses: the SM count times the blocks of ``kernel``
+    resident per SM (``BLOCKS_PER_SM`` when no kernel is given; ``SIM_GRID`` simulated).
+
+    A grid that fits in one wave leaves no tail of blocks waiting for a free SM.
+    """
     if SIMULATED:
         return SIM_GRID
-    return BLOCKS_PER_SM * sm_count()
+    return sm_count() * (BLOCKS_PER_SM if kernel is None else resident_blocks(kernel, block))
+
+
+def resident_blocks(kernel, block: int) -> int:
+    """Blocks of ``block`` threads of compiled ``kernel`` that fit on one SM at once."""
+    import cupy
+
+    device = cupy.cuda.Device().id
+    key = (kernel, block, device)
+    count = _RESIDENT.get(key)
+    if count is None:
+        try:
+            regs = kernel.get_regs_per_thread()
+            if isinstance(regs, dict):
+                regs = max(regs.values())
+            props = cupy.cuda.runtime.getDeviceProperties(device)
+            warps = -(-block // 32)
+            regs_per_warp = -(-max(int(regs), 1) * 32 // 256) * 256  # allocated per 256
+            by_regs = int(props.get("regsPerMultiprocessor", 65536)) // (regs_per_warp * warps)
+            by_threads = int(props.get("maxThreadsPerMultiProcessor", 2048)) // block
+            by_blocks = int(props.get("maxBlocksPerMultiProcessor", 32))
+            count = max(1, min(by_regs, by_threads, by_blocks))
+        except Exception:  # an older Numba without register counts: the default
+            count = BLOCKS_PER_SM
+        _RESIDENT[key] = count
+    return count
 
 
 def stream():
@@ -143,11 +179,6 @@ def check_float(*arrays) -> np.dtype:
         if np.dtype(array.dtype) != dtype:
             raise TypeError(f"dtype mismatch: {dtype} and {np.dtype(array.dtype)}")
     return dtype
-
-
-def numba_name(dtype) -> str:
-    """Numba's name for a float dtype: ``float32`` or ``float64``."""
-    return np.dtype(dtype).name
 
 
 def flat_view(array):

@@ -31,8 +31,49 @@ A_LOADS = BM * BK // THREADS  # A-tile elements each thread stages per K step
 B_LOADS = BK * BN // THREADS
 PAD = 4  # shared-memory row padding: the A tile's transposed stores hit distinct banks
 A_ROW = BM + PAD
+A_TILE = BK * A_ROW
+B_TILE = BK * BN
 ZERO = np.float32(0)
 MAX_GRID_YZ = 65535
+
+
+@cuda.jit(device=True, inline="always")
+def _a_slot(e, row_major):
+    """(m, k) in the A tile of a thread's load ``e``: consecutive loads along K when A is
+    row-major (coalesced reads), else along M."""
+    if row_major:
+        m = e // BK
+        return m, e - m * BK
+    k = e // BM
+    return e - k * BM, k
+
+
+@cuda.jit(device=True, inline="always")
+def _b_slot(e, row_major):
+    """(k, n) in the B tile of a thread's load ``e``: along N when B is row-major, else K."""
+    if row_major:
+        k = e // BN
+        return k, e - k * BN
+    n = e // BK
+    return e - n * BK, n
+
+
+@cuda.jit(device=True, inline="always")
+def _fetch(a, b, a_base, b_base, a_sm, a_sk, b_sk, b_sn, M, N, K, row0, col0, k0, tid,
+           a_regs, b_regs):
+    """Read the A and B tiles at K offset ``k0`` into registers (0 outside the matrices)."""
+    for load in range(A_LOADS):
+        m, k = _a_slot(tid + load * THREADS, a_sk == 1)
+        value = ZERO
+        if row0 + m < M and k0 + k < K:
+            value = a[a_base + (row0 + m) * a_sm + (k0 + k) * a_sk]
+        a_regs[load] = value
+    for load in range(B_LOADS):
+        k, n = _b_slot(tid + load * THREADS, b_sn == 1)
+        value = ZERO
+        if k0 + k < K and col0 + n < N:
+            value = b[b_base + (k0 + k) * b_sk + (col0 + n) * b_sn]
+        b_regs[load] = value
 
 
 def matmul_kernel(out, a, b, a_off, b_off, M, N, K, batch, a_sb, a_sm, a_sk, b_sb, b_sk,
@@ -40,14 +81,17 @@ def matmul_kernel(out, a, b, a_off, b_off, M, N, K, batch, a_sb, a_sm, a_sk, b_s
     """``out[z] = a[z] @ b[z]`` for ``z < batch``; a (M, K) and b (K, N) addressed by strides.
 
     ``a``/``b``: 1-D buffers with element offsets and strides (batch, row, column); ``out``:
-    contiguous (batch, M, N) flattened.
+    contiguous (batch, M, N) flattened. The next K step's tiles are read into registers
+    while the current step multiplies, so global-memory latency overlaps the arithmetic.
     """
     # launch: grid (ceil(N/BN), ceil(M/BM), min(batch, 65535)), block (TX, TY), CuPy's stream
-    a_tile = cuda.shared.array((BK, A_ROW), float32)
-    b_tile = cuda.shared.array((BK, BN), float32)
+    a_tile = cuda.shared.array(A_TILE, float32)  # [k * A_ROW + m]
+    b_tile = cuda.shared.array(B_TILE, float32)  # [k * BN + n]
     acc = cuda.local.array((TM, TN), float32)
     a_reg = cuda.local.array(TM, float32)
     b_reg = cuda.local.array(TN, float32)
+    a_next = cuda.local.array(A_LOADS, float32)
+    b_next = cuda.local.array(B_LOADS, float32)
     tx = cuda.threadIdx.x
     ty = cuda.threadIdx.y
     tid = ty * TX + tx
@@ -59,41 +103,28 @@ def matmul_kernel(out, a, b, a_off, b_off, M, N, K, batch, a_sb, a_sm, a_sk, b_s
                 acc[i, j] = ZERO
         a_base = a_off + z * a_sb
         b_base = b_off + z * b_sb
+        _fetch(a, b, a_base, b_base, a_sm, a_sk, b_sk, b_sn, M, N, K, row0, col0, 0, tid,
+               a_next, b_next)
         for k0 in range(0, K, BK):
             for load in range(A_LOADS):
-                e = tid + load * THREADS
-                if a_sk == 1:  # row-major A: consecutive threads along K
-                    mm = e // BK
-                    kk = e - mm * BK
-                else:  # consecutive threads along M
-                    kk = e // BM
-                    mm = e - kk * BM
-                r = row0 + mm
-                c = k0 + kk
-                value = ZERO
-                if r < M and c < K:
-                    value = a[a_base + r * a_sm + c * a_sk]
-                a_tile[kk, mm] = value
+                m, k = _a_slot(tid + load * THREADS, a_sk == 1)
+                a_tile[k * A_ROW + m] = a_next[load]
             for load in range(B_LOADS):
-                e = tid + load * THREADS
-                if b_sn == 1:  # row-major B: consecutive threads along N
-                    kk = e // BN
-                    nn = e - kk * BN
-                else:  # consecutive threads along K
-                    nn = e // BK
-                    kk = e - nn * BK
-                r = k0 + kk
-                c = col0 + nn
-                value = ZERO
-                if r < K and c < N:
-                    value = b[b_base + r * b_sk + c * b_sn]
-                b_tile[kk, nn] = value
+                k, n = _b_slot(tid + load * THREADS, b_sn == 1)
+                b_tile[k * BN + n] = b_next[load]
             cuda.syncthreads()
-            for kk in range(BK):
+            if k0 + BK < K:
+                _fetch(a, b, a_base, b_base, a_sm, a_sk, b_sk, b_sn, M, N, K, row0, col0,
+                       k0 + BK, tid, a_next, b_next)
+            a_at = ty
+            b_at = tx
+            for _k in range(BK):
                 for i in range(TM):
-                    a_reg[i] = a_tile[kk, ty + i * TY]
+                    a_reg[i] = a_tile[a_at + i * TY]
                 for j in range(TN):
-                    b_reg[j] = b_tile[kk, tx + j * TX]
+                    b_reg[j] = b_tile[b_at + j * TX]
+                a_at += A_ROW
+                b_at += BN
                 for i in range(TM):
                     for j in range(TN):
                         acc[i, j] += a_reg[i] * b_reg[j]

@@ -150,5 +150,5 @@ def optimizer_step(name: str, arrays, scalars, flags) -> None:
         arrays = _simulator_args(name, arrays)
     convert = dtype.type
     # launch: grid-stride, BLOCK threads, at most a full wave of blocks; CuPy's current stream
-    kernel[launch.grid_size(n), launch.BLOCK, launch.stream()](
+    kernel[launch.grid_size(n, kernel=kernel), launch.BLOCK, launch.stream()](
         *arrays, *[convert(s) for s in scalars], *[bool(f) for f in flags])

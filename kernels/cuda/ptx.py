@@ -12,7 +12,10 @@ Kernels are found through each module's ``KERNELS`` registry (see the package do
 
 from __future__ import annotations
 
+import concurrent.futures
 import importlib
+import multiprocessing
+import os
 import re
 import sys
 import time
@@ -61,28 +64,57 @@ def registered_kernels(modules=MODULES):
     return kernels, failures
 
 
-def compile_all(modules=MODULES, cc=CC) -> list[PtxResult]:
-    """Compile every registered kernel signature to PTX for ``cc``; one result per pair."""
+def _jobs(signatures: int) -> int:
+    """Worker processes for ``signatures`` compilations: the CPUs, at most one per 8."""
+    return max(1, min(os.cpu_count() or 1, signatures // 8))
+
+
+def _compile(modules, cc, indices) -> list[PtxResult]:
+    """Compile the registered (kernel, signature) pairs at ``indices`` (a worker's share)."""
     from numba import cuda
 
+    kernels, _ = registered_kernels(modules)
+    pairs = [(name, pyfunc, sig) for name, pyfunc, sigs in kernels for sig in sigs]
+    target = f".target sm_{cc[0]}{cc[1]}"
+    results = []
+    for index in indices:
+        name, pyfunc, signature = pairs[index]
+        try:
+            ptx, _ = cuda.compile_ptx(pyfunc, signature, cc=cc)
+        except Exception as error:  # every failure is reported
+            results.append(PtxResult(name, dtype_of(signature), False,
+                                     f"{type(error).__name__}: {error}", signature))
+            continue
+        ok = target in ptx
+        results.append(PtxResult(name, dtype_of(signature), ok,
+                                 "" if ok else f"no '{target}' in the PTX", signature))
+    return results
+
+
+def compile_all(modules=MODULES, cc=CC, jobs=None) -> list[PtxResult]:
+    """Compile every registered kernel signature to PTX for ``cc``; one result per pair.
+
+    ``jobs`` worker processes share the work (default: one per CPU, for 8+ signatures
+    each); results come in registry order, import failures first.
+    """
     from . import launch
 
     if launch.simulated():
         raise RuntimeError("compile_all needs the real CUDA compiler: unset NUMBA_ENABLE_CUDASIM")
-    kernels, results = registered_kernels(modules)
-    target = f".target sm_{cc[0]}{cc[1]}"
-    for name, pyfunc, signatures in kernels:
-        for signature in signatures:
-            try:
-                ptx, _ = cuda.compile_ptx(pyfunc, signature, cc=cc)
-            except Exception as error:
-                results.append(PtxResult(name, dtype_of(signature), False,
-                                         f"{type(error).__name__}: {error}", signature))
-                continue
-            ok = target in ptx
-            results.append(PtxResult(name, dtype_of(signature), ok,
-                                     "" if ok else f"no '{target}' in the PTX", signature))
-    return results
+    kernels, failures = registered_kernels(modules)
+    total = sum(len(sigs) for _, _, sigs in kernels)
+    jobs = _jobs(total) if jobs is None else max(1, jobs)
+    if jobs == 1:
+        return failures + _compile(modules, cc, range(total))
+    shares = [range(k, total, jobs) for k in range(jobs)]
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited state
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        parts = list(pool.map(_compile, [modules] * jobs, [cc] * jobs, shares))
+    ordered = [None] * total
+    for share, part in zip(shares, parts):
+        for index, result in zip(share, part):
+            ordered[index] = result
+    return failures + ordered
 
 
 def main() -> int:

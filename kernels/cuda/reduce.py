@@ -43,8 +43,8 @@ def sum_columns(out, x, out_shape, out_strides, n_out_dims, red_shape, red_strid
     ``out_shape``/``out_strides`` and ``red_shape``/``red_strides`` (x's strides, in elements)
     describe the kept and the reduced dimensions in the last ``n_*_dims`` slots.
     """
-    # launch: 1-D grid-stride over n_out * chunks items; grid launch.grid_size(items),
-    # block launch.BLOCK, CuPy's stream
+    # launch: 1-D grid-stride over n_out * chunks items; grid
+    # launch.grid_size(items, kernel=...), block launch.BLOCK, CuPy's stream
     for item in range(cuda.grid(1), n_out * chunks, cuda.gridsize(1)):
         c = item // n_out
         o = item - c * n_out
@@ -82,7 +82,7 @@ def sum_blocks(out, x, out_shape, out_strides, n_out_dims, red_shape, red_stride
     Arguments as in ``sum_columns``.
     """
     # launch: grid-stride over n_out * chunks items, one block each; grid
-    # min(items, launch.grid_size bound), block REDUCE_BLOCK threads, CuPy's stream
+    # min(items, launch.max_blocks(kernel, REDUCE_BLOCK)), block REDUCE_BLOCK, CuPy's stream
     partial = cuda.shared.array(REDUCE_BLOCK, ACC)  # noqa: F821 (bound per dtype)
     tid = cuda.threadIdx.x
     for item in range(cuda.blockIdx.x, n_out * chunks, cuda.gridDim.x):
@@ -207,25 +207,25 @@ def sum_to_shape(array, shape):
     if n_red == 1:
         return array.reshape(shape).copy()
     use_blocks = inner_reduced and red[-1][0] >= BLOCKS_MIN_INNER
+    kernel = launch.compiled((BLOCKS if use_blocks else COLUMNS)[dtype.name],
+                             SIGNATURES[dtype.name])
     if use_blocks:
-        # blocks per output: enough chunks to fill the grid, each >= 4 elements per thread
-        chunks = min(max(1, launch.max_blocks() // n_out), launch.ceil_div(n_red, REDUCE_BLOCK * 4))
+        # blocks per output: enough chunks to fill the GPU, each >= 4 elements per thread
+        max_blocks = launch.max_blocks(kernel, REDUCE_BLOCK)
+        chunks = min(max(1, max_blocks // n_out), launch.ceil_div(n_red, REDUCE_BLOCK * 4))
     else:
-        max_threads = launch.max_blocks() * launch.BLOCK
+        max_threads = launch.max_blocks(kernel) * launch.BLOCK
         chunks = min(max(1, max_threads // n_out), launch.ceil_div(n_red, MIN_CHUNK))
     chunk_len = launch.ceil_div(n_red, chunks)
     atomic = chunks > 1
     out = (xp.zeros if atomic else xp.empty)(shape, dtype=dtype)
-    args = (out.reshape(-1), launch.inp(array.reshape(-1)),
-            launch.pad([s for s, _ in kept], 1), launch.pad([t for _, t in kept]), len(kept),
-            launch.pad([s for s, _ in red], 1), launch.pad([t for _, t in red]), len(red),
-            n_out, n_red, chunks, chunk_len, atomic)
     items = n_out * chunks
     if use_blocks:
-        kernel = launch.compiled(BLOCKS[dtype.name], SIGNATURES[dtype.name])
-        grid = min(items, launch.max_blocks())
-        kernel[grid, REDUCE_BLOCK, launch.stream()](*args)
+        config = kernel[min(items, max_blocks), REDUCE_BLOCK, launch.stream()]
     else:
-        kernel = launch.compiled(COLUMNS[dtype.name], SIGNATURES[dtype.name])
-        kernel[launch.grid_size(items), launch.BLOCK, launch.stream()](*args)
+        config = kernel[launch.grid_size(items, kernel=kernel), launch.BLOCK, launch.stream()]
+    config(out.reshape(-1), launch.inp(array.reshape(-1)),
+           launch.pad([s for s, _ in kept], 1), launch.pad([t for _, t in kept]), len(kept),
+           launch.pad([s for s, _ in red], 1), launch.pad([t for _, t in red]), len(red),
+           n_out, n_red, chunks, chunk_len, atomic)
     return out
