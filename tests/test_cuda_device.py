@@ -63,9 +63,9 @@ def test_memory_statistics_are_zero_when_simulated():
     del x
 
 
-def test_memory_statistics_follow_tensors_on_a_gpu(cuda_device):
-    if backends.simulating_cuda():
-        pytest.skip("the simulator does not track memory")
+@pytest.mark.gpu
+def test_memory_statistics_follow_tensors_on_a_gpu():
+    cuda_device = "cuda"
     cuda = gputensor.cuda
     cuda.synchronize()
     before = cuda.memory_allocated()

@@ -197,25 +197,16 @@ def test_cat_stack_promote_dtypes(op, dtypes):
     check_op(lambda lib, x, y: (fn[0] if lib is gputensor else fn[1])([x, y], 1), *arrays)
 
 
-def _skip_without(attr):
-    return pytest.mark.skipif(not hasattr(gputensor.Tensor, attr),
-                              reason=f"Tensor.{attr} is not installed")
-
-
-@_skip_without("T")
 @pytest.mark.filterwarnings("ignore:The use of `x.T`", "ignore:Tensor.T is deprecated")
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4), (5,), ()])
 def test_T_property(shape):
     compare(lambda lib, x: x.T, rand_array(shape), layout="transposed")
 
 
-@_skip_without("mT")
 @pytest.mark.filterwarnings("ignore:Tensor.m?[TH] is deprecated on 0-D")
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4), (5,), ()])
 @pytest.mark.parametrize("attr", ["mT", "mH", "H"])
 def test_matrix_transpose_properties(shape, attr):
-    if not hasattr(gputensor.Tensor, attr):
-        pytest.skip(f"Tensor.{attr} is not installed")
     compare(lambda lib, x: getattr(x, attr), rand_array(shape))
 
 
@@ -390,11 +381,8 @@ def test_errors_match_torch(name):
     check_error(lambda lib: ERRORS[name](lib, lib.tensor(array)))
 
 
-@_skip_without("mT")
 @pytest.mark.parametrize("attr", ["mT", "mH", "H"])
 def test_matrix_property_errors(attr):
-    if not hasattr(gputensor.Tensor, attr):
-        pytest.skip(f"Tensor.{attr} is not installed")
     check_error(lambda lib: getattr(lib.ones(3), attr))
     if attr == "H":
         check_error(lambda lib: lib.ones(2, 3, 4).H)
