@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 import pytest
+from kernel_params import REAL_GPU, SIMULATED, XPS
 
 from gputensor.kernels.cuda import launch, ptx
 from gputensor.kernels.cuda.activations import activation_backward
@@ -23,26 +24,6 @@ from gputensor.kernels.cuda.elementwise import BINARY_OPS, UNARY_OPS, elementwis
 from gputensor.kernels.cuda.matmul import matmul
 from gputensor.kernels.cuda.reduce import sum_to_shape
 
-SIMULATED = launch.SIMULATED
-
-
-def _real_gpu() -> bool:
-    if SIMULATED:
-        return False
-    try:
-        import cupy
-        return bool(cupy.cuda.is_available())
-    except Exception:  # no cupy, or a cupy that cannot load its CUDA libraries
-        return False
-
-
-REAL_GPU = _real_gpu()
-XPS = [
-    pytest.param("numpy", id="sim", marks=pytest.mark.skipif(
-        not SIMULATED, reason="the simulated variant needs NUMBA_ENABLE_CUDASIM=1")),
-    pytest.param("cupy", id="gpu", marks=[pytest.mark.gpu, pytest.mark.skipif(
-        not REAL_GPU, reason="needs a real NVIDIA GPU with CuPy (CUDA is simulated or absent)")]),
-]
 DTYPES = ["float32", "float64"]
 LAYOUTS = ["contiguous", "transposed", "sliced", "flipped", "expanded"]
 

@@ -12,32 +12,12 @@ import math
 
 import numpy as np
 import pytest
+from kernel_params import REAL_GPU, SIMULATED, XPS
 from test_fused_kernels import CASES  # (rule, NumPy reference, options) of every combination
 
 from gputensor.kernels.cpu import optim as cpu_optim
-from gputensor.kernels.cuda import launch
 from gputensor.kernels.cuda import optim as cuda_optim
 
-SIMULATED = launch.SIMULATED
-
-
-def _real_gpu() -> bool:
-    if SIMULATED:
-        return False
-    try:
-        import cupy
-        return bool(cupy.cuda.is_available())
-    except Exception:  # no cupy, or a cupy that cannot load its CUDA libraries
-        return False
-
-
-REAL_GPU = _real_gpu()
-XPS = [
-    pytest.param("numpy", id="sim", marks=pytest.mark.skipif(
-        not SIMULATED, reason="the simulated variant needs NUMBA_ENABLE_CUDASIM=1")),
-    pytest.param("cupy", id="gpu", marks=[pytest.mark.gpu, pytest.mark.skipif(
-        not REAL_GPU, reason="needs a real NVIDIA GPU with CuPy (CUDA is simulated or absent)")]),
-]
 DTYPES = ["float32", "float64"]
 N = 37  # elements, fewer than the simulator's 2 x 32 threads (grid-stride: see below)
 STEPS = 3

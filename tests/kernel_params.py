@@ -1,0 +1,26 @@
+"""Parameters shared by the CUDA kernel tests: which array modules the kernels run on."""
+
+import pytest
+
+from gputensor.kernels.cuda import launch
+
+SIMULATED = launch.SIMULATED
+
+
+def _real_gpu() -> bool:
+    if SIMULATED:
+        return False
+    try:
+        import cupy
+        return bool(cupy.cuda.is_available())
+    except Exception:  # no cupy, or a cupy that cannot load its CUDA libraries
+        return False
+
+
+REAL_GPU = _real_gpu()
+XPS = [
+    pytest.param("numpy", id="sim", marks=pytest.mark.skipif(
+        not SIMULATED, reason="the simulated variant needs NUMBA_ENABLE_CUDASIM=1")),
+    pytest.param("cupy", id="gpu", marks=[pytest.mark.gpu, pytest.mark.skipif(
+        not REAL_GPU, reason="needs a real NVIDIA GPU with CuPy (CUDA is simulated or absent)")]),
+]
