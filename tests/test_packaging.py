@@ -1,7 +1,8 @@
 """Packaging: every package directory is installed, kernels/ only as gputensor.kernels."""
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())
