@@ -153,3 +153,51 @@ def my_cool_net(torch):
 
             return output
     return MyCoolNet(in_size=5, out_size=5)
+
+
+LIBS = (gputensor, torch)
+
+
+def copy_weights(ours, theirs):
+    """Load torch module ``theirs``'s state into our module ``ours``."""
+    ours.load_state_dict({k: gputensor.tensor(v.detach().numpy())
+                          for k, v in theirs.state_dict().items()})
+
+
+def torch_text(text: str) -> str:
+    return text.replace("gputensor", "torch")
+
+
+def make_net(lib):
+    """A nested net with a buffer, a non-persistent buffer, a shared module and None slots."""
+    nn = lib.nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+            self.act = nn.ReLU()
+            self.register_buffer("count", lib.zeros(2))
+            self.register_buffer("scratch", lib.ones(1), persistent=False)
+            self.scale = nn.Parameter(lib.ones(3))
+            self.empty = None
+
+        def forward(self, x):
+            return self.act(self.fc(x)) * self.scale
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first = Block()
+            self.body = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3))
+            self.again = self.first  # shared: listed once by parameters()/named_modules()
+            self.heads = nn.ModuleList([nn.Linear(3, 2), nn.Linear(3, 2)])
+            self.register_parameter("nothing", None)
+            self.register_buffer("none_buffer", None)
+            self.bias = nn.Parameter(lib.zeros(2))
+
+        def forward(self, x):
+            h = self.body(self.first(x))
+            return self.heads[0](h) + self.heads[1](h) + self.bias
+
+    return Net()
