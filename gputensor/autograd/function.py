@@ -282,7 +282,7 @@ class Op(Function):
         device = first._device
         for t in tensors:
             if t._device is not device and t._device != device:
-                _raise_mixed_devices(tensors)
+                return cls.apply(*on_common_device(args, tensors))
         backend = first._backend
         ctx = (cls._node_types.get(cls.variant) or cls._node_type(cls.variant))()
         ctx.xp = backend.xp
@@ -347,6 +347,20 @@ def check_same_device(*tensors) -> None:
     for t in tensors:
         if t._device is not device and t._device != device:
             _raise_mixed_devices(tensors)
+
+
+def on_common_device(args, tensors):
+    """``args`` with 0-d CPU tensors copied to the others' device, as torch treats CPU scalars.
+
+    Any other mix of devices raises torch's error. The copy is differentiable (the
+    gradient goes back to the CPU), so it shows as a ToCopyBackward0 node.
+    """
+    common = next((t._device for t in tensors if t._device.type != "cpu"), None)
+    if common is None or any(t._device != common and (t._device.type != "cpu" or t.ndim)
+                             for t in tensors):
+        _raise_mixed_devices(tensors)
+    return [a.to(common) if isinstance(a, _tensor_module.Tensor) and a._device != common
+            else a for a in args]
 
 
 def _raise_mixed_devices(tensors):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import numbers
 
 from .. import dtypes
-from ..autograd.function import Op
+from ..autograd.function import Op, check_same_device
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from . import pointwise as pw
 from . import view_writes
 from .common import as_tensor_like, broadcast_shapes, cast_scalar, type_name
+from .transfer import to_device
 
 TENSOR_METHODS = (
     "add_", "sub_", "mul_", "div_", "pow_", "clamp_", "clip_", "neg_", "copy_", "fill_",
@@ -58,6 +59,7 @@ def _overlapping(array) -> bool:
 
 def _check_result(t: Tensor, result: Tensor, names=None) -> None:
     """torch's errors when ``result`` cannot be written into ``t``."""
+    check_same_device(t, result)  # e.g. a CPU 0-d tensor updated by a CUDA one
     if result._data.shape != t._data.shape:
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the "
                            f"broadcast shape {list(result._data.shape)}")
@@ -262,4 +264,6 @@ def copy_(self, src, non_blocking=False):
             raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
                             f"{type(src).__name__}")
         src = as_tensor_like(src, self)
+    elif src._device != self._device:  # across devices: the gradient goes back to src's
+        src = to_device(src, self._device)
     return _inplace(self, Copy.apply, (src,))

@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
-from ..autograd.function import check_same_device
+from ..autograd.function import on_common_device
 from ..tensor import Tensor
 from . import elementwise as ew
 from . import unary as un
@@ -272,11 +272,11 @@ def _logical_arrays(xp, ufunc: str, a, b):
 def _binary_nondiff(fn, input, other):  # noqa: A002
     """``fn(xp, a, b, device)`` on two operands' arrays (or numbers), without graph history."""
     a, b = _pair(input, other)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._device != b._device:
+        a, b = on_common_device((a, b), (a, b))
     t = a if isinstance(a, Tensor) else b
     xa = a._data if isinstance(a, Tensor) else a
     xb = b._data if isinstance(b, Tensor) else b
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        check_same_device(a, b)
     return t._wrap(fn(t._backend.xp, xa, xb, t._device))
 
 

@@ -137,7 +137,9 @@ def setitem(self, index, value):
                       "indexing e.g. tensor[indices] = tensor", UserWarning, stacklevel=3)
     elif overlap:
         raise RuntimeError(view_writes.OVERLAP_ERROR)
-    if (key is not None or value.ndim) and _overlap(region, value._data, full=key is not None):
+    same_device = value._device == self._device  # no shared memory across devices
+    if (key is not None or value.ndim) and same_device and _overlap(region, value._data,
+                                                                    full=key is not None):
         raise RuntimeError("unsupported operation: some elements of the input tensor and the "
                            "written-to tensor refer to a single memory location. Please clone() "
                            "the tensor before performing the operation.")
