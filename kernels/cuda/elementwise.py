@@ -22,7 +22,7 @@ import types
 from numba import cuda
 
 from . import launch
-from .launch import MAX_DIMS
+from .launch import MAX_DIMS, strided_offset
 
 DTYPES = ("float32", "float64")
 if launch.SIMULATED:
@@ -194,16 +194,7 @@ def unary_kernel(out, x, x_off, shape, x_strides, ndim, n, contiguous, one):
             i += step
     else:
         for i in range(start, n, step):
-            rem = i
-            xo = x_off
-            for k in range(MAX_DIMS):
-                if k == ndim:
-                    break
-                d = MAX_DIMS - 1 - k
-                q = rem // shape[d]
-                xo += (rem - q * shape[d]) * x_strides[d]
-                rem = q
-            out[i] = OP(x[xo], one)  # noqa: F821
+            out[i] = OP(x[x_off + strided_offset(i, shape, x_strides, ndim)], one)  # noqa: F821
 
 
 def binary_kernel(out, x, y, x_off, y_off, shape, x_strides, y_strides, ndim, n, contiguous):

@@ -17,6 +17,21 @@ import numpy as np  # noqa: E402
 from numba import cuda  # noqa: E402
 
 MAX_DIMS = 8
+
+
+@cuda.jit(device=True, inline="always")
+def strided_offset(i, shape, strides, ndim):
+    """The memory offset (in elements) of the ``i``-th element, in row-major order, of an
+    array of ``shape``/``strides`` (UniTuples of MAX_DIMS, the last ``ndim`` entries used)."""
+    offset = 0
+    for k in range(MAX_DIMS):
+        if k == ndim:
+            break
+        d = MAX_DIMS - 1 - k
+        q = i // shape[d]
+        offset += (i - q * shape[d]) * strides[d]
+        i = q
+    return offset
 # threads per block of the 1-D grid-stride kernels
 REAL_BLOCK = 256
 # resident blocks per SM a grid-stride launch asks for when its kernel's register use is

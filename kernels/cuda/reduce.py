@@ -26,7 +26,7 @@ import numpy as np
 from numba import cuda
 
 from . import launch
-from .launch import MAX_DIMS
+from .launch import MAX_DIMS, strided_offset
 
 DTYPES = ("float32", "float64")
 REDUCE_BLOCK = launch.BLOCK  # threads per block of sum_blocks (a power of 2)
@@ -48,27 +48,10 @@ def sum_columns(out, x, out_shape, out_strides, n_out_dims, red_shape, red_strid
     for item in range(cuda.grid(1), n_out * chunks, cuda.gridsize(1)):
         c = item // n_out
         o = item - c * n_out
-        rem = o
-        base = 0
-        for k in range(MAX_DIMS):
-            if k == n_out_dims:
-                break
-            d = MAX_DIMS - 1 - k
-            q = rem // out_shape[d]
-            base += (rem - q * out_shape[d]) * out_strides[d]
-            rem = q
+        base = strided_offset(o, out_shape, out_strides, n_out_dims)
         acc = ZERO  # noqa: F821 (bound per dtype)
         for r in range(c * chunk_len, min((c + 1) * chunk_len, n_red)):
-            rem = r
-            off = base
-            for k in range(MAX_DIMS):
-                if k == n_red_dims:
-                    break
-                d = MAX_DIMS - 1 - k
-                q = rem // red_shape[d]
-                off += (rem - q * red_shape[d]) * red_strides[d]
-                rem = q
-            acc += x[off]
+            acc += x[base + strided_offset(r, red_shape, red_strides, n_red_dims)]
         if atomic:
             cuda.atomic.add(out, o, acc)
         else:
@@ -88,27 +71,10 @@ def sum_blocks(out, x, out_shape, out_strides, n_out_dims, red_shape, red_stride
     for item in range(cuda.blockIdx.x, n_out * chunks, cuda.gridDim.x):
         o = item // chunks
         c = item - o * chunks
-        rem = o
-        base = 0
-        for k in range(MAX_DIMS):
-            if k == n_out_dims:
-                break
-            d = MAX_DIMS - 1 - k
-            q = rem // out_shape[d]
-            base += (rem - q * out_shape[d]) * out_strides[d]
-            rem = q
+        base = strided_offset(o, out_shape, out_strides, n_out_dims)
         acc = ZERO  # noqa: F821
         for r in range(c * chunk_len + tid, min((c + 1) * chunk_len, n_red), REDUCE_BLOCK):
-            rem = r
-            off = base
-            for k in range(MAX_DIMS):
-                if k == n_red_dims:
-                    break
-                d = MAX_DIMS - 1 - k
-                q = rem // red_shape[d]
-                off += (rem - q * red_shape[d]) * red_strides[d]
-                rem = q
-            acc += x[off]
+            acc += x[base + strided_offset(r, red_shape, red_strides, n_red_dims)]
         partial[tid] = acc
         cuda.syncthreads()
         s = REDUCE_BLOCK // 2
