@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .flat_step import run_step
+
 xp = np
 name = "cpu"
 OUT_OF_MEMORY = ()  # no exception is turned into OutOfMemoryError: NumPy's MemoryError stays
@@ -50,20 +52,7 @@ def optimizer_step(rule: str, arrays, scalars, flags) -> None:
     if _kernels_cpu is None:
         from ..kernels import cpu as kernels_cpu
         _kernels_cpu = kernels_cpu
-    n = arrays[0].shape
-    for a in arrays:
-        if a.shape != n or a.ndim != 1 or not a.flags.c_contiguous or a.dtype != arrays[0].dtype:
-            raise ValueError("optimizer_step expects contiguous 1-D buffers of one shape and dtype")
-    if arrays[0].dtype in (np.float32, np.float64):
-        _kernels_cpu.optimizer_step(rule, arrays, scalars, flags)
-        return
-    wide = {}  # by identity: a rule may get one buffer twice (an unused state slot)
-    for a in arrays:
-        if id(a) not in wide:
-            wide[id(a)] = (a, a.astype(np.float32))
-    _kernels_cpu.optimizer_step(rule, [wide[id(a)][1] for a in arrays], scalars, flags)
-    for a, w in wide.values():
-        a[...] = w
+    run_step(_kernels_cpu.optimizer_step, rule, arrays, scalars, flags)
 
 
 def activation_formula(xp, kind: str, g, y):

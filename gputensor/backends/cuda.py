@@ -20,6 +20,7 @@ import numpy as np
 from . import OutOfMemoryError
 from .cpu import activation_formula
 from .cpu import sum_to_shape as _sum_to_shape_xp
+from .flat_step import KERNEL_DTYPES, run_step
 
 name = "cuda"
 xp = None  # numpy or cupy, set by load()
@@ -38,7 +39,7 @@ USE_OUR_KERNEL = {
                                    # implementation: CuPy would take a pass per operation)
     "activation_backward": True,   # one fused launch instead of 2-3 CuPy elementwise passes
 }
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 _cupy = None
 _pool = None
@@ -186,7 +187,7 @@ def sum_to_shape(array, shape):
     """Sum a broadcast gradient back down to ``shape`` (the choice: USE_OUR_KERNEL)."""
     if array.shape == shape:
         return array
-    if USE_OUR_KERNEL["sum_to_shape"] and array.dtype in _KERNEL_DTYPES:
+    if USE_OUR_KERNEL["sum_to_shape"] and array.dtype in KERNEL_DTYPES:
         return _kernels("reduce").sum_to_shape(array, shape)
     return _sum_to_shape_xp(array, shape)
 
@@ -205,21 +206,7 @@ def optimizer_step(rule: str, arrays, scalars, flags) -> None:
     One fused Numba CUDA launch on CuPy's current stream; float16 buffers are updated
     through float32 copies (the kernels are compiled for float32 and float64).
     """
-    n = arrays[0].shape
-    for a in arrays:
-        if a.shape != n or a.ndim != 1 or not a.flags.c_contiguous or a.dtype != arrays[0].dtype:
-            raise ValueError("optimizer_step expects contiguous 1-D buffers of one shape and dtype")
-    kernels = _kernels("optim")
-    if arrays[0].dtype in _KERNEL_DTYPES:
-        kernels.optimizer_step(rule, arrays, scalars, flags)
-        return
-    wide = {}  # by identity: a rule may get one buffer twice (an unused state slot)
-    for a in arrays:
-        if id(a) not in wide:
-            wide[id(a)] = (a, a.astype(np.float32))
-    kernels.optimizer_step(rule, [wide[id(a)][1] for a in arrays], scalars, flags)
-    for a, w in wide.values():
-        a[...] = w
+    run_step(_kernels("optim").optimizer_step, rule, arrays, scalars, flags)
 
 
 def activation_backward(kind: str, g, y):
@@ -228,7 +215,7 @@ def activation_backward(kind: str, g, y):
     float32/float64 take one fused Numba kernel; other dtypes the CuPy formula (the same as
     the CPU backend's).
     """
-    if USE_OUR_KERNEL["activation_backward"] and y.dtype in _KERNEL_DTYPES:
+    if USE_OUR_KERNEL["activation_backward"] and y.dtype in KERNEL_DTYPES:
         if g.dtype != y.dtype:
             g = g.astype(y.dtype)
         return _kernels("activations").activation_backward(kind, g, y)
