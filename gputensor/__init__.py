@@ -2,9 +2,9 @@
 
 import os as _os
 
-# GPUTENSOR_SIMULATE_CUDA=1: "cuda" runs on NumPy and Numba's CUDA simulator, which Numba
-# reads when it is first imported, so it is switched on before anything imports numba
-if _os.environ.get("GPUTENSOR_SIMULATE_CUDA") == "1":
+# GPUTENSOR_SIMULATE_CUDA=N (N >= 1 devices): "cuda" runs on NumPy and Numba's CUDA simulator,
+# which Numba reads when it is first imported, so it is switched on before anything imports numba
+if _os.environ.get("GPUTENSOR_SIMULATE_CUDA", "").lstrip("0").isdigit():  # a count >= 1
     _os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 # our kernels run on CuPy's current stream, so Numba need not make the host wait for the
 # stream on every launch that receives a CuPy array (also read when numba is imported)

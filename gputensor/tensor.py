@@ -211,6 +211,8 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        if value._device != self._device and getattr(self, "_grad_buffer", None) is not None:
+            self._grad_buffer = None  # an optimizer's buffer on the old device: not for grads
         self._data = value._data
         self._device = value._device
 

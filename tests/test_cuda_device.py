@@ -4,7 +4,6 @@ These run on the simulated device (tests/conftest.py) and, as the ``gpu`` varian
 ``cuda_device`` fixture, on a real GPU with GPUTENSOR_TEST_REAL_GPU=1.
 """
 
-import contextlib
 import sys
 import types
 
@@ -339,14 +338,14 @@ def _fake_gpu(monkeypatch, backend):
         pass
     gib = 1 << 30
     runtime = types.SimpleNamespace(getDevice=lambda: 0, memGetInfo=lambda: (3 << 20, 80 * gib))
-    cupy = types.SimpleNamespace(ndarray=_Ndarray, asarray=allocate,
+    cupy = types.SimpleNamespace(ndarray=_Ndarray, array=allocate,
                                  cuda=types.SimpleNamespace(runtime=runtime))
     pool = types.SimpleNamespace(used_bytes=lambda: 79 * gib,
                                  total_bytes=lambda: 79 * gib + (2 << 20))
     monkeypatch.setattr(backend, "_cupy", cupy)
     monkeypatch.setattr(backend, "_pool", pool)
     monkeypatch.setattr(backend, "_count", [1])
-    monkeypatch.setattr(backend, "_device_context", lambda index: contextlib.nullcontext())
+    monkeypatch.setattr(backend, "xp", cupy)
     monkeypatch.setattr(backend, "OUT_OF_MEMORY", (_FakeOutOfMemoryError,))
 
 

@@ -25,7 +25,9 @@ def _root_grads(outputs, grad_outputs):
             if not out.dtype.is_floating_point:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
-            grads.append(out._backend.xp.ones(out._data.shape, out._data.dtype))
+            backend = out._backend
+            with backend.on_device(out._device.index):
+                grads.append(backend.xp.ones(out._data.shape, out._data.dtype))
         else:
             if not isinstance(g, _tensor_module.Tensor):
                 g = _tensor_module.tensor(g, dtype=out.dtype, device=out.device)
@@ -56,37 +58,47 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None):
     ready = [node for node in dict.fromkeys(n for n, _ in roots) if node not in deps]
     while ready:
         node = ready.pop()
-        grads = buffers.pop(node, None)
-        if type(node) is AccumulateGrad:
-            if grads is not None and node.variable._hooks:
-                grads = _apply_pre_hooks(node, grads)
-            if captures is not None and (node, 0) in captures:
-                captures[node, 0] = grads[0] if grads is not None else None
-            if accumulate and grads is not None and grads[0] is not None:
-                node.accumulate(grads[0])
-            continue
-        if grads is not None and (node._pre_hooks or node._retain_hooks):
-            grads = _apply_pre_hooks(node, grads)
-        if captures is not None and grads is not None:
-            for nr in range(len(grads)):
-                if (node, nr) in captures:
-                    captures[node, nr] = grads[nr]
-        if grads is None or (grads[0] is None and all(g is None for g in grads)):
-            in_grads = [None] * len(node.next_functions)
-        else:
-            in_grads = node._run_backward(grads, retain_graph)
-        for (nxt, nr), g in zip(node.next_functions, in_grads):
-            if nxt is None:
+        leaf = type(node) is AccumulateGrad
+        index = (node.variable if leaf else node)._device.index
+        switch = None
+        if index is not None:  # CUDA: the node's device is current while it runs
+            switch = (node.variable._backend if leaf else node.backend).on_device(index)
+            switch.__enter__()
+        try:
+            grads = buffers.pop(node, None)
+            if leaf:
+                if grads is not None and node.variable._hooks:
+                    grads = _apply_pre_hooks(node, grads)
+                if captures is not None and (node, 0) in captures:
+                    captures[node, 0] = grads[0] if grads is not None else None
+                if accumulate and grads is not None and grads[0] is not None:
+                    node.accumulate(grads[0])
                 continue
-            if g is not None:
-                buf = buffers.get(nxt)
-                if buf is None:
-                    buf = buffers[nxt] = [None] * nxt._num_outputs
-                buf[nr] = g if buf[nr] is None else buf[nr] + g
-            count = deps[nxt] - 1
-            deps[nxt] = count
-            if count == 0:
-                ready.append(nxt)
+            if grads is not None and (node._pre_hooks or node._retain_hooks):
+                grads = _apply_pre_hooks(node, grads)
+            if captures is not None and grads is not None:
+                for nr in range(len(grads)):
+                    if (node, nr) in captures:
+                        captures[node, nr] = grads[nr]
+            if grads is None or (grads[0] is None and all(g is None for g in grads)):
+                in_grads = [None] * len(node.next_functions)
+            else:
+                in_grads = node._run_backward(grads, retain_graph)
+            for (nxt, nr), g in zip(node.next_functions, in_grads):
+                if nxt is None:
+                    continue
+                if g is not None:
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * nxt._num_outputs
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                count = deps[nxt] - 1
+                deps[nxt] = count
+                if count == 0:
+                    ready.append(nxt)
+        finally:
+            if switch is not None:
+                switch.__exit__(None, None, None)
 
 
 def _apply_pre_hooks(node, grads):

@@ -284,6 +284,9 @@ class Op(Function):
             if t._device is not device and t._device != device:
                 return cls.apply(*on_common_device(args, tensors))
         backend = first._backend
+        if device.index != backend.current_index:  # a CUDA device other than the current one
+            with backend.on_device(device.index):
+                return cls.apply(*args)
         ctx = (cls._node_types.get(cls.variant) or cls._node_type(cls.variant))()
         ctx.xp = backend.xp
         ctx.backend = backend

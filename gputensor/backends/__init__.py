@@ -14,9 +14,18 @@ class OutOfMemoryError(RuntimeError):
     """A device ran out of memory (``gputensor.cuda.OutOfMemoryError``, as torch's)."""
 
 
+def simulated_cuda_devices() -> int:
+    """How many CUDA devices to simulate: N for GPUTENSOR_SIMULATE_CUDA=N (N >= 1), else 0.
+
+    Simulated, "cuda" runs on NumPy stand-ins for CuPy arrays and the Numba simulator.
+    """
+    value = os.environ.get("GPUTENSOR_SIMULATE_CUDA", "")
+    return int(value) if value.isdigit() else 0
+
+
 def simulating_cuda() -> bool:
-    """True when GPUTENSOR_SIMULATE_CUDA=1: "cuda" runs on NumPy and the Numba simulator."""
-    return os.environ.get("GPUTENSOR_SIMULATE_CUDA") == "1"
+    """True when GPUTENSOR_SIMULATE_CUDA is a device count of 1 or more."""
+    return simulated_cuda_devices() > 0
 
 
 def backend_for(device_type: str):
@@ -33,7 +42,8 @@ def backend_for(device_type: str):
             raise RuntimeError(_CUDA_ERROR[0])
         from . import cuda
         try:
-            cuda.load(simulated=simulating_cuda())  # raises RuntimeError saying why it cannot
+            # raises RuntimeError saying why it cannot
+            cuda.load(simulated=simulated_cuda_devices())
         except RuntimeError as err:
             _CUDA_ERROR.append(str(err))
             raise

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from .flat_step import run_step
 
 xp = np
 name = "cpu"
+current_index = None  # the CPU has no device index: ops never switch devices here
 OUT_OF_MEMORY = ()  # no exception is turned into OutOfMemoryError: NumPy's MemoryError stays
 
 
 def asarray(data, dtype=None):
     """An array on this backend holding ``data`` (no copy when already an ndarray of dtype)."""
     return np.asarray(data, dtype=dtype)
+
+
+def on_device(index):
+    """A context that changes nothing: the CPU has no devices to switch between."""
+    return contextlib.nullcontext()
 
 
 def to_numpy(array) -> np.ndarray:

@@ -1,11 +1,14 @@
-"""The CUDA backend: CuPy arrays plus our Numba CUDA kernels (NumPy ones when simulated).
+"""The CUDA backend: CuPy arrays plus our Numba CUDA kernels (stand-ins when simulated).
 
 Real mode: ``xp`` is CuPy; CuPy and numba-cuda are imported by ``load()``, never at import.
-Simulated mode (``GPUTENSOR_SIMULATE_CUDA=1``): ``xp`` is NumPy, tensors on "cuda:0" hold
-NumPy arrays, and the Numba CUDA kernels run in Numba's simulator
+Simulated mode (``GPUTENSOR_SIMULATE_CUDA=N``, N devices): ``xp`` is ``kernels/cuda/simcupy``,
+NumPy arrays that act as CuPy's (they know their device and refuse host operands and
+other devices' arrays as CuPy does), and the Numba CUDA kernels run in Numba's simulator
 (``NUMBA_ENABLE_CUDASIM=1``), so CI exercises the dispatch and the kernels without a GPU.
-In that mode there is one device, transfers still copy (as they would across the bus), and
-the memory statistics report 0 (NumPy memory is not tracked).
+Transfers copy, as they would across the bus; the memory statistics report 0.
+
+An op runs with its tensors' device current (``on_device``): ``current_index`` mirrors the
+current device, so checking costs one comparison.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from .cpu import sum_to_shape as _sum_to_shape_xp
 from .flat_step import KERNEL_DTYPES, run_step
 
 name = "cuda"
-xp = None  # numpy or cupy, set by load()
+xp = None  # cupy, or simcupy's namespace when simulated; set by load()
 simulated = False
+current_index = 0  # the current device (kept by set_device and on_device)
 OUT_OF_MEMORY = ()  # the exception types that mean "the GPU is out of memory" (CuPy's)
 
 # Which implementation each hook uses: True = our Numba kernel (kernels/cuda), False = CuPy
@@ -41,7 +45,8 @@ USE_OUR_KERNEL = {
 }
 
 
-_cupy = None
+_cupy = None  # cupy (None when simulated)
+_sim = None  # kernels/cuda/simcupy when simulated
 _pool = None
 _peak = [0]  # the memory pool's largest used_bytes() since the last reset
 _count = [0]  # GPUs CuPy sees, counted once by load()
@@ -50,12 +55,18 @@ EXTRA_HINT = ("install a CUDA build of gputensor's dependencies: pip install "
               "'gputensor[cuda13]' (CUDA 13 driver) or 'gputensor[cuda12]' (CUDA 12 driver)")
 
 
-def load(simulated: bool) -> None:
-    """Make this backend usable, or raise RuntimeError saying why CUDA cannot run here."""
-    global xp, OUT_OF_MEMORY, _cupy, _pool
+def load(simulated: int) -> None:
+    """Make this backend usable, or raise RuntimeError saying why CUDA cannot run here.
+
+    ``simulated``: the number of devices to simulate (0: use CuPy on real GPUs).
+    """
+    global xp, OUT_OF_MEMORY, _cupy, _sim, _pool, current_index
     if simulated:
         _use_simulator()
-        xp, OUT_OF_MEMORY, _cupy, _pool = np, (), None, None
+        from ..kernels.cuda import simcupy
+        simcupy.configure(simulated)
+        xp, OUT_OF_MEMORY, _cupy, _sim, _pool = simcupy.xp, (), None, simcupy, None
+        _count[0], current_index = simulated, 0
         globals()["simulated"] = True
         return
     try:
@@ -80,10 +91,10 @@ def load(simulated: bool) -> None:
                            "GPUTENSOR_SIMULATE_CUDA=1 to run on the simulator on purpose")
     # no host synchronisation when numba receives a CuPy array (set before numba.cuda loads)
     os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
-    _cupy, _pool, _count[0] = cupy, cupy.get_default_memory_pool(), count
+    _cupy, _sim, _pool, _count[0] = cupy, None, cupy.get_default_memory_pool(), count
     cupy.cuda.set_allocator(_tracked_malloc)
     xp, OUT_OF_MEMORY = cupy, (cupy.cuda.memory.OutOfMemoryError,)
-    globals()["simulated"] = False
+    globals()["simulated"], current_index = False, cupy.cuda.runtime.getDevice()
 
 
 def _use_simulator() -> None:
@@ -136,33 +147,58 @@ def out_of_memory(err, nbytes=None, index=None) -> OutOfMemoryError:
     return OutOfMemoryError(text)
 
 
-def _device_context(index):
-    """CuPy's context for device ``index`` (None: the current device); none when simulated."""
-    if _cupy is None or index is None:
-        return contextlib.nullcontext()
-    return _cupy.cuda.Device(index)
+class on_device:  # noqa: N801 - used as a context manager, like cupy.cuda.Device
+    """``with on_device(i):`` runs the block with CUDA device ``i`` current (None: as it is)."""
+
+    __slots__ = ("index", "_context", "_previous")
+
+    def __init__(self, index):
+        self.index = index
+        self._context = None
+
+    def __enter__(self):
+        global current_index
+        if self.index is not None and self.index != current_index:
+            self._context = (_cupy.cuda if _sim is None else _sim).Device(self.index)
+            self._context.__enter__()
+            self._previous, current_index = current_index, self.index
+        return self
+
+    def __exit__(self, *exc_info):
+        global current_index
+        if self._context is not None:
+            self._context.__exit__(*exc_info)
+            self._context, current_index = None, self._previous
+
+
+def set_device(index: int) -> None:
+    """Make CUDA device ``index`` current."""
+    global current_index
+    check_index(index)
+    (_cupy.cuda if _sim is None else _sim).Device(index).use()
+    current_index = index
 
 
 def asarray(data, dtype=None, index=None):
-    """A new device array holding ``data`` (host data is copied to device ``index``)."""
+    """A new array on device ``index`` (default: current) holding a copy of ``data``.
+
+    ``data`` is host data or a device array of any device (a device-to-device copy).
+    """
     check_index(index)
-    if _cupy is None:  # simulated: copy, as a real transfer would (no shared memory)
-        return np.array(data, dtype=dtype, copy=True)
     nbytes = int(getattr(data, "nbytes", 0))
     try:
-        with _device_context(index):
-            if isinstance(data, _cupy.ndarray):
-                return data.astype(dtype or data.dtype, copy=True)  # a copy on this device
-            return _cupy.asarray(data, dtype=dtype)
+        with on_device(index):
+            if isinstance(data, xp.ndarray):  # copy() copies to the current device
+                out = data.copy()
+                return out if dtype is None or out.dtype == dtype else out.astype(dtype)
+            return xp.array(data, dtype=dtype, copy=True)
     except OUT_OF_MEMORY as err:
         raise out_of_memory(err, nbytes, index) from None
 
 
 def to_numpy(array) -> np.ndarray:
     """A host (NumPy) copy of a device array."""
-    if _cupy is None:
-        return np.array(array, copy=True)
-    return _cupy.asnumpy(array)
+    return xp.asnumpy(array)
 
 
 def check_index(index) -> None:
@@ -224,15 +260,13 @@ def activation_backward(kind: str, g, y):
 
 # ---- devices and memory ------------------------------------------------------------------
 def device_count() -> int:
-    """How many GPUs this backend can use (1 when simulated)."""
-    if _cupy is None:
-        return 1 if xp is not None else 0
-    return _count[0]
+    """How many GPUs this backend can use (the simulated count when simulated)."""
+    return _count[0] if xp is not None else 0
 
 
 def current_device() -> int:
     """The index of the current device."""
-    return 0 if _cupy is None else _cupy.cuda.runtime.getDevice()
+    return current_index
 
 
 def get_device_name(index=None) -> str:
@@ -248,7 +282,7 @@ def get_device_name(index=None) -> str:
 def synchronize() -> None:
     """Wait until every queued kernel and copy on the current device has finished."""
     if _cupy is not None:
-        _cupy.cuda.Device().synchronize()
+        _cupy.cuda.Device(current_index).synchronize()
 
 
 def _tracked_malloc(size):

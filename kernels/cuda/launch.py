@@ -170,9 +170,13 @@ def inp(array):
 
 
 def array_module(array):
-    """``numpy`` for a NumPy array, ``cupy`` otherwise."""
-    if isinstance(array, np.ndarray):
+    """``numpy`` for a NumPy array, simcupy's namespace for its arrays, ``cupy`` otherwise."""
+    if type(array) is np.ndarray:
         return np
+    if isinstance(array, np.ndarray):  # a simulated device array (simcupy)
+        from . import simcupy
+
+        return simcupy.xp
     import cupy
 
     return cupy
@@ -216,8 +220,9 @@ def flat_view(array):
     low = array[tuple(slice(None, None, -1) if s < 0 else slice(None) for s in strides)]
     offset = sum((n - 1) * -s for n, s in zip(array.shape, strides) if s < 0)
     span = 1 + sum((n - 1) * abs(s) for n, s in zip(array.shape, strides))
-    if xp is np:
-        buffer = np.lib.stride_tricks.as_strided(low, shape=(span,), strides=(itemsize,))
+    if isinstance(low, np.ndarray):  # NumPy, or simcupy's arrays (kept by subok)
+        buffer = np.lib.stride_tricks.as_strided(low, shape=(span,), strides=(itemsize,),
+                                                 subok=True)
     else:
         buffer = xp.ndarray((span,), dtype=array.dtype, memptr=low.data)
     return buffer, offset, strides
