@@ -10,8 +10,8 @@ from __future__ import annotations
 from . import backends
 from .backends import OutOfMemoryError
 
-__all__ = ["OutOfMemoryError", "is_available", "device_count", "current_device",
-           "get_device_name", "synchronize", "memory_allocated", "max_memory_allocated",
+__all__ = ["OutOfMemoryError", "is_available", "device_count", "current_device", "set_device",
+           "device", "get_device_name", "synchronize", "memory_allocated", "max_memory_allocated",
            "memory_reserved", "reset_peak_memory_stats", "empty_cache", "manual_seed",
            "manual_seed_all"]
 
@@ -56,6 +56,44 @@ def current_device() -> int:
     return _backend().current_device()
 
 
+def _index(device) -> int:
+    """The CUDA device index of an int, a string or a device (checked; -1 and None: none)."""
+    from .device import device as device_type
+    if isinstance(device, int) and not isinstance(device, bool):
+        return device
+    dev = device_type(device)
+    if dev.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {dev}")
+    return current_device() if dev.index is None else dev.index
+
+
+def set_device(device) -> None:
+    """Make ``device`` (an index, "cuda:N" or a device) the current CUDA device."""
+    index = _index(device)
+    if index >= 0:
+        _backend().set_device(index)
+
+
+class device:  # noqa: N801 - torch's name
+    """``with gputensor.cuda.device(i):`` makes CUDA device ``i`` current inside the block."""
+
+    def __init__(self, device):
+        self.idx = -1 if device is None else _index(device)
+        self.prev_idx = -1
+
+    def __enter__(self):
+        if self.idx >= 0:
+            self.prev_idx = current_device()
+            if self.prev_idx != self.idx:
+                set_device(self.idx)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.idx >= 0 and self.prev_idx != self.idx:
+            set_device(self.prev_idx)
+        return False
+
+
 def get_device_name(device=None) -> str:
     """The name of a CUDA device (the current one by default)."""
     _check(device)
@@ -67,7 +105,7 @@ def get_device_name(device=None) -> str:
 def synchronize(device=None) -> None:
     """Wait for every queued kernel and copy on the device to finish."""
     _check(device)
-    _backend().synchronize()
+    _backend().synchronize(None if device is None else _index(device))
 
 
 def memory_allocated(device=None) -> int:

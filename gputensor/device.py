@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 class device:  # noqa: N801 - torch's name
     """Where a tensor's storage lives: a type ("cpu" or "cuda") and an optional index."""
@@ -55,10 +57,16 @@ CPU = device("cpu")
 
 
 def as_device(spec) -> device:
-    """Normalise a device argument (None means the CPU); CUDA indices default to 0."""
+    """Normalise a device argument (None means the CPU); "cuda" means the current device."""
     if spec is None:
         return CPU
     dev = spec if isinstance(spec, device) else device(spec)
     if dev.type == "cuda" and dev.index is None:
-        return device("cuda", 0)
+        return device("cuda", _current_cuda_index())
     return dev
+
+
+def _current_cuda_index() -> int:
+    """The current CUDA device (0 until the CUDA backend is loaded)."""
+    backend = sys.modules.get("gputensor.backends.cuda")
+    return 0 if backend is None else backend.current_index

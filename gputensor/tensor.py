@@ -84,6 +84,10 @@ class Tensor:
     def _backend(self):
         return _BACKEND_BY_TYPE.get(self._device.type) or backend_for(self._device.type)
 
+    def _on_device(self):
+        """A context in which this tensor's device is the current one (CUDA device index)."""
+        return self._backend.on_device(self._device.index)
+
     @property
     def shape(self) -> Size:
         """The size of each dimension."""

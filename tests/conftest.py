@@ -37,6 +37,29 @@ def cuda_device(request):
     return "cuda"
 
 
+@pytest.fixture(params=["sim", pytest.param("gpu", marks=pytest.mark.gpu)])
+def second_cuda_device(request, monkeypatch):
+    """"cuda:1": the second of two simulated devices, or a real machine's second GPU.
+
+    The real-GPU variant is skipped on a machine with one GPU. Device 0 is current
+    again afterwards (the simulated backend is reloaded with one device).
+    """
+    if request.param == "sim":
+        if REAL_GPU:
+            pytest.skip("the simulated variant: this run uses a real GPU")
+        monkeypatch.setenv("GPUTENSOR_SIMULATE_CUDA", "2")
+        backends.forget_cuda()
+        yield "cuda:1"
+        monkeypatch.undo()
+        backends.forget_cuda()
+        return
+    import gputensor
+    if gputensor.cuda.device_count() < 2:
+        pytest.skip("needs two GPUs")
+    yield "cuda:1"
+    gputensor.cuda.set_device(0)
+
+
 @pytest.fixture
 def cuda_unavailable(monkeypatch):
     """CUDA as on a machine without a GPU: simulation off, the backend to be loaded again.

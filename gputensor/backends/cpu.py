@@ -14,14 +14,20 @@ current_index = None  # the CPU has no device index: ops never switch devices he
 OUT_OF_MEMORY = ()  # no exception is turned into OutOfMemoryError: NumPy's MemoryError stays
 
 
-def asarray(data, dtype=None):
-    """An array on this backend holding ``data`` (no copy when already an ndarray of dtype)."""
+def asarray(data, dtype=None, index=None):
+    """An array on this backend holding ``data`` (no copy when already an ndarray of dtype).
+
+    ``index`` (a device index) is accepted for symmetry with CUDA and ignored.
+    """
     return np.asarray(data, dtype=dtype)
+
+
+_NO_SWITCH = contextlib.nullcontext()
 
 
 def on_device(index):
     """A context that changes nothing: the CPU has no devices to switch between."""
-    return contextlib.nullcontext()
+    return _NO_SWITCH
 
 
 def to_numpy(array) -> np.ndarray:

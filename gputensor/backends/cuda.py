@@ -279,10 +279,10 @@ def get_device_name(index=None) -> str:
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
-def synchronize() -> None:
-    """Wait until every queued kernel and copy on the current device has finished."""
+def synchronize(index=None) -> None:
+    """Wait until every queued kernel and copy on device ``index`` (default: current) is done."""
     if _cupy is not None:
-        _cupy.cuda.Device(current_index).synchronize()
+        _cupy.cuda.Device(current_index if index is None else index).synchronize()
 
 
 def _tracked_malloc(size):

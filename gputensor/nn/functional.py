@@ -55,6 +55,11 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding of class indices along a new last dim."""
+    with tensor._on_device():
+        return _one_hot(tensor, num_classes)
+
+
+def _one_hot(tensor, num_classes):
     data = tensor._data
     if data.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
@@ -67,6 +72,5 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("Class values must be non-negative.")
         if int(data.max()) >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    xp = tensor._backend.xp
-    out = (data[..., None] == xp.arange(num_classes)).astype(np.int64)
+    out = (data[..., None] == tensor._backend.xp.arange(num_classes)).astype(np.int64)
     return tensor._wrap(out)

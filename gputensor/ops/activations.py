@@ -278,7 +278,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     draws = default_generator().random(data.shape, dtype=draw_dtype)
     mask = np.multiply(draws < keep, data.dtype.type(1.0 / keep if keep else 0.0),
                        dtype=data.dtype)
-    mask = input._backend.asarray(mask)
+    mask = input._backend.asarray(mask, index=input._device.index)
     if inplace:
         return apply_inplace(input, Dropout.apply, mask)
     return Dropout.apply(input, mask)

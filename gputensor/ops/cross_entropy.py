@@ -259,7 +259,8 @@ def _index_op(nd, reduction):
 def _index_loss(op, input, target, weight, reduction, ignore_index, smoothing, fused):
     refuse_grad("nll_loss_forward", "weight", weight)
     x, t = input._data, target._data
-    _check_nll(x, t, None if weight is None else weight._data, ignore_index)
+    with input._on_device():
+        _check_nll(x, t, None if weight is None else weight._data, ignore_index)
     out_shape = tuple(t.shape) if x.ndim > 2 else tuple(x.shape[:1]) if x.ndim == 2 else ()
     w = None if weight is None else weight._data
     return op.apply(input, t, w, reduction, int(ignore_index), float(smoothing), fused,

@@ -204,23 +204,24 @@ def _arg_extreme(name, input, dim, keepdim):
     if dim is not None and (not isinstance(dim, (int, np.integer)) or isinstance(dim, bool)):
         raise TypeError(f"{name}(): argument 'dim' (position 1) must be int, not "
                         f"{type(dim).__name__}")
-    x = input._data
-    xp = input._backend.xp
-    if dim is None:
-        if input.numel() == 0:
-            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
-                             "input.numel() == 0.")
-        out = xp.asarray(getattr(x.reshape(-1), name)())
-        if keepdim:
-            out = out.reshape((1,) * x.ndim)
-    else:
-        axis = normalize_dim(dim, x.ndim)
-        if x.ndim == 0:
-            out = xp.zeros((), dtype=np.int64)
+    with input._on_device():
+        x = input._data
+        xp = input._backend.xp
+        if dim is None:
+            if input.numel() == 0:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                                 "input.numel() == 0.")
+            out = xp.asarray(getattr(x.reshape(-1), name)())
+            if keepdim:
+                out = out.reshape((1,) * x.ndim)
         else:
-            _check_dims_nonempty(input, (axis,), name)
-            out = xp.asarray(getattr(x, name)(axis=axis, keepdims=keepdim))
-    return input._wrap(out.astype(np.int64, copy=False))
+            axis = normalize_dim(dim, x.ndim)
+            if x.ndim == 0:
+                out = xp.zeros((), dtype=np.int64)
+            else:
+                _check_dims_nonempty(input, (axis,), name)
+                out = xp.asarray(getattr(x, name)(axis=axis, keepdims=keepdim))
+        return input._wrap(out.astype(np.int64, copy=False))
 
 
 def argmax(input, dim=None, keepdim=False):

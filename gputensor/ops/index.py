@@ -278,6 +278,11 @@ def _view(t, steps):
 
 def getitem(self, index):
     """``self[index]``: views for basic indices, a copy for advanced ones (torch's rules)."""
+    with self._on_device():
+        return _getitem(self, index)
+
+
+def _getitem(self, index):
     plan = _plan(self, index)
     out = _view(self, plan.steps)
     if plan.entries:

@@ -88,9 +88,10 @@ def _inplace(t: Tensor, fn, args, kwargs=None, names=None, allow_overlap=False) 
     if not allow_overlap and _overlapping(t._data):
         raise RuntimeError(view_writes.OVERLAP_ERROR)
     tracked = _tracks(t, args)
-    source = _snapshot(t) if tracked else t
-    result = fn(source, *args, **(kwargs or {}))
-    return _write(t, result, names)
+    with t._on_device():
+        source = _snapshot(t) if tracked else t
+        result = fn(source, *args, **(kwargs or {}))
+        return _write(t, result, names)
 
 
 def apply_inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:

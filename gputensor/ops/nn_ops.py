@@ -167,15 +167,16 @@ class Embedding(Op):
 
 def _renorm_rows(weight, indices, max_norm, norm_type):
     """torch's embedding_renorm_: rows used by ``indices`` rescaled to norm <= max_norm."""
-    w = weight._data
-    xp = weight._backend.xp
-    rows = xp.unique(indices.reshape(-1))
-    picked = w[rows]
-    norms = (xp.abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
-    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
-    with no_grad():
-        w[rows] = picked * scale[:, None]
-        weight._version.value += 1
+    with weight._on_device():
+        w = weight._data
+        xp = weight._backend.xp
+        rows = xp.unique(indices.reshape(-1))
+        picked = w[rows]
+        norms = (xp.abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+        with no_grad():
+            w[rows] = picked * scale[:, None]
+            weight._version.value += 1
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -195,8 +196,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got gputensor.{name} instead (while "
                            "checking arguments for embedding)")
-    if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
-        raise IndexError("index out of range in self")
+    with input._on_device():
+        if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
+            raise IndexError("index out of range in self")
     if sparse:
         raise NotImplementedError("sparse gradients are not supported")
     if max_norm is not None:

@@ -154,7 +154,9 @@ def minimum(input, other):  # noqa: A002
 
 def _where(condition, input=None, other=None):  # noqa: A002
     if input is None and other is None:
-        return tuple(condition._wrap(i) for i in condition._backend.xp.nonzero(condition._data))
+        with condition._on_device():
+            indices = condition._backend.xp.nonzero(condition._data)
+        return tuple(condition._wrap(i) for i in indices)
     if condition.dtype is not dtypes.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {dtypes.SCALAR_TYPE_NAMES[condition.dtype]}")
@@ -245,7 +247,8 @@ def round(input, *, decimals=0):  # noqa: A001,A002
 def _nondiff(fn, *tensors):
     """A result without graph history, computed on the first tensor's backend."""
     first = tensors[0]
-    return first._wrap(fn(first._backend.xp, *[t._data for t in tensors]))
+    with first._on_device():
+        return first._wrap(fn(first._backend.xp, *[t._data for t in tensors]))
 
 
 def _compare_arrays(xp, ufunc: str, a, b):
@@ -277,7 +280,8 @@ def _binary_nondiff(fn, input, other):  # noqa: A002
     t = a if isinstance(a, Tensor) else b
     xa = a._data if isinstance(a, Tensor) else a
     xb = b._data if isinstance(b, Tensor) else b
-    return t._wrap(fn(t._backend.xp, xa, xb, t._device))
+    with t._on_device():
+        return t._wrap(fn(t._backend.xp, xa, xb, t._device))
 
 
 def _compare(name, ufunc):

@@ -295,14 +295,15 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def _logical(input, dim, keepdim, reduce_name):
-    empty = dim is not None and not isinstance(dim, (int, np.integer)) and not tuple(dim)
-    axes = () if empty else reduce_axes(dim, input.ndim)  # torch: dim=() reduces nothing
-    nonzero = input._data != 0
-    out = getattr(nonzero, reduce_name)(axis=axes, keepdims=keepdim)
-    out = input._backend.xp.asarray(out)
-    if input._data.dtype == np.uint8:
-        out = out.astype(np.uint8)
-    return input._wrap(out)
+    with input._on_device():
+        empty = dim is not None and not isinstance(dim, (int, np.integer)) and not tuple(dim)
+        axes = () if empty else reduce_axes(dim, input.ndim)  # torch: dim=() reduces nothing
+        nonzero = input._data != 0
+        out = getattr(nonzero, reduce_name)(axis=axes, keepdims=keepdim)
+        out = input._backend.xp.asarray(out)
+        if input._data.dtype == np.uint8:
+            out = out.astype(np.uint8)
+        return input._wrap(out)
 
 
 def all(input, dim=None, keepdim=False):

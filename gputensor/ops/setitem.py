@@ -73,7 +73,8 @@ def _value_tensor(self, value):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float, np.integer)):
-        return Tensor._make(self._backend.asarray(value, dtype=self._data.dtype), self._device)
+        return Tensor._make(self._backend.asarray(value, dtype=self._data.dtype,
+                                                  index=self._device.index), self._device)
     raise TypeError(f"can't assign a {_type_name(value)} to a {self.type()}")
 
 
@@ -96,6 +97,11 @@ def _check_can_write(self, through_view) -> None:
 
 def setitem(self, index, value):
     """``self[index] = value``, in place and tracked by autograd (torch's rules and errors)."""
+    with self._on_device():
+        _setitem(self, index, value)
+
+
+def _setitem(self, index, value):
     value = _value_tensor(self, value)
     plan = _plan(self, index, setting=True)
     if plan is None:

@@ -30,8 +30,16 @@ class FlatPack:
         self.params = list(params)
         self.device = first._device
         self.backend = first._backend
+        with self.on_device():
+            self._fill(params, names_inits, state, has_step)
+
+    def on_device(self):
+        """A context in which the pack's device is the current one."""
+        return self.backend.on_device(self.device.index)
+
+    def _fill(self, params, names_inits, state, has_step: bool) -> None:
         xp = self.backend.xp
-        dtype = first._data.dtype
+        dtype = params[0]._data.dtype
         self.shapes = [p._data.shape for p in params]
         sizes = [p._data.size for p in params]
         self.offsets = [0]
@@ -242,7 +250,8 @@ class FusedOptimizer(Optimizer):
             names_inits = self._state_names(group)
             names = [n for n, _ in names_inits]
             for pack in entry.packs:
-                self._step_pack(pack, group, names_inits, names)
+                with pack.on_device():
+                    self._step_pack(pack, group, names_inits, names)
         return loss
 
     def _step_pack(self, pack: FlatPack, group, names_inits, names) -> None:

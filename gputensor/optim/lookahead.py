@@ -94,28 +94,32 @@ class Lookahead(Optimizer):
     def _take_slow_weights(self) -> None:
         packs = self._packs()
         for pack in packs or ():
-            self._slow_buffer(pack)
+            with pack.on_device():
+                self._slow_buffer(pack)
         for p in self._loose_params(packs):
             if p not in self._slow:
-                self._slow[p] = p._data.copy()
+                with p._on_device():
+                    self._slow[p] = p._data.copy()
 
     def _sync(self) -> None:
         """``slow += alpha * (fast - slow)``; ``fast = slow``: one kernel call per flat buffer."""
         alpha = self.alpha
         packs = self._packs()
         for pack in packs or ():
-            slow = self._slow_buffer(pack)
-            pack.backend.optimizer_step("lookahead", (slow, pack.data), (alpha,), ())
+            with pack.on_device():
+                slow = self._slow_buffer(pack)
+                pack.backend.optimizer_step("lookahead", (slow, pack.data), (alpha,), ())
             for p in pack.params:
                 p._version.value += 1
         for p in self._loose_params(packs):
-            slow = self._slow.get(p)
-            if slow is None or slow.shape != p._data.shape:
-                slow = self._slow[p] = p._data.copy()
-            fast = p._data.copy()
-            p._backend.optimizer_step("lookahead", (slow.reshape(-1), fast.reshape(-1)),
-                                      (alpha,), ())
-            p._data[...] = fast
+            with p._on_device():
+                slow = self._slow.get(p)
+                if slow is None or slow.shape != p._data.shape:
+                    slow = self._slow[p] = p._data.copy()
+                fast = p._data.copy()
+                p._backend.optimizer_step("lookahead", (slow.reshape(-1), fast.reshape(-1)),
+                                          (alpha,), ())
+                p._data[...] = fast
             p._version.value += 1
 
     def step(self, closure=None):

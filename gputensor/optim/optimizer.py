@@ -127,7 +127,8 @@ class Optimizer:
                     p._grad = None
                 else:
                     grad.detach_()
-                    grad._data[...] = 0
+                    with grad._on_device():
+                        grad._data[...] = 0
                     grad._version.value += 1
 
     def step(self, closure=None):

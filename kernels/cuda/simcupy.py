@@ -159,11 +159,16 @@ class ndarray(np.ndarray):  # noqa: N801 - CuPy's name
         return _on_device(func(*_operands(args), **_operands(kwargs)))
 
     def __getitem__(self, key):
-        if type(key) is ndarray or type(key) is tuple:
-            _index(key)  # device indices must be on the current device
+        kind = type(key)
+        if kind is ndarray or kind is list or kind is np.ndarray or (
+                kind is tuple and any(isinstance(k, (np.ndarray, list)) for k in key)):
+            _operand(self)  # advanced indexing runs a kernel on the current device
+            _index(key)
         return super().__getitem__(key)
 
     def __setitem__(self, key, value):
+        if self._device_id != _current[0]:  # every write runs a kernel on the current device
+            _operand(self)
         if isinstance(value, np.ndarray):
             value = _operand(value)
         super().__setitem__(key, value)
