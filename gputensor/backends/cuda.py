@@ -34,9 +34,11 @@ OUT_OF_MEMORY = ()  # the exception types that mean "the GPU is out of memory" (
 # Which implementation each hook uses: True = our Numba kernel (kernels/cuda), False = CuPy
 # (cuBLAS for matmul). No GPU was at hand when this was written: the defaults follow the
 # design (CuPy for what it does in one call, our kernels where they fuse several CuPy passes
-# into one launch). benchmarks/gpu times each pair on a GPU and prints the faster one, so a
-# GPU session can flip an entry here and record the numbers in benchmarks/.
+# into one launch). benchmarks/gpu_bench.py times each pair on a GPU and prints the faster
+# one, so an entry here can follow the numbers (recorded in benchmarks/RESULTS.md);
+# ``choose(hook, ours)`` flips one at run time.
 USE_OUR_KERNEL = {
+    "elementwise": False,          # CuPy's ufuncs (one kernel each, like ours)
     "matmul": False,               # cuBLAS (cupy.matmul)
     "sum_to_shape": False,         # cupy.sum over the broadcast axes
     "optimizer_step": True,        # one fused launch per step over flat buffers (the only
@@ -65,9 +67,10 @@ def load(simulated: int) -> None:
         _use_simulator()
         from ..kernels.cuda import simcupy
         simcupy.configure(simulated)
-        xp, OUT_OF_MEMORY, _cupy, _sim, _pool = simcupy.xp, (), None, simcupy, None
+        OUT_OF_MEMORY, _cupy, _sim, _pool = (), None, simcupy, None
         _count[0], current_index = simulated, 0
         globals()["simulated"] = True
+        _set_namespace()
         return
     try:
         import cupy
@@ -93,8 +96,29 @@ def load(simulated: int) -> None:
     os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
     _cupy, _sim, _pool, _count[0] = cupy, None, cupy.get_default_memory_pool(), count
     cupy.cuda.set_allocator(_tracked_malloc)
-    xp, OUT_OF_MEMORY = cupy, (cupy.cuda.memory.OutOfMemoryError,)
+    OUT_OF_MEMORY = (cupy.cuda.memory.OutOfMemoryError,)
     globals()["simulated"], current_index = False, cupy.cuda.runtime.getDevice()
+    _set_namespace()
+
+
+def choose(hook: str, ours: bool) -> None:
+    """Make ``hook`` (a key of USE_OUR_KERNEL) use our Numba kernel (True) or CuPy (False)."""
+    if hook not in USE_OUR_KERNEL:
+        raise KeyError(f"unknown hook {hook!r}; the hooks are {sorted(USE_OUR_KERNEL)}")
+    USE_OUR_KERNEL[hook] = bool(ours)
+    if xp is not None:
+        _set_namespace()
+
+
+def _set_namespace() -> None:
+    """``xp``: CuPy (or simcupy), with our elementwise kernels when that hook is chosen."""
+    global xp
+    base = _cupy if _sim is None else _sim.xp
+    if USE_OUR_KERNEL["elementwise"]:
+        from .kernel_ufuncs import KernelNamespace
+        xp = KernelNamespace(base, _kernels("elementwise").elementwise)
+    else:
+        xp = base
 
 
 def _use_simulator() -> None:

@@ -95,7 +95,7 @@ class Add(BinaryOp):
     @staticmethod
     def compute(ctx, xp, a, b):
         ctx.alpha = _alpha(ctx)
-        return a + _scaled(ctx, b, ctx.alpha)
+        return xp.add(a, _scaled(ctx, b, ctx.alpha))
 
     @staticmethod
     def backward(ctx, g):
@@ -120,7 +120,7 @@ class Sub(BinaryOp):
     @staticmethod
     def compute(ctx, xp, a, b):
         ctx.alpha = _alpha(ctx)
-        return a - _scaled(ctx, b, ctx.alpha)
+        return xp.subtract(a, _scaled(ctx, b, ctx.alpha))
 
     @staticmethod
     def backward(ctx, g):
@@ -136,7 +136,7 @@ class Rsub(BinaryOp):
     @staticmethod
     def compute(ctx, xp, a, b):
         ctx.alpha = _alpha(ctx)
-        return b - _scaled(ctx, a, ctx.alpha)
+        return xp.subtract(b, _scaled(ctx, a, ctx.alpha))
 
     @staticmethod
     def backward(ctx, g):
@@ -153,7 +153,7 @@ class Mul(BinaryOp):
     """a * b."""
 
     saves = ("a", "b")
-    compute = staticmethod(lambda ctx, xp, a, b: a * b)
+    compute = staticmethod(lambda ctx, xp, a, b: xp.multiply(a, b))
 
     @staticmethod
     def backward(ctx, g):
@@ -166,7 +166,7 @@ class Div(BinaryOp):
     """a / b (true division: integers give the default float dtype)."""
 
     saves, true_division = ("a", "b"), True
-    compute = staticmethod(lambda ctx, xp, a, b: a / b)
+    compute = staticmethod(lambda ctx, xp, a, b: xp.true_divide(a, b))
 
     @staticmethod
     def backward(ctx, g):
