@@ -120,21 +120,28 @@ def _assert_same(ours, expected):
                                RTOL, ATOL)
 
 
-@pytest.mark.parametrize("name", list(OPS))
-def test_op_on_cuda_matches_cpu(name, cuda_device):
+def run_and_compare(name, dev):
+    """OPS[name] on the CPU and on ``dev`` with the same inputs and backward seed; asserts
+    the same outputs and gradients and returns ``(out, grads, out_cpu)`` of the two runs."""
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     arrays = [rand_array(shape, rng=rng) for shape in OPS[name][1]]
     out_cpu, grads_cpu = _run(name, "cpu", arrays, np.random.default_rng(7))
-    out_cuda, grads_cuda = _run(name, cuda_device, arrays, np.random.default_rng(7))
-    _assert_same(out_cuda, out_cpu)
+    out, grads = _run(name, dev, arrays, np.random.default_rng(7))
+    _assert_same(out, out_cpu)
+    for g, g_cpu in zip(grads, grads_cpu):
+        assert (g is None) == (g_cpu is None)
+        if g_cpu is not None:
+            _assert_same(g, g_cpu)
+    return out, grads, out_cpu
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_op_on_cuda_matches_cpu(name, cuda_device):
+    out_cuda, _, out_cpu = run_and_compare(name, cuda_device)
     assert out_cuda.device.type == "cuda" and out_cpu.device.type == "cpu"
     assert (out_cuda.grad_fn is None) == (out_cpu.grad_fn is None)
     if out_cpu.grad_fn is not None:
         assert out_cuda.grad_fn.name() == out_cpu.grad_fn.name()
-    for g_cuda, g_cpu in zip(grads_cuda, grads_cpu):
-        assert (g_cuda is None) == (g_cpu is None)
-        if g_cpu is not None:
-            _assert_same(g_cuda, g_cpu)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float16", "int64", "int32", "bool"])
