@@ -1,0 +1,96 @@
+"""The GPU check scripts, run where no GPU is: benchmarks/gpu_check.sh must stop cleanly, and
+every section of benchmarks/gpu_bench.py must run end to end on the simulated device.
+
+The benchmarks are written for CuPy on a real GPU; here a small stand-in for the parts of
+CuPy they use (on the simulation's arrays), tiny sizes and one timed call per measurement
+make every section run our kernels through the same code, so a broken call fails CI
+instead of a GPU session. Timings here mean nothing and are not checked.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gputensor import backends
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_gpu_check_stops_cleanly_without_a_gpu(tmp_path):
+    results = ROOT / "benchmarks" / "RESULTS.md"
+    before = results.read_text()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GPUTENSOR_SIMULATE_CUDA", "NUMBA_ENABLE_CUDASIM")}
+    env["PYTHON"] = sys.executable
+    done = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "no usable GPU" in done.stdout and "nothing was run or recorded" in done.stdout
+    assert results.read_text() == before
+
+
+class _Event:
+    """Stands for cupy.cuda.Event: records the wall clock."""
+
+    def record(self):
+        self.time = time.perf_counter()
+
+    def synchronize(self):
+        pass
+
+
+class _FakeCupy(types.SimpleNamespace):
+    """What is not set on it comes from the simulated device's array namespace."""
+
+    def __getattr__(self, name):
+        return getattr(backends.backend_for("cuda").xp, name)
+
+
+def _fake_cupy():
+    """The parts of CuPy that gpu_bench.py uses, over the simulated device's arrays."""
+    xp = backends.backend_for("cuda").xp
+    rng = np.random.default_rng(0)
+    fake = _FakeCupy(__version__="simulated")
+    fake.random = types.SimpleNamespace(
+        random=lambda shape, dtype=np.float32: xp.asarray(rng.random(shape, dtype=dtype)))
+    device = types.SimpleNamespace(synchronize=lambda: None, id=0)
+    runtime = types.SimpleNamespace(getDeviceProperties=lambda index: {"name": b"simulated"},
+                                    driverGetVersion=lambda: 0)
+    fake.cuda = types.SimpleNamespace(
+        Event=_Event, Device=lambda index=None: device, runtime=runtime,
+        get_elapsed_time=lambda start, end: max(end.time - start.time, 1e-9) * 1e3)
+    fake.get_default_memory_pool = lambda: types.SimpleNamespace(free_all_blocks=lambda: None)
+    return fake
+
+
+def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
+    if not backends.simulating_cuda():
+        pytest.skip("a real GPU run: gpu_check.sh runs the benchmarks for real")
+    from benchmarks import gpu_bench
+
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
+    for name, value in {"N": 4096, "ADAM_PARAMS": 1000, "MATMUL_SIZE": 8,
+                        "MLP_SIZES": (12, 8, 8, 4), "MLP_BATCH": 3}.items():
+        monkeypatch.setattr(gpu_bench, name, value)
+    # one call per measurement (the simulator is slow); the copy reference is made up
+    timed, wall = gpu_bench.Timer.__call__, gpu_bench.Timer.wall
+    monkeypatch.setattr(gpu_bench.Timer, "__call__",
+                        lambda self, fn, reps=1, warmup=0, events="cupy":
+                        timed(self, fn, 1, 0, events))
+    monkeypatch.setattr(gpu_bench.Timer, "wall", lambda self, fn, reps=1, warmup=0:
+                        wall(self, fn, 1, 0))
+    monkeypatch.setattr(gpu_bench, "bench_copy", lambda report, timer, cupy: 1e9)
+    out = tmp_path / "table.md"
+    assert gpu_bench.main(["--quick", "--out", str(out)]) == 0
+    table = out.read_text()
+    assert "error" not in table, table
+    for row in ("elementwise add", "broadcast add", "add, transposed input", "fused Adam step",
+                "gputensor.optim.Adam.step on cuda", "matmul 8x8 float32",
+                "MLP 784-512-512-10", "sum_to_shape", "activation_backward tanh"):
+        assert row in table, row
