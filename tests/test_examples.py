@@ -34,12 +34,30 @@ def test_train_digits_reaches_95_percent_and_saves_plot_and_checkpoint(tmp_path,
     assert checkpoint["epoch"] == 30 and "0.weight" in checkpoint["model"]
 
 
-def test_seed_tour_runs_end_to_end():
+def _tour_output(default_device="cpu"):
+    """What the seed tour prints with ``default_device`` as gputensor's default device."""
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        runpy.run_path(str(EXAMPLES / "seed_tour.py"), run_name="__main__")
-    text = out.getvalue()
+    gputensor.set_default_device(default_device)
+    try:
+        with contextlib.redirect_stdout(out):
+            runpy.run_path(str(EXAMPLES / "seed_tour.py"), run_name="__main__")
+    finally:
+        gputensor.set_default_device("cpu")
+    return out.getvalue()
+
+
+def test_seed_tour_runs_end_to_end():
+    text = _tour_output()
     assert "== 4. The optim package ==" in text and "Loss 9:" in text
+
+
+def test_seed_tour_on_cuda_prints_what_the_cpu_prints(cuda_device):
+    # as benchmarks/gpu_check.sh runs it (there against torch on the GPU)
+    on_cuda = _tour_output(cuda_device)
+    assert "== 4. The optim package ==" in on_cuda and "Loss 9:" in on_cuda
+    sections = on_cuda.split("== 3. Modules ==")[0]
+    assert sections.count("device='cuda:0'") > 10
+    assert sections.replace(", device='cuda:0'", "") == _tour_output().split("== 3.")[0]
 
 
 def _seed_section_4_losses(lib, weights, make_optimizer):
