@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import gputensor
+from gputensor import backends
 from helpers import rand_array
 
 RTOL, ATOL = 1e-5, 1e-6  # float32 on a GPU: other summation orders, the same within this
@@ -285,3 +286,27 @@ def test_checkpoint_round_trip_on_cuda(cuda_device, tmp_path):
         _train(m, o, dev, 2, start=2)
     _assert_same_parameters(restored, model)
     _assert_same_parameters(model, cpu_copy)
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_a_training_step_on_cuda_reads_nothing_back(loss, cuda_device):
+    """No value travels back to the host during a step (each would make the host wait for
+    the GPU), except the one check cross_entropy makes that its targets are class indices."""
+    if not backends.simulating_cuda():
+        pytest.skip("counted by the simulated device")
+    from gputensor.kernels.cuda import simcupy
+    model = _model(0).to(cuda_device)
+    optimizer = gputensor.optim.Adam(model.parameters(), lr=0.01)
+    x = gputensor.randn(5, 4, device=cuda_device)
+    if loss == "mse":
+        target, loss_fn = gputensor.randn(5, 3, device=cuda_device), F.mse_loss
+    else:
+        target, loss_fn = gputensor.tensor([0, 2, 1, 1, 0], device=cuda_device), F.cross_entropy
+    reads = []
+    for _ in range(3):
+        before = simcupy.host_reads[0]
+        optimizer.zero_grad()
+        loss_fn(model(x), target).backward()
+        optimizer.step()
+        reads.append(simcupy.host_reads[0] - before)
+    assert reads == [0 if loss == "mse" else 1] * 3

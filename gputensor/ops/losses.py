@@ -13,6 +13,7 @@ from .common import (
     as_array,
     check_broadcast,
     device_type,
+    is_array,
     not_implemented,
     result_dtype,
     type_name,
@@ -65,7 +66,10 @@ def reduce_loss(xp, loss, reduction, count=None):
     if reduction == "sum":
         return as_array(xp, total)
     count = loss.size if count is None else count
-    return as_array(xp, total / count if count else total * math.nan).astype(loss.dtype)
+    if not is_array(count) and not count:  # an empty loss: torch's mean is nan
+        return as_array(xp, total * math.nan).astype(loss.dtype)
+    # a count on the device is not read back (0 / 0 gives torch's nan when all is ignored)
+    return as_array(xp, total / count).astype(loss.dtype)
 
 
 def grad_scale(g, reduction, count):

@@ -26,6 +26,7 @@ import numpy as np
 
 _current = [0]  # the current device's index
 _count = [1]  # how many devices are simulated
+host_reads = [0]  # values read back to the host (each one a synchronisation on a real GPU)
 
 
 def configure(count: int) -> None:
@@ -190,7 +191,31 @@ class ndarray(np.ndarray):  # noqa: N801 - CuPy's name
 
     def get(self) -> np.ndarray:
         """A host (NumPy) copy, as ``cupy.ndarray.get``."""
+        host_reads[0] += 1
         return np.array(self.view(np.ndarray), copy=True)
+
+    # reading a value on the host waits for the device: counted in ``host_reads``
+    def __bool__(self):
+        host_reads[0] += 1
+        return super().__bool__()
+
+    def __float__(self):
+        host_reads[0] += 1
+        return super().__float__()
+
+    def __int__(self):
+        host_reads[0] += 1
+        return super().__int__()
+
+    def item(self, *args):
+        """The element as a Python number (a read back to the host)."""
+        host_reads[0] += 1
+        return super().item(*args)
+
+    def tolist(self):
+        """The elements as Python numbers (a read back to the host)."""
+        host_reads[0] += 1
+        return super().tolist()
 
 
 class _Ufunc:
@@ -261,5 +286,4 @@ class _Namespace:
 
 xp = _Namespace(np)
 xp.ndarray = ndarray
-xp.asnumpy = lambda array: np.array(array.view(np.ndarray) if type(array) is ndarray
-                                    else array, copy=True)
+xp.asnumpy = lambda array: array.get() if type(array) is ndarray else np.array(array)
