@@ -9,6 +9,7 @@ import numpy as np
 from . import dtypes
 from .backends import _BY_TYPE as _BACKEND_BY_TYPE
 from .backends import backend_for
+from .backends.cpu import NO_SWITCH as _NO_SWITCH
 from .device import CPU
 from .size import Size
 
@@ -86,7 +87,8 @@ class Tensor:
 
     def _on_device(self):
         """A context in which this tensor's device is the current one (CUDA device index)."""
-        return self._backend.on_device(self._device.index)
+        index = self._device.index
+        return _NO_SWITCH if index is None else self._backend.on_device(index)
 
     @property
     def shape(self) -> Size:

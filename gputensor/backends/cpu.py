@@ -22,12 +22,12 @@ def asarray(data, dtype=None, index=None):
     return np.asarray(data, dtype=dtype)
 
 
-_NO_SWITCH = contextlib.nullcontext()
+NO_SWITCH = contextlib.nullcontext()  # reusable: entering it does nothing
 
 
 def on_device(index):
     """A context that changes nothing: the CPU has no devices to switch between."""
-    return _NO_SWITCH
+    return NO_SWITCH
 
 
 def to_numpy(array) -> np.ndarray:
