@@ -172,21 +172,25 @@ class Function(Node):
                                          s._data.dtype, 0) for s in saved if s is not None)
         return outs[0] if single else outs
 
-    def _wire(self, args, tensors, outs, non_diff, arg_index=None) -> None:
+    def _wire(self, args, tensors, outs, non_diff, arg_index=None, backend=None) -> None:
         """Connect this node to its inputs and make it the grad_fn of its outputs.
 
         ``non_diff`` holds the indices of outputs that get no gradient.
         """
         first = tensors[0]
         self._device = first._device
-        self.backend = first._backend
+        self.backend = backend or first._backend
         if arg_index is None:
             tensor_type = _tensor_module.Tensor
             arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, tensor_type)])
         self._arg_index = arg_index
         edges, meta = [], []
         for t in tensors:
-            edges.append((t._grad_node(), t._output_nr) if t._requires_grad else (None, 0))
+            if t._requires_grad:
+                node = t.grad_fn
+                edges.append((t._grad_node() if node is None else node, t._output_nr))
+            else:
+                edges.append((None, 0))
             data = t._data
             meta.append((data.shape, data.dtype))
         self.next_functions = tuple(edges)
@@ -252,6 +256,14 @@ class Function(Node):
         raise NotImplementedError
 
 
+_RANGES = [tuple(range(n)) for n in range(16)]
+
+
+def _all_arguments(count: int) -> tuple:
+    """``(0, 1, ..., count - 1)``: the arg_index of an op whose arguments are all tensors."""
+    return _RANGES[count] if count < 16 else tuple(range(count))
+
+
 class Op(Function):
     """A built-in op: forward and backward run on backend arrays, not tensors.
 
@@ -269,20 +281,22 @@ class Op(Function):
     def apply(cls, *args):
         """Run the op on tensors (others pass through) and record it when needed."""
         Tensor = _tensor_module.Tensor  # noqa: N806
-        tensors, arrays, needs = [], [], []
+        tensors, arrays = [], []
+        grad = False
         for a in args:
             if isinstance(a, Tensor):
                 tensors.append(a)
                 arrays.append(a._data)
-                needs.append(a._requires_grad)
+                if a._requires_grad:
+                    grad = True
             else:
                 arrays.append(a)
-                needs.append(False)
         first = tensors[0]
         device = first._device
-        for t in tensors:
-            if t._device is not device and t._device != device:
-                return cls.apply(*on_common_device(args, tensors))
+        if len(tensors) > 1:
+            for t in tensors:
+                if t._device is not device and t._device != device:
+                    return cls.apply(*on_common_device(args, tensors))
         backend = first._backend
         if device.index != backend.current_index:  # a CUDA device other than the current one
             with backend.on_device(device.index):
@@ -304,11 +318,12 @@ class Op(Function):
             for out in outs:
                 out._version = first._version
                 out._base = base
-        if True in needs and is_grad_enabled():
-            ctx.needs_input_grad = tuple(needs)
+        if grad and is_grad_enabled():
+            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad
+                                          for a in args])
             arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, Tensor)]) \
-                if len(tensors) != len(args) else tuple(range(len(args)))
-            ctx._wire(args, tensors, outs, ctx._non_differentiable, arg_index)
+                if len(tensors) != len(args) else _all_arguments(len(args))
+            ctx._wire(args, tensors, outs, ctx._non_differentiable, arg_index, backend)
             if ctx._saved:
                 ctx._saved_any = True
                 ctx._record_versions(tensors, outs)

@@ -34,6 +34,9 @@ def _check_integer_divisor(xp, dt, b) -> None:
         raise RuntimeError("ZeroDivisionError")
 
 
+_PLAIN_NUMBERS = (float, int)  # exactly: bool is promoted as its own category
+
+
 class BinaryOp(Op):
     """``compute(ctx, xp, a, b)`` on operands promoted to torch's result dtype.
 
@@ -49,6 +52,29 @@ class BinaryOp(Op):
     @classmethod
     def forward(cls, ctx, a, b, *options):
         xp = ctx.xp
+        dt, dt_b = getattr(a, "dtype", None), getattr(b, "dtype", None)
+        if dt is not None and dt_b is not None and dt == dt_b and a.shape == b.shape and (
+                dt.kind == "f" or not cls.true_division):
+            ctx.dtype, ctx.options = dt, options  # two arrays alike: nothing to promote
+            cls.check(ctx, a, b)
+        elif dt is not None and dt.kind == "f" and type(b) in _PLAIN_NUMBERS:
+            ctx.dtype, ctx.options = dt, options  # a float array and a number: the array's
+            cls.check(ctx, a, b)
+            b = float(b)
+        else:
+            a, b = cls._promote(ctx, a, b, options)
+            dt = ctx.dtype
+        out = as_array(xp, cls.compute(ctx, xp, a, b))
+        if out.dtype != dt:
+            out = out.astype(dt)
+        if cls.saves:
+            values = {"a": a, "b": b, "out": out}
+            ctx.save_for_backward(*(values[k] for k in cls.saves))
+        return out
+
+    @classmethod
+    def _promote(cls, ctx, a, b, options):
+        """Operands cast to torch's result dtype (set as ``ctx.dtype``), broadcast-checked."""
         dt = result_dtype(a, b)
         if cls.true_division:
             dt = float_dtype(dt)
@@ -57,14 +83,7 @@ class BinaryOp(Op):
             broadcast_shapes(*((shape_b, shape_a) if cls.swapped else (shape_a, shape_b)))
         ctx.dtype, ctx.options = dt, options
         cls.check(ctx, a, b)
-        a, b = cast_operand(a, dt), cast_operand(b, dt)
-        out = as_array(xp, cls.compute(ctx, xp, a, b))
-        if out.dtype != dt:
-            out = out.astype(dt)
-        if cls.saves:
-            values = {"a": a, "b": b, "out": out}
-            ctx.save_for_backward(*(values[k] for k in cls.saves))
-        return out
+        return cast_operand(a, dt), cast_operand(b, dt)
 
     @staticmethod
     def check(ctx, a, b) -> None:
