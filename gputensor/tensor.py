@@ -152,10 +152,17 @@ class Tensor:
         return type_text(self._data.shape, self._data.dtype)
 
     def type(self, dtype=None):
-        """The type name (``gputensor.FloatTensor``), or a copy cast to ``dtype``."""
+        """The type name (``gputensor.FloatTensor``, ``gputensor.cuda.FloatTensor``), or a copy
+        cast to ``dtype``."""
         if dtype is None:
-            return f"gputensor.{_FLOAT_TYPE_NAMES[self.dtype.name]}"
+            where = "cuda." if self._device.type == "cuda" else ""
+            return f"gputensor.{where}{_FLOAT_TYPE_NAMES[self.dtype.name]}"
         return self.to(dtype)
+
+    def get_device(self) -> int:
+        """The CUDA device index of this tensor, -1 on the CPU."""
+        index = self._device.index
+        return -1 if index is None else index
 
     # ---- autograd fields ---------------------------------------------------------
     @property

@@ -449,3 +449,16 @@ def test_cuda_seeding_and_error_names_follow_torch(cuda_device):
     on_gpu = gputensor.randn(4, device=cuda_device)
     gputensor.manual_seed(5)
     assert on_gpu.tolist() == gputensor.randn(4).tolist()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32", "uint8",
+                                   "bool"])
+def test_type_names_and_get_device_on_cuda(dtype, cuda_device):
+    x = gputensor.zeros(2, dtype=getattr(gputensor, dtype), device=cuda_device)
+    on_cpu = torch.zeros(2, dtype=getattr(torch, dtype))
+    # torch names a CUDA tensor's type torch.cuda.<Name>Tensor
+    assert x.type() == on_cpu.type().replace("torch.", "gputensor.cuda.")
+    assert x.cpu().type() == on_cpu.type().replace("torch.", "gputensor.")
+    assert x.get_device() == 0 and x.cpu().get_device() == on_cpu.get_device() == -1
+    with pytest.raises(TypeError, match=f"can't assign a str to a {x.type()}"):
+        x[0] = "a"
