@@ -67,6 +67,11 @@ def _index(device) -> int:
     return current_device() if dev.index is None else dev.index
 
 
+def _optional_index(device):
+    """The CUDA device index of a device argument; None (the current device) for None."""
+    return None if device is None else _index(device)
+
+
 def set_device(device) -> None:
     """Make ``device`` (an index, "cuda:N" or a device) the current CUDA device."""
     index = _index(device)
@@ -114,7 +119,7 @@ def memory_allocated(device=None) -> int:
     if backend is None:
         return 0
     _check(device)
-    return backend.memory_allocated()
+    return backend.memory_allocated(_optional_index(device))
 
 
 def max_memory_allocated(device=None) -> int:
@@ -123,7 +128,7 @@ def max_memory_allocated(device=None) -> int:
     if backend is None:
         return 0
     _check(device)
-    return backend.max_memory_allocated()
+    return backend.max_memory_allocated(_optional_index(device))
 
 
 def memory_reserved(device=None) -> int:
@@ -132,7 +137,7 @@ def memory_reserved(device=None) -> int:
     if backend is None:
         return 0
     _check(device)
-    return backend.memory_reserved()
+    return backend.memory_reserved(_optional_index(device))
 
 
 def reset_peak_memory_stats(device=None) -> None:
@@ -140,7 +145,7 @@ def reset_peak_memory_stats(device=None) -> None:
     backend = _loaded()
     if backend is not None:
         _check(device)
-        backend.reset_peak_memory_stats()
+        backend.reset_peak_memory_stats(_optional_index(device))
 
 
 def empty_cache() -> None:

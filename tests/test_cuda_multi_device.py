@@ -139,6 +139,9 @@ def test_the_current_device_decides_what_cuda_means(second_cuda_device):
     assert cuda.current_device() == 0
     cuda.synchronize(1)
     assert isinstance(cuda.get_device_name(1), str)
+    cuda.reset_peak_memory_stats(1)
+    assert cuda.max_memory_allocated("cuda:1") >= cuda.memory_allocated(1) >= 0
+    assert cuda.memory_reserved(gputensor.device("cuda", 1)) >= cuda.memory_allocated(1)
 
 
 def test_a_missing_device_index_is_torchs_error(second_cuda_device):
@@ -146,7 +149,8 @@ def test_a_missing_device_index_is_torchs_error(second_cuda_device):
     for make in (lambda: gputensor.ones(1, device="cuda:2"),
                  lambda: gputensor.ones(1).to("cuda:5"),
                  lambda: gputensor.cuda.set_device(2),
-                 lambda: gputensor.cuda.device(2).__enter__()):
+                 lambda: gputensor.cuda.device(2).__enter__(),
+                 lambda: gputensor.cuda.memory_allocated(2)):
         with pytest.raises(RuntimeError, match=text):
             make()
     assert gputensor.cuda.current_device() == 0

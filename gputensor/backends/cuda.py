@@ -50,7 +50,7 @@ USE_OUR_KERNEL = {
 _cupy = None  # cupy (None when simulated)
 _sim = None  # kernels/cuda/simcupy when simulated
 _pool = None
-_peak = [0]  # the memory pool's largest used_bytes() since the last reset
+_peak = {}  # device index -> the memory pool's largest used_bytes() since the last reset
 _count = [0]  # GPUs CuPy sees, counted once by load()
 _KERNEL_MODULES = {}  # "optim", "activations", ... -> the kernels.cuda module, once imported
 EXTRA_HINT = ("install a CUDA build of gputensor's dependencies: pip install "
@@ -310,32 +310,40 @@ def synchronize(index=None) -> None:
 
 
 def _tracked_malloc(size):
-    """CuPy's pool allocation, recording the peak for ``max_memory_allocated``."""
+    """CuPy's pool allocation (on the current device), recording that device's peak use."""
     memory = _pool.malloc(size)
     used = _pool.used_bytes()
-    if used > _peak[0]:
-        _peak[0] = used
+    if used > _peak.get(current_index, 0):
+        _peak[current_index] = used
     return memory
 
 
-def memory_allocated() -> int:
-    """Bytes held by live arrays in CuPy's memory pool (0 when simulated)."""
-    return 0 if _pool is None else int(_pool.used_bytes())
+def memory_allocated(index=None) -> int:
+    """Bytes held by live arrays on device ``index`` (default: current); 0 when simulated."""
+    if _pool is None:
+        return 0
+    with on_device(index):  # CuPy's pool reports the current device's use
+        return int(_pool.used_bytes())
 
 
-def max_memory_allocated() -> int:
-    """The largest ``memory_allocated()`` since start or ``reset_peak_memory_stats``."""
-    return 0 if _pool is None else max(_peak[0], memory_allocated())
+def max_memory_allocated(index=None) -> int:
+    """The largest ``memory_allocated(index)`` since start or ``reset_peak_memory_stats``."""
+    if _pool is None:
+        return 0
+    return max(_peak.get(current_index if index is None else index, 0), memory_allocated(index))
 
 
-def memory_reserved() -> int:
-    """Bytes CuPy's memory pool holds from the driver, in use or cached."""
-    return 0 if _pool is None else int(_pool.total_bytes())
+def memory_reserved(index=None) -> int:
+    """Bytes CuPy's pool holds from the driver for device ``index``, in use or cached."""
+    if _pool is None:
+        return 0
+    with on_device(index):
+        return int(_pool.total_bytes())
 
 
-def reset_peak_memory_stats() -> None:
-    """Start ``max_memory_allocated`` again from the current use."""
-    _peak[0] = memory_allocated()
+def reset_peak_memory_stats(index=None) -> None:
+    """Start ``max_memory_allocated(index)`` again from the current use."""
+    _peak[current_index if index is None else index] = memory_allocated(index)
 
 
 def empty_cache() -> None:
