@@ -35,6 +35,7 @@ MATMUL_SIZE = 4096
 MLP_SIZES = (784, 512, 512, 10)
 MLP_BATCH = 128
 ADAM_BYTES = 28  # per parameter: read p, g, m, v; write p, m, v
+CE_SHAPES = ((128, 10), (8192, 1000))  # (rows, classes) of the cross-entropy hook timings
 
 
 class Timer:
@@ -215,6 +216,32 @@ def bench_hooks(report, timer, cupy):
         report.hook(f"activation_backward {kind}, 256 MB", t_ours, t_cupy)
 
 
+def bench_cross_entropy(report, timer):
+    """cross_entropy forward + backward through gputensor: our fused kernels vs CuPy's way."""
+    import gputensor
+    from gputensor import backends
+
+    backend = backends.backend_for("cuda")
+    default = backend.USE_OUR_KERNEL["cross_entropy"]
+    try:
+        for rows, classes in CE_SHAPES:
+            x = gputensor.randn(rows, classes, device="cuda", requires_grad=True)
+            y = gputensor.randint(0, classes, (rows,), device="cuda")
+
+            def step(x=x, y=y):
+                x.grad = None
+                gputensor.nn.functional.cross_entropy(x, y).backward()
+
+            seconds = {}
+            for ours in (True, False):
+                backend.choose("cross_entropy", ours)
+                seconds[ours] = timer.wall(step)
+            report.hook(f"cross_entropy forward+backward ({rows}, {classes}), wall",
+                        seconds[True], seconds[False])
+    finally:
+        backend.choose("cross_entropy", default)
+
+
 def _adam_scalars(step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """The Adam kernel's scalars and flags, as gputensor.optim.Adam passes them."""
     scalars = (1 - beta1, beta1, beta2, 1 - beta2, eps, 0.0, 1.0, lr / (1 - beta1 ** step),
@@ -386,6 +413,7 @@ def main(argv=None) -> int:
         section(report, "elementwise", bench_elementwise, timer, cupy, torch, copy_bw)
         free(cupy, torch)
     section(report, "sum_to_shape / activation_backward", bench_hooks, timer, cupy)
+    section(report, "cross_entropy", bench_cross_entropy, timer)
     free(cupy, torch)
     if copy_bw:
         section(report, "fused Adam", bench_adam, timer, cupy, torch, copy_bw)

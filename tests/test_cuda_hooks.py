@@ -16,6 +16,7 @@ OUR_KERNELS = {
     "matmul": ("matmul", "matmul"),
     "sum_to_shape": ("reduce", "sum_to_shape"),
     "activation_backward": ("activations", "activation_backward"),
+    "cross_entropy": ("losses", "cross_entropy_forward"),
 }
 # ops of the parity table that reach each hook
 REACHES = {
@@ -24,6 +25,7 @@ REACHES = {
     "matmul": ["matmul", "matmul_transposed", "matmul_batched", "bmm", "matvec", "linear"],
     "sum_to_shape": ["sub_broadcast", "expand", "matmul_batched", "linear"],
     "activation_backward": ["relu", "sigmoid", "tanh", "relu_strided", "tanh_0d", "inplace"],
+    "cross_entropy": ["cross_entropy", "cross_entropy_weight_ignore", "cross_entropy_none_3d"],
 }
 
 

@@ -85,6 +85,13 @@ OPS = {
     "cross_entropy": (lambda d, x: F.cross_entropy(x, _labels(d)), [(3, 4)]),
     "cross_entropy_smoothing": (lambda d, x: F.cross_entropy(x, _labels(d),
                                                              label_smoothing=0.1), [(3, 4)]),
+    "cross_entropy_weight_ignore": (
+        lambda d, x: F.cross_entropy(x, gputensor.tensor([2, 1, 3], device=d), ignore_index=1,
+                                     weight=gputensor.tensor([0.5, 2.0, 1.0, 1.5], device=d),
+                                     reduction="sum"), [(3, 4)]),
+    "cross_entropy_none_3d": (
+        lambda d, x: F.cross_entropy(x, gputensor.tensor([[0, 3, 1], [2, 2, 0]], device=d),
+                                     reduction="none"), [(2, 4, 3)]),
     "nll_loss": (lambda d, x: F.nll_loss(F.log_softmax(x, 1), _labels(d)), [(3, 4)]),
     "bce": (lambda d, x, y: F.binary_cross_entropy(x.sigmoid(), y.sigmoid()), [(3, 4), (3, 4)]),
     "bce_with_logits": (lambda d, x, y: F.binary_cross_entropy_with_logits(x, y.sigmoid()),

@@ -44,6 +44,7 @@ USE_OUR_KERNEL = {
     "optimizer_step": True,        # one fused launch per step over flat buffers (the only
                                    # implementation: CuPy would take a pass per operation)
     "activation_backward": True,   # one fused launch instead of 2-3 CuPy elementwise passes
+    "cross_entropy": True,         # one launch forward, one backward, instead of ~30 CuPy ones
 }
 
 
@@ -280,6 +281,21 @@ def activation_backward(kind: str, g, y):
             g = g.astype(y.dtype)
         return _kernels("activations").activation_backward(kind, g, y)
     return activation_formula(xp, kind, g, y)
+
+
+def cross_entropy_rows(x2, targets, weight, ignore_index):
+    """Cross entropy of 2-D logits by our fused kernel: ``(loss, row_weight, logp)`` per row
+    (kernels/cuda/losses.py); None where the op's array formula runs instead (the hook is
+    off, or a dtype other than float32/float64)."""
+    if not USE_OUR_KERNEL["cross_entropy"] or x2.dtype not in KERNEL_DTYPES:
+        return None
+    return _kernels("losses").cross_entropy_forward(x2, targets, weight, ignore_index)
+
+
+def cross_entropy_rows_backward(logp, targets, row_weight, coef, ignore_index):
+    """The logits' gradient after ``cross_entropy_rows`` (``coef``: the per-row factor)."""
+    return _kernels("losses").cross_entropy_backward(logp, targets, row_weight, coef,
+                                                     ignore_index)
 
 
 # ---- devices and memory ------------------------------------------------------------------

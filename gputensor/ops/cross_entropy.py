@@ -54,13 +54,37 @@ class NllLoss(Op):
     Reduction 'mean' divides by the summed target weights of the rows not ignored.
     """
 
+    kernel_targets = None  # set when the backend's fused kernel ran (cross_entropy_rows)
+
     @staticmethod
     def forward(ctx, x, target, weight, reduction, ignore_index, smoothing, fused, out_shape):
         xp = ctx.xp
         dt = x.dtype
         x2 = _rows(xp, x).astype(acc_dtype(dt), copy=False)
-        rows_n, classes = x2.shape
         t = target.reshape(-1)
+        parts = None
+        if fused and not smoothing:  # the backend may run it as one fused kernel
+            parts = ctx.backend.cross_entropy_rows(
+                x2, t, None if weight is None else weight.astype(x2.dtype, copy=False),
+                ignore_index)
+        if parts is not None:
+            loss, wt, logp = parts
+            ctx.save_for_backward(logp)
+            ctx.kernel_targets, ctx.ignore_index, ctx.wt = t, ignore_index, wt
+        else:
+            loss, wt = NllLoss._formula(ctx, xp, x, x2, t, weight, ignore_index, smoothing,
+                                        fused)
+        count = wt.sum()
+        ctx.x_shape, ctx.count, ctx.reduction = x.shape, count, reduction
+        loss = loss.astype(dt, copy=False)
+        if reduction == "none":
+            return loss.reshape(out_shape)
+        return reduce_loss(xp, loss, reduction, count)
+
+    @staticmethod
+    def _formula(ctx, xp, x, x2, t, weight, ignore_index, smoothing, fused):
+        """Per-row losses and target weights by array ops; keeps what backward needs."""
+        rows_n, classes = x2.shape
         valid = t != ignore_index
         ts = xp.where(valid, t, 0)
         rows = xp.arange(rows_n)
@@ -86,23 +110,23 @@ class NllLoss(Op):
                 norm = weight.sum()
             loss = (1 - smoothing) * loss + xp.where(valid, smooth, 0) * (smoothing / classes)
             ctx.smooth_total = norm
-        count = wt.sum()
-        ctx.x_shape, ctx.rows, ctx.ts, ctx.valid, ctx.wt = x.shape, rows, ts, valid, wt
-        ctx.weight, ctx.count, ctx.fused = weight, count, fused
-        ctx.reduction, ctx.smoothing = reduction, smoothing
-        loss = loss.astype(dt, copy=False)
-        if reduction == "none":
-            return loss.reshape(out_shape)
-        return reduce_loss(xp, loss, reduction, count)
+        ctx.rows, ctx.ts, ctx.valid, ctx.wt = rows, ts, valid, wt
+        ctx.weight, ctx.fused, ctx.smoothing = weight, fused, smoothing
+        return loss, wt
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
-        rows, ts, valid, wt = ctx.rows, ctx.ts, ctx.valid, ctx.wt
-        eps = ctx.smoothing
         c = grad_scale(g, ctx.reduction, ctx.count)
         if ctx.reduction == "none":
             c = c.reshape(-1)
+        if ctx.kernel_targets is not None:
+            (logp,) = ctx.saved_tensors
+            grad = ctx.backend.cross_entropy_rows_backward(logp, ctx.kernel_targets, ctx.wt, c,
+                                                           ctx.ignore_index)
+            return _unrows(xp, grad, ctx.x_shape), None, None, None, None, None, None, None
+        rows, ts, valid, wt = ctx.rows, ctx.ts, ctx.valid, ctx.wt
+        eps = ctx.smoothing
         # ignored rows get no gradient, even when the mean divides by a zero weight
         c = xp.where(valid, c, 0).astype(wt.dtype, copy=False)
         picked = c * wt * (1 - eps)

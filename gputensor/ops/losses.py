@@ -67,9 +67,9 @@ def reduce_loss(xp, loss, reduction, count=None):
         return as_array(xp, total)
     count = loss.size if count is None else count
     if not is_array(count) and not count:  # an empty loss: torch's mean is nan
-        return as_array(xp, total * math.nan).astype(loss.dtype)
+        return as_array(xp, total * math.nan).astype(loss.dtype, copy=False)
     # a count on the device is not read back (0 / 0 gives torch's nan when all is ignored)
-    return as_array(xp, total / count).astype(loss.dtype)
+    return as_array(xp, total / count).astype(loss.dtype, copy=False)
 
 
 def grad_scale(g, reduction, count):
