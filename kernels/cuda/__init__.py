@@ -9,9 +9,10 @@ small tensors make small grids, and Numba would warn about each one.
 
 Modules: ``launch`` (grid sizing, stream, compile-once cache; shared by all), ``elementwise``
 (unary/binary ops with broadcasting over strided inputs), ``reduce`` (``sum_to_shape``),
-``matmul`` (tiled float32), ``activations`` (fused activation backward), ``optim`` (fused
-optimizer steps), ``ptx`` (compiles every kernel to PTX for sm_90: the CI check),
-``simcupy`` (NumPy arrays that act as CuPy's, for the simulated CUDA backend; no Numba).
+``matmul`` (tiled float32), ``activations`` (fused activation backward), ``losses`` (fused
+cross entropy), ``optim`` (fused optimizer steps), ``ptx`` (compiles every kernel to PTX
+for sm_90: the CI check), ``simcupy`` (NumPy arrays that act as CuPy's, for the simulated
+CUDA backend; no Numba).
 
 Kernel registry convention (every kernel module follows it; ``ptx`` relies on it):
 
