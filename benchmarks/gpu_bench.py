@@ -36,6 +36,7 @@ MLP_SIZES = (784, 512, 512, 10)
 MLP_BATCH = 128
 ADAM_BYTES = 28  # per parameter: read p, g, m, v; write p, m, v
 CE_SHAPES = ((128, 10), (8192, 1000))  # (rows, classes) of the cross-entropy hook timings
+SMALL = 128 * 512  # elements of a small (MLP-sized) activation, where launch cost decides
 
 
 class Timer:
@@ -214,6 +215,11 @@ def bench_hooks(report, timer, cupy):
         t_ours = timer(lambda k=kind: activation_backward(k, g, x), reps=5)
         t_cupy = timer(lambda k=kind: formula(cupy, k, g, x), reps=5)
         report.hook(f"activation_backward {kind}, 256 MB", t_ours, t_cupy)
+    # at the MLP's size the launch cost decides: wall time, host included
+    small_g, small_y = g[:SMALL].reshape(MLP_BATCH, -1), x[:SMALL].reshape(MLP_BATCH, -1)
+    t_ours = timer.wall(lambda: activation_backward("relu", small_g, small_y))
+    t_cupy = timer.wall(lambda: formula(cupy, "relu", small_g, small_y))
+    report.hook(f"activation_backward relu, {tuple(small_g.shape)}, wall", t_ours, t_cupy)
 
 
 def bench_cross_entropy(report, timer):
