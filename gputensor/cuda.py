@@ -57,7 +57,7 @@ def current_device() -> int:
 
 
 def _index(device) -> int:
-    """The CUDA device index of an int, a string or a device (checked; -1 and None: none)."""
+    """The CUDA device index of an int, a string or a device ("cuda": the current one)."""
     from .device import device as device_type
     if isinstance(device, int) and not isinstance(device, bool):
         return device
