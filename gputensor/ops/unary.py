@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Op
 from .common import (
     as_array,
@@ -122,9 +124,11 @@ class Sigmoid(UnaryOp):
 
     @staticmethod
     def compute(xp, x):
-        # split by sign so exp never overflows
-        e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        # e^-x overflows to inf for very negative x, and 1 / (1 + inf) is the exact 0;
+        # half precision computes in float32, as torch does
+        if x.dtype == np.float16:
+            return (1 / (1 + xp.exp(-x.astype(np.float32)))).astype(np.float16)
+        return 1 / (1 + xp.exp(-x))
 
 
 class Relu(UnaryOp):
