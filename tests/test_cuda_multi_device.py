@@ -126,6 +126,13 @@ def test_the_current_device_decides_what_cuda_means(second_cuda_device):
         with cuda.device("cuda:0"):
             assert _on(gputensor.ones(1, device="cuda"), 0)
         assert cuda.current_device() == 1
+        gputensor.set_default_device("cuda")
+        try:  # the default device "cuda" follows the current device, as in torch
+            assert _on(gputensor.ones(1), 1) and gputensor.get_default_device().index == 1
+            with cuda.device(0):
+                assert _on(gputensor.ones(1), 0)
+        finally:
+            gputensor.set_default_device(None)
     assert cuda.current_device() == 0 and _on(gputensor.ones(1, device="cuda"), 0)
     cuda.set_device(1)
     try:

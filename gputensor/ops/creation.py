@@ -9,6 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..backends import backend_for
 from ..device import as_device
+from ..device import device as device_type
 from ..random import Generator, as_numpy_generator
 from ..tensor import Tensor
 from .common import shape_arg
@@ -38,9 +39,9 @@ def initial_seed() -> int:
 
 
 def set_default_device(device) -> None:
-    """The device new tensors are made on when none is given."""
+    """The device new tensors are made on when none is given ("cuda": the current one)."""
     global _default_device
-    _default_device = None if device is None else as_device(device)
+    _default_device = None if device is None else device_type(device)
 
 
 def _place(array: np.ndarray, device, requires_grad=False) -> Tensor:
