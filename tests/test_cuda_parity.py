@@ -317,3 +317,22 @@ def test_a_training_step_on_cuda_reads_nothing_back(loss, cuda_device):
         optimizer.step()
         reads.append(simcupy.host_reads[0] - before)
     assert reads == [0 if loss == "mse" else 1] * 3
+
+
+def test_gradients_accumulate_on_cuda_as_on_cpu(cuda_device):
+    grads = {}
+    for dev in ("cpu", cuda_device):
+        model = _model(0).to(dev)
+        optimizer = gputensor.optim.SGD(model.parameters(), lr=0.1)
+        x = gputensor.tensor(rand_array((5, 4), rng=np.random.default_rng(1)), device=dev)
+        model(x).sum().backward()
+        model(x * 2).sum().backward()  # into the existing .grad
+        optimizer.zero_grad(set_to_none=False)
+        model(x).pow(2).sum().backward()  # into zeroed grads
+        free = gputensor.ones(3, device=dev, requires_grad=True)
+        for k in range(3):
+            (free * k).sum().backward()  # a leaf no optimizer holds
+        grads[dev] = [p.grad for p in model.parameters()] + [free.grad]
+    for ours, expected in zip(grads[cuda_device], grads["cpu"]):
+        assert ours.device.type == "cuda"
+        _assert_same(ours, expected)

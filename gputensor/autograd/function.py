@@ -83,7 +83,7 @@ class AccumulateGrad(Node):
             else:
                 var._grad = var._wrap(var._backend.xp.array(grad, dtype=var._data.dtype,
                                                             copy=True))
-        elif old._data.flags.writeable:
+        elif getattr(old._data.flags, "writeable", True):  # CuPy's flags have no writeable
             old._data += grad
         else:
             old._data = old._data + grad

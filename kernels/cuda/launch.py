@@ -220,9 +220,10 @@ def flat_view(array):
     low = array[tuple(slice(None, None, -1) if s < 0 else slice(None) for s in strides)]
     offset = sum((n - 1) * -s for n, s in zip(array.shape, strides) if s < 0)
     span = 1 + sum((n - 1) * abs(s) for n, s in zip(array.shape, strides))
-    if isinstance(low, np.ndarray):  # NumPy, or simcupy's arrays (kept by subok)
-        buffer = np.lib.stride_tricks.as_strided(low, shape=(span,), strides=(itemsize,),
-                                                 subok=True)
+    if type(low) is np.ndarray:
+        buffer = np.lib.stride_tricks.as_strided(low, shape=(span,), strides=(itemsize,))
+    elif isinstance(low, np.ndarray):  # simcupy's arrays: through the namespace (its flags
+        buffer = xp.lib.stride_tricks.as_strided(low, (span,), (itemsize,))  # are CuPy's)
     else:
         buffer = xp.ndarray((span,), dtype=array.dtype, memptr=low.data)
     return buffer, offset, strides

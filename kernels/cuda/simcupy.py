@@ -73,6 +73,21 @@ class Device:
         return f"<CUDA Device {self.id}>"
 
 
+class _Flags:
+    """The flags a CuPy array has."""
+
+    __slots__ = ("c_contiguous", "f_contiguous", "owndata")
+
+    _KEYS = {"C_CONTIGUOUS": "c_contiguous", "F_CONTIGUOUS": "f_contiguous",
+             "OWNDATA": "owndata"}
+
+    def __init__(self, c_contiguous, f_contiguous, owndata):
+        self.c_contiguous, self.f_contiguous, self.owndata = c_contiguous, f_contiguous, owndata
+
+    def __getitem__(self, key):
+        return getattr(self, self._KEYS[key])
+
+
 def _operand(x):
     """``x`` ready for NumPy: a device array of the current device as a plain view."""
     kind = type(x)
@@ -152,6 +167,12 @@ class ndarray(np.ndarray):  # noqa: N801 - CuPy's name
     def device(self) -> Device:
         """The device holding this array."""
         return Device(self._device_id)
+
+    @property
+    def flags(self):
+        """CuPy's flags: c_contiguous, f_contiguous and owndata only (no writeable)."""
+        flags = super().flags
+        return _Flags(flags.c_contiguous, flags.f_contiguous, flags.owndata)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         return _ufunc(ufunc, method, inputs, kwargs)
