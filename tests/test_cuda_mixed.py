@@ -161,3 +161,29 @@ def test_copy_across_devices_checks_shapes_first():
         target.copy_(gputensor.ones(4))
     assert str(ours.value) == str(theirs.value)
     assert target._version_value == 0
+
+
+def test_cpu_index_tensors_index_cuda_tensors(cuda_device):
+    data = rand_array((3, 4))
+    x, expected = gputensor.tensor(data, device=cuda_device), torch.tensor(data)
+    cpu_mask, cpu_rows = gputensor.tensor(data > 0), gputensor.tensor([2, 0, 2])
+    got = [x[cpu_mask], x[cpu_rows], x[cpu_rows, 1:3], x[gputensor.tensor(1)]]
+    want = [expected[torch.tensor(data > 0)], expected[torch.tensor([2, 0, 2])],
+            expected[torch.tensor([2, 0, 2]), 1:3], expected[torch.tensor(1)]]
+    for ours, theirs in zip(got, want):
+        assert ours.device.type == "cuda" and ours.tolist() == theirs.tolist()
+    x[cpu_mask] = 0.5
+    x[cpu_rows[:1], 0] = -1.0
+    expected[torch.tensor(data > 0)] = 0.5
+    expected[torch.tensor([2]), 0] = -1.0
+    assert x.tolist() == expected.tolist()
+    with pytest.raises(IndexError, match="index 7 is out of bounds for dimension 0 with size 3"):
+        x[gputensor.tensor([0, 7])]
+
+
+def test_a_cuda_index_cannot_index_a_cpu_tensor(cuda_device):
+    x = gputensor.zeros(3)
+    with pytest.raises(RuntimeError) as info:
+        x[gputensor.tensor([0, 1], device=cuda_device)]
+    assert str(info.value) == ("indices should be either on cpu or on the same device as the "
+                               "indexed tensor (cpu)")

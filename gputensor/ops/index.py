@@ -87,6 +87,7 @@ class _Plan:
     def __init__(self, t):
         self.shape = list(t.shape)
         self.xp = t._backend.xp
+        self.device, self.backend = t._device, t._backend
         # ("select", dim, i), ("slice", dim, start, stop, step) or ("unsqueeze", dim)
         self.steps = []
         self.entries = []  # (dim, array): tensor indices by their dim in the sliced result
@@ -156,7 +157,8 @@ class _Plan:
                 else:
                     self.select(dim, int(obj.item()), real_dim)
             elif isinstance(obj, (Tensor, np.ndarray, Sequence)):
-                arr = obj._data if isinstance(obj, Tensor) else _sequence_array(obj, self.xp)
+                arr = self._index_array(obj) if isinstance(obj, Tensor) else \
+                    _sequence_array(obj, self.xp)
                 self.entries.append((dim, arr))
                 dim += arr.ndim if arr.dtype in _MASK_DTYPES else 1
             else:
@@ -168,6 +170,15 @@ class _Plan:
                                      f"{_type_name(obj)})") from None
                 self.select(dim, index, real_dim)
         return self
+
+    def _index_array(self, index):
+        """An index tensor's array on the indexed tensor's device (CPU indices are copied)."""
+        if index._device == self.device:
+            return index._data
+        if index._device.type != "cpu":
+            raise RuntimeError("indices should be either on cpu or on the same device as the "
+                               f"indexed tensor ({self.device})")
+        return self.backend.asarray(index._data, index=self.device.index)
 
     def advanced(self):
         """(key, result shape) for the tensor indices on the sliced result; torch's errors."""
