@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from . import cpu
 
 _BY_TYPE = {"cpu": cpu}
+array_types = (np.ndarray,)  # the array classes of the loaded backends (CuPy's once loaded)
+
+
+def register_array_type(array_type) -> None:
+    """Count ``array_type`` (a loaded backend's array class) among the backend arrays."""
+    global array_types
+    if array_type not in array_types:
+        array_types = array_types + (array_type,)
 _CUDA_ERROR = []  # the RuntimeError text of a failed CUDA load, so asking again is cheap
 
 

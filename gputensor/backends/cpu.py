@@ -89,3 +89,8 @@ def activation_backward(kind: str, g, y):
 def cross_entropy_rows(x2, targets, weight, ignore_index):
     """None: on the CPU, cross entropy runs the op's array formula (no fused kernel)."""
     return None
+
+
+def erf(x):
+    """None: on the CPU, erf runs the op's float64 formula (ops/activations.py)."""
+    return None

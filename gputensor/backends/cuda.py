@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from . import OutOfMemoryError
+from . import OutOfMemoryError, register_array_type
 from .cpu import activation_formula
 from .cpu import sum_to_shape as _sum_to_shape_xp
 from .flat_step import KERNEL_DTYPES, run_step
@@ -96,6 +96,7 @@ def load(simulated: int) -> None:
     # no host synchronisation when numba receives a CuPy array (set before numba.cuda loads)
     os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
     _cupy, _sim, _pool, _count[0] = cupy, None, cupy.get_default_memory_pool(), count
+    register_array_type(cupy.ndarray)
     cupy.cuda.set_allocator(_tracked_malloc)
     OUT_OF_MEMORY = (cupy.cuda.memory.OutOfMemoryError,)
     globals()["simulated"], current_index = False, cupy.cuda.runtime.getDevice()
@@ -296,6 +297,14 @@ def cross_entropy_rows_backward(logp, targets, row_weight, coef, ignore_index):
     """The logits' gradient after ``cross_entropy_rows`` (``coef``: the per-row factor)."""
     return _kernels("losses").cross_entropy_backward(logp, targets, row_weight, coef,
                                                      ignore_index)
+
+
+def erf(x):
+    """erf by CuPy's kernel (one launch, x's dtype); None when simulated (the op's formula)."""
+    if _cupy is None:
+        return None
+    from cupyx.scipy import special
+    return special.erf(x)
 
 
 # ---- devices and memory ------------------------------------------------------------------

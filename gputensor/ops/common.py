@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from .. import backends as _backends
 from .. import dtypes
 from ..tensor import Tensor
 
@@ -63,7 +64,7 @@ def scalar_category(value) -> int:
 
 def is_array(value) -> bool:
     """Whether ``value`` is a backend array (NumPy or CuPy), not a Python number."""
-    return isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__")
+    return isinstance(value, _backends.array_types)
 
 
 def result_dtype(*operands) -> np.dtype:

@@ -21,8 +21,9 @@ OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to
 
 def address(array) -> int:
     """The address of an array's first element (NumPy or CuPy)."""
-    iface = getattr(array, "__cuda_array_interface__", None) or array.__array_interface__
-    return iface["data"][0]
+    if isinstance(array, np.ndarray):
+        return array.__array_interface__["data"][0]
+    return array.data.ptr  # CuPy's device pointer
 
 
 def positions(owner, view, xp):
