@@ -338,7 +338,7 @@ def _fake_gpu(monkeypatch, backend):
         pass
     gib = 1 << 30
     runtime = types.SimpleNamespace(getDevice=lambda: 0, memGetInfo=lambda: (3 << 20, 80 * gib))
-    cupy = types.SimpleNamespace(ndarray=_Ndarray, array=allocate,
+    cupy = types.SimpleNamespace(ndarray=_Ndarray, array=allocate, full=allocate,
                                  cuda=types.SimpleNamespace(runtime=runtime))
     pool = types.SimpleNamespace(used_bytes=lambda: 79 * gib,
                                  total_bytes=lambda: 79 * gib + (2 << 20))
@@ -363,6 +363,16 @@ def test_out_of_memory_on_transfer_is_a_clear_error(monkeypatch):
     assert isinstance(info.value, RuntimeError)
     assert str(info.value) == OOM_TEXT.format("96 bytes")
     assert x.device.type == "cpu" and x.tolist() == [[1.0] * 12] * 2 and x.grad_fn is None
+
+
+def test_out_of_memory_making_a_tensor_is_a_clear_error(monkeypatch):
+    backend = backends.backend_for("cuda")
+    _fake_gpu(monkeypatch, backend)
+    for make in (lambda: gputensor.zeros(2, 12, device="cuda"),
+                 lambda: gputensor.full((4, 6), 2.0, device="cuda")):
+        with pytest.raises(gputensor.cuda.OutOfMemoryError) as info:
+            make()
+        assert str(info.value) == OOM_TEXT.format("96 bytes")
 
 
 def test_out_of_memory_in_an_op_is_a_clear_error(monkeypatch, cuda_device):

@@ -25,6 +25,11 @@ def asarray(data, dtype=None, index=None):
 NO_SWITCH = contextlib.nullcontext()  # reusable: entering it does nothing
 
 
+def full(shape, value, dtype, index=None):
+    """A new array of ``shape`` and ``dtype`` filled with ``value`` (``index`` is ignored)."""
+    return np.full(shape, value, dtype=dtype)
+
+
 def on_device(index):
     """A context that changes nothing: the CPU has no devices to switch between."""
     return NO_SWITCH

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import math
 import os
 import sys
 
@@ -220,6 +221,16 @@ def asarray(data, dtype=None, index=None):
             return xp.array(data, dtype=dtype, copy=True)
     except OUT_OF_MEMORY as err:
         raise out_of_memory(err, nbytes, index) from None
+
+
+def full(shape, value, dtype, index=None):
+    """A new array on device ``index`` (default: current) filled with ``value``, made there."""
+    check_index(index)
+    try:
+        with on_device(index):
+            return xp.full(shape, value, dtype=dtype)
+    except OUT_OF_MEMORY as err:
+        raise out_of_memory(err, math.prod(shape) * np.dtype(dtype).itemsize, index) from None
 
 
 def to_numpy(array) -> np.ndarray:

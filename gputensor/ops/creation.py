@@ -48,8 +48,13 @@ def _place(array: np.ndarray, device, requires_grad=False) -> Tensor:
     """Move a host array to ``device`` and wrap it."""
     dev = as_device(device if device is not None else _default_device)
     backend = backend_for(dev.type)
-    t = Tensor._make(array if dev.type == "cpu" else backend.asarray(array, index=dev.index),
-                     dev)
+    return _new(array if dev.type == "cpu" else backend.asarray(array, index=dev.index), dev,
+                requires_grad)
+
+
+def _new(array, dev, requires_grad) -> Tensor:
+    """A new leaf tensor on ``dev`` around backend array ``array``."""
+    t = Tensor._make(array, dev)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -129,7 +134,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def _filled(shape, value, dtype, device, requires_grad):
-    return _place(np.full(shape, value, dtype=dtype), device, requires_grad)
+    """A tensor of ``value`` made on its device (no host array, no copy)."""
+    dev = as_device(device if device is not None else _default_device)
+    return _new(backend_for(dev.type).full(shape, value, dtype, dev.index), dev, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
