@@ -357,16 +357,37 @@ class _Decoder:
         raise ValueError(f"unknown entry {tag!r}")
 
 
+def _saved_device(saved: str):
+    """The device a tensor was saved from, where it loads by default; torch's errors when
+    this machine does not have it."""
+    dev = as_device(saved)
+    if dev.type == "cuda":
+        from . import cuda
+        if not cuda.is_available():
+            raise RuntimeError(
+                "Attempting to deserialize object on a CUDA device but "
+                "gputensor.cuda.is_available() is False. If you are running on a CPU-only "
+                "machine, please use gputensor.load with map_location=gputensor.device('cpu') "
+                "to map your storages to the CPU.")
+        count = cuda.device_count()
+        if dev.index >= count:
+            raise RuntimeError(
+                f"Attempting to deserialize object on CUDA device {dev.index} but "
+                f"gputensor.cuda.device_count() is {count}. Please use gputensor.load with "
+                "map_location to map your storages to an existing device.")
+    return dev
+
+
 def _check_map_location(map_location):
     """A function from the saved device string to the device to load on."""
     if map_location is None:
-        return lambda saved: CPU
+        return _saved_device
     if isinstance(map_location, (str, device)):
         target = as_device(map_location)
         return lambda saved: target
     if isinstance(map_location, dict):
         table = {str(k): as_device(v) for k, v in map_location.items()}
-        return lambda saved: table.get(saved, CPU)
+        return lambda saved: table.get(saved) or _saved_device(saved)
     raise TypeError("map_location must be None, a str, a gputensor.device or a dict of "
                     f"device strings, not {type(map_location).__name__}")
 
@@ -390,7 +411,8 @@ def load(f, map_location=None, *, weights_only=True):
     """Load what ``save`` wrote (or any safetensors file); never runs code from the file.
 
     ``weights_only`` is accepted for torch compatibility: nothing is ever unpickled, so both
-    values behave the same. Tensors load on the CPU unless ``map_location`` names a device.
+    values behave the same. Tensors load on the device they were saved from (as torch's),
+    unless ``map_location`` maps them elsewhere.
     """
     device_for = _check_map_location(map_location)
     with _opened(f) as (fh, name):

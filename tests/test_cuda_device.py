@@ -422,6 +422,36 @@ def test_load_onto_cuda_without_a_gpu_raises(tmp_path, cuda_unavailable):
         gputensor.load(path, map_location="cuda")
 
 
+@pytest.fixture
+def cuda_checkpoint(tmp_path, cuda_device):
+    """A file holding a CUDA tensor "w" and a CPU tensor "c" (saved while CUDA runs)."""
+    path = tmp_path / "c.st"
+    gputensor.save({"w": gputensor.arange(3.0, device=cuda_device), "c": gputensor.ones(1)},
+                   path)
+    return path
+
+
+def test_tensors_load_on_the_device_they_were_saved_from(cuda_checkpoint):
+    # as torch.load: no map_location keeps the saved device; a dict maps only its keys
+    for loaded in (gputensor.load(cuda_checkpoint),
+                   gputensor.load(cuda_checkpoint, map_location={"cuda:7": "cpu"})):
+        assert loaded["w"].device == gputensor.device("cuda:0")
+        assert loaded["c"].device == gputensor.device("cpu")
+    loaded = gputensor.load(cuda_checkpoint, map_location={"cuda:0": "cpu"})
+    assert loaded["w"].device.type == "cpu" and loaded["w"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_cuda_checkpoint_on_a_machine_without_cuda(cuda_checkpoint, cuda_unavailable):
+    with pytest.raises(RuntimeError) as info:
+        gputensor.load(cuda_checkpoint)
+    assert str(info.value) == (
+        "Attempting to deserialize object on a CUDA device but gputensor.cuda.is_available() "
+        "is False. If you are running on a CPU-only machine, please use gputensor.load with "
+        "map_location=gputensor.device('cpu') to map your storages to the CPU.")
+    loaded = gputensor.load(cuda_checkpoint, map_location=gputensor.device("cpu"))
+    assert loaded["w"].device.type == "cpu" and loaded["w"].tolist() == [0.0, 1.0, 2.0]
+
+
 def test_saving_a_cuda_tensor_records_its_device(tmp_path, cuda_device):
     path = tmp_path / "t.st"
     x = gputensor.arange(4.0, device=cuda_device).requires_grad_()

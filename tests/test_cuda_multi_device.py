@@ -11,6 +11,7 @@ import pytest
 from test_cuda_parity import OPS, OPTIMIZERS, _assert_same, _model, _train, run_and_compare
 
 import gputensor
+from gputensor import backends
 from helpers import rand_array
 
 F = gputensor.nn.functional
@@ -168,6 +169,20 @@ def test_printing_and_checkpoints_name_the_device(second_cuda_device, tmp_path):
     assert repr(x) == "tensor([1., 2.], device='cuda:1')"
     path = tmp_path / "x.st"
     gputensor.save({"x": x}, path)
-    assert _on(gputensor.load(path, map_location={"cuda:1": "cuda:1"})["x"], 1)
+    assert _on(gputensor.load(path)["x"], 1)
     back = gputensor.load(path, map_location={"cuda:1": "cuda:0"})["x"]
     assert _on(back, 0) and back.tolist() == [1.0, 2.0]
+
+
+def test_a_checkpoint_from_a_missing_device_is_torchs_error(second_cuda_device, tmp_path,
+                                                            monkeypatch):
+    path = tmp_path / "x.st"
+    gputensor.save([gputensor.ones(2, device=second_cuda_device)], path)
+    monkeypatch.setattr(backends.backend_for("cuda"), "_count", [1])  # a one-GPU machine
+    with pytest.raises(RuntimeError) as info:
+        gputensor.load(path)
+    assert str(info.value) == (
+        "Attempting to deserialize object on CUDA device 1 but gputensor.cuda.device_count() "
+        "is 1. Please use gputensor.load with map_location to map your storages to an existing "
+        "device.")
+    assert _on(gputensor.load(path, map_location={"cuda:1": "cuda:0"})[0], 0)

@@ -272,9 +272,9 @@ def test_checkpoint_round_trip_on_cuda(cuda_device, tmp_path):
     path = tmp_path / "ckpt.st"
     gputensor.save({"model": model.state_dict(), "opt": opt.state_dict()}, path)
 
-    on_cpu = gputensor.load(path)
+    on_cpu = gputensor.load(path, map_location="cpu")
     assert all(t.device.type == "cpu" for t in on_cpu["model"].values())
-    loaded = gputensor.load(path, map_location="cuda")
+    loaded = gputensor.load(path)  # where they were saved from
     assert all(t.device == gputensor.device("cuda:0") for t in loaded["model"].values())
     restored = _model(3).to(cuda_device)
     restored.load_state_dict(on_cpu["model"])  # copied onto the parameters' device
