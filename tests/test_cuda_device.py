@@ -502,3 +502,11 @@ def test_type_names_and_get_device_on_cuda(dtype, cuda_device):
     assert x.get_device() == 0 and x.cpu().get_device() == on_cpu.get_device() == -1
     with pytest.raises(TypeError, match=f"can't assign a str to a {x.type()}"):
         x[0] = "a"
+
+
+def test_new_tensors_keep_the_device(cuda_device):
+    x = gputensor.ones(2, dtype=gputensor.float64, device=cuda_device)
+    made = [x.new_zeros(3), x.new_ones(2, 2), x.new_full((2,), 7), x.new_tensor([1, 2]),
+            x.new_empty(4)]
+    assert all(t.device.type == "cuda" and t.dtype is gputensor.float64 for t in made)
+    assert x.new_zeros(2, device="cpu").device.type == "cpu"

@@ -67,6 +67,13 @@ def test_ragged_data_raises_like_torch():
     lambda lib: lib.ones_like(lib.zeros(2, 2), dtype=lib.float64),
     lambda lib: lib.full_like(lib.zeros(3), 4),
     lambda lib: lib.empty_like(lib.zeros(3, 1)).shape,
+    lambda lib: lib.ones(2, dtype=lib.float64).new_zeros(2, 3),
+    lambda lib: lib.ones(2, dtype=lib.int16).new_ones((2,)),
+    lambda lib: lib.ones(2, dtype=lib.float64).new_full((2,), 3),
+    lambda lib: lib.ones(2, dtype=lib.float64).new_tensor([1, 2]),
+    lambda lib: lib.ones(2).new_zeros(2, dtype=lib.int64),
+    lambda lib: lib.ones(2).new_ones(3, requires_grad=True),
+    lambda lib: lib.ones(2).new_empty(2, 0).shape,
 ])
 def test_creation_functions(make):
     ours, theirs = make(gputensor), make(torch)

@@ -93,6 +93,8 @@ def install_tensor_methods(tensor_cls) -> None:
                           (extrema, extrema.TENSOR_METHODS), (softmaxes, softmaxes.TENSOR_METHODS)):
         for name in names:
             setattr(tensor_cls, name, getattr(module, name))
+    for name, method in creation._NEW_METHODS.items():
+        setattr(tensor_cls, name, method)
     for name, dtype_name in (("float", "float32"), ("double", "float64"), ("half", "float16"),
                              ("long", "int64"), ("int", "int32"), ("short", "int16"),
                              ("bool", "bool"), ("byte", "uint8"), ("char", "int8")):

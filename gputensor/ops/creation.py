@@ -271,3 +271,22 @@ def randint_like(input, low, high=None, dtype=None, device=None) -> Tensor:  # n
     """Random integers shaped like ``input``."""
     return randint(low, high, input.shape, dtype=dtype or input.dtype,
                    device=device or input.device)
+
+
+# ---- Tensor.new_*: a new tensor with this tensor's dtype and device unless given ----------
+def _new_method(name, fn):
+    def method(self, *args, dtype=None, device=None, requires_grad=False):
+        return fn(*args, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"Like ``{fn.__name__}``, with this tensor's dtype and device by default."
+    return method
+
+
+_NEW_METHODS = {
+    "new_zeros": _new_method("new_zeros", zeros),
+    "new_ones": _new_method("new_ones", ones),
+    "new_empty": _new_method("new_empty", empty),
+    "new_full": _new_method("new_full", full),
+    "new_tensor": _new_method("new_tensor", tensor),
+}
