@@ -11,9 +11,9 @@ from . import backends
 from .backends import OutOfMemoryError
 
 __all__ = ["OutOfMemoryError", "is_available", "device_count", "current_device", "set_device",
-           "device", "get_device_name", "synchronize", "memory_allocated", "max_memory_allocated",
-           "memory_reserved", "reset_peak_memory_stats", "empty_cache", "manual_seed",
-           "manual_seed_all"]
+           "device", "get_device_name", "get_device_properties", "get_device_capability",
+           "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
+           "reset_peak_memory_stats", "empty_cache", "manual_seed", "manual_seed_all"]
 
 
 def _backend():
@@ -101,10 +101,32 @@ class device:  # noqa: N801 - torch's name
 
 def get_device_name(device=None) -> str:
     """The name of a CUDA device (the current one by default)."""
+    return get_device_properties(device).name
+
+
+class _CudaDeviceProperties:
+    """What ``get_device_properties`` reports: name, compute capability, memory, SMs."""
+
+    def __init__(self, name, major, minor, total_memory, multi_processor_count):
+        self.name, self.major, self.minor = name, major, minor
+        self.total_memory, self.multi_processor_count = total_memory, multi_processor_count
+
+    def __repr__(self):
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, "
+                f"minor={self.minor}, total_memory={self.total_memory // (1 << 20)}MB, "
+                f"multi_processor_count={self.multi_processor_count})")
+
+
+def get_device_properties(device=None) -> _CudaDeviceProperties:
+    """The properties of a CUDA device (the current one by default)."""
     _check(device)
-    from .device import device as device_type
-    index = None if device is None else device_type(device).index
-    return _backend().get_device_name(index)
+    return _CudaDeviceProperties(**_backend().device_properties(_optional_index(device)))
+
+
+def get_device_capability(device=None) -> tuple:
+    """(major, minor) compute capability of a CUDA device."""
+    props = get_device_properties(device)
+    return props.major, props.minor
 
 
 def synchronize(device=None) -> None:

@@ -510,3 +510,22 @@ def test_new_tensors_keep_the_device(cuda_device):
             x.new_empty(4)]
     assert all(t.device.type == "cuda" and t.dtype is gputensor.float64 for t in made)
     assert x.new_zeros(2, device="cpu").device.type == "cpu"
+
+
+def test_device_properties_and_cudnn_switches(cuda_device):
+    cuda = gputensor.cuda
+    props = cuda.get_device_properties(0)
+    assert props.name == cuda.get_device_name() and props.total_memory >= 0
+    assert cuda.get_device_capability("cuda:0") == (props.major, props.minor)
+    assert props.multi_processor_count >= 1
+    assert repr(props).startswith(f"_CudaDeviceProperties(name='{props.name}', major=")
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        cuda.get_device_properties(5)
+    # scripts written for torch set these; gputensor has no cuDNN kernels
+    cudnn = gputensor.backends.cudnn
+    assert cudnn.is_available() is False and cudnn.version() is None
+    cudnn.benchmark = True  # accepted, changes nothing
+    cudnn.benchmark = False
+    assert (cudnn.enabled, cudnn.benchmark, cudnn.deterministic) == (
+        torch.backends.cudnn.enabled, torch.backends.cudnn.benchmark,
+        torch.backends.cudnn.deterministic)

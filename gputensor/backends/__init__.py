@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from . import cpu
+from . import cpu, cudnn
 
 _BY_TYPE = {"cpu": cpu}
 array_types = (np.ndarray,)  # the array classes of the loaded backends (CuPy's once loaded)

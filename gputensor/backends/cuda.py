@@ -329,14 +329,19 @@ def current_device() -> int:
     return current_index
 
 
-def get_device_name(index=None) -> str:
-    """The GPU's name, e.g. ``NVIDIA H100 80GB HBM3``."""
+def device_properties(index=None) -> dict:
+    """name, major, minor, total_memory and multi_processor_count of a device (the current
+    one by default); the simulator reports itself with no memory."""
     check_index(index)
     if _cupy is None:
-        return "Numba CUDA simulator"
-    props = _cupy.cuda.runtime.getDeviceProperties(current_device() if index is None else index)
+        return {"name": "Numba CUDA simulator", "major": 9, "minor": 0, "total_memory": 0,
+                "multi_processor_count": 1}
+    props = _cupy.cuda.runtime.getDeviceProperties(current_index if index is None else index)
     raw = props["name"]
-    return raw.decode() if isinstance(raw, bytes) else str(raw)
+    return {"name": raw.decode() if isinstance(raw, bytes) else str(raw),
+            "major": int(props["major"]), "minor": int(props["minor"]),
+            "total_memory": int(props["totalGlobalMem"]),
+            "multi_processor_count": int(props["multiProcessorCount"])}
 
 
 def synchronize(index=None) -> None:
