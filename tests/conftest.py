@@ -15,7 +15,9 @@ if not REAL_GPU:
     os.environ["GPUTENSOR_SIMULATE_CUDA"] = "1"
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from kernel_params import XPS  # noqa: E402
 
 from gputensor import backends  # noqa: E402
 
@@ -58,6 +60,15 @@ def second_cuda_device(request, monkeypatch):
         pytest.skip("needs two GPUs")
     yield "cuda:1"
     gputensor.cuda.set_device(0)
+
+
+@pytest.fixture(params=XPS)
+def xp(request):
+    """The CUDA kernels' array module: ``numpy`` (simulated kernels) or ``cupy`` (real GPU)."""
+    if request.param == "cupy":
+        import cupy
+        return cupy
+    return np
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Parameters shared by the CUDA kernel tests: which array modules the kernels run on."""
 
+import numpy as np
 import pytest
 
 from gputensor.kernels.cuda import launch
@@ -24,3 +25,8 @@ XPS = [
     pytest.param("cupy", id="gpu", marks=[pytest.mark.gpu, pytest.mark.skipif(
         not REAL_GPU, reason="needs a real NVIDIA GPU with CuPy (CUDA is simulated or absent)")]),
 ]
+
+
+def host(a):
+    """A NumPy copy of a NumPy or CuPy array."""
+    return np.array(a.get() if hasattr(a, "get") else a)

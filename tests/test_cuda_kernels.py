@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 import pytest
-from kernel_params import REAL_GPU, SIMULATED, XPS
+from kernel_params import REAL_GPU, SIMULATED, host
 
 from gputensor.kernels.cuda import launch, ptx
 from gputensor.kernels.cuda.activations import activation_backward
@@ -28,18 +28,6 @@ DTYPES = ["float32", "float64"]
 LAYOUTS = ["contiguous", "transposed", "sliced", "flipped", "expanded"]
 
 
-@pytest.fixture(params=XPS)
-def xp(request):
-    """``numpy`` (simulated kernels) or ``cupy`` (real GPU)."""
-    if request.param == "cupy":
-        import cupy
-        return cupy
-    return np
-
-
-def host(a):
-    """A NumPy copy of a NumPy or CuPy array."""
-    return np.array(a.get() if hasattr(a, "get") else a)
 
 
 def tol(dtype):

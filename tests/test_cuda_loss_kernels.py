@@ -7,22 +7,9 @@ a real GPU ("gpu", skipped elsewhere); shapes are tiny.
 import numpy as np
 import pytest
 import torch
-from kernel_params import XPS
+from kernel_params import host
 
 from gputensor.kernels.cuda.losses import cross_entropy_backward, cross_entropy_forward
-
-
-@pytest.fixture(params=XPS)
-def xp(request):
-    """``numpy`` (simulated kernels) or ``cupy`` (real GPU)."""
-    if request.param == "cupy":
-        import cupy
-        return cupy
-    return np
-
-
-def host(a):
-    return a.get() if hasattr(a, "get") else np.asarray(a)
 
 
 def _reference(x, t, w, ignore):
