@@ -13,7 +13,7 @@ from .backends import OutOfMemoryError
 __all__ = ["OutOfMemoryError", "is_available", "device_count", "current_device", "set_device",
            "device", "get_device_name", "get_device_properties", "get_device_capability",
            "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
-           "reset_peak_memory_stats", "empty_cache", "manual_seed", "manual_seed_all"]
+           "reset_peak_memory_stats", "empty_cache", "manual_seed", "manual_seed_all", "Event"]
 
 
 def _backend():
@@ -188,3 +188,39 @@ def manual_seed(seed) -> None:
 
 
 manual_seed_all = manual_seed
+
+
+class Event:
+    """A CUDA event: ``record()`` marks the current point of the device's work; with
+    ``enable_timing=True``, ``elapsed_time(end)`` is the milliseconds between two of them."""
+
+    def __init__(self, enable_timing=False, blocking=False, interprocess=False, external=False):
+        _backend()  # the clear error when CUDA cannot run here
+        from .backends import cuda_events
+        self._events = cuda_events
+        self._timing, self._recorded = bool(enable_timing), False
+        self._event = cuda_events.new_event(bool(enable_timing), bool(blocking))
+
+    def record(self, stream=None) -> None:
+        """Mark the current point of the work queued on the device."""
+        self._event.record()
+        self._recorded = True
+
+    def wait(self, stream=None) -> None:
+        """Make later work wait for this event (all gputensor work runs on one stream)."""
+
+    def query(self) -> bool:
+        """Whether the work before the event is done."""
+        return bool(self._event.done)
+
+    def synchronize(self) -> None:
+        """Wait until the work before the event is done."""
+        self._event.synchronize()
+
+    def elapsed_time(self, end_event) -> float:
+        """Milliseconds from this event to ``end_event`` (both recorded, with timing)."""
+        if not (self._timing and end_event._timing):
+            raise RuntimeError("Both events must be created with argument 'enable_timing=True'.")
+        if not (self._recorded and end_event._recorded):
+            raise RuntimeError("Both events must be recorded before calculating elapsed time.")
+        return self._events.elapsed_ms(self._event, end_event._event)

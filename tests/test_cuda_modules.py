@@ -153,3 +153,28 @@ def test_device_properties_and_cudnn_switches(cuda_device):
     assert (cudnn.enabled, cudnn.benchmark, cudnn.deterministic) == (
         torch.backends.cudnn.enabled, torch.backends.cudnn.benchmark,
         torch.backends.cudnn.deterministic)
+
+
+def test_events_time_the_work_between_them(cuda_device):
+    cuda = gputensor.cuda
+    start, end = cuda.Event(enable_timing=True), cuda.Event(enable_timing=True)
+    start.record()
+    x = gputensor.ones(64, 64, device=cuda_device)
+    (x @ x).sum()
+    end.record()
+    end.synchronize()
+    assert end.query() and isinstance(start.elapsed_time(end), float)
+    assert start.elapsed_time(end) >= 0
+    plain, unrecorded = cuda.Event(), cuda.Event(enable_timing=True)
+    plain.record()
+    with pytest.raises(RuntimeError, match=r"^Both events must be created with argument "
+                                           r"'enable_timing=True'\.$"):
+        start.elapsed_time(plain)
+    with pytest.raises(RuntimeError, match=r"^Both events must be recorded before calculating "
+                                           r"elapsed time\.$"):
+        start.elapsed_time(unrecorded)
+
+
+def test_events_need_cuda(cuda_unavailable):
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        gputensor.cuda.Event()
