@@ -10,7 +10,10 @@ would only break on a real GPU:
 - an operand on another device than the current one raises ``ValueError`` (CuPy's check
   when the devices cannot reach each other's memory); ``copy()`` copies to the current
   device, as CuPy's does;
-- reductions and other scalar results are 0-d device arrays, not NumPy scalars.
+- reductions and other scalar results are 0-d device arrays, not NumPy scalars;
+- ``flags`` has CuPy's three fields only (no ``writeable``);
+- every value read back to the host (``bool``, ``float``, ``item``, ``get``...) is counted in
+  ``host_reads``: on a GPU each one makes the host wait for the device.
 
 ``xp`` is the namespace the backend uses in place of ``cupy`` (NumPy's functions under the
 rules above); ``Device(i)`` makes device ``i`` current inside a ``with`` block, as
@@ -32,11 +35,6 @@ host_reads = [0]  # values read back to the host (each one a synchronisation on 
 def configure(count: int) -> None:
     """Simulate ``count`` devices, device 0 current."""
     _count[0], _current[0] = int(count), 0
-
-
-def current() -> int:
-    """The index of the current device."""
-    return _current[0]
 
 
 class Device:
