@@ -77,13 +77,32 @@ def test_two_0d_tensors_meet_on_cuda():
     _compare(lambda lib, x, s: x * s + s, rand_array(()), rand_array(()))
 
 
-def test_a_cpu_scalar_copy_shows_in_the_graph():
-    x = gputensor.ones(3, device="cuda", requires_grad=True)
-    s = gputensor.tensor(2.0, requires_grad=True)
+def _graph(node):
+    return [None if n is None else n.name().split("::")[-1] for n, _ in node.next_functions]
+
+
+def test_a_cpu_scalar_feeds_its_own_node(cuda_device):
+    graphs = []
+    for lib, dev in ((torch, "cpu"), (gputensor, cuda_device)):
+        x = lib.ones(3, device=dev, requires_grad=True)
+        leaf = lib.tensor(2.0, requires_grad=True)
+        a = lib.tensor(1.5, requires_grad=True)
+        computed = a * lib.tensor(3.0)  # a CPU scalar with history
+        out = x * leaf + x * computed
+        # torch links the CPU scalar's own node, no copy node between
+        first, second = (n for n, _ in out.grad_fn.next_functions)
+        graphs.append([_graph(out.grad_fn), _graph(first), _graph(second),
+                       _graph(second.next_functions[1][0])])
+        out.sum().backward()
+        assert leaf.grad.device.type == "cpu" and a.grad.device.type == "cpu"
+        assert (leaf.grad.item(), a.grad.item()) == (3.0, 9.0)
+    assert graphs[0] == graphs[1]
+    x = gputensor.ones(3, device=cuda_device, requires_grad=True)
+    s = gputensor.tensor(2.0, requires_grad=True) * 1
     out = x * s
-    # torch feeds the CPU scalar's AccumulateGrad directly; ours passes a copy node
-    assert [type(n).__name__ for n, _ in out.grad_fn.next_functions] == \
-        ["AccumulateGrad", "ToCopyBackward0"]
+    s.add_(1)  # the CPU scalar changed after the op saved it: torch's error on backward
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
 
 
 MIXED_CASES = {

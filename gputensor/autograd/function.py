@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import tensor as _tensor_module
+from ..backends import backend_for
 from .grad_mode import is_grad_enabled, no_grad
 
 SECOND_BACKWARD_ERROR = (
@@ -237,10 +238,13 @@ class Function(Node):
                     g = backend.sum_to_shape(g, shape)
                 if g.dtype != dtype:
                     g = g.astype(dtype)
+                if self._moves and pos in self._moves:  # an input copied from the CPU
+                    g = backend.to_numpy(g)
             in_grads.append(g)
         return in_grads
 
     _saved_any = False
+    _moves = None  # {argument position: device} of inputs copied from another device
 
     def _wrap_grad(self, array):
         return _tensor_module.Tensor._make(array, self._device)
@@ -296,7 +300,7 @@ class Op(Function):
         if len(tensors) > 1:
             for t in tensors:
                 if t._device is not device and t._device != device:
-                    return cls.apply(*on_common_device(args, tensors))
+                    return cls._apply_across_devices(args, tensors)
         backend = first._backend
         if device.index != backend.current_index:  # a CUDA device other than the current one
             with backend.on_device(device.index):
@@ -328,6 +332,19 @@ class Op(Function):
                 ctx._saved_any = True
                 ctx._record_versions(tensors, outs)
         return outs[0] if single else tuple(outs)
+
+    @classmethod
+    def _apply_across_devices(cls, args, tensors):
+        """The op with 0-d CPU tensors joining the others' device (torch's CPU scalars)."""
+        # the leaves' accumulators, made now and held until the op's node holds them
+        held = [t._grad_node() for t in tensors if t._requires_grad]
+        moved, moves = on_common_device(args, tensors)
+        out = cls.apply(*moved)
+        del held
+        node = (out[0] if isinstance(out, tuple) else out).grad_fn
+        if node is not None and moves:
+            node._moves = moves
+        return out
 
     def _record_versions(self, tensors, outs) -> None:
         """Remember the version of each saved array's tensor, to detect in-place changes."""
@@ -368,17 +385,36 @@ def check_same_device(*tensors) -> None:
 
 
 def on_common_device(args, tensors):
-    """``args`` with 0-d CPU tensors copied to the others' device, as torch treats CPU scalars.
+    """``(args, moves)``: 0-d CPU tensors copied to the others' device, as torch treats CPU
+    scalars, and ``{position: the CPU device}`` for each copy.
 
-    Any other mix of devices raises torch's error. The copy is differentiable (the
-    gradient goes back to the CPU), so it shows as a ToCopyBackward0 node.
+    Any other mix of devices raises torch's error. A copy takes its tensor's place in the
+    graph (so the op's node points at the scalar's own node, as in torch); the node sends
+    the gradients at ``moves`` back to the CPU.
     """
     common = next((t._device for t in tensors if t._device.type != "cpu"), None)
     if common is None or any(t._device != common and (t._device.type != "cpu" or t.ndim)
                              for t in tensors):
         _raise_mixed_devices(tensors)
-    return [a.to(common) if isinstance(a, _tensor_module.Tensor) and a._device != common
-            else a for a in args]
+    moved, moves = [], {}
+    for i, a in enumerate(args):
+        if isinstance(a, _tensor_module.Tensor) and a._device != common:
+            moved.append(_stand_in(a, common))
+            moves[i] = a._device
+        else:
+            moved.append(a)
+    return moved, moves
+
+
+def _stand_in(t, device):
+    """A copy of ``t`` on ``device`` with ``t``'s place in the graph and version counter."""
+    copy = _tensor_module.Tensor._make(
+        backend_for(device.type).asarray(t._data, index=device.index), device)
+    copy._version = t._version
+    if t._requires_grad:  # (a leaf's accumulator is made and kept alive by the caller)
+        copy._requires_grad, copy.grad_fn = True, t.grad_fn
+        copy._output_nr, copy._acc_ref = t._output_nr, t._acc_ref
+    return copy
 
 
 def _raise_mixed_devices(tensors):

@@ -276,7 +276,7 @@ def _binary_nondiff(fn, input, other):  # noqa: A002
     """``fn(xp, a, b, device)`` on two operands' arrays (or numbers), without graph history."""
     a, b = _pair(input, other)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._device != b._device:
-        a, b = on_common_device((a, b), (a, b))
+        (a, b), _ = on_common_device((a, b), (a, b))
     t = a if isinstance(a, Tensor) else b
     xa = a._data if isinstance(a, Tensor) else a
     xb = b._data if isinstance(b, Tensor) else b
