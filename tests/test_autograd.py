@@ -178,6 +178,29 @@ def test_grad_fn_names_and_next_functions():
     assert ours == theirs
 
 
+NUMBER_OPERAND_CASES = {
+    "mul": lambda lib, a: a * 3, "rmul": lambda lib, a: 2 * a, "add": lambda lib, a: a + 3,
+    "radd": lambda lib, a: 3 + a, "add_alpha": lambda lib, a: lib.add(a, 3, alpha=2),
+    "sub": lambda lib, a: a - 1, "rsub": lambda lib, a: 1 - a, "div": lambda lib, a: a / 2,
+    "rdiv": lambda lib, a: 2 / a, "div_floor": lambda lib, a: lib.div(a, 2, rounding_mode="floor"),
+    "mul_bool": lambda lib, a: a * True, "add_": lambda lib, a: (a * 1).add_(1),
+    "pow": lambda lib, a: a ** 2, "rpow": lambda lib, a: 2 ** a, "remainder": lambda lib, a: a % 2,
+    "clamp": lambda lib, a: a.clamp(0, 1), "tensors": lambda lib, a: a * lib.ones(2),
+}
+
+
+@pytest.mark.parametrize("name", list(NUMBER_OPERAND_CASES))
+def test_a_number_operand_edge_follows_torch(name):
+    # torch wraps the number of add/sub/mul/div as a tensor: its edge is (None, 0)
+    def run(lib):
+        a = lib.tensor([1.5, 2.0], requires_grad=True)
+        node = NUMBER_OPERAND_CASES[name](lib, a).grad_fn
+        return node.name().split("::")[-1], [None if n is None else n.name().split("::")[-1]
+                                             for n, _ in node.next_functions]
+    ours, theirs = both(run)
+    assert ours == theirs
+
+
 def test_inplace_change_of_saved_tensor_is_detected():
     def run(lib):
         x = lib.ones(3, requires_grad=True)

@@ -186,7 +186,13 @@ class Function(Node):
             arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, tensor_type)])
         self._arg_index = arg_index
         edges, meta = [], []
-        for t in tensors:
+        tensor_type = _tensor_module.Tensor
+        for pos in arg_index:
+            t = args[pos]
+            if not isinstance(t, tensor_type):  # a number in torch's tensor overload
+                edges.append((None, 0))
+                meta.append(None)
+                continue
             if t._requires_grad:
                 node = t.grad_fn
                 edges.append((t._grad_node() if node is None else node, t._output_nr))
@@ -229,9 +235,10 @@ class Function(Node):
             self._saved = None
             self._freed = self._freed or bool(self._saved_versions) or self._saved_any
         in_grads = []
-        for pos, (shape, dtype) in zip(self._arg_index, self._input_meta):
-            g = result[pos] if pos < len(result) else None
+        for pos, meta in zip(self._arg_index, self._input_meta):
+            g = result[pos] if pos < len(result) and meta is not None else None
             if g is not None:
+                shape, dtype = meta
                 if self._public:
                     g = g._data
                 if g.shape != shape:
@@ -261,6 +268,7 @@ class Function(Node):
 
 
 _RANGES = [tuple(range(n)) for n in range(16)]
+_TWO_ARGUMENTS = (0, 1)
 
 
 def _all_arguments(count: int) -> tuple:
@@ -279,6 +287,7 @@ class Op(Function):
 
     variant = 0
     _public = False
+    number_edges = False  # (add, sub, mul, div) a number operand still gets a (None, 0) edge
     out_device = None  # forward sets it when the outputs live on another device (a copy)
 
     @classmethod
@@ -325,8 +334,12 @@ class Op(Function):
         if grad and is_grad_enabled():
             ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad
                                           for a in args])
-            arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, Tensor)]) \
-                if len(tensors) != len(args) else _all_arguments(len(args))
+            if cls.number_edges:  # torch's tensor overload: numbers are wrapped tensors
+                arg_index = _TWO_ARGUMENTS
+            elif len(tensors) != len(args):
+                arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, Tensor)])
+            else:
+                arg_index = _all_arguments(len(args))
             ctx._wire(args, tensors, outs, ctx._non_differentiable, arg_index, backend)
             if ctx._saved:
                 ctx._saved_any = True

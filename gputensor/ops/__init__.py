@@ -30,11 +30,11 @@ from .softmaxes import *  # noqa: F401,F403
 
 _OPERATORS = {
     "__add__": lambda a, b: pointwise.add(a, b),
-    "__radd__": lambda a, b: pointwise.add(b, a),
+    "__radd__": lambda a, b: pointwise.add(a, b),  # as torch: self.add(other)
     "__sub__": lambda a, b: pointwise.sub(a, b),
     "__rsub__": lambda a, b: pointwise.sub(b, a),
     "__mul__": lambda a, b: pointwise.mul(a, b),
-    "__rmul__": lambda a, b: pointwise.mul(b, a),
+    "__rmul__": lambda a, b: pointwise.mul(a, b),  # as torch: self.mul(other)
     "__truediv__": lambda a, b: pointwise.div(a, b),
     "__rtruediv__": lambda a, b: pointwise.div(b, a),
     "__floordiv__": lambda a, b: pointwise.floor_divide(a, b),

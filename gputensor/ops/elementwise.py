@@ -111,6 +111,8 @@ def _scaled(ctx, x, alpha):
 class Add(BinaryOp):
     """a + alpha * b."""
 
+    number_edges = True  # torch wraps a number operand: its edge is (None, 0)
+
     @staticmethod
     def compute(ctx, xp, a, b):
         ctx.alpha = _alpha(ctx)
@@ -133,6 +135,8 @@ def _check_bool_subtraction(a, b) -> None:
 
 class Sub(BinaryOp):
     """a - alpha * b."""
+
+    number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     check = staticmethod(lambda ctx, a, b: _check_bool_subtraction(a, b))
 
@@ -171,6 +175,8 @@ class RsubScalar(Rsub):
 class Mul(BinaryOp):
     """a * b."""
 
+    number_edges = True  # torch wraps a number operand: its edge is (None, 0)
+
     saves = ("a", "b")
     compute = staticmethod(lambda ctx, xp, a, b: xp.multiply(a, b))
 
@@ -183,6 +189,8 @@ class Mul(BinaryOp):
 
 class Div(BinaryOp):
     """a / b (true division: integers give the default float dtype)."""
+
+    number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     saves, true_division = ("a", "b"), True
     compute = staticmethod(lambda ctx, xp, a, b: xp.true_divide(a, b))
@@ -209,6 +217,8 @@ def _trunc_divide(xp, a, b, dt):
 
 class DivMode(BinaryOp):
     """a / b rounded by ``rounding_mode`` "trunc" or "floor" (gradient zero, as torch)."""
+
+    number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     opname, variant = "Div", 2
 
