@@ -135,39 +135,33 @@ def synchronize(device=None) -> None:
     _backend().synchronize(None if device is None else _index(device))
 
 
-def memory_allocated(device=None) -> int:
-    """Bytes currently held by tensors on the device (0 when CUDA is not available)."""
+def _memory_stat(name: str, device):
+    """The backend's memory statistic ``name`` for a device argument (0 without CUDA)."""
     backend = _loaded()
     if backend is None:
         return 0
     _check(device)
-    return backend.memory_allocated(_optional_index(device))
+    return getattr(backend, name)(_optional_index(device))
+
+
+def memory_allocated(device=None) -> int:
+    """Bytes currently held by tensors on the device (0 when CUDA is not available)."""
+    return _memory_stat("memory_allocated", device)
 
 
 def max_memory_allocated(device=None) -> int:
     """The peak of ``memory_allocated()`` since start or ``reset_peak_memory_stats()``."""
-    backend = _loaded()
-    if backend is None:
-        return 0
-    _check(device)
-    return backend.max_memory_allocated(_optional_index(device))
+    return _memory_stat("max_memory_allocated", device)
 
 
 def memory_reserved(device=None) -> int:
     """Bytes the caching allocator holds from the driver, in use or cached."""
-    backend = _loaded()
-    if backend is None:
-        return 0
-    _check(device)
-    return backend.memory_reserved(_optional_index(device))
+    return _memory_stat("memory_reserved", device)
 
 
 def reset_peak_memory_stats(device=None) -> None:
     """Restart ``max_memory_allocated()`` from the current use."""
-    backend = _loaded()
-    if backend is not None:
-        _check(device)
-        backend.reset_peak_memory_stats(_optional_index(device))
+    _memory_stat("reset_peak_memory_stats", device)
 
 
 def empty_cache() -> None:

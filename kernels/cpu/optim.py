@@ -15,80 +15,12 @@ import numba
 import numpy as np
 from numba import prange
 
-from .._rebind import cache_keyed, compile_rules
+from .._rebind import cache_keyed
+from ..step_loops import build
 
-_RULES = compile_rules(numba.njit(inline="always"))
-_sgd = _RULES["sgd"]
-_adam = _RULES["adam"]
-_rmsprop = _RULES["rmsprop"]
-_adagrad = _RULES["adagrad"]
-_lookahead = _RULES["lookahead"]
+# rule -> (kernel, number of buffers, number of float scalars, number of flags)
+KERNELS = build(prange, numba.njit(inline="always"))
 
-
-def sgd_kernel(p, g, buf, lr, momentum, dampening_c, weight_decay, nesterov, maximize, first):
-    """SGD over flat buffers; ``buf`` is written only when momentum != 0."""
-    write_buf = momentum != 0
-    for i in prange(p.shape[0]):
-        pi, bi = _sgd(p[i], g[i], buf[i], lr, momentum, dampening_c, weight_decay, nesterov,
-                      maximize, first)
-        p[i] = pi
-        if write_buf:
-            buf[i] = bi
-
-
-def adam_kernel(p, g, m, v, vmax, beta1_c, beta1, beta2, beta2_c, eps, weight_decay, decay,
-                step_size, bias_correction2_sqrt, amsgrad, maximize, decoupled):
-    """Adam/AdamW over flat buffers; ``vmax`` is written only with amsgrad."""
-    for i in prange(p.shape[0]):
-        pi, mi, vi, wi = _adam(p[i], g[i], m[i], v[i], vmax[i], beta1_c, beta1, beta2, beta2_c,
-                               eps, weight_decay, decay, step_size, bias_correction2_sqrt,
-                               amsgrad, maximize, decoupled)
-        p[i] = pi
-        m[i] = mi
-        if amsgrad:
-            vmax[i] = wi
-        v[i] = vi
-
-
-def rmsprop_kernel(p, g, square_avg, buf, grad_avg, lr, alpha, alpha_c, eps, weight_decay,
-                   momentum, centered, maximize):
-    """RMSprop over flat buffers; ``buf``/``grad_avg`` written only when in use."""
-    write_buf = momentum > 0
-    for i in prange(p.shape[0]):
-        pi, si, bi, ai = _rmsprop(p[i], g[i], square_avg[i], buf[i], grad_avg[i], lr, alpha,
-                                  alpha_c, eps, weight_decay, momentum, centered, maximize)
-        if write_buf:
-            buf[i] = bi
-        if centered:
-            grad_avg[i] = ai
-        square_avg[i] = si
-        p[i] = pi
-
-
-def adagrad_kernel(p, g, state_sum, clr, weight_decay, eps, maximize):
-    """Adagrad over flat buffers."""
-    for i in prange(p.shape[0]):
-        pi, si = _adagrad(p[i], g[i], state_sum[i], clr, weight_decay, eps, maximize)
-        p[i] = pi
-        state_sum[i] = si
-
-
-def lookahead_kernel(slow, fast, alpha):
-    """Lookahead sync over flat buffers."""
-    for i in prange(slow.shape[0]):
-        si, fi = _lookahead(slow[i], fast[i], alpha)
-        slow[i] = si
-        fast[i] = fi
-
-
-# name -> (kernel, number of buffers, number of float scalars, number of flags)
-KERNELS = {
-    "sgd": (sgd_kernel, 3, 4, 3),
-    "adam": (adam_kernel, 5, 9, 3),
-    "rmsprop": (rmsprop_kernel, 5, 6, 2),
-    "adagrad": (adagrad_kernel, 3, 3, 1),
-    "lookahead": (lookahead_kernel, 2, 1, 0),
-}
 # elements; smaller steps run on one thread: the vectorised loop is memory-bound, so a
 # second thread adds little, and waking the pool right after a BLAS call makes the two
 # thread pools fight over the cores (an MLP's Adam step took 3 ms instead of 0.3 ms)
