@@ -31,3 +31,9 @@ def test_extras_and_the_gpu_marker():
     assert CONFIG["project"]["dependencies"] == ["numpy>=1.26", "numba>=0.60"]
     markers = CONFIG["tool"]["pytest"]["ini_options"]["markers"]
     assert any(m.startswith("gpu:") for m in markers)
+
+
+def test_cuda_extras_require_cupy_14():
+    # CuPy 13 promotes Python scalars by value, unlike NumPy 2 (and the simulated device)
+    for extra, package in (("cuda12", "cupy-cuda12x"), ("cuda13", "cupy-cuda13x")):
+        assert f"{package}>=14" in CONFIG["project"]["optional-dependencies"][extra]
