@@ -2,7 +2,7 @@
 
 Usage (a machine with an NVIDIA GPU, CuPy, numba-cuda and torch; gputensor installed)::
 
-    python benchmarks/gpu_bench.py [--quick] [--out table.md]
+    python -m benchmarks.gpu_bench [--quick] [--out table.md]     (from the checkout)
 
 Measures, against the card's device-to-device copy bandwidth measured in the same run:
 elementwise add/mul/broadcast on 256 MB inputs (ours vs CuPy vs torch); the fused Adam step

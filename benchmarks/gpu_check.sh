@@ -1,24 +1,42 @@
 #!/usr/bin/env bash
 # The GPU check, in one go, within 8 minutes, for a machine with an NVIDIA GPU, CuPy,
 # numba-cuda and torch (CUDA build) already installed and no network:
-#   1. install this checkout without dependencies (pip, --no-index: nothing is downloaded)
+#   1. install this checkout without dependencies (pip, --no-index: nothing is downloaded);
+#      when that fails every step runs from the checkout (it is on PYTHONPATH throughout)
 #   2. the real-GPU test variants: GPUTENSOR_TEST_REAL_GPU=1 pytest -m gpu
 #   3. the seed tour with "cuda" as the default device, its sections 1-2 compared with torch's
-#   4. the GPU benchmarks (benchmarks/gpu_bench.py) against CuPy, cuBLAS and torch CUDA
+#   4. the GPU benchmarks (python -m benchmarks.gpu_bench) against CuPy, cuBLAS and torch CUDA
 # and ends with the table, which it also appends to benchmarks/RESULTS.md.
-# Usage: bash benchmarks/gpu_check.sh      (PYTHON=... picks the interpreter; default python)
+# CuPy's and Numba's compiled kernels go to one cache folder that every step (and the next
+# run) shares, so a kernel is compiled once. A step over its time cap gets SIGINT first, so
+# pytest still prints its summary, which the table keeps.
+# Usage: bash benchmarks/gpu_check.sh      (PYTHON=... picks the interpreter; default python;
+#        GPU_CHECK_CACHE=... the kernel cache folder; GPU_CHECK_BUDGET=... the seconds)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 BUDGET=${GPU_CHECK_BUDGET:-480}  # seconds for everything
+MIN_STEP=${GPU_CHECK_MIN_STEP:-10}  # seconds a step gets even when the budget is spent
 START=$(date +%s)
 WORK=$(mktemp -d)
 STATUS=0
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+CACHE=${GPU_CHECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gputensor-gpu-check}
+mkdir -p "$CACHE/cupy" "$CACHE/numba"
+export CUPY_CACHE_DIR="$CACHE/cupy" NUMBA_CACHE_DIR="$CACHE/numba"
 
 # seconds a step may take: at most $1, leaving $2 seconds for the steps after it
 cap() {
     local rest=$((BUDGET - ($(date +%s) - START) - $2))
-    if ((rest < $1)); then echo $((rest > 10 ? rest : 10)); else echo "$1"; fi
+    if ((rest < $1)); then echo $((rest > MIN_STEP ? rest : MIN_STEP)); else echo "$1"; fi
+}
+
+# run a command with a time cap of $1 seconds: SIGINT at the cap (pytest then prints its
+# summary), SIGKILL 20 s later; exit status 124 when the cap was hit
+capped() {
+    local seconds=$1
+    shift
+    timeout --signal=INT --kill-after=20 "$seconds" "$@"
 }
 
 if ! GPU_NAME=$(timeout 60 "$PY" -c "import cupy; p = cupy.cuda.runtime.getDeviceProperties(0)
@@ -42,15 +60,16 @@ if ! "$PY" -c "import gputensor.kernels" 2>/dev/null && [[ ! -e gputensor/kernel
 fi
 
 echo "== 2/4 GPUTENSOR_TEST_REAL_GPU=1 pytest -m gpu"
-GPUTENSOR_TEST_REAL_GPU=1 timeout "$(cap 240 200)" "$PY" -m pytest -q -m gpu \
-    -p no:cacheprovider 2>&1 | tee "$WORK/pytest.log" | tail -20
-PYTEST_RC=${PIPESTATUS[0]}
+GPUTENSOR_TEST_REAL_GPU=1 capped "$(cap 240 200)" "$PY" -m pytest -q -rfE -m gpu \
+    -p no:cacheprovider >"$WORK/pytest.log" 2>&1
+PYTEST_RC=$?
+tail -20 "$WORK/pytest.log"
 PYTEST_SUMMARY=$(grep -E "passed|failed|error|no tests ran" "$WORK/pytest.log" | tail -1)
 [[ $PYTEST_RC -eq 124 ]] && PYTEST_SUMMARY="timed out; last: ${PYTEST_SUMMARY}"
 ((PYTEST_RC != 0)) && STATUS=1
 
 echo "== 3/4 the seed tour on cuda"
-timeout "$(cap 60 140)" "$PY" - >"$WORK/tour.log" 2>&1 <<'EOF'
+capped "$(cap 60 140)" "$PY" - >"$WORK/tour.log" 2>&1 <<'EOF'
 import contextlib
 import difflib
 import io
@@ -104,7 +123,7 @@ fi
 ((TOUR_RC != 0)) && STATUS=1
 
 echo "== 4/4 GPU benchmarks"
-timeout "$(cap 300 5)" "$PY" benchmarks/gpu_bench.py --out "$WORK/table.md" \
+capped "$(cap 300 5)" "$PY" -m benchmarks.gpu_bench --out "$WORK/table.md" \
     >"$WORK/bench.log" 2>&1
 BENCH_RC=$?
 if [[ ! -s $WORK/table.md ]]; then

@@ -35,6 +35,53 @@ def test_gpu_check_stops_cleanly_without_a_gpu(tmp_path):
     assert results.read_text() == before
 
 
+# stands for python on a GPU machine where the editable install fails: it logs each call with
+# the variables gpu_check.sh must set, and its pytest is still running at the step's time cap
+FAKE_PYTHON = r"""#!/usr/bin/env bash
+args="$*"
+echo "$PYTHONPATH|$CUPY_CACHE_DIR|$NUMBA_CACHE_DIR|${args//$'\n'/ }" >>"$FAKE_LOG"
+case "$*" in
+    *"import cupy"*) echo "Fake GPU" ;;
+    "-m pip"*) echo "error: no editable install here"; exit 1 ;;
+    "-m pytest"*)
+        trap 'echo "3 passed in 1.00s"; exit 2' INT
+        echo "..."; sleep 60 & wait ;;
+    "-m benchmarks.gpu_bench"*) out=${args##*--out }; echo "| bench | row |" >"${out%% *}" ;;
+    -) cat >/dev/null; echo "RESULT: ran to the end" ;;
+esac
+exit 0
+"""
+
+
+def test_gpu_check_runs_from_the_checkout_and_keeps_caches_and_the_summary(tmp_path):
+    (tmp_path / "benchmarks").mkdir()
+    script = tmp_path / "benchmarks" / "gpu_check.sh"
+    script.write_text((ROOT / "benchmarks" / "gpu_check.sh").read_text())
+    (tmp_path / "benchmarks" / "RESULTS.md").write_text("# results\n")
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    log = tmp_path / "calls.log"
+    env = dict(os.environ, PYTHON=str(fake), FAKE_LOG=str(log), GPU_CHECK_BUDGET="1",
+               GPU_CHECK_MIN_STEP="1", GPU_CHECK_CACHE=str(tmp_path / "cache"))
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr  # the tests did not finish
+    calls = [line.split("|", 3) for line in log.read_text().splitlines()]
+    steps = [args for _, _, _, args in calls]
+    assert any(a.startswith("-m pip install") for a in steps)
+    assert any(a.startswith("-m pytest") for a in steps) and "-" in steps
+    assert any(a.startswith("-m benchmarks.gpu_bench") for a in steps)
+    for path, cupy_cache, numba_cache, args in calls:  # every step: one cache, the checkout
+        assert path.split(":")[0] == str(tmp_path), args
+        assert (cupy_cache, numba_cache) == (str(tmp_path / "cache" / "cupy"),
+                                             str(tmp_path / "cache" / "numba")), args
+    results = (tmp_path / "benchmarks" / "RESULTS.md").read_text()
+    assert "| bench | row |" in results
+    assert "- pytest -m gpu: timed out; last: 3 passed in 1.00s" in results
+
+
 class _Event:
     """Stands for cupy.cuda.Event: records the wall clock."""
 
