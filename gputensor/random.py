@@ -7,6 +7,7 @@ import operator
 
 import numpy as np
 
+from ._tensor_core import TensorCore
 from .device import as_device
 
 DEFAULT_SEED = 67280421310721  # torch.Generator().initial_seed()
@@ -49,11 +50,10 @@ class Generator:
 
     def get_state(self):
         """The generator's state as a uint8 tensor (give it back to ``set_state``)."""
-        from .ops.creation import tensor
         state = {"seed": self._initial_seed,
                  "bit_generator": self.numpy_generator.bit_generator.state}
         raw = np.frombuffer(json.dumps(state).encode(), dtype=np.uint8)
-        return tensor(raw)
+        return TensorCore._make(raw.copy())
 
     def set_state(self, new_state) -> Generator:
         """Restore a state returned by ``get_state``."""
@@ -95,13 +95,37 @@ class Generator:
         return f"<gputensor.Generator object at {id(self):#x}>"
 
 
+
+
+def default_generator() -> Generator:
+    """The global random generator (torch's default seed until ``manual_seed``)."""
+    return _default_generator
+
+
+def manual_seed(seed) -> Generator:
+    """Seed the global random generator: the same seed gives the same numbers every run."""
+    return _default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    """Seed the global generator from the OS and return the seed."""
+    return _default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The seed the global generator was last seeded with."""
+    return _default_generator.initial_seed()
+
+
 def as_numpy_generator(generator=None) -> np.random.Generator:
     """The NumPy generator behind ``generator`` (None: the global one)."""
     if generator is None:
-        from .ops.creation import default_generator
         generator = default_generator()
     if isinstance(generator, Generator):
         return generator.numpy_generator
     if isinstance(generator, np.random.Generator):
         return generator
     raise TypeError(f"generator must be a gputensor.Generator, not {type(generator).__name__}")
+
+
+_default_generator = Generator()  # its NumPy stream is made on first use

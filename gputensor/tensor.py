@@ -1,49 +1,43 @@
-"""class Tensor: one backend array plus the fields autograd needs."""
+"""class Tensor: the core's fields plus every op as a method, in one visible table.
+
+Each method is a direct reference to the function that implements it (``sum =
+reduce.sum``: ``x.sum(1)`` is ``reduce.sum(x, 1)``), grouped by the ops module that holds
+it, so "where is ``x.sum`` defined?" reads off this file. Tensor-only methods that torch has
+no function for (casts, ``to``, ``new_*``, reflected operators) are written out here.
+``tensor.pyi`` is generated from this class (``python -m gputensor._stubgen``).
+"""
 
 from __future__ import annotations
 
 import weakref
 
-import numpy as np
+from . import dtypes, printing
+from ._tensor_core import FLOAT_TYPE_NAMES, TensorCore, set_tensor_class, typename
+from .autograd import engine
+from .autograd.function import RemovableHandle
+from .device import as_device
+from .device import device as device_type
+from .ops import (
+    creation,
+    extrema,
+    index,
+    inplace,
+    linalg,
+    pointwise,
+    reduce,
+    shape,
+    softmaxes,
+    transfer,
+    views,
+)
 
-from . import dtypes
-from .backends import _BY_TYPE as _BACKEND_BY_TYPE
-from .backends import backend_for
-from .backends.cpu import NO_SWITCH as _NO_SWITCH
-from .device import CPU
-from .size import Size
-
-_FLOAT_TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
-                     "int8": "CharTensor", "int16": "ShortTensor", "int32": "IntTensor",
-                     "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
-
-
-def typename(obj) -> str:
-    """torch.typename: 'gputensor.FloatTensor' for tensors, else the qualified type name."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+__all__ = ["Tensor", "typename"]
 
 
-def type_text(shape, np_dtype) -> str:
-    """torch's legacy type text of a tensor, e.g. ``gputensor.FloatTensor [2, 3]``."""
-    sizes = ", ".join(str(n) for n in shape)
-    return f"gputensor.{_FLOAT_TYPE_NAMES[dtypes._BY_NUMPY[np_dtype].name]} [{sizes}]"
-
-
-class Tensor:
+class Tensor(TensorCore):
     """A multi-dimensional array on a device, with optional gradient tracking."""
 
-    __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_output_nr", "_grad",
-                 "_version", "_base", "_hooks", "_acc_ref", "_retains_grad", "__weakref__")
+    __slots__ = ()
 
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
@@ -51,214 +45,299 @@ class Tensor:
     def __init__(self, *args, device=None):
         """``Tensor(sizes...)`` (uninitialised float) or ``Tensor(data)`` (as float)."""
         if len(args) == 1 and not isinstance(args[0], int):
-            src = _creation.tensor(args[0], dtype=dtypes.get_default_dtype(), device=device)
+            src = creation.tensor(args[0], dtype=dtypes.get_default_dtype(), device=device)
         else:
-            src = _creation.empty(*args, device=device)
+            src = creation.empty(*args, device=device)
         self._init(src._data, src._device)
 
-    def _init(self, data, device) -> None:
-        self._data = data
-        self._device = device
-        self._requires_grad = False
-        self.grad_fn = None
-        self._output_nr = 0
-        self._grad = None
-        self._version = _VersionCounter()
-        self._base = None
-        self._hooks = None
-        self._acc_ref = None
-        self._retains_grad = False
+    # ---- operators -----------------------------------------------------------------
+    __add__ = __radd__ = pointwise.add  # radd as torch: self.add(other)
+    __sub__ = pointwise.sub
+    __rsub__ = pointwise.rsub
+    __mul__ = __rmul__ = pointwise.mul  # rmul as torch: self.mul(other)
+    __truediv__ = pointwise.div
+    __rtruediv__ = pointwise.rdiv
+    __floordiv__ = pointwise.floor_divide
+    __rfloordiv__ = pointwise.rfloor_divide
+    __mod__ = pointwise.remainder
+    __rmod__ = pointwise.rremainder
+    __pow__ = pointwise.pow
+    __rpow__ = pointwise.rpow
+    __matmul__ = linalg.matmul
+    __rmatmul__ = linalg.rmatmul
+    __and__ = __rand__ = pointwise.bitwise_and
+    __or__ = __ror__ = pointwise.bitwise_or
+    __xor__ = __rxor__ = pointwise.bitwise_xor
+    __lt__ = pointwise.lt
+    __le__ = pointwise.le
+    __gt__ = pointwise.gt
+    __ge__ = pointwise.ge
+    __eq__ = pointwise.eq_operator
+    __ne__ = pointwise.ne_operator
+    __neg__ = pointwise.neg
+    __pos__ = pointwise.positive
+    __abs__ = pointwise.abs
+    __invert__ = pointwise.invert_operator
+    __getitem__ = index.getitem
+    __setitem__ = index.setitem
+    __iadd__ = inplace.add_
+    __isub__ = inplace.sub_
+    __imul__ = inplace.mul_
+    __itruediv__ = inplace.div_
+    __ipow__ = inplace.pow_
+    __ifloordiv__ = inplace.floor_divide_
+    __imod__ = inplace.remainder_
+    __hash__ = TensorCore.__hash__  # defining __eq__ would otherwise drop it
 
-    @classmethod
-    def _make(cls, data, device=CPU) -> Tensor:
-        """Wrap a backend array without copying."""
-        t = object.__new__(cls)
-        t._init(data, device)
-        return t
+    # ---- pointwise (ops/pointwise.py) ------------------------------------------------
+    add = pointwise.add
+    sub = subtract = pointwise.sub
+    mul = multiply = pointwise.mul
+    div = divide = pointwise.div
+    true_divide = pointwise.true_divide
+    floor_divide = pointwise.floor_divide
+    remainder = pointwise.remainder
+    pow = pointwise.pow
+    maximum = pointwise.maximum
+    minimum = pointwise.minimum
+    where = pointwise.where
+    clamp = clip = pointwise.clamp
+    neg = negative = pointwise.neg
+    positive = pointwise.positive
+    abs = absolute = pointwise.abs
+    exp = pointwise.exp
+    log = pointwise.log
+    log1p = pointwise.log1p
+    sqrt = pointwise.sqrt
+    rsqrt = pointwise.rsqrt
+    sin = pointwise.sin
+    cos = pointwise.cos
+    tanh = pointwise.tanh
+    sigmoid = pointwise.sigmoid
+    relu = pointwise.relu
+    reciprocal = pointwise.reciprocal
+    sign = pointwise.sign
+    floor = pointwise.floor
+    ceil = pointwise.ceil
+    round = pointwise.round
+    eq = pointwise.eq
+    ne = pointwise.ne
+    lt = less = pointwise.lt
+    le = less_equal = pointwise.le
+    gt = greater = pointwise.gt
+    ge = greater_equal = pointwise.ge
+    bitwise_and = pointwise.bitwise_and
+    bitwise_or = pointwise.bitwise_or
+    bitwise_xor = pointwise.bitwise_xor
+    bitwise_not = pointwise.bitwise_not
+    logical_and = pointwise.logical_and
+    logical_or = pointwise.logical_or
+    logical_xor = pointwise.logical_xor
+    logical_not = pointwise.logical_not
+    isnan = pointwise.isnan
+    isinf = pointwise.isinf
+    isfinite = pointwise.isfinite
+    clone = pointwise.clone
+    type_as = pointwise.type_as
 
-    def _wrap(self, data) -> Tensor:
-        """A new tensor on this tensor's device around ``data``."""
-        return Tensor._make(data, self._device)
+    # ---- in place (ops/inplace.py) ----------------------------------------------------
+    add_ = inplace.add_
+    sub_ = inplace.sub_
+    mul_ = inplace.mul_
+    div_ = inplace.div_
+    pow_ = inplace.pow_
+    clamp_ = clip_ = inplace.clamp_
+    neg_ = inplace.neg_
+    copy_ = inplace.copy_
+    fill_ = inplace.fill_
+    zero_ = inplace.zero_
+    abs_ = inplace.abs_
+    exp_ = inplace.exp_
+    log_ = inplace.log_
+    log1p_ = inplace.log1p_
+    sqrt_ = inplace.sqrt_
+    rsqrt_ = inplace.rsqrt_
+    sin_ = inplace.sin_
+    cos_ = inplace.cos_
+    tanh_ = inplace.tanh_
+    sigmoid_ = inplace.sigmoid_
+    relu_ = inplace.relu_
+    reciprocal_ = inplace.reciprocal_
+    sign_ = inplace.sign_
+    floor_ = inplace.floor_
+    ceil_ = inplace.ceil_
+    round_ = inplace.round_
+    remainder_ = inplace.remainder_
+    floor_divide_ = inplace.floor_divide_
 
-    # ---- metadata --------------------------------------------------------------
-    @property
-    def _backend(self):
-        return _BACKEND_BY_TYPE.get(self._device.type) or backend_for(self._device.type)
+    # ---- reductions (ops/reduce.py, ops/extrema.py, ops/softmaxes.py) ------------------
+    sum = reduce.sum
+    mean = reduce.mean
+    prod = reduce.prod
+    var = reduce.var
+    std = reduce.std
+    all = reduce.all
+    any = reduce.any
+    max = extrema.max
+    min = extrema.min
+    amax = extrema.amax
+    amin = extrema.amin
+    argmax = extrema.argmax
+    argmin = extrema.argmin
+    logsumexp = softmaxes.logsumexp
+    softmax = softmaxes.softmax
+    log_softmax = softmaxes.log_softmax
 
-    def _on_device(self):
-        """A context in which this tensor's device is the current one (CUDA device index)."""
-        index = self._device.index
-        return _NO_SWITCH if index is None else self._backend.on_device(index)
+    # ---- views and shapes (ops/views.py, ops/shape.py) ---------------------------------
+    view = views.view
+    view_as = views.view_as
+    reshape = views.reshape
+    reshape_as = views.reshape_as
+    flatten = views.flatten
+    permute = views.permute
+    transpose = swapaxes = swapdims = views.transpose
+    squeeze = views.squeeze
+    unsqueeze = views.unsqueeze
+    contiguous = views.contiguous
+    expand = views.expand
+    expand_as = views.expand_as
+    split = shape.split
+    chunk = shape.chunk
+    unbind = shape.unbind
+    repeat = shape.repeat
+    select = shape.select
+    narrow = shape.narrow
+    movedim = moveaxis = shape.movedim
+    adjoint = shape.adjoint
+    t = shape.t
+    unflatten = shape.unflatten
+    T = property(shape.reversed_dims, doc="All dims reversed.")
+    mT = property(shape.matrix_transpose, doc="The last two dims swapped.")  # noqa: N815
+    mH = property(shape.matrix_adjoint, doc="The conjugate of mT.")  # noqa: N815
+    H = property(shape.hermitian, doc="The conjugate transpose of a matrix.")
 
-    @property
-    def shape(self) -> Size:
-        """The size of each dimension."""
-        return Size(self._data.shape)
+    # ---- linear algebra (ops/linalg.py) -------------------------------------------------
+    matmul = linalg.matmul
+    mm = linalg.mm
+    bmm = linalg.bmm
+    mv = linalg.mv
+    dot = linalg.dot
 
-    @property
-    def dtype(self) -> dtypes.dtype:
-        """The element type."""
-        return dtypes._BY_NUMPY[self._data.dtype]
+    # ---- dtype casts ---------------------------------------------------------------------
+    def float(self, memory_format=None) -> Tensor:
+        """A copy as float32 (self when it already is)."""
+        return pointwise.to_dtype(self, dtypes.float32)
 
-    @property
-    def device(self):
-        """Where the data lives."""
-        return self._device
+    def double(self, memory_format=None) -> Tensor:
+        """A copy as float64 (self when it already is)."""
+        return pointwise.to_dtype(self, dtypes.float64)
 
-    @property
-    def is_cuda(self) -> bool:
-        """True for tensors on a CUDA device."""
-        return self._device.type == "cuda"
+    def half(self, memory_format=None) -> Tensor:
+        """A copy as float16 (self when it already is)."""
+        return pointwise.to_dtype(self, dtypes.float16)
 
-    @property
-    def ndim(self) -> int:
-        """The number of dimensions."""
-        return self._data.ndim
+    def long(self, memory_format=None) -> Tensor:
+        """A copy as int64 (self when it already is)."""
+        return pointwise.to_dtype(self, dtypes.int64)
 
-    def dim(self) -> int:
-        """The number of dimensions."""
-        return self._data.ndim
+    def int(self, memory_format=None) -> Tensor:
+        """A copy as int32 (self when it already is)."""
+        return pointwise.to_dtype(self, dtypes.int32)
 
-    def size(self, dim=None):
-        """The shape, or the size of one dimension."""
-        if dim is None:
-            return Size(self._data.shape)
-        return self._data.shape[_ops.normalize_dim(dim, self._data.ndim)]
+    def short(self, memory_format=None) -> Tensor:
+        """A copy as int16 (self when it already is)."""
+        return pointwise.to_dtype(self, dtypes.int16)
 
-    def numel(self) -> int:
-        """The number of elements."""
-        return int(self._data.size)
+    def bool(self, memory_format=None) -> Tensor:
+        """A copy as bool (self when it already is)."""
+        return pointwise.to_dtype(self, dtypes.bool)
 
-    nelement = numel
+    def byte(self, memory_format=None) -> Tensor:
+        """A copy as uint8 (self when it already is)."""
+        return pointwise.to_dtype(self, dtypes.uint8)
 
-    def element_size(self) -> int:
-        """Bytes per element."""
-        return self._data.itemsize
+    def char(self, memory_format=None) -> Tensor:
+        """A copy as int8 (self when it already is)."""
+        return pointwise.to_dtype(self, dtypes.int8)
 
-    def stride(self, dim=None):
-        """Strides in elements, as torch reports them."""
-        strides = tuple(s // self._data.itemsize for s in self._data.strides)
-        return strides if dim is None else strides[_ops.normalize_dim(dim, self._data.ndim)]
-
-    def is_contiguous(self) -> bool:
-        """Whether the elements are laid out densely in row-major order."""
-        return bool(self._data.flags.c_contiguous)
-
-    def is_floating_point(self) -> bool:
-        """Whether the dtype is a floating point type."""
-        return self.dtype.is_floating_point
-
-    def _type_text(self) -> str:
-        return type_text(self._data.shape, self._data.dtype)
-
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False):
         """The type name (``gputensor.FloatTensor``, ``gputensor.cuda.FloatTensor``), or a copy
         cast to ``dtype``."""
         if dtype is None:
             where = "cuda." if self._device.type == "cuda" else ""
-            return f"gputensor.{where}{_FLOAT_TYPE_NAMES[self.dtype.name]}"
+            return f"gputensor.{where}{FLOAT_TYPE_NAMES[self.dtype.name]}"
         return self.to(dtype)
 
-    def get_device(self) -> int:
-        """The CUDA device index of this tensor, -1 on the CPU."""
-        index = self._device.index
-        return -1 if index is None else index
-
-    # ---- autograd fields ---------------------------------------------------------
-    @property
-    def requires_grad(self) -> bool:
-        """Whether gradients flow to or through this tensor."""
-        return self._requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, flag) -> None:
-        if self.grad_fn is not None:
-            if not flag:
-                raise RuntimeError(
-                    "you can only change requires_grad flags of leaf variables. If you want to "
-                    "use a computed variable in a subgraph that doesn't require differentiation "
-                    "use var_no_grad = var.detach().")
-            return
-        if flag and not self.dtype.is_floating_point:
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        self._requires_grad = bool(flag)
-
-    def requires_grad_(self, requires_grad=True) -> Tensor:
-        """Set ``requires_grad`` in place and return self."""
-        self.requires_grad = requires_grad
-        return self
-
-    @property
-    def is_leaf(self) -> bool:
-        """True for tensors not produced by a recorded operation."""
-        return self.grad_fn is None
-
-    @property
-    def grad(self):
-        """The accumulated gradient (leaves, and tensors that called retain_grad)."""
-        return self._grad
-
-    @grad.setter
-    def grad(self, value) -> None:
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
-                                f"of type {type(value).__name__}")
-            if value.dtype is not self.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
-            if value._device != self._device:
-                raise RuntimeError("assigned grad has data located on a different device")
-            if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
-        self._grad = value
-
-    @property
-    def retains_grad(self) -> bool:
-        """Whether a non-leaf tensor keeps its ``.grad`` after backward."""
-        return self._retains_grad
-
-    @property
-    def data(self) -> Tensor:
-        """The same storage as a tensor detached from the graph."""
-        return self.detach()
-
-    @data.setter
-    def data(self, value: Tensor) -> None:
-        if value._device != self._device and getattr(self, "_grad_buffer", None) is not None:
-            self._grad_buffer = None  # an optimizer's buffer on the old device: not for grads
-        self._data = value._data
-        self._device = value._device
-
-    @property
-    def _version_value(self) -> int:
-        return self._version.value
-
-    def _grad_node(self):
-        """The node gradients for this tensor flow into: grad_fn, or the leaf accumulator."""
-        if self.grad_fn is not None:
-            return self.grad_fn
-        acc = self._acc_ref() if self._acc_ref is not None else None
-        if acc is None:
-            acc = _AccumulateGrad(self)
-            self._acc_ref = weakref.ref(acc)
-        return acc
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
-        _engine.backward(self, gradient, retain_graph, create_graph, inputs)
-
-    def detach(self) -> Tensor:
-        """A tensor sharing storage (and version counter) with no graph history."""
-        out = Tensor._make(self._data, self._device)
-        out._version = self._version
+    # ---- devices ---------------------------------------------------------------------------
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False,
+           memory_format=None) -> Tensor:
+        """A tensor with another dtype and/or device (self when nothing changes)."""
+        for arg in args:
+            if isinstance(arg, dtypes.dtype):
+                dtype = arg
+            elif isinstance(arg, TensorCore):
+                dtype, device = arg.dtype, arg.device
+            elif isinstance(arg, bool):
+                continue  # non_blocking: every copy here is ordered on the current stream
+            else:
+                device = arg
+        out = self
+        if device is not None:
+            target = as_device(device)
+            if target != self._device:
+                out = transfer.to_device(out, target)
+        if dtype is not None:
+            out = pointwise.to_dtype(out, dtype)
+        if copy and out is self:
+            out = pointwise.clone(self)
         return out
 
-    def detach_(self) -> Tensor:
-        """Detach this tensor from the graph in place."""
-        self.grad_fn = None
-        self._requires_grad = False
-        self._output_nr = 0
-        return self
+    def cuda(self, device=None, non_blocking=False, memory_format=None) -> Tensor:
+        """A copy on a CUDA device (the current one by default; self when already there)."""
+        if device is None or isinstance(device, int):
+            target = device_type("cuda", device)
+        else:
+            target = device_type(device)
+            if target.type != "cuda":
+                raise RuntimeError("Invalid device, must be cuda device")
+        return self.to(target)
+
+    def cpu(self, memory_format=None) -> Tensor:
+        """A copy in CPU memory (self when already there)."""
+        return self.to("cpu")
+
+    # ---- new tensors like this one ------------------------------------------------------
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """Like ``zeros``, with this tensor's dtype and device by default."""
+        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """Like ``ones``, with this tensor's dtype and device by default."""
+        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """Like ``empty``, with this tensor's dtype and device by default."""
+        return creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None,
+                 requires_grad=False) -> Tensor:
+        """Like ``full``, with this tensor's dtype and device by default."""
+        return creation.full(size, fill_value, dtype=dtype or self.dtype,
+                             device=device or self.device, requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """Like ``tensor``, with this tensor's dtype and device by default."""
+        return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
+
+    # ---- autograd --------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False,
+                 inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` with this tensor's gradient; a returned tensor replaces it."""
@@ -269,7 +348,7 @@ class Tensor:
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
-        return _RemovableHandle(self._hooks, hook)
+        return RemovableHandle(self._hooks, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
@@ -288,71 +367,14 @@ class Tensor:
         node._retain_hooks = {**(node._retain_hooks or {}), self._output_nr: keep}
         self._retains_grad = True
 
-    # ---- conversion ---------------------------------------------------------------
-    def _to_numpy(self) -> np.ndarray:
-        return self._backend.to_numpy(self._data)
-
-    def numpy(self, force=False) -> np.ndarray:
-        """The data as a NumPy array sharing memory (CPU tensors without grad only)."""
-        if self._requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
-        if self._device.type != "cpu" and not force:
-            raise TypeError(f"can't convert {self._device} device type tensor to numpy. Use "
-                            "Tensor.cpu() to copy the tensor to host memory first.")
-        return self._to_numpy()
-
-    def tolist(self):
-        """The data as (nested) Python numbers."""
-        return self._to_numpy().tolist()
-
-    def item(self):
-        """The single element as a Python number."""
-        if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
-                               "to Scalar")
-        return self._to_numpy().reshape(()).item()
-
-    def _scalar(self, kind):
-        if self._data.size != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return kind(self._to_numpy().reshape(()).item())
-
-    def __float__(self):
-        return self._scalar(float)
-
-    def __int__(self):
-        return self._scalar(int)
-
-    def __bool__(self):
-        if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._to_numpy().reshape(()).item())
-
-    def __index__(self):
-        if self.dtype.is_floating_point or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an "
-                            "index")
-        return int(self._to_numpy().reshape(()).item())
-
-    def __array__(self, dtype=None, copy=None):
-        arr = self.detach().numpy()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
-
-    def __len__(self):
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self._data.shape[0]
-
+    # ---- Python protocols ------------------------------------------------------------------
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return iter(self.unbind(0))
-
-    __hash__ = object.__hash__
+        return iter(shape.unbind(self, 0))
 
     def __repr__(self):
-        return _printing.tensor_repr(self)
+        return printing.tensor_repr(self)
 
     __str__ = __repr__
 
@@ -361,9 +383,6 @@ class Tensor:
             return format(self.item(), spec)
         return repr(self)
 
-    def __reduce_ex__(self, protocol):
-        raise TypeError("gputensor tensors are not picklable; use gputensor.save")
-
     def __deepcopy__(self, memo):
         out = self.detach().clone()
         out._requires_grad = self._requires_grad
@@ -371,13 +390,4 @@ class Tensor:
         return out
 
 
-from . import ops as _ops  # noqa: E402
-from . import printing as _printing  # noqa: E402
-from .autograd import engine as _engine  # noqa: E402
-from .autograd.function import AccumulateGrad as _AccumulateGrad  # noqa: E402
-from .autograd.function import VersionCounter as _VersionCounter  # noqa: E402
-from .autograd.function import _RemovableHandle  # noqa: E402
-from .ops import creation as _creation  # noqa: E402
-
-_ops.install_tensor_methods(Tensor)
-tensor = _creation.tensor
+set_tensor_class(Tensor)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import tensor as _tensor_module
-from .function import AccumulateGrad
+from .._tensor_core import TensorCore
+from .function import AccumulateGrad, grad_node
 from .grad_mode import no_grad
 
 
@@ -29,8 +29,9 @@ def _root_grads(outputs, grad_outputs):
             with backend.on_device(out._device.index):
                 grads.append(backend.xp.ones(out._data.shape, out._data.dtype))
         else:
-            if not isinstance(g, _tensor_module.Tensor):
-                g = _tensor_module.tensor(g, dtype=out.dtype, device=out.device)
+            if not isinstance(g, TensorCore):
+                backend = out._backend
+                g = out._wrap(backend.asarray(g, dtype=out._data.dtype, index=out._device.index))
             if tuple(g.shape) != tuple(out.shape):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[0] has a shape of {g.shape} and output[0] "
@@ -110,7 +111,7 @@ def _apply_pre_hooks(node, grads):
         hooks = list((node._pre_hooks or {}).get(nr, ()))
         retain = (node._retain_hooks or {}).get(nr)
         for hook in hooks + ([retain] if retain else []):
-            result = hook(_tensor_module.Tensor._make(grads[nr], device))
+            result = hook(TensorCore._make(grads[nr], device))
             if result is not None:
                 grads[nr] = result._data
     return grads
@@ -123,7 +124,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     outputs = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) or (None,) * len(outputs)
     root_grads = _root_grads(outputs, grads)
-    roots = [(t._grad_node(), t._output_nr) for t in outputs]
+    roots = [(grad_node(t), t._output_nr) for t in outputs]
     with no_grad():
         _run(roots, root_grads, bool(retain_graph), accumulate=True)
 
@@ -139,8 +140,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     root_grads = _root_grads(outputs, grads)
-    roots = [(t._grad_node(), t._output_nr) for t in outputs]
-    keys = [(t._grad_node(), t._output_nr) for t in inputs]
+    roots = [(grad_node(t), t._output_nr) for t in outputs]
+    keys = [(grad_node(t), t._output_nr) for t in inputs]
     captures = dict.fromkeys(keys)
     with no_grad():
         _run(roots, root_grads, bool(retain_graph), accumulate=False, captures=captures)
@@ -151,6 +152,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
                                "been used in the graph. Set allow_unused=True if this is the "
                                "desired behavior.")
-        results.append(None if g is None else _tensor_module.Tensor._make(
+        results.append(None if g is None else TensorCore._make(
             g.astype(t._data.dtype, copy=False), t._device))
     return tuple(results)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .. import tensor as _tensor_module
+import weakref
+
+from .._tensor_core import TensorCore, type_text
 from ..backends import backend_for
 from .grad_mode import is_grad_enabled, no_grad
 
@@ -12,15 +14,6 @@ SECOND_BACKWARD_ERROR = (
     "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
     "backward through the graph a second time or if you need to access saved tensors after "
     "calling backward.")
-
-
-class VersionCounter:
-    """Counts in-place changes to one storage; views share their base's counter."""
-
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
 
 
 class Node:
@@ -41,10 +34,10 @@ class Node:
             self._pre_hooks = {}
         hooks = self._pre_hooks.setdefault(output_nr, [])
         hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+        return RemovableHandle(hooks, hook)
 
 
-class _RemovableHandle:
+class RemovableHandle:
     """Handle returned by hook registration; ``remove()`` unregisters the hook."""
 
     def __init__(self, hooks, hook):
@@ -88,6 +81,17 @@ class AccumulateGrad(Node):
             old._data += grad
         else:
             old._data = old._data + grad
+
+
+def grad_node(t):
+    """The node gradients for tensor ``t`` flow into: its grad_fn, or its leaf accumulator."""
+    if t.grad_fn is not None:
+        return t.grad_fn
+    acc = t._acc_ref() if t._acc_ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._acc_ref = weakref.ref(acc)
+    return acc
 
 
 class Function(Node):
@@ -134,7 +138,7 @@ class Function(Node):
             raise RuntimeError(SECOND_BACKWARD_ERROR)
         for counter, expected, shape, dtype, index in self._saved_versions:
             if counter.value != expected:
-                shape_text = _tensor_module.type_text(shape, dtype)
+                shape_text = type_text(shape, dtype)
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified "
                     f"by an inplace operation: [{shape_text}], which is output {index} of "
@@ -154,8 +158,7 @@ class Function(Node):
     @classmethod
     def apply(cls, *args):
         """Run the function on tensors and record it in the graph when needed."""
-        Tensor = _tensor_module.Tensor  # noqa: N806
-        tensors = [a for a in args if isinstance(a, Tensor)]
+        tensors = [a for a in args if isinstance(a, TensorCore)]
         ctx = cls._node_type(cls.variant)()
         record = is_grad_enabled() and any(t.requires_grad for t in tensors)
         with no_grad():
@@ -163,7 +166,8 @@ class Function(Node):
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx.needs_input_grad = tuple(isinstance(a, TensorCore) and a.requires_grad
+                                         for a in args)
             nd = ctx._non_differentiable
             ctx._wire(args, tensors, outs, [i for i, o in enumerate(outs)
                                             if any(o is n for n in nd)])
@@ -182,20 +186,18 @@ class Function(Node):
         self._device = first._device
         self.backend = backend or first._backend
         if arg_index is None:
-            tensor_type = _tensor_module.Tensor
-            arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, tensor_type)])
+            arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, TensorCore)])
         self._arg_index = arg_index
         edges, meta = [], []
-        tensor_type = _tensor_module.Tensor
         for pos in arg_index:
             t = args[pos]
-            if not isinstance(t, tensor_type):  # a number in torch's tensor overload
+            if not isinstance(t, TensorCore):  # a number in torch's tensor overload
                 edges.append((None, 0))
                 meta.append(None)
                 continue
             if t._requires_grad:
                 node = t.grad_fn
-                edges.append((t._grad_node() if node is None else node, t._output_nr))
+                edges.append((grad_node(t) if node is None else node, t._output_nr))
             else:
                 edges.append((None, 0))
             data = t._data
@@ -254,7 +256,7 @@ class Function(Node):
     _moves = None  # {argument position: device} of inputs copied from another device
 
     def _wrap_grad(self, array):
-        return _tensor_module.Tensor._make(array, self._device)
+        return TensorCore._make(array, self._device)
 
     @staticmethod
     def forward(ctx, *args):
@@ -293,11 +295,10 @@ class Op(Function):
     @classmethod
     def apply(cls, *args):
         """Run the op on tensors (others pass through) and record it when needed."""
-        Tensor = _tensor_module.Tensor  # noqa: N806
         tensors, arrays = [], []
         grad = False
         for a in args:
-            if isinstance(a, Tensor):
+            if isinstance(a, TensorCore):
                 tensors.append(a)
                 arrays.append(a._data)
                 if a._requires_grad:
@@ -323,7 +324,7 @@ class Op(Function):
             raise backend.out_of_memory(err) from None
         if ctx.out_device is not None:  # a copy to another device
             device = ctx.out_device
-        make = Tensor._make
+        make = TensorCore._make
         single = not isinstance(result, tuple)
         outs = [make(result, device)] if single else [make(r, device) for r in result]
         if ctx.is_view:
@@ -332,12 +333,12 @@ class Op(Function):
                 out._version = first._version
                 out._base = base
         if grad and is_grad_enabled():
-            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad
+            ctx.needs_input_grad = tuple([isinstance(a, TensorCore) and a._requires_grad
                                           for a in args])
             if cls.number_edges:  # torch's tensor overload: numbers are wrapped tensors
                 arg_index = _TWO_ARGUMENTS
             elif len(tensors) != len(args):
-                arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, Tensor)])
+                arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, TensorCore)])
             else:
                 arg_index = _all_arguments(len(args))
             ctx._wire(args, tensors, outs, ctx._non_differentiable, arg_index, backend)
@@ -350,7 +351,7 @@ class Op(Function):
     def _apply_across_devices(cls, args, tensors):
         """The op with 0-d CPU tensors joining the others' device (torch's CPU scalars)."""
         # the leaves' accumulators, made now and held until the op's node holds them
-        held = [t._grad_node() for t in tensors if t._requires_grad]
+        held = [grad_node(t) for t in tensors if t._requires_grad]
         moved, moves = on_common_device(args, tensors)
         out = cls.apply(*moved)
         del held
@@ -411,7 +412,7 @@ def on_common_device(args, tensors):
         _raise_mixed_devices(tensors)
     moved, moves = [], {}
     for i, a in enumerate(args):
-        if isinstance(a, _tensor_module.Tensor) and a._device != common:
+        if isinstance(a, TensorCore) and a._device != common:
             moved.append(_stand_in(a, common))
             moves[i] = a._device
         else:
@@ -421,7 +422,7 @@ def on_common_device(args, tensors):
 
 def _stand_in(t, device):
     """A copy of ``t`` on ``device`` with ``t``'s place in the graph and version counter."""
-    copy = _tensor_module.Tensor._make(
+    copy = TensorCore._make(
         backend_for(device.type).asarray(t._data, index=device.index), device)
     copy._version = t._version
     if t._requires_grad:  # (a leaf's accumulator is made and kept alive by the caller)

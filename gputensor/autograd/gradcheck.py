@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tensor as _tensor_module
+from .._tensor_core import TensorCore
 from .engine import grad as _grad
 from .grad_mode import no_grad
 
@@ -16,7 +16,7 @@ class GradcheckError(RuntimeError):
 def _outputs(fn, inputs):
     out = fn(*inputs)
     items = out if isinstance(out, (tuple, list)) else (out,)
-    return [o for o in items if isinstance(o, _tensor_module.Tensor)]
+    return [o for o in items if isinstance(o, TensorCore)]
 
 
 def _numerical_jacobian(fn, inputs, index, out_index, eps):
@@ -51,16 +51,15 @@ def _analytical_jacobian(out, inputs, index):
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) -> bool:
     """True when every input gradient of ``fn`` matches finite differences (float64 inputs)."""
-    Tensor = _tensor_module.Tensor  # noqa: N806
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    inputs = tuple(x if not isinstance(x, Tensor) or x.is_contiguous() else x.contiguous()
+    inputs = tuple(x if not isinstance(x, TensorCore) or x.is_contiguous() else x.contiguous()
                    for x in inputs)
     outputs = _outputs(fn, inputs)
     for out_index, out in enumerate(outputs):
         if not out.requires_grad:
             continue
         for index, x in enumerate(inputs):
-            if not isinstance(x, Tensor) or not x.requires_grad:
+            if not isinstance(x, TensorCore) or not x.requires_grad:
                 continue
             numerical = _numerical_jacobian(fn, inputs, index, out_index, eps)
             analytical = _analytical_jacobian(out, inputs, index)

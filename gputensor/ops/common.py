@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import backends as _backends
 from .. import dtypes
-from ..tensor import Tensor
+from .._tensor_core import TensorCore, normalize_dim
+
+if TYPE_CHECKING:
+    pass
 
 _BY_NUMPY = dtypes._BY_NUMPY
 _CATEGORY = {d.numpy: d.category for d in dtypes.ALL_DTYPES}
-
-
-def normalize_dim(dim, ndim: int) -> int:
-    """A dim in [0, ndim), from a possibly negative one; torch's IndexError otherwise."""
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
-    low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
-    if dim < low or dim > high:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], "
-                         f"but got {dim})")
-    return int(dim) % max(ndim, 1)
 
 
 def normalize_dims(dim, ndim: int):
@@ -42,7 +35,7 @@ def shape_arg(args):
         args = tuple(args[0])
     out = []
     for a in args:
-        if isinstance(a, Tensor):
+        if isinstance(a, TensorCore):
             a = int(a)
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"expected a sequence of integers or a single integer, got "
@@ -180,11 +173,3 @@ def check_broadcast(a_shape, b_shape):
         if x != y and x != 1 and y != 1:
             raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
                                f"({y}) at non-singleton dimension {i}")
-
-
-def as_tensor_like(value, like: Tensor) -> Tensor:
-    """A tensor on ``like``'s device for a Tensor, array or Python number."""
-    if isinstance(value, Tensor):
-        return value
-    from .creation import tensor
-    return tensor(value, device=like.device)

@@ -3,39 +3,29 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import dtypes
+from .._tensor_core import TensorCore
 from ..backends import backend_for
 from ..device import as_device
 from ..device import device as device_type
-from ..random import Generator, as_numpy_generator
-from ..tensor import Tensor
+from ..random import (  # noqa: F401 (default_generator ... seed: gputensor's names)
+    Generator,
+    as_numpy_generator,
+    default_generator,
+    initial_seed,
+    manual_seed,
+    seed,
+)
 from .common import shape_arg
 
-_default_generator = Generator()  # its NumPy stream is made on first use
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
 _default_device = None
-
-
-def default_generator() -> Generator:
-    """The global random generator (torch's default seed until ``manual_seed``)."""
-    return _default_generator
-
-
-def manual_seed(seed) -> Generator:
-    """Seed the global random generator: the same seed gives the same numbers every run."""
-    return _default_generator.manual_seed(seed)
-
-
-def seed() -> int:
-    """Seed the global generator from the OS and return the seed."""
-    return _default_generator.seed()
-
-
-def initial_seed() -> int:
-    """The seed the global generator was last seeded with."""
-    return _default_generator.initial_seed()
 
 
 def set_default_device(device) -> None:
@@ -54,7 +44,7 @@ def _place(array: np.ndarray, device, requires_grad=False) -> Tensor:
 
 def _new(array, dev, requires_grad) -> Tensor:
     """A new leaf tensor on ``dev`` around backend array ``array``."""
-    t = Tensor._make(array, dev)
+    t = TensorCore._make(array, dev)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -91,10 +81,10 @@ def _check_nested(data, dim=0):
 
 
 def _host_array(data) -> np.ndarray:
-    if isinstance(data, Tensor):
+    if isinstance(data, TensorCore):
         return data._to_numpy()
     if isinstance(data, (list, tuple)):
-        if any(isinstance(x, Tensor) for x in data):
+        if any(isinstance(x, TensorCore) for x in data):
             data = [_host_array(x) for x in data]
         else:
             _check_nested(data)
@@ -107,17 +97,17 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     """A new tensor copying ``data`` (nested lists, numbers, NumPy arrays or tensors)."""
     array = _host_array(data)
     target = _np_dtype(dtype) if dtype is not None else _infer_dtype(array, data)
-    if isinstance(data, Tensor):
+    if isinstance(data, TensorCore):
         target = data._data.dtype if dtype is None else target
     array = np.array(array, dtype=target, copy=True)
-    if device is None and isinstance(data, Tensor):
+    if device is None and isinstance(data, TensorCore):
         device = data.device
     return _place(array, device, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """A tensor from ``data``, sharing memory when it already fits."""
-    if isinstance(data, Tensor) and (dtype is None or data.dtype is dtype) and (
+    if isinstance(data, TensorCore) and (dtype is None or data.dtype is dtype) and (
             device is None or as_device(device) == data.device):
         return data
     if isinstance(data, np.ndarray) and device is None and dtype is None:
@@ -125,12 +115,19 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return tensor(data, dtype=dtype, device=device)
 
 
+def as_tensor_like(value, like: Tensor) -> Tensor:
+    """A tensor on ``like``'s device for a Tensor, array or Python number."""
+    if isinstance(value, TensorCore):
+        return value
+    return tensor(value, device=like.device)
+
+
 def from_numpy(array: np.ndarray) -> Tensor:
     """A CPU tensor sharing memory with a NumPy array."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     dtypes.from_numpy_dtype(array.dtype)
-    return Tensor._make(array, as_device("cpu"))
+    return TensorCore._make(array, as_device("cpu"))
 
 
 def _filled(shape, value, dtype, device, requires_grad):
@@ -271,22 +268,3 @@ def randint_like(input, low, high=None, dtype=None, device=None) -> Tensor:  # n
     """Random integers shaped like ``input``."""
     return randint(low, high, input.shape, dtype=dtype or input.dtype,
                    device=device or input.device)
-
-
-# ---- Tensor.new_*: a new tensor with this tensor's dtype and device unless given ----------
-def _new_method(name, fn):
-    def method(self, *args, dtype=None, device=None, requires_grad=False):
-        return fn(*args, dtype=dtype or self.dtype, device=device or self.device,
-                  requires_grad=requires_grad)
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"Like ``{fn.__name__}``, with this tensor's dtype and device by default."
-    return method
-
-
-_NEW_METHODS = {
-    "new_zeros": _new_method("new_zeros", zeros),
-    "new_ones": _new_method("new_ones", ones),
-    "new_empty": _new_method("new_empty", empty),
-    "new_full": _new_method("new_full", full),
-    "new_tensor": _new_method("new_tensor", tensor),
-}

@@ -6,8 +6,8 @@ import collections
 
 import numpy as np
 
+from .._tensor_core import TensorCore
 from ..autograd.function import Op
-from ..tensor import Tensor
 from . import pointwise
 from .common import normalize_dim
 from .reduce import expand_grad, reduce_axes
@@ -153,7 +153,7 @@ class MinDim(MaxDim):
 
 
 def _extreme(name, all_op, dim_op, pair_fn, input, dim, keepdim, other):
-    if other is not None or isinstance(dim, Tensor):
+    if other is not None or isinstance(dim, TensorCore):
         return pair_fn(input, dim if other is None else other)
     if dim is _NO_DIM:
         _check_full_nonempty(input, name)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._tensor_core import TensorCore
 from ..autograd.function import Op
-from ..tensor import Tensor
 from . import views
 from .common import normalize_dim
 
@@ -43,12 +43,12 @@ def _sequence_as_tuple(index) -> bool:
     """NumPy's (and torch's) heuristic: a short list holding slices, sequences, ... is a tuple."""
     if isinstance(index, tuple):
         return True
-    if isinstance(index, (Tensor, np.ndarray, str)) or not isinstance(index, Sequence):
+    if isinstance(index, (TensorCore, np.ndarray, str)) or not isinstance(index, Sequence):
         return False
     if len(index) >= 32:
         return False
     for obj in index:
-        if isinstance(obj, (Tensor, Sequence, slice)) or obj is None or obj is Ellipsis:
+        if isinstance(obj, (TensorCore, Sequence, slice)) or obj is None or obj is Ellipsis:
             warnings.warn(_SEQUENCE_WARNING, UserWarning, stacklevel=5)
             return True
     return False
@@ -130,7 +130,7 @@ class _Plan:
 
     def walk(self, items, ndim):
         """Apply the items of a tuple index, as torch's applySlicing does."""
-        specified = sum(o.ndim if isinstance(o, Tensor) and o._data.dtype in _MASK_DTYPES else 1
+        specified = sum(o.ndim if isinstance(o, TensorCore) and o._data.dtype in _MASK_DTYPES else 1
                         for o in items if not (o is None or o is Ellipsis
                                                or isinstance(o, (bool, np.bool_))))
         if specified > ndim:
@@ -150,14 +150,14 @@ class _Plan:
             elif obj is None:
                 self.unsqueeze(dim)
                 dim += 1
-            elif isinstance(obj, Tensor) and obj.ndim == 0 and obj._data.dtype.kind in "biu":
+            elif isinstance(obj, TensorCore) and obj.ndim == 0 and obj._data.dtype.kind in "biu":
                 if obj._data.dtype in _MASK_DTYPES:
                     self.boolean(dim, bool(obj.item()))
                     dim += 1
                 else:
                     self.select(dim, int(obj.item()), real_dim)
-            elif isinstance(obj, (Tensor, np.ndarray, Sequence)):
-                arr = self._index_array(obj) if isinstance(obj, Tensor) else \
+            elif isinstance(obj, (TensorCore, np.ndarray, Sequence)):
+                arr = self._index_array(obj) if isinstance(obj, TensorCore) else \
                     _sequence_array(obj, self.xp)
                 self.entries.append((dim, arr))
                 dim += arr.ndim if arr.dtype in _MASK_DTYPES else 1

@@ -9,15 +9,20 @@ through the base see the change too.
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 from .. import dtypes
+from .._tensor_core import TensorCore
 from ..autograd.function import Op, check_same_device
 from ..autograd.grad_mode import is_grad_enabled
-from ..tensor import Tensor
 from . import pointwise as pw
 from . import view_writes
-from .common import as_tensor_like, broadcast_shapes, cast_scalar, type_name
+from .common import broadcast_shapes, cast_scalar, type_name
+from .creation import as_tensor_like
 from .transfer import to_device
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 TENSOR_METHODS = (
     "add_", "sub_", "mul_", "div_", "pow_", "clamp_", "clip_", "neg_", "copy_", "fill_",
@@ -44,7 +49,7 @@ def _check_can_modify(t: Tensor) -> None:
 
 def _snapshot(t: Tensor) -> Tensor:
     """A tensor with t's graph identity and a copy of its current values."""
-    snap = Tensor._make(t._data.copy(), t._device)
+    snap = TensorCore._make(t._data.copy(), t._device)
     snap._requires_grad, snap.grad_fn, snap._output_nr = t._requires_grad, t.grad_fn, \
         t._output_nr
     if t.grad_fn is None and t._requires_grad:
@@ -80,7 +85,7 @@ def _write(t: Tensor, result: Tensor, names=None) -> Tensor:
 
 def _tracks(t: Tensor, args) -> bool:
     return is_grad_enabled() and (t._requires_grad or any(
-        isinstance(a, Tensor) and a._requires_grad for a in args))
+        isinstance(a, TensorCore) and a._requires_grad for a in args))
 
 
 def _inplace(t: Tensor, fn, args, kwargs=None, names=None, allow_overlap=False) -> Tensor:
@@ -130,7 +135,7 @@ def pow_(self, exponent):
 
 def clamp_(self, min=None, max=None):  # noqa: A002
     """In-place clamp."""
-    numbers_only = not isinstance(min, Tensor) and not isinstance(max, Tensor)
+    numbers_only = not isinstance(min, TensorCore) and not isinstance(max, TensorCore)
     return _inplace(self, pw.clamp, (min, max), names=_CPP_NAMES if numbers_only else None)
 
 
@@ -242,7 +247,7 @@ class Copy(Op):
 
 def fill_(self, value):
     """Fill with one value (a number or a 0-d tensor)."""
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorCore):
         if value.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
@@ -260,7 +265,7 @@ def zero_(self):
 
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, and cast to this tensor's dtype) into this tensor."""
-    if not isinstance(src, Tensor):
+    if not isinstance(src, TensorCore):
         if not isinstance(src, numbers.Number):
             raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
                             f"{type(src).__name__}")

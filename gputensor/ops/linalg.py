@@ -6,6 +6,7 @@ import math
 
 from ..autograd.function import Op
 from .common import check_broadcast
+from .creation import as_tensor
 from .reduce import type_name
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot"]
@@ -274,3 +275,8 @@ def _folded(a, b, a_shape, b_shape):
     if a_shape[0] == 1 or b_shape[-1] == 1 or rows == 0 or a_shape[0] == 0:
         return MatmulTranspose.apply(a, b)
     return MatmulClone.apply(a, b)
+
+
+def rmatmul(input, other):  # noqa: A002
+    """``other @ input`` (``Tensor.__rmatmul__``; ``other`` may be an array or a list)."""
+    return matmul(as_tensor(other), input)

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
+from .._tensor_core import FLOAT_TYPE_NAMES
 from ..autograd.function import Op
 from ..autograd.grad_mode import no_grad
-from ..tensor import _FLOAT_TYPE_NAMES
 from .common import type_name
 from .linalg import _check_mm, matmul
 from .reduce import acc_dtype
@@ -192,7 +192,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise RuntimeError("'weight' must be 2-D")
     idx = input._data
     if idx.dtype not in (np.int64, np.int32):
-        name = _FLOAT_TYPE_NAMES[idx.dtype.name]
+        name = FLOAT_TYPE_NAMES[idx.dtype.name]
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got gputensor.{name} instead (while "
                            "checking arguments for embedding)")

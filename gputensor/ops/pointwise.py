@@ -8,19 +8,19 @@ import numbers
 import numpy as np
 
 from .. import dtypes
+from .._tensor_core import TensorCore
 from ..autograd.function import on_common_device
-from ..tensor import Tensor
 from . import elementwise as ew
 from . import unary as un
 from .common import (
     as_array,
-    as_tensor_like,
     broadcast_shapes,
     not_implemented,
     promote,
     result_dtype,
     shape_of,
 )
+from .creation import as_tensor_like, tensor
 
 __all__ = [
     "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
@@ -38,26 +38,24 @@ TENSOR_METHODS = tuple(n for n in __all__ if n not in ("rsub", "to_dtype", "resu
 
 def _operand(value, like):
     """A Tensor, or a plain Python number (NumPy scalars are unwrapped)."""
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorCore):
         return value
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, numbers.Number):
         return value
-    if isinstance(like, Tensor):
+    if isinstance(like, TensorCore):
         return as_tensor_like(value, like)
-    from .creation import tensor
     return tensor(value)
 
 
 def _pair(a, b):
     """Both operands as Tensors or Python numbers, at least one of them a Tensor."""
-    if isinstance(a, Tensor):
+    if isinstance(a, TensorCore):
         return a, _operand(b, a)
     b = _operand(b, a)
-    if isinstance(b, Tensor):
+    if isinstance(b, TensorCore):
         return _operand(a, b), b
-    from .creation import tensor
     return tensor(_operand(a, None)), b
 
 
@@ -69,7 +67,7 @@ def add(input, other, alpha=1):  # noqa: A002
 def sub(input, other, alpha=1):  # noqa: A002
     """input - alpha * other."""
     a, b = _pair(input, other)
-    if isinstance(a, Tensor):
+    if isinstance(a, TensorCore):
         return ew.Sub.apply(a, b, alpha)
     return ew.RsubScalar.apply(b, a, alpha)
 
@@ -77,9 +75,9 @@ def sub(input, other, alpha=1):  # noqa: A002
 def rsub(input, other, alpha=1):  # noqa: A002
     """other - alpha * input."""
     a, b = _pair(input, other)
-    if not isinstance(a, Tensor):
+    if not isinstance(a, TensorCore):
         return sub(b, mul(a, alpha))
-    op = ew.Rsub if isinstance(b, Tensor) else ew.RsubScalar
+    op = ew.Rsub if isinstance(b, TensorCore) else ew.RsubScalar
     return op.apply(a, b, alpha)
 
 
@@ -96,7 +94,7 @@ def div(input, other, rounding_mode=None):  # noqa: A002
     a, b = _pair(input, other)
     if rounding_mode is not None:
         return ew.DivMode.apply(a, b, rounding_mode)
-    if isinstance(a, Tensor):
+    if isinstance(a, TensorCore):
         return ew.Div.apply(a, b)
     return mul(un.Reciprocal.apply(b), a)  # number / tensor, as torch: MulBackward0
 
@@ -118,24 +116,24 @@ def floor_divide(input, other):  # noqa: A002
 def remainder(input, other):  # noqa: A002
     """input % other, with the sign of other."""
     a, b = _pair(input, other)
-    if not isinstance(a, Tensor):
+    if not isinstance(a, TensorCore):
         return ew.RemainderScalarFirst.apply(a, b)
-    return (ew.RemainderTensor if isinstance(b, Tensor) else ew.Remainder).apply(a, b)
+    return (ew.RemainderTensor if isinstance(b, TensorCore) else ew.Remainder).apply(a, b)
 
 
 def pow(input, exponent):  # noqa: A001,A002
     """input ** exponent."""
     a, b = _pair(input, exponent)
-    if not isinstance(a, Tensor):
+    if not isinstance(a, TensorCore):
         return ew.PowScalarBase.apply(a, b)
-    if isinstance(b, Tensor):
+    if isinstance(b, TensorCore):
         return ew.PowTensor.apply(a, b)
     return ew.Pow.apply(a, b)
 
 
 def _require_tensors(name, input, other):  # noqa: A002
     for position, (arg, value) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(value, Tensor):
+        if not isinstance(value, TensorCore):
             raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
                             f"not {type(value).__name__}")
 
@@ -192,7 +190,7 @@ def clamp(input, min=None, max=None):  # noqa: A001,A002
     """Clamp every element into [min, max] (numbers or tensors; either may be None)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
+    if isinstance(min, TensorCore) or isinstance(max, TensorCore):
         low = None if min is None else as_tensor_like(min, input)
         high = None if max is None else as_tensor_like(max, input)
         return un.ClampTensor.apply(input, low, high)
@@ -275,11 +273,11 @@ def _logical_arrays(xp, ufunc: str, a, b):
 def _binary_nondiff(fn, input, other):  # noqa: A002
     """``fn(xp, a, b, device)`` on two operands' arrays (or numbers), without graph history."""
     a, b = _pair(input, other)
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._device != b._device:
+    if isinstance(a, TensorCore) and isinstance(b, TensorCore) and a._device != b._device:
         (a, b), _ = on_common_device((a, b), (a, b))
-    t = a if isinstance(a, Tensor) else b
-    xa = a._data if isinstance(a, Tensor) else a
-    xb = b._data if isinstance(b, Tensor) else b
+    t = a if isinstance(a, TensorCore) else b
+    xa = a._data if isinstance(a, TensorCore) else a
+    xb = b._data if isinstance(b, TensorCore) else b
     with t._on_device():
         return t._wrap(fn(t._backend.xp, xa, xb, t._device))
 
@@ -319,6 +317,47 @@ def bitwise_not(input):  # noqa: A002
     if input.dtype.is_floating_point:
         raise not_implemented("bitwise_not", input.dtype, input.device)
     return _nondiff(lambda xp, x: xp.invert(x), input)
+
+
+# ---- operators with the tensor on the right (``number op tensor``) and ==/!= ----------
+def rdiv(input, other):  # noqa: A002
+    """``other / input`` (``Tensor.__rtruediv__``)."""
+    return div(other, input)
+
+
+def rfloor_divide(input, other):  # noqa: A002
+    """``other // input`` (``Tensor.__rfloordiv__``)."""
+    return floor_divide(other, input)
+
+
+def rremainder(input, other):  # noqa: A002
+    """``other % input`` (``Tensor.__rmod__``)."""
+    return remainder(other, input)
+
+
+def rpow(input, other):  # noqa: A002
+    """``other ** input`` (``Tensor.__rpow__``)."""
+    return pow(other, input)
+
+
+def _comparable(value) -> bool:
+    return value is not None and (hasattr(value, "__array__")
+                                  or isinstance(value, (int, float, bool)))
+
+
+def eq_operator(input, other):  # noqa: A002
+    """``input == other``: elementwise for tensors, arrays and numbers; False for others."""
+    return eq(input, other) if _comparable(other) else False
+
+
+def ne_operator(input, other):  # noqa: A002
+    """``input != other``: elementwise for tensors, arrays and numbers; True for others."""
+    return ne(input, other) if _comparable(other) else True
+
+
+def type_as(input, other):  # noqa: A002
+    """``input`` as ``other``'s dtype (``Tensor.type_as``)."""
+    return to_dtype(input, other.dtype)
 
 
 def invert_operator(input):  # noqa: A002
@@ -367,7 +406,7 @@ isfinite = _float_test("isfinite", "isfinite", True)
 def result_type(tensor1, tensor2):
     """The dtype torch's type promotion gives an op on two tensors or numbers."""
     def operand(x):
-        return x._data if isinstance(x, Tensor) else _operand(x, None)
+        return x._data if isinstance(x, TensorCore) else _operand(x, None)
     return dtypes.from_numpy_dtype(result_dtype(operand(tensor1), operand(tensor2)))
 
 

@@ -12,9 +12,9 @@ import warnings
 
 import numpy as np
 
+from .._tensor_core import TensorCore
 from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled
-from ..tensor import Tensor
 from . import inplace, view_writes, views
 from .index import _plan, _type_name, _view
 
@@ -70,10 +70,10 @@ def _overlap(a, b, full) -> bool:
 
 
 def _value_tensor(self, value):
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorCore):
         return value
     if isinstance(value, (bool, int, float, np.integer)):
-        return Tensor._make(self._backend.asarray(value, dtype=self._data.dtype,
+        return TensorCore._make(self._backend.asarray(value, dtype=self._data.dtype,
                                                   index=self._device.index), self._device)
     raise TypeError(f"can't assign a {_type_name(value)} to a {self.type()}")
 

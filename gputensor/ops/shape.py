@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import dtypes
+from .._tensor_core import TensorCore
 from ..autograd.function import Op
-from ..tensor import Tensor
 from . import views
 from .common import normalize_dim, shape_arg
 from .views import *  # noqa: F401,F403
@@ -30,7 +30,7 @@ def _promoted(tensors):
 
 
 def _check_tensor_list(tensors, name, arg="tensors"):
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+    if isinstance(tensors, TensorCore) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of Tensors, not "
                         f"{type(tensors).__name__}")
     return list(tensors)

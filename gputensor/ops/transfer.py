@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..autograd.function import Op
 from ..backends import backend_for
 from ..device import as_device
+from . import creation
 
 
 def copy_array(array, source, target):
@@ -38,5 +39,4 @@ def to_device(t, device):
 
 def get_default_device():
     """The device new tensors are made on when none is given (``set_default_device``)."""
-    from . import creation
     return as_device(creation._default_device)
