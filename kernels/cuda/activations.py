@@ -11,10 +11,9 @@ One pass reads ``g`` and ``y`` and writes the gradient (12 bytes per float32 ele
 
 from __future__ import annotations
 
-import types
-
 from numba import cuda
 
+from ..templates import specialize
 from . import launch
 
 DTYPES = ("float32", "float64")
@@ -66,13 +65,7 @@ def backward_kernel(out, g, y, n, one):
 
 def _bind(kind, grad):
     """A copy of ``backward_kernel`` whose ``GRAD`` is ``grad``, named ``{kind}_backward``."""
-    namespace = dict(backward_kernel.__globals__)
-    namespace["GRAD"] = grad
-    name = f"{kind}_backward"
-    fn = types.FunctionType(backward_kernel.__code__, namespace, name)
-    fn.__qualname__ = name  # distinct names keep Numba's on-disk cache entries apart
-    fn.__doc__ = backward_kernel.__doc__
-    return fn
+    return specialize(backward_kernel, {"GRAD": grad}, f"{kind}_backward")
 
 
 BACKWARD = {kind: _bind(kind, grad) for kind, grad in

@@ -17,10 +17,10 @@ constant the ops need so float32 kernels compute in float32.
 from __future__ import annotations
 
 import math
-import types
 
 from numba import cuda
 
+from ..templates import specialize
 from . import launch
 from .launch import MAX_DIMS, strided_offset
 
@@ -245,13 +245,7 @@ def binary_kernel(out, x, y, x_off, y_off, shape, x_strides, y_strides, ndim, n,
 
 def _bind(template, op, device_fn):
     """A copy of kernel body ``template`` whose ``OP`` is ``device_fn``, named after ``op``."""
-    namespace = dict(template.__globals__)
-    namespace["OP"] = device_fn
-    name = f"{template.__name__}_{op}"
-    fn = types.FunctionType(template.__code__, namespace, name)
-    fn.__qualname__ = name  # distinct names keep Numba's on-disk cache entries apart
-    fn.__doc__ = template.__doc__
-    return fn
+    return specialize(template, {"OP": device_fn}, f"{template.__name__}_{op}")
 
 
 _TUPLE = f"UniTuple(int64, {MAX_DIMS})"

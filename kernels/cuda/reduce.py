@@ -19,12 +19,11 @@ float sum order then varies between runs). Sums accumulate in the array's dtype.
 
 from __future__ import annotations
 
-import types
-
 import numba
 import numpy as np
 from numba import cuda
 
+from ..templates import specialize
 from . import launch
 from .launch import MAX_DIMS, strided_offset
 
@@ -93,14 +92,8 @@ def sum_blocks(out, x, out_shape, out_strides, n_out_dims, red_shape, red_stride
 
 def _specialize(template, dtype: str):
     """A copy of ``template`` with ``ACC``/``ZERO`` bound to ``dtype``'s type and zero."""
-    namespace = dict(template.__globals__)
-    namespace["ACC"] = getattr(numba, dtype)
-    namespace["ZERO"] = np.dtype(dtype).type(0)
-    name = f"{template.__name__}_{dtype}"
-    fn = types.FunctionType(template.__code__, namespace, name)
-    fn.__qualname__ = name
-    fn.__doc__ = template.__doc__
-    return fn
+    names = {"ACC": getattr(numba, dtype), "ZERO": np.dtype(dtype).type(0)}
+    return specialize(template, names, f"{template.__name__}_{dtype}")
 
 
 _TUPLE = f"UniTuple(int64, {MAX_DIMS})"
