@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from .dtypes import get_default_dtype
+
 __all__ = ["get_printoptions", "printoptions", "set_printoptions", "tensor_repr"]
 
 _PROFILES = {
@@ -177,8 +179,6 @@ def _grad_fn_name(node) -> str:
 
 def tensor_repr(t, prefix: str = "tensor(", indent: int | None = None) -> str:
     """What ``torch``'s ``repr(t)`` gives, with ``gputensor.`` in place of ``torch.``."""
-    from gputensor.dtypes import get_default_dtype
-
     header, newline, head = prefix.rpartition("\n")
     if indent is None:
         indent = len(head)

@@ -19,10 +19,11 @@ import math
 import os
 import stat
 import sys
+import tempfile
 
 import numpy as np
 
-from . import dtypes
+from . import cuda, dtypes
 from .device import CPU, as_device, device
 from .size import Size
 from .tensor import Tensor
@@ -171,8 +172,6 @@ def _save_atomic(obj, path) -> None:
     if not os.path.isdir(directory):
         raise RuntimeError(f"Parent directory {os.path.dirname(os.fsdecode(path))} "
                            "does not exist.")
-    import tempfile  # here: tempfile costs import time that most programs never need
-
     mode = _new_file_mode(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
                                dir=directory)
@@ -362,7 +361,6 @@ def _saved_device(saved: str):
     this machine does not have it."""
     dev = as_device(saved)
     if dev.type == "cuda":
-        from . import cuda
         if not cuda.is_available():
             raise RuntimeError(
                 "Attempting to deserialize object on a CUDA device but "

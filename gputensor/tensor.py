@@ -25,6 +25,7 @@ from .ops import (
     linalg,
     pointwise,
     reduce,
+    setitem,
     shape,
     softmaxes,
     transfer,
@@ -79,7 +80,7 @@ class Tensor(TensorCore):
     __abs__ = pointwise.abs
     __invert__ = pointwise.invert_operator
     __getitem__ = index.getitem
-    __setitem__ = index.setitem
+    __setitem__ = setitem.setitem
     __iadd__ = inplace.add_
     __isub__ = inplace.sub_
     __imul__ = inplace.mul_

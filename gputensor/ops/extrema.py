@@ -13,7 +13,6 @@ from .common import normalize_dim
 from .reduce import expand_grad, reduce_axes
 
 __all__ = ["max", "min", "amax", "amin", "argmax", "argmin"]
-TENSOR_METHODS = ("max", "min", "amax", "amin", "argmax", "argmin")
 
 
 def _return_type(name):

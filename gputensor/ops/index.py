@@ -19,8 +19,6 @@ from ..autograd.function import Op
 from . import views
 from .common import normalize_dim
 
-TENSOR_METHODS = ()
-
 _INDEX_DTYPES = {np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8), np.dtype(np.bool_)}
 _MASK_DTYPES = {np.dtype(np.uint8), np.dtype(np.bool_)}
 _SEQUENCE_WARNING = (
@@ -305,4 +303,3 @@ def _getitem(self, index):
     return views.Alias.apply(self) if out is self else out
 
 
-from .setitem import setitem  # noqa: E402,F401  (it builds on the plan above)

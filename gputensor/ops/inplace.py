@@ -24,11 +24,6 @@ from .transfer import to_device
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-TENSOR_METHODS = (
-    "add_", "sub_", "mul_", "div_", "pow_", "clamp_", "clip_", "neg_", "copy_", "fill_",
-    "zero_", "abs_", "exp_", "log_", "log1p_", "sqrt_", "rsqrt_", "sin_", "cos_", "tanh_",
-    "sigmoid_", "relu_", "reciprocal_", "sign_", "floor_", "ceil_", "round_", "remainder_",
-    "floor_divide_")
 
 # the C++ type names torch's scalar clamp_ uses in its cast error
 _CPP_NAMES = {dtypes.int64: "long int", dtypes.int32: "int", dtypes.int16: "short int",

@@ -10,7 +10,6 @@ from .creation import as_tensor
 from .reduce import type_name
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot"]
-TENSOR_METHODS = tuple(__all__)
 
 # C++ type names torch prints in "expected m1 and m2 to have the same dtype"
 _CPP_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",

@@ -33,7 +33,6 @@ __all__ = [
 
 
 # the functions that are also Tensor methods (``where`` binds as torch's ``x.where(c, y)``)
-TENSOR_METHODS = tuple(n for n in __all__ if n not in ("rsub", "to_dtype", "result_type"))
 
 
 def _operand(value, like):

@@ -13,7 +13,6 @@ from ..autograd.grad_mode import is_grad_enabled
 from .common import normalize_dim, normalize_dims
 
 __all__ = ["sum", "mean", "prod", "var", "std", "all", "any"]
-TENSOR_METHODS = tuple(__all__)
 
 _TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",

@@ -8,17 +8,11 @@ from ..autograd.function import Op
 from . import views
 from .common import normalize_dim, shape_arg
 from .views import *  # noqa: F401,F403
-from .views import Permute, Select, Slice, infer_shape, transpose
+from .views import Permute, Select, Slice, infer_shape, transpose, view
 
 _OWN = ["cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "select", "narrow",
         "movedim", "moveaxis", "adjoint", "t", "unflatten"]
 __all__ = views.__all__ + _OWN
-TENSOR_METHODS = views.TENSOR_METHODS + ("split", "chunk", "unbind", "repeat", "select",
-                                         "narrow", "movedim", "moveaxis", "adjoint", "t",
-                                         "unflatten")
-# Tensor-only methods (torch has no such functions), found here by the method table
-view, view_as, reshape_as = views.view, views.view_as, views.reshape_as
-contiguous, expand, expand_as = views.contiguous, views.expand, views.expand_as
 
 
 def _promoted(tensors):

@@ -12,7 +12,6 @@ from .common import normalize_dim
 from .reduce import acc_dtype, expand_grad, reduce_axes, type_name
 
 __all__ = ["logsumexp", "softmax", "log_softmax"]
-TENSOR_METHODS = tuple(__all__)
 
 
 def _shifted_max(xp, x, axes):

@@ -10,8 +10,6 @@ from .common import normalize_dim, normalize_dims, shape_arg
 __all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "swapdims", "squeeze",
            "unsqueeze"]  # the torch.* functions; the rest are Tensor methods only
 
-TENSOR_METHODS = tuple(__all__) + ("view", "view_as", "reshape_as", "contiguous", "expand",
-                                   "expand_as")
 
 
 def infer_shape(shape, numel):

@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 
+from ...dtypes import float64
+from ...ops.creation import as_tensor
 from ...random import as_numpy_generator
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
@@ -93,8 +95,6 @@ class WeightedRandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise ValueError("replacement should be a boolean value, but got "
                              f"replacement={replacement}")
-        from ...dtypes import float64
-        from ...ops.creation import as_tensor
         weights_tensor = as_tensor(weights, dtype=float64)
         if len(weights_tensor.shape) != 1:
             raise ValueError("weights should be a 1d sequence but given weights have shape "
