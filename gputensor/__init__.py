@@ -1,15 +1,5 @@
 """gputensor: a PyTorch-compatible tensor library on NumPy (CPU) and CuPy/Numba (CUDA)."""
 
-import os as _os
-
-# GPUTENSOR_SIMULATE_CUDA=N (N >= 1 devices): "cuda" runs on NumPy and Numba's CUDA simulator,
-# which Numba reads when it is first imported, so it is switched on before anything imports numba
-if _os.environ.get("GPUTENSOR_SIMULATE_CUDA", "").lstrip("0").isdigit():  # a count >= 1
-    _os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
-# our kernels run on CuPy's current stream, so Numba need not make the host wait for the
-# stream on every launch that receives a CuPy array (also read when numba is imported)
-_os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
-
 from . import autograd, cuda, dtypes, nn, optim, return_types, utils
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import OutOfMemoryError

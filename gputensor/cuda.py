@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from . import backends
 from .backends import OutOfMemoryError
+from .device import device as device_type
+from .random import manual_seed as seed_all_devices
 
 __all__ = ["OutOfMemoryError", "is_available", "device_count", "current_device", "set_device",
            "device", "get_device_name", "get_device_properties", "get_device_capability",
@@ -32,7 +34,6 @@ def _check(device) -> None:
     """Raise for a device argument that is not a CUDA device of this machine."""
     if device is None:
         return
-    from .device import device as device_type
     dev = device_type(device)
     if dev.type != "cuda":
         raise ValueError(f"Expected a cuda device, but got: {dev}")
@@ -58,7 +59,6 @@ def current_device() -> int:
 
 def _index(device) -> int:
     """The CUDA device index of an int, a string or a device ("cuda": the current one)."""
-    from .device import device as device_type
     if isinstance(device, int) and not isinstance(device, bool):
         return device
     dev = device_type(device)
@@ -177,7 +177,6 @@ def manual_seed(seed) -> None:
     gputensor draws the random numbers of every device from one generator (so "cuda" and
     "cpu" give the same numbers), which this seeds as ``gputensor.manual_seed`` does.
     """
-    from .ops.creation import manual_seed as seed_all_devices
     seed_all_devices(seed)
 
 
@@ -189,11 +188,9 @@ class Event:
     ``enable_timing=True``, ``elapsed_time(end)`` is the milliseconds between two of them."""
 
     def __init__(self, enable_timing=False, blocking=False, interprocess=False, external=False):
-        _backend()  # the clear error when CUDA cannot run here
-        from .backends import cuda_events
-        self._events = cuda_events
+        self._backend = _backend()  # the clear error when CUDA cannot run here
         self._timing, self._recorded = bool(enable_timing), False
-        self._event = cuda_events.new_event(bool(enable_timing), bool(blocking))
+        self._event = self._backend.new_event(bool(enable_timing), bool(blocking))
 
     def record(self, stream=None) -> None:
         """Mark the current point of the work queued on the device."""
@@ -217,4 +214,4 @@ class Event:
             raise RuntimeError("Both events must be created with argument 'enable_timing=True'.")
         if not (self._recorded and end_event._recorded):
             raise RuntimeError("Both events must be recorded before calculating elapsed time.")
-        return self._events.elapsed_ms(self._event, end_event._event)
+        return self._backend.elapsed_ms(self._event, end_event._event)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from . import backends
 
 
 class device:  # noqa: N801 - torch's name
@@ -68,5 +68,5 @@ def as_device(spec) -> device:
 
 def _current_cuda_index() -> int:
     """The current CUDA device (0 until the CUDA backend is loaded)."""
-    backend = sys.modules.get("gputensor.backends.cuda")
+    backend = backends.loaded("cuda")
     return 0 if backend is None else backend.current_index

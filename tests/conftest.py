@@ -15,9 +15,8 @@ if not REAL_GPU:
     os.environ["GPUTENSOR_SIMULATE_CUDA"] = "1"
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from kernel_params import XPS  # noqa: E402
+from kernel_params import XPS, array_module  # noqa: E402
 
 from gputensor import backends  # noqa: E402
 
@@ -64,11 +63,8 @@ def second_cuda_device(request, monkeypatch):
 
 @pytest.fixture(params=XPS)
 def xp(request):
-    """The CUDA kernels' array module: ``numpy`` (simulated kernels) or ``cupy`` (real GPU)."""
-    if request.param == "cupy":
-        import cupy
-        return cupy
-    return np
+    """The CUDA kernels' array module: the simulated CuPy (simulated kernels) or ``cupy``."""
+    return array_module(request.param)
 
 
 @pytest.fixture

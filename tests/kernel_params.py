@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from gputensor import backends
+from gputensor.backends import simcupy
 from gputensor.kernels.cuda import launch
 
 SIMULATED = launch.SIMULATED
@@ -25,6 +27,16 @@ XPS = [
     pytest.param("cupy", id="gpu", marks=[pytest.mark.gpu, pytest.mark.skipif(
         not REAL_GPU, reason="needs a real NVIDIA GPU with CuPy (CUDA is simulated or absent)")]),
 ]
+
+
+def array_module(name):
+    """The kernels' array module for an XPS value: ``cupy``, or the simulated CUDA backend's
+    arrays (with the kernels' launcher told about them, as the backend does on first use)."""
+    if name == "cupy":
+        import cupy
+        return cupy
+    backends.backend_for("cuda").kernel_module("launch")
+    return simcupy.xp
 
 
 def host(a):

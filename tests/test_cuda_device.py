@@ -344,7 +344,7 @@ def _fake_gpu(monkeypatch, backend):
                                  total_bytes=lambda: 79 * gib + (2 << 20))
     monkeypatch.setattr(backend, "_cupy", cupy)
     monkeypatch.setattr(backend, "_pool", pool)
-    monkeypatch.setattr(backend, "_count", [1])
+    monkeypatch.setattr(backend, "_device_count", 1)
     monkeypatch.setattr(backend, "xp", cupy)
     monkeypatch.setattr(backend, "OUT_OF_MEMORY", (_FakeOutOfMemoryError,))
 

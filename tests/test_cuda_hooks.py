@@ -35,7 +35,7 @@ def flipped(request, cuda_device, monkeypatch):
     hook = request.param
     backend = backends.backend_for("cuda")
     module_name, function = OUR_KERNELS[hook]
-    module = backend._kernels(module_name)
+    module = backend.kernel_module(module_name)
     calls = []
     original = getattr(module, function)
 
@@ -43,7 +43,7 @@ def flipped(request, cuda_device, monkeypatch):
         calls.append(args[0] if isinstance(args[0], str) else function)
         return original(*args, **kwargs)
     monkeypatch.setattr(module, function, counted)
-    default = backend.USE_OUR_KERNEL[hook]
+    default = backend.use_our_kernel[hook]
     backend.choose(hook, not default)
     try:
         yield hook, calls, not default

@@ -178,7 +178,7 @@ def test_a_checkpoint_from_a_missing_device_is_torchs_error(second_cuda_device, 
                                                             monkeypatch):
     path = tmp_path / "x.st"
     gputensor.save([gputensor.ones(2, device=second_cuda_device)], path)
-    monkeypatch.setattr(backends.backend_for("cuda"), "_count", [1])  # a one-GPU machine
+    monkeypatch.setattr(backends.backend_for("cuda"), "_device_count", 1)  # a one-GPU machine
     with pytest.raises(RuntimeError) as info:
         gputensor.load(path)
     assert str(info.value) == (

@@ -301,7 +301,7 @@ def test_a_training_step_on_cuda_reads_nothing_back(loss, cuda_device):
     the GPU), except the one check cross_entropy makes that its targets are class indices."""
     if not backends.simulating_cuda():
         pytest.skip("counted by the simulated device")
-    from gputensor.kernels.cuda import simcupy
+    from gputensor.backends import simcupy
     model = _model(0).to(cuda_device)
     optimizer = gputensor.optim.Adam(model.parameters(), lr=0.01)
     x = gputensor.randn(5, 4, device=cuda_device)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import gputensor
-from gputensor.backends import cpu as cpu_backend
+from gputensor.backends.cpu import cpu_backend
 
 SIZES = [(3, 5), (7,), (), (2, 2, 2)]
 
@@ -59,6 +59,14 @@ def rmsprop_ref(p, g, st, t, lr, alpha=0.99, eps=1e-8, weight_decay=0, momentum=
     return p - lr * g / avg
 
 
+def lion_ref(p, g, st, t, lr, betas=(0.9, 0.99), weight_decay=0):
+    b1, b2 = betas
+    m = st.get("m", 0)
+    p = p * (1 - lr * weight_decay) - lr * np.sign(b1 * m + (1 - b1) * g)
+    st["m"] = b2 * m + (1 - b2) * g
+    return p
+
+
 def adagrad_ref(p, g, st, t, lr, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                 eps=1e-10, maximize=False):
     g = -g if maximize else g
@@ -86,6 +94,8 @@ CASES = (
     + [("Adagrad", adagrad_ref, dict(lr=0.1, **c)) for c in _combos(
         lr_decay=[0, 0.1], weight_decay=[0, 0.1], initial_accumulator_value=[0, 0.2],
         maximize=[False, True])]
+    + [("Lion", lion_ref, dict(lr=0.05, **c)) for c in _combos(
+        betas=[(0.9, 0.99), (0.5, 0.8)], weight_decay=[0, 0.1])]
 )
 
 
@@ -155,7 +165,7 @@ def calls(monkeypatch):
     real = cpu_backend.optimizer_step
 
     def counting(rule, arrays, scalars, flags):
-        seen.append((rule, arrays[0].shape[0]))
+        seen.append((rule, sum(a.size for a in arrays["param"].arrays)))
         return real(rule, arrays, scalars, flags)
     monkeypatch.setattr(cpu_backend, "optimizer_step", counting)
     return seen
@@ -174,14 +184,17 @@ def _backward(params):
 
 
 def _assert_packed(opt):
-    """Every parameter's data and grad are views into its group's flat buffers."""
+    """Every parameter's state lives in its group's flat buffers; its data stays its own."""
     for index, group in enumerate(opt.param_groups):
         packs = opt._group_packs(index, group).packs
         for pack in packs:
-            for p, view, gview in zip(pack.params, pack.views, pack.grad_views):
-                assert p._data is view and np.shares_memory(view, pack.data)
-                if p.grad is not None:
-                    assert p.grad._data is gview
+            assert all(a is p._data for a, p in zip(pack.param_list.arrays, pack.params))
+            for p in pack.params:
+                for value in opt.state.get(p, {}).values():
+                    if value.dim() and value.numel():
+                        assert any(np.shares_memory(value._data, b)
+                                   for b in pack.buffers.values())
+                        assert not np.shares_memory(value._data, p._data)
 
 
 @pytest.mark.parametrize("make", [

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import gputensor
-from gputensor.backends import cpu
+from gputensor.backends.cpu import cpu_backend
 from helpers import LAYOUTS, check_error, check_op, make_input, rand_array
 
 PAIRS = [  # (left shape, right shape): every path of torch's matmul
@@ -121,12 +121,12 @@ def test_errors_match_torch(op, left, right):
 
 def test_products_go_through_the_backend_matmul_hook(monkeypatch):
     calls = []
-    real = cpu.matmul
+    real = cpu_backend.matmul
 
     def counting(a, b):
         calls.append((a.shape, b.shape))
         return real(a, b)
-    monkeypatch.setattr(cpu, "matmul", counting)
+    monkeypatch.setattr(cpu_backend, "matmul", counting)
     a = gputensor.tensor(rand_array((4, 2, 3)), requires_grad=True)
     b = gputensor.tensor(rand_array((3, 5)), requires_grad=True)
     (a @ b).sum().backward()

@@ -1,4 +1,9 @@
-"""Backends: one per device kind; the only place that knows numpy from cupy."""
+"""Backends: one object per device kind; the only place that knows numpy from cupy.
+
+``backend_for(device_type)`` gives the kind's backend (``base.Backend``: ``xp`` plus the named
+hooks ops call): ``cpu.cpu_backend`` always, a ``cuda.CudaBackend`` loaded on the first use of
+"cuda" (never at import, see backends/cuda.py for the process-wide settings it makes then).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,18 @@ import os
 
 import numpy as np
 
-from . import cpu, cudnn
+from . import cudnn
+from .base import Backend, OutOfMemoryError
+from .cpu import cpu_backend
+from .cuda import CudaBackend
 
-_BY_TYPE = {"cpu": cpu}
+__all__ = ["Backend", "OutOfMemoryError", "array_types", "backend_for", "forget_cuda",
+           "loaded", "register_array_type", "simulated_cuda_devices", "simulating_cuda",
+           "cudnn"]
+
+_BY_TYPE = {"cpu": cpu_backend}  # device type -> its loaded backend
 array_types = (np.ndarray,)  # the array classes of the loaded backends (CuPy's once loaded)
+_CUDA_ERROR = []  # the RuntimeError text of a failed CUDA load, so asking again is cheap
 
 
 def register_array_type(array_type) -> None:
@@ -17,17 +30,12 @@ def register_array_type(array_type) -> None:
     global array_types
     if array_type not in array_types:
         array_types = array_types + (array_type,)
-_CUDA_ERROR = []  # the RuntimeError text of a failed CUDA load, so asking again is cheap
-
-
-class OutOfMemoryError(RuntimeError):
-    """A device ran out of memory (``gputensor.cuda.OutOfMemoryError``, as torch's)."""
 
 
 def simulated_cuda_devices() -> int:
     """How many CUDA devices to simulate: N for GPUTENSOR_SIMULATE_CUDA=N (N >= 1), else 0.
 
-    Simulated, "cuda" runs on NumPy stand-ins for CuPy arrays and the Numba simulator.
+    Simulated, "cuda" runs on stand-ins for CuPy arrays and the Numba simulator.
     """
     value = os.environ.get("GPUTENSOR_SIMULATE_CUDA", "")
     return int(value) if value.isdigit() else 0
@@ -38,8 +46,13 @@ def simulating_cuda() -> bool:
     return simulated_cuda_devices() > 0
 
 
-def backend_for(device_type: str):
-    """The backend module for a device type ("cpu" or "cuda"), loading CUDA on first use.
+def loaded(device_type: str):
+    """The backend of ``device_type`` if it is loaded, else None (loads nothing)."""
+    return _BY_TYPE.get(device_type)
+
+
+def backend_for(device_type: str) -> Backend:
+    """The backend for a device type ("cpu" or "cuda"), loading CUDA on first use.
 
     Asking for "cuda" where it cannot run raises a RuntimeError that says why (the same
     error again on later calls, until ``forget_cuda()``).
@@ -47,22 +60,22 @@ def backend_for(device_type: str):
     backend = _BY_TYPE.get(device_type)
     if backend is not None:
         return backend
-    if device_type == "cuda":
-        if _CUDA_ERROR:
-            raise RuntimeError(_CUDA_ERROR[0])
-        from . import cuda
-        try:
-            # raises RuntimeError saying why it cannot
-            cuda.load(simulated=simulated_cuda_devices())
-        except RuntimeError as err:
-            _CUDA_ERROR.append(str(err))
-            raise
-        _BY_TYPE["cuda"] = cuda
-        return cuda
-    raise RuntimeError(f"unknown device type: {device_type}")
+    if device_type != "cuda":
+        raise RuntimeError(f"unknown device type: {device_type}")
+    if _CUDA_ERROR:
+        raise RuntimeError(_CUDA_ERROR[0])
+    backend = CudaBackend()
+    try:
+        backend.load(simulated=simulated_cuda_devices())  # RuntimeError saying why it cannot
+    except RuntimeError as err:
+        _CUDA_ERROR.append(str(err))
+        raise
+    register_array_type(backend.array_type())
+    _BY_TYPE["cuda"] = backend
+    return backend
 
 
 def forget_cuda() -> None:
-    """Drop the loaded CUDA backend (or its load error) so the next use loads it again."""
+    """Drop the loaded CUDA backend (or its load error) so the next use loads a new one."""
     _BY_TYPE.pop("cuda", None)
     _CUDA_ERROR.clear()

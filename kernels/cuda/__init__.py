@@ -1,18 +1,17 @@
 """CUDA kernels (Numba CUDA), installed as ``gputensor.kernels.cuda``; no gputensor imports.
 
 Importing this package imports nothing heavy; each module imports ``numba.cuda`` (and, on a
-real GPU, ``cupy``) itself, so ``import gputensor`` never does. The package sets
-``NUMBA_CUDA_ARRAY_INTERFACE_SYNC=0`` (unless already set) before any of its modules can
-import ``numba.cuda``: Numba would otherwise synchronise the host on every launch that
-receives a CuPy array. It also sets ``NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS=0`` (unless set):
-small tensors make small grids, and Numba would warn about each one.
+real GPU, ``cupy``) itself, so ``import gputensor`` never does. Nothing here changes the
+process's settings: the CUDA backend (gputensor/backends/cuda.py) sets Numba's variables
+(``NUMBA_CUDA_ARRAY_INTERFACE_SYNC=0``, ``NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS=0``, and
+``NUMBA_ENABLE_CUDASIM=1`` when simulated) before it imports these modules.
 
 Modules: ``launch`` (grid sizing, stream, compile-once cache; shared by all), ``elementwise``
 (unary/binary ops with broadcasting over strided inputs), ``reduce`` (``sum_to_shape``),
 ``matmul`` (tiled float32), ``activations`` (fused activation backward), ``losses`` (fused
 cross entropy), ``optim`` (fused optimizer steps), ``ptx`` (compiles every kernel to PTX
-for sm_90: the CI check), ``simcupy`` (NumPy arrays that act as CuPy's, for the simulated
-CUDA backend; no Numba).
+for sm_90: the CI check). The simulated CuPy that the simulated CUDA backend passes to these
+kernels lives with that backend (gputensor/backends/simcupy.py).
 
 Kernel registry convention (every kernel module follows it; ``ptx`` relies on it):
 
@@ -40,8 +39,3 @@ Kernel registry convention (every kernel module follows it; ``ptx`` relies on it
   skipped) and compiles every ``(pyfunc, signature)`` of its ``KERNELS`` to PTX for
   ``cc=(9, 0)``.
 """
-
-import os
-
-os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
-os.environ.setdefault("NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS", "0")

@@ -1,20 +1,26 @@
 """Launch helpers shared by the CUDA kernels: compile-once cache, grid sizing, stream, views.
 
-Entry points of the kernel modules accept NumPy arrays under the Numba CUDA simulator
-(``NUMBA_ENABLE_CUDASIM=1``) and CuPy arrays on a real GPU; the helpers here hide the
-difference. On a real GPU a kernel is launched on CuPy's current stream and nothing here
-synchronises the host.
+Entry points of the kernel modules take CuPy arrays on a real GPU and, under the Numba CUDA
+simulator (``NUMBA_ENABLE_CUDASIM=1``), the simulated device arrays that the simulated CUDA
+backend registers with ``register_simulated_arrays`` (kernels/ imports nothing from
+gputensor); the helpers here hide the difference. On a real GPU a kernel is launched on
+CuPy's current stream and nothing here synchronises the host.
+
+A compiled kernel is specialised to one signature and Numba's real dispatcher does not check
+its arguments, so a wrong dtype, a strided array or a host array would be read as garbage on a
+GPU. Simulated, ``compiled`` returns a ``CheckedKernel`` instead: every launch's arguments
+are checked against the signature (a device array of the current device, of the signature's
+dtype, rank and contiguity; a number or tuple where it names one) and a clear TypeError
+names the kernel and the argument that does not match.
 """
 
 from __future__ import annotations
 
 import os
+import re
 
-os.environ.setdefault("NUMBA_CUDA_ARRAY_INTERFACE_SYNC", "0")
-os.environ.setdefault("NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS", "0")
-
-import numpy as np  # noqa: E402
-from numba import cuda  # noqa: E402
+import numpy as np
+from numba import cuda
 
 MAX_DIMS = 8
 
@@ -57,12 +63,10 @@ def simulated() -> bool:
 
 
 SIMULATED = simulated()
-if not SIMULATED:
-    # in case numba.cuda was imported (reading the variables) before this package set them
-    for _name in ("CUDA_ARRAY_INTERFACE_SYNC", "CUDA_LOW_OCCUPANCY_WARNINGS"):
-        if os.environ[f"NUMBA_{_name}"] == "0":
-            setattr(_config(), _name, 0)
-BLOCK = SIM_BLOCK if SIMULATED else REAL_BLOCK
+# GPUTENSOR_SIMULATE_REAL_SIZES=1: the simulator runs the kernels with the real GPU's block
+# and tile sizes (slow: for a test with small data that checks those sizes work)
+REAL_SIZES = not SIMULATED or os.environ.get("GPUTENSOR_SIMULATE_REAL_SIZES") == "1"
+BLOCK = REAL_BLOCK if REAL_SIZES else SIM_BLOCK
 
 _COMPILED: dict = {}
 _SM_COUNT: dict = {}
@@ -75,6 +79,7 @@ def compiled(pyfunc, signature: str):
 
     Numba's on-disk cache is used where it can be (``cache=True``); where it cannot (no
     writable cache directory, a simulator without it) the kernel is compiled without it.
+    Simulated, the kernel comes wrapped in a ``CheckedKernel``.
     """
     key = (pyfunc, signature)
     kernel = _COMPILED.get(key)
@@ -83,8 +88,146 @@ def compiled(pyfunc, signature: str):
             kernel = cuda.jit(signature, cache=True)(pyfunc)
         except (RuntimeError, TypeError, NotImplementedError, OSError):
             kernel = cuda.jit(signature)(pyfunc)
+        if SIMULATED:
+            kernel = CheckedKernel(kernel, pyfunc, signature)
         _COMPILED[key] = kernel
     return kernel
+
+
+# ---- simulated launches: arrays of the simulated backend, arguments checked -------------
+_SIMULATED_ARRAYS = {}  # "type", "namespace", "device_view": set by register_simulated_arrays
+
+
+def register_simulated_arrays(array_type, namespace, device_view) -> None:
+    """Use ``array_type`` as the device arrays of simulated launches.
+
+    ``namespace``: its array module (CuPy's stand-in); ``device_view(array)``: the NumPy array
+    holding its elements, which the simulator runs on (raising if the array is not on the
+    current device). The simulated CUDA backend calls this when it loads.
+    """
+    _SIMULATED_ARRAYS.update(type=array_type, namespace=namespace, device_view=device_view)
+
+
+class _ReadOnly:
+    """A simulated launch argument the kernel only reads (see ``inp``)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+
+def _split_arguments(signature: str) -> list[str]:
+    """The argument types of a signature string such as ``"void(float32[::1], int64)"``."""
+    inner = signature[signature.index("(") + 1:signature.rindex(")")]
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(inner):
+        depth += char in "(["
+        depth -= char in ")]"
+        if char == "," and depth == 0:
+            parts.append(inner[start:i].strip())
+            start = i + 1
+    parts.append(inner[start:].strip())
+    return [p for p in parts if p]
+
+
+_ARRAY_TYPE = re.compile(r"^(\w+)\[(.*)\]$")
+_TUPLE_TYPE = re.compile(r"^UniTuple\((\w+),\s*(\d+)\)$")
+
+
+def _argument_check(kind: str):
+    """A function returning None if a value fits argument type ``kind``, else what it expects."""
+    array = _ARRAY_TYPE.match(kind)
+    if array:
+        dtype, dims = np.dtype(array.group(1)), array.group(2).split(",")
+        contiguous = dims[-1].strip() == "::1"
+        expected = (f"a {len(dims)}-D {'C-contiguous ' if contiguous else ''}device array of "
+                    f"{dtype}")
+
+        def check_array(value):
+            if (dtype != value.dtype or len(dims) != value.ndim
+                    or contiguous and not value.flags.c_contiguous):
+                return expected
+            return None
+        check_array.expects_array = True
+        return check_array
+    numbers = {"int64": (int, np.integer), "int32": (int, np.integer),
+               "float32": (int, float, np.integer, np.floating),
+               "float64": (int, float, np.integer, np.floating), "boolean": (bool, np.bool_)}
+    tuple_type = _TUPLE_TYPE.match(kind)
+    if tuple_type:
+        item_types, length = numbers[tuple_type.group(1)], int(tuple_type.group(2))
+
+        def check_tuple(value):
+            if (type(value) is not tuple or len(value) != length
+                    or not all(isinstance(v, item_types) for v in value)):
+                return f"a tuple of {length} {tuple_type.group(1)}"
+            return None
+        return check_tuple
+    types = numbers[kind]
+
+    def check_number(value):
+        if not isinstance(value, types) or kind != "boolean" and isinstance(value, bool):
+            return f"a {kind} number"
+        return None
+    return check_number
+
+
+def _describe(value) -> str:
+    """How a wrong argument is named in an error."""
+    if hasattr(value, "dtype") and hasattr(value, "shape"):
+        layout = "C-contiguous" if value.flags.c_contiguous else "strided"
+        return (f"{type(value).__module__}.{type(value).__name__} of {value.dtype}, shape "
+                f"{tuple(value.shape)}, {layout}")
+    return f"{type(value).__name__} {value!r}"
+
+
+class CheckedKernel:
+    """A simulated kernel whose launches check their arguments against its signature.
+
+    ``kernel[grid, block, stream](*args)`` as Numba's dispatcher; device arrays are handed to
+    the simulator as the NumPy arrays they hold (``inp`` ones as ``cuda.In``).
+    """
+
+    def __init__(self, dispatcher, pyfunc, signature: str):
+        self.dispatcher, self.signature = dispatcher, signature
+        self.name = pyfunc.__qualname__
+        code = pyfunc.__code__
+        self.parameters = code.co_varnames[:code.co_argcount]
+        self.checks = [_argument_check(kind) for kind in _split_arguments(signature)]
+
+    def __getitem__(self, config):
+        launcher = self.dispatcher[config]
+
+        def launch(*args):
+            return launcher(*self.arguments(args))
+        return launch
+
+    def arguments(self, args) -> list:
+        """``args`` checked against the signature, as the simulator takes them."""
+        if len(args) != len(self.checks):
+            raise TypeError(f"kernel {self.name} takes {len(self.checks)} arguments "
+                            f"({self.signature}), got {len(args)}")
+        array_type = _SIMULATED_ARRAYS.get("type")
+        out = []
+        for position, (value, check) in enumerate(zip(args, self.checks)):
+            read_only = type(value) is _ReadOnly
+            if read_only:
+                value = value.array
+            expects_array = getattr(check, "expects_array", False)
+            problem = None
+            if expects_array and (array_type is None or not isinstance(value, array_type)):
+                problem = "a device array"
+            problem = problem or check(value)
+            if problem is not None:
+                raise TypeError(f"kernel {self.name}: argument {position} "
+                                f"({self.parameters[position]}) must be {problem}, got "
+                                f"{_describe(value)}")
+            if expects_array:
+                value = _SIMULATED_ARRAYS["device_view"](value)
+                value = cuda.In(value) if read_only else value
+            out.append(value)
+        return out
 
 
 def sm_count() -> int:
@@ -159,24 +302,22 @@ def stream():
 
 
 def inp(array):
-    """Mark a kernel argument as read-only input.
+    """Mark a kernel argument as read-only input (the array itself on a GPU).
 
-    The simulator copies every NumPy argument back after a launch, which would fail for
-    read-only views and could overwrite an aliased output; ``cuda.In`` copies in only.
+    The simulator copies every array argument back after a launch, which would fail for
+    read-only views and could overwrite an aliased output; simulated launches hand these to
+    it as ``cuda.In`` (copied in only).
     """
-    if SIMULATED and isinstance(array, np.ndarray):
-        return cuda.In(array)
-    return array
+    return _ReadOnly(array) if SIMULATED else array
 
 
 def array_module(array):
-    """``numpy`` for a NumPy array, simcupy's namespace for its arrays, ``cupy`` otherwise."""
+    """The array module of a device array: the simulated one's namespace, else ``cupy``."""
+    simulated_type = _SIMULATED_ARRAYS.get("type")
+    if simulated_type is not None and isinstance(array, simulated_type):
+        return _SIMULATED_ARRAYS["namespace"]
     if type(array) is np.ndarray:
         return np
-    if isinstance(array, np.ndarray):  # a simulated device array (simcupy)
-        from . import simcupy
-
-        return simcupy.xp
     import cupy
 
     return cupy
@@ -220,10 +361,8 @@ def flat_view(array):
     low = array[tuple(slice(None, None, -1) if s < 0 else slice(None) for s in strides)]
     offset = sum((n - 1) * -s for n, s in zip(array.shape, strides) if s < 0)
     span = 1 + sum((n - 1) * abs(s) for n, s in zip(array.shape, strides))
-    if type(low) is np.ndarray:
-        buffer = np.lib.stride_tricks.as_strided(low, shape=(span,), strides=(itemsize,))
-    elif isinstance(low, np.ndarray):  # simcupy's arrays: through the namespace (its flags
-        buffer = xp.lib.stride_tricks.as_strided(low, (span,), (itemsize,))  # are CuPy's)
+    if xp is _SIMULATED_ARRAYS.get("namespace") or xp is np:
+        buffer = xp.lib.stride_tricks.as_strided(low, (span,), (itemsize,))
     else:
         buffer = xp.ndarray((span,), dtype=array.dtype, memptr=low.data)
     return buffer, offset, strides

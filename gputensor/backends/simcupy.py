@@ -23,6 +23,7 @@ rules above); ``Device(i)`` makes device ``i`` current inside a ``with`` block, 
 from __future__ import annotations
 
 import functools
+import time
 import types
 
 import numpy as np
@@ -71,6 +72,28 @@ class Device:
         return f"<CUDA Device {self.id}>"
 
 
+class Event:
+    """A simulated CUDA event: the wall-clock time it was recorded at (simulated work is done
+    when its call returns, so every event is complete)."""
+
+    done = True
+
+    def __init__(self):
+        self.time = None
+
+    def record(self) -> None:
+        """Mark now."""
+        self.time = time.perf_counter()
+
+    def synchronize(self) -> None:
+        """Nothing to wait for."""
+
+
+def elapsed_ms(start: Event, end: Event) -> float:
+    """Milliseconds between two recorded events."""
+    return (end.time - start.time) * 1e3
+
+
 class _Flags:
     """The flags a CuPy array has."""
 
@@ -97,6 +120,12 @@ def _operand(x):
     if kind is np.ndarray or kind is list or kind is tuple:
         raise TypeError(f"Unsupported type {kind}")
     return x
+
+
+def device_view(array) -> np.ndarray:
+    """The NumPy array holding a device array's elements (no copy), for the kernel simulator;
+    ValueError if the array is not on the current device."""
+    return _operand(array)
 
 
 def _operands(value):

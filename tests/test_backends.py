@@ -1,0 +1,53 @@
+"""The backend interface: both backends implement it, and callers use nothing else."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from gputensor import backends
+from gputensor.backends.base import Backend
+from gputensor.backends.cpu import CpuBackend, cpu_backend
+from gputensor.backends.cuda import CudaBackend, PeakMemoryCounter
+
+ROOT = Path(__file__).resolve().parent.parent
+# what ops, autograd and optim call on a backend: ``backend.name``, ``x._backend.name``, ...
+CALL = re.compile(r"\b_?backend\.(\w+)")
+
+
+def test_each_device_kind_has_one_backend_object(cuda_device):
+    assert backends.backend_for("cpu") is cpu_backend and isinstance(cpu_backend, CpuBackend)
+    cuda = backends.backend_for("cuda")
+    assert isinstance(cuda, CudaBackend) and backends.backend_for("cuda") is cuda
+    for backend in (cpu_backend, cuda):
+        assert isinstance(backend, Backend) and backend.name in ("cpu", "cuda")
+    with pytest.raises(RuntimeError, match="unknown device type: tpu"):
+        backends.backend_for("tpu")
+
+
+def test_callers_use_only_the_declared_interface():
+    used = set()
+    for folder in ("ops", "autograd", "optim", "nn"):
+        for path in (ROOT / "gputensor" / folder).rglob("*.py"):
+            used |= set(CALL.findall(path.read_text()))
+    assert used, "the pattern found no backend call"
+    assert sorted(name for name in used if not hasattr(Backend, name)) == []
+
+
+def test_every_hook_has_a_one_line_contract():
+    for name, member in vars(Backend).items():
+        if callable(member) and not name.startswith("_"):
+            assert member.__doc__ and member.__doc__.strip(), name
+
+
+def test_the_peak_memory_counter_follows_allocations_per_device():
+    counter = PeakMemoryCounter()
+    counter.malloc_postprocess(device_id=0, size=10, mem_size=512, mem_ptr=1, pmem_id=1)
+    counter.malloc_postprocess(device_id=0, size=600, mem_size=1024, mem_ptr=2, pmem_id=2)
+    counter.malloc_postprocess(device_id=1, size=1, mem_size=512, mem_ptr=3, pmem_id=3)
+    counter.free_postprocess(device_id=0, mem_size=1024, mem_ptr=2, pmem_id=2)
+    counter.malloc_postprocess(device_id=0, size=5, mem_size=0, mem_ptr=0, pmem_id=0)  # failed
+    assert counter.used == {0: 512, 1: 512} and counter.peak == {0: 1536, 1: 512}
+    counter.reset(0, 512)
+    counter.malloc_postprocess(device_id=0, size=10, mem_size=512, mem_ptr=4, pmem_id=4)
+    assert counter.peak[0] == 1024 and counter.peak[1] == 512
