@@ -232,8 +232,6 @@ class TensorCore:
 
     @data.setter
     def data(self, value: TensorCore) -> None:
-        if value._device != self._device and getattr(self, "_grad_buffer", None) is not None:
-            self._grad_buffer = None  # an optimizer's buffer on the old device: not for grads
         self._data = value._data
         self._device = value._device
 

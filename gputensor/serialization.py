@@ -20,13 +20,14 @@ import os
 import stat
 import sys
 import tempfile
+from typing import Any
 
 import numpy as np
 
 from . import cuda, dtypes
+from ._tensor import Tensor
 from .device import CPU, as_device, device
 from .size import Size
-from .tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError"]
 
@@ -405,7 +406,7 @@ def _opened(f):
                              "'read' attribute")
 
 
-def load(f, map_location=None, *, weights_only=True):
+def load(f, map_location=None, *, weights_only=True) -> Any:
     """Load what ``save`` wrote (or any safetensors file); never runs code from the file.
 
     ``weights_only`` is accepted for torch compatibility: nothing is ever unpickled, so both

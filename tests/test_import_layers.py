@@ -29,7 +29,7 @@ LAYERS = [
     ("tensor core", ("gputensor._tensor_core", "gputensor.random")),
     ("autograd", ("gputensor.autograd",)),
     ("ops", ("gputensor.ops",)),
-    ("Tensor", ("gputensor.tensor",)),
+    ("Tensor", ("gputensor._tensor",)),
     ("nn, optim and the rest", ("gputensor.",)),
     ("the public surface", ("gputensor",)),
 ]

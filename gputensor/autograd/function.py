@@ -69,14 +69,7 @@ class AccumulateGrad(Node):
         var = self.variable
         old = var._grad
         if old is None:
-            buffer = getattr(var, "_grad_buffer", None)  # a view an optimizer keeps grads in
-            data = var._data
-            if buffer is not None and buffer.shape == data.shape and buffer.dtype == data.dtype:
-                buffer[...] = grad
-                var._grad = var._wrap(buffer)
-            else:
-                var._grad = var._wrap(var._backend.xp.array(grad, dtype=var._data.dtype,
-                                                            copy=True))
+            var._grad = var._wrap(var._backend.xp.array(grad, dtype=var._data.dtype, copy=True))
         elif getattr(old._data.flags, "writeable", True):  # CuPy's flags have no writeable
             old._data += grad
         else:

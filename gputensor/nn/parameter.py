@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import printing
+from .._tensor import Tensor
 from ..ops import creation
-from ..tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -1,4 +1,4 @@
-"""Every differentiable op, forward and backward side by side (gputensor.tensor makes them
+"""Every differentiable op, forward and backward side by side (gputensor._tensor makes them
 Tensor methods)."""
 
 from __future__ import annotations
@@ -29,4 +29,12 @@ from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .softmaxes import *  # noqa: F401,F403
 
-__all__ = [n for n in dir() if not n.startswith("_")]
+# gputensor's names for the ops: what ``from gputensor.ops import *`` gives
+__all__: list[str] = []
+__all__ += creation.__all__
+__all__ += extrema.__all__
+__all__ += linalg.__all__
+__all__ += pointwise.__all__
+__all__ += reduce.__all__
+__all__ += shape.__all__
+__all__ += softmaxes.__all__

@@ -12,7 +12,7 @@ from .._tensor_core import TensorCore
 from ..backends import backend_for
 from ..device import as_device
 from ..device import device as device_type
-from ..random import (  # noqa: F401 (default_generator ... seed: gputensor's names)
+from ..random import (
     Generator,
     as_numpy_generator,
     default_generator,
@@ -23,7 +23,14 @@ from ..random import (  # noqa: F401 (default_generator ... seed: gputensor's na
 from .common import shape_arg
 
 if TYPE_CHECKING:
-    from ..tensor import Tensor
+    from .._tensor import Tensor
+
+__all__ = [
+    "Generator", "arange", "as_tensor", "default_generator", "empty", "empty_like", "eye",
+    "from_numpy", "full", "full_like", "initial_seed", "linspace", "manual_seed", "ones",
+    "ones_like", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like",
+    "randperm", "seed", "set_default_device", "tensor", "zeros", "zeros_like",
+]
 
 _default_device = None
 
@@ -185,7 +192,8 @@ def full_like(input, fill_value, dtype=None, device=None,  # noqa: A002
                 device=device or input.device, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+def arange(start: float, end: float | None = None, step: float = 1, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``."""
     if end is None:
         start, end = 0, start

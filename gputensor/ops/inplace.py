@@ -22,7 +22,7 @@ from .creation import as_tensor_like
 from .transfer import to_device
 
 if TYPE_CHECKING:
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
 
 # the C++ type names torch's scalar clamp_ uses in its cast error
@@ -103,12 +103,12 @@ def apply_inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:
 
 
 # ---- the in-place ops ---------------------------------------------------------------
-def add_(self, other, alpha=1):
+def add_(self, other, alpha: float = 1):
     """In-place add."""
     return _inplace(self, pw.add, (other,), {"alpha": alpha})
 
 
-def sub_(self, other, alpha=1):
+def sub_(self, other, alpha: float = 1):
     """In-place subtract."""
     return _inplace(self, pw.sub, (other,), {"alpha": alpha})
 

@@ -58,12 +58,12 @@ def _pair(a, b):
     return tensor(_operand(a, None)), b
 
 
-def add(input, other, alpha=1):  # noqa: A002
+def add(input, other, alpha: float = 1):  # noqa: A002
     """input + alpha * other."""
     return ew.Add.apply(*_pair(input, other), alpha)
 
 
-def sub(input, other, alpha=1):  # noqa: A002
+def sub(input, other, alpha: float = 1):  # noqa: A002
     """input - alpha * other."""
     a, b = _pair(input, other)
     if isinstance(a, TensorCore):
@@ -71,7 +71,7 @@ def sub(input, other, alpha=1):  # noqa: A002
     return ew.RsubScalar.apply(b, a, alpha)
 
 
-def rsub(input, other, alpha=1):  # noqa: A002
+def rsub(input, other, alpha: float = 1):  # noqa: A002
     """other - alpha * input."""
     a, b = _pair(input, other)
     if not isinstance(a, TensorCore):

@@ -15,7 +15,7 @@ from collections import Counter
 from functools import wraps
 from weakref import ref
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -322,7 +322,8 @@ class ReduceLROnPlateau(LRScheduler):
     """Reduce the lr by ``factor`` when a metric stops improving for ``patience`` epochs."""
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+                 threshold_mode="rel", cooldown=0, min_lr: float | list[float] = 0,
+                 eps=1e-8):
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         self.factor = factor

@@ -7,8 +7,8 @@ from collections import defaultdict
 from copy import deepcopy
 from itertools import chain
 
+from .._tensor import Tensor, typename
 from ..autograd import enable_grad
-from ..tensor import Tensor, typename
 
 
 class _RequiredParameter:

@@ -7,9 +7,9 @@ from collections import OrderedDict
 from collections.abc import Mapping
 
 from ... import dtypes
+from ..._tensor import Tensor
 from ...autograd import no_grad
 from ...device import device as _device
-from ...tensor import Tensor
 from ..parameter import Parameter
 from ._utils import IncompatibleKeys, parse_to
 

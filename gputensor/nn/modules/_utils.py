@@ -6,9 +6,9 @@ import weakref
 from collections import namedtuple
 
 from ... import dtypes
+from ..._tensor import Tensor
 from ...device import as_device
 from ...device import device as _device
-from ...tensor import Tensor
 
 
 class RemovableHandle:

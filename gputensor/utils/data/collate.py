@@ -9,9 +9,9 @@ import re
 import numpy as np
 
 from ... import dtypes
+from ..._tensor import Tensor
 from ...ops.creation import as_tensor, tensor
 from ...ops.shape import stack
-from ...tensor import Tensor
 
 __all__ = ["collate", "default_collate", "default_convert", "default_collate_fn_map",
            "default_collate_err_msg_format"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
@@ -123,7 +124,7 @@ class DataLoader:
     def _index_sampler(self):
         return self.batch_sampler if self._auto_collation else self.sampler
 
-    def __iter__(self):
+    def __iter__(self) -> _DataLoaderIter:
         return _DataLoaderIter(self)
 
     def __len__(self) -> int:
@@ -149,13 +150,13 @@ class _DataLoaderIter:
         self._dataset_iter = iter(loader.dataset) if loader._iterable else None
         self._ended = False
 
-    def __iter__(self):
+    def __iter__(self) -> _DataLoaderIter:
         return self
 
     def __len__(self) -> int:
         return len(self._loader)
 
-    def __next__(self):
+    def __next__(self) -> Any:
         index = next(self._sampler_iter)
         if self._dataset_iter is not None:
             return self._collate_fn(self._next_iterable(index))

@@ -4,7 +4,7 @@ Each method is a direct reference to the function that implements it (``sum =
 reduce.sum``: ``x.sum(1)`` is ``reduce.sum(x, 1)``), grouped by the ops module that holds
 it, so "where is ``x.sum`` defined?" reads off this file. Tensor-only methods that torch has
 no function for (casts, ``to``, ``new_*``, reflected operators) are written out here.
-``tensor.pyi`` is generated from this class (``python -m gputensor._stubgen``).
+``_tensor.pyi`` is generated from this class (``python -m gputensor._stubgen``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ __all__ = ["Tensor", "typename"]
 class Tensor(TensorCore):
     """A multi-dimensional array on a device, with optional gradient tracking."""
 
+    __module__ = "gputensor"  # the public name, as torch's class is torch.Tensor
     __slots__ = ()
 
     def __new__(cls, *args, **kwargs):
