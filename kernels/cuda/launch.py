@@ -135,11 +135,23 @@ _ARRAY_TYPE = re.compile(r"^(\w+)\[(.*)\]$")
 _TUPLE_TYPE = re.compile(r"^UniTuple\((\w+),\s*(\d+)\)$")
 
 
+def _number_types(kind: str) -> tuple:
+    """The Python types a scalar argument of Numba type ``kind`` takes (any value if unknown)."""
+    if kind in ("boolean", "bool_", "b1"):
+        return (bool, np.bool_)
+    if kind.startswith(("int", "uint")) or kind == "intp":
+        return (int, np.integer)
+    if kind.startswith("float"):
+        return (int, float, np.integer, np.floating)
+    return (object,)
+
+
 def _argument_check(kind: str):
     """A function returning None if a value fits argument type ``kind``, else what it expects."""
     array = _ARRAY_TYPE.match(kind)
     if array:
-        dtype, dims = np.dtype(array.group(1)), array.group(2).split(",")
+        name, dims = array.group(1), array.group(2).split(",")
+        dtype = np.dtype("bool" if name in ("boolean", "b1", "bool_") else name)
         contiguous = dims[-1].strip() == "::1"
         expected = (f"a {len(dims)}-D {'C-contiguous ' if contiguous else ''}device array of "
                     f"{dtype}")
@@ -151,12 +163,9 @@ def _argument_check(kind: str):
             return None
         check_array.expects_array = True
         return check_array
-    numbers = {"int64": (int, np.integer), "int32": (int, np.integer),
-               "float32": (int, float, np.integer, np.floating),
-               "float64": (int, float, np.integer, np.floating), "boolean": (bool, np.bool_)}
     tuple_type = _TUPLE_TYPE.match(kind)
     if tuple_type:
-        item_types, length = numbers[tuple_type.group(1)], int(tuple_type.group(2))
+        item_types, length = _number_types(tuple_type.group(1)), int(tuple_type.group(2))
 
         def check_tuple(value):
             if (type(value) is not tuple or len(value) != length
@@ -164,10 +173,10 @@ def _argument_check(kind: str):
                 return f"a tuple of {length} {tuple_type.group(1)}"
             return None
         return check_tuple
-    types = numbers[kind]
+    types = _number_types(kind)
 
     def check_number(value):
-        if not isinstance(value, types) or kind != "boolean" and isinstance(value, bool):
+        if not isinstance(value, types) or bool not in types and isinstance(value, bool):
             return f"a {kind} number"
         return None
     return check_number

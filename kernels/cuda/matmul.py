@@ -20,7 +20,7 @@ from numba import cuda, float32
 
 from . import launch
 
-if launch.SIMULATED:
+if not launch.REAL_SIZES:  # the simulator's small configuration
     TX, TY, TM, TN, BK = 4, 4, 2, 2, 4
 else:
     TX, TY, TM, TN, BK = 16, 16, 8, 8, 8
