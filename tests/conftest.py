@@ -38,6 +38,18 @@ def cuda_device(request):
     return "cuda"
 
 
+@pytest.fixture(params=["cpu", "sim", pytest.param("gpu", marks=pytest.mark.gpu)])
+def device(request):
+    """The device an op table runs on: "cpu", then "cuda" simulated and on a real GPU.
+
+    The CUDA variants are those of ``cuda_device``; the op checkers in helpers.py make
+    gputensor's inputs there and compare with torch on the CPU.
+    """
+    if request.param == "sim" and REAL_GPU:
+        pytest.skip("the simulated variant: this run uses a real GPU")
+    return "cpu" if request.param == "cpu" else "cuda"
+
+
 @pytest.fixture(params=["sim", pytest.param("gpu", marks=pytest.mark.gpu)])
 def second_cuda_device(request, monkeypatch):
     """"cuda:1": the second of two simulated devices, or a real machine's second GPU.

@@ -11,7 +11,18 @@ import pytest
 import torch
 
 import gputensor
-from helpers import LAYOUTS, check_error, check_op, make_input, rand_array
+from helpers import (
+    LAYOUTS,
+    assert_on,
+    check_error,
+    check_op,
+    made_on,
+    make_input,
+    rand_array,
+    run_on,
+    to_numpy,
+    torch_text,
+)
 
 
 def _name(t):
@@ -22,23 +33,22 @@ def _version(t):
     return t._version if isinstance(t, torch.Tensor) else t._version.value
 
 
-def _operand(lib, array, layout, grad=True):
-    return make_input(lib, array, layout, grad and array.dtype.kind == "f")[1]
+def _operand(lib, array, layout, device, grad=True):
+    return make_input(lib, array, layout, grad and array.dtype.kind == "f", device)[1]
 
 
-def compare_get(fn, array, layout="contiguous"):
+def compare_get(fn, array, device, layout="contiguous"):
     """``fn(lib, x)`` (an indexing expression): values, grads and grad_fn names as torch."""
     try:
-        theirs = fn(torch, _operand(torch, array, layout))
+        theirs = fn(torch, _operand(torch, array, layout, "cpu"))
     except Exception:  # noqa: BLE001 - then we must raise the same
-        check_error(lambda lib: fn(lib, _operand(lib, array, layout)))
+        check_error(lambda lib: fn(lib, _operand(lib, array, layout, device)), device=device)
         return
-    ours = fn(gputensor, _operand(gputensor, array, layout))
-    assert _name(ours) == _name(theirs)
+    ours = run_on(gputensor, device, lambda lib: fn(lib, _operand(lib, array, layout, device)))
     if theirs.grad_fn is not None:  # the op before the last one too
         assert [_name_of(n) for n, _ in ours.grad_fn.next_functions] == \
             [_name_of(n) for n, _ in theirs.grad_fn.next_functions]
-    check_op(fn, array, layout=layout)
+    check_op(fn, array, layout=layout, device=device)
 
 
 def _name_of(node):
@@ -145,38 +155,38 @@ GET = {  # name: (fn, input shape)
 @pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("name", list(GET))
-def test_getitem(name, layout):
+def test_getitem(name, layout, device):
     fn, shape = GET[name]
-    compare_get(fn, rand_array(shape), layout=layout)
+    compare_get(fn, rand_array(shape), layout=layout, device=device)
 
 
 @pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
 @pytest.mark.parametrize("name", ["list_of_lists", "list_with_slice", "list_with_none"])
-def test_lists_read_as_tuples(name):
+def test_lists_read_as_tuples(name, device):
     fn = {"list_of_lists": lambda lib, x: x[[[0, 1], [1, 2]]],
           "list_with_slice": lambda lib, x: x[[slice(0, 1), 2]],
           "list_with_none": lambda lib, x: x[[None, 1]]}[name]
-    compare_get(fn, rand_array((2, 3, 4)))
+    compare_get(fn, rand_array((2, 3, 4)), device=device)
 
 
 @pytest.mark.filterwarnings("ignore:indexing with dtype")
-def test_uint8_mask():
-    check_op(lambda lib, x: x[t(lib, [1, 0, 1], "uint8")], rand_array((3, 2)))
+def test_uint8_mask(device):
+    check_op(lambda lib, x: x[t(lib, [1, 0, 1], "uint8")], rand_array((3, 2)), device=device)
 
 
 @pytest.mark.parametrize("dtype", ["int64", "bool", "float64", "int32"])
-def test_getitem_other_dtypes(dtype):
+def test_getitem_other_dtypes(dtype, device):
     for name in ("int_slice_int", "longs_apart", "mask_dim1", "none_long"):
-        compare_get(GET[name][0], rand_array(GET[name][1], dtype))
+        compare_get(GET[name][0], rand_array(GET[name][1], dtype), device=device)
 
 
-def test_repeated_indices_accumulate():
+def test_repeated_indices_accumulate(device):
     for lib in (gputensor, torch):
         x = lib.zeros(4, requires_grad=True)
         x[t(lib, [0, 0, 3, 0])].sum().backward()
         assert x.grad.tolist() == [3.0, 0.0, 0.0, 1.0]
     check_op(lambda lib, x: x[t(lib, [[1, 1], [0, 1]]), :, t(lib, [2, 2])] * 3,
-             rand_array((2, 3, 4)))
+             rand_array((2, 3, 4)), device=device)
 
 
 # ---- views -----------------------------------------------------------------------------------
@@ -280,9 +290,9 @@ GET_ERRORS = {
 
 @pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
 @pytest.mark.parametrize("name", list(GET_ERRORS))
-def test_getitem_errors(name):
+def test_getitem_errors(name, device):
     array = rand_array((2, 3, 4))
-    check_error(lambda lib: GET_ERRORS[name](lib, lib.tensor(array)))
+    check_error(lambda lib: GET_ERRORS[name](lib, lib.tensor(array)), device=device)
 
 
 # ---- random mixtures (shared with test_setitem.py) ---------------------------------------------
@@ -323,22 +333,24 @@ def _outcome(fn, *args):
     try:
         return fn(*args)
     except Exception as e:  # noqa: BLE001 - errors must match too
-        return ("error", type(e).__name__, str(e).replace("gputensor", "torch"))
+        return ("error", type(e).__name__, torch_text(str(e)))
 
 
-def _get_outcome(lib, case):
+def _get_outcome(lib, case, device):
     rng, array, layout = _random_case(case)
-    leaf, x = make_input(lib, array, layout, True)
-    y = x[_random_index(rng, lib, array.shape)]
-    seed = np.random.default_rng(1).uniform(-1, 1, tuple(y.shape)).astype(np.float32)
-    (y * lib.tensor(seed)).sum().backward()
-    return (tuple(y.shape), y.detach().numpy().round(5).tolist(), _name(y),
-            None if leaf.grad is None else leaf.grad.numpy().round(4).tolist())
+    with made_on(lib, device):
+        leaf, x = make_input(lib, array, layout, True, device)
+        y = x[_random_index(rng, lib, array.shape)]
+        seed = np.random.default_rng(1).uniform(-1, 1, tuple(y.shape)).astype(np.float32)
+        (y * lib.tensor(seed)).sum().backward()
+    assert_on(y, device)
+    return (tuple(y.shape), to_numpy(y).round(5).tolist(), _name(y),
+            None if leaf.grad is None else to_numpy(leaf.grad).round(4).tolist())
 
 
 @pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
 @pytest.mark.parametrize("start", range(0, 600, 100))
-def test_random_getitem_matches_torch(start):
+def test_random_getitem_matches_torch(start, device):
     for case in range(start, start + 100):
-        ours = _outcome(_get_outcome, gputensor, case)
-        assert ours == _outcome(_get_outcome, torch, case), case
+        ours = _outcome(_get_outcome, gputensor, case, device)
+        assert ours == _outcome(_get_outcome, torch, case, "cpu"), case

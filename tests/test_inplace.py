@@ -7,7 +7,19 @@ import pytest
 import torch
 
 import gputensor
-from helpers import LAYOUTS, assert_same, check_error, check_op, make_input, rand_array
+from helpers import (
+    LAYOUTS,
+    LIBS,
+    assert_on,
+    assert_same,
+    check_error,
+    check_op,
+    grad_fn_names,
+    lib_device,
+    make_input,
+    rand_array,
+    run_on,
+)
 
 RNG = np.random.default_rng(11)
 VERSION_ERROR = ("one of the variables needed for gradient computation has been modified by an "
@@ -82,37 +94,39 @@ def inputs(name, shape_y, shape_o):
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("shapes", SHAPE_PAIRS, ids=str)
 @pytest.mark.parametrize("name", INPLACE)
-def test_inplace_autograd(name, shapes, layout):
+def test_inplace_autograd(name, shapes, layout, device):
     """``y = x * 1; y.op_(other)``: values and the gradients of x and other."""
     fn = INPLACE[name][0]
-    check_op(lambda lib, x, o: fn(lib, x * 1, o), *inputs(name, *shapes), layout=layout)
+    check_op(lambda lib, x, o: fn(lib, x * 1, o), *inputs(name, *shapes), layout=layout,
+             device=device)
 
 
 @pytest.mark.parametrize("layout", ["transposed", "strided"])
 @pytest.mark.parametrize("name", INPLACE)
-def test_inplace_writes_through_views(name, layout):
+def test_inplace_writes_through_views(name, layout, device):
     """Changing a view changes its base; the version counter is shared and bumped."""
     y_array, o_array = inputs(name, (3, 4), (4,))
     results = {}
-    for lib in (gputensor, torch):
-        base, view = make_input(lib, y_array, layout)
+    for lib in LIBS:
+        base, view = make_input(lib, y_array, layout, device=device)
         version = view._version if lib is torch else view._version.value
-        out = INPLACE[name][0](lib, view, lib.tensor(o_array))
+        out = INPLACE[name][0](lib, view, lib.tensor(o_array, device=lib_device(lib, device)))
         assert out is view
         bumped = (view._version if lib is torch else view._version.value) - version
         base_bumped = base._version if lib is torch else base._version.value
         results[lib] = (base, view, bumped, base_bumped)
     (ours, theirs) = results[gputensor], results[torch]
+    assert_on(ours[:2], device)
     assert_same(ours[0], theirs[0])
     assert_same(ours[1], theirs[1])
     assert ours[2] == theirs[2] and ours[3] == theirs[3]
 
 
 @pytest.mark.parametrize("name", [n for n in INPLACE if n not in ("zero_", "fill_")])
-def test_inplace_on_expanded_tensor_raises(name):
+def test_inplace_on_expanded_tensor_raises(name, device):
     y, o = inputs(name, (3, 4), (4,))
     check_error(lambda lib, y, o: INPLACE[name][0](
-        lib, lib.tensor(y[:1]).expand(3, 4), lib.tensor(o)), y, o)
+        lib, lib.tensor(y[:1]).expand(3, 4), lib.tensor(o)), y, o, device=device)
 
 
 GRAD_FN_CASES = {
@@ -129,41 +143,41 @@ GRAD_FN_CASES = {
 
 
 @pytest.mark.parametrize("case", GRAD_FN_CASES)
-def test_inplace_grad_fn_names(case):
-    names = []
-    for lib in (gputensor, torch):
+def test_inplace_grad_fn_names(case, device):
+    def fn(lib):
         x = lib.tensor([0.5, 1.5, 2.0], requires_grad=True)
-        z = lib.tensor([1.0, 0.5, 3.0], requires_grad=True)
-        name = GRAD_FN_CASES[case](x * 1, z).grad_fn.name()
-        names.append(name.replace("gputensor", "torch"))
-    assert names[0] == names[1]
+        return GRAD_FN_CASES[case](x * 1, lib.tensor([1.0, 0.5, 3.0], requires_grad=True))
+    ours, theirs = (run_on(lib, device, fn) for lib in LIBS)
+    assert_on(ours, device)
+    assert grad_fn_names(ours) == grad_fn_names(theirs) != [None]
 
 
-def test_mul_inplace_gradients():
+def test_mul_inplace_gradients(device):
     """The promised case: ``y = x * 1; y.mul_(z)`` gives the right gradients for x and z."""
     def fn(lib, x, z):
         y = x * 1
         y.mul_(z)
         return y
-    check_op(fn, arr((3, 4)), arr((3, 4)))
-    check_op(fn, arr((3, 4)), arr((4,)))
+    check_op(fn, arr((3, 4)), arr((3, 4)), device=device)
+    check_op(fn, arr((3, 4)), arr((4,)), device=device)
 
 
-def test_no_grad_inplace_on_leaf():
+def test_no_grad_inplace_on_leaf(device):
     def fn(lib, x):
         with lib.no_grad():
             x.mul_(2)
             x[0].add_(1)
         return x * x
-    check_op(fn, arr((3,)))
+    check_op(fn, arr((3,)), device=device)
 
 
-def test_leaf_checks():
+def test_leaf_checks(device):
     x = arr((3,))
     for fn in (lambda t: t.add_(1), lambda t: t.zero_(), lambda t: t.fill_(1.0),
                lambda t: t.copy_(t.detach() * 2), lambda t: iadd(t, 1), lambda t: t.neg_()):
-        check_error(lambda lib, x, fn=fn: fn(lib.tensor(x, requires_grad=True)), x)
-        check_error(lambda lib, x, fn=fn: fn(lib.tensor(x, requires_grad=True)[1:]), x)
+        check_error(lambda lib, x, fn=fn: fn(lib.tensor(x, requires_grad=True)), x, device=device)
+        check_error(lambda lib, x, fn=fn: fn(lib.tensor(x, requires_grad=True)[1:]), x,
+                    device=device)
 
 
 def version_cases():
@@ -200,24 +214,24 @@ def version_cases():
 
 
 @pytest.mark.parametrize("fn", version_cases(), ids=lambda f: f.__name__)
-def test_version_counter_detects_saved_tensor_changes(fn):
+def test_version_counter_detects_saved_tensor_changes(fn, device):
     errors = []
-    for lib in (gputensor, torch):
-        x = lib.tensor(arr((3,)), requires_grad=True)
+    for lib in LIBS:
+        x = lib.tensor(arr((3,)), device=lib_device(lib, device), requires_grad=True)
         with pytest.raises(RuntimeError) as info:
-            fn(lib, x)
+            run_on(lib, device, fn, x)
         errors.append(info.value)
     assert str(errors[0]).startswith(VERSION_ERROR)
     assert str(errors[1]).startswith(VERSION_ERROR)
 
 
-def test_inplace_not_needing_saved_values_is_fine():
+def test_inplace_not_needing_saved_values_is_fine(device):
     def fn(lib, x):
         y = x * 1
         z = y + y
         y.add_(1)
         return z + y
-    check_op(fn, arr((3,)))
+    check_op(fn, arr((3,)), device=device)
 
 
 CAST_ERRORS = {
@@ -244,8 +258,8 @@ CAST_ERRORS = {
 
 
 @pytest.mark.parametrize("case", CAST_ERRORS)
-def test_dtype_errors(case):
-    check_error(lambda lib: CAST_ERRORS[case](lib))
+def test_dtype_errors(case, device):
+    check_error(lambda lib: CAST_ERRORS[case](lib), device=device)
 
 
 SHAPE_ERRORS = {
@@ -264,15 +278,14 @@ SHAPE_ERRORS = {
 
 
 @pytest.mark.parametrize("case", SHAPE_ERRORS)
-def test_shape_errors(case):
-    check_error(lambda lib: SHAPE_ERRORS[case](lib))
+def test_shape_errors(case, device):
+    check_error(lambda lib: SHAPE_ERRORS[case](lib), device=device)
 
 
-def test_errors_leave_the_tensor_unchanged():
-    for fn in (lambda t: t.add_(torch.zeros(2, 3) if isinstance(t, torch.Tensor) else
-                                gputensor.zeros(2, 3)), lambda t: t.add_(1.5),
+def test_errors_leave_the_tensor_unchanged(device):
+    for fn in (lambda t: t.add_(gputensor.zeros(2, 3, device=device)), lambda t: t.add_(1.5),
                lambda t: t.div_(0, rounding_mode="floor")):
-        t = gputensor.tensor([1, 2, 3])
+        t = gputensor.tensor([1, 2, 3], device=device)
         with pytest.raises(RuntimeError):
             fn(t)
         assert t.tolist() == [1, 2, 3] and t._version.value == 0
@@ -308,11 +321,11 @@ DTYPE_CASES = {
 
 
 @pytest.mark.parametrize("case", DTYPE_CASES)
-def test_inplace_dtypes(case):
-    check_op(lambda lib: DTYPE_CASES[case](lib))
+def test_inplace_dtypes(case, device):
+    check_op(lambda lib: DTYPE_CASES[case](lib), device=device)
 
 
-def test_copy_gradients():
+def test_copy_gradients(device):
     def to_double(lib, x, s):
         y = lib.zeros(3, 4, dtype=lib.float64)
         return y.copy_(s * 2)
@@ -327,12 +340,12 @@ def test_copy_gradients():
         y[1:].fill_(s.sum())
         return y
     for fn in (to_double, broadcast_src, fill_tensor):
-        check_op(fn, arr((3, 4)), arr((3, 4)))
+        check_op(fn, arr((3, 4)), arr((3, 4)), device=device)
 
 
-def test_inplace_returns_self_and_keeps_storage():
-    for lib in (gputensor, torch):
-        t = lib.ones(3)
+def test_inplace_returns_self_and_keeps_storage(device):
+    for lib in LIBS:
+        t = lib.ones(3, device=lib_device(lib, device))
         data_before = t.data_ptr() if lib is torch else t._data
         assert t.add_(1) is t and t.mul_(2) is t and t.zero_() is t and t.fill_(1) is t
         same = t.data_ptr() == data_before if lib is torch else t._data is data_before
@@ -353,28 +366,29 @@ def call_inplace(lib, name, t, *args):
 
 
 @pytest.mark.parametrize("name", UNARY_INPLACE)
-def test_unary_inplace(name):
+def test_unary_inplace(name, device):
     x = arr((3, 4), "float32", *(UNARY_INPLACE[name] or (-2, 2)))
-    check_op(lambda lib, x: call_inplace(lib, name, x * 1), x)
-    check_op(lambda lib, x: call_inplace(lib, name, x.t()[1:] * 1), x)
-    check_op_or_error(lambda lib: call_inplace(lib, name, lib.tensor([1, 2, 3])))
+    check_op(lambda lib, x: call_inplace(lib, name, x * 1), x, device=device)
+    check_op(lambda lib, x: call_inplace(lib, name, x.t()[1:] * 1), x, device=device)
+    check_op_or_error(lambda lib: call_inplace(lib, name, lib.tensor([1, 2, 3])), device=device)
 
 
-def test_other_inplace_functions():
+def test_other_inplace_functions(device):
     x, o = arr((3, 4)), arr((4,), "float32", 0.5, 2)
     check_op(lambda lib, x: (x * 1).round_(decimals=1) if lib is torch else
-             gputensor.ops.inplace.round_(x * 1, decimals=1), x)
-    check_op(lambda lib, x, o: call_inplace(lib, "remainder_", x * 1, o), x, o)
+             gputensor.ops.inplace.round_(x * 1, decimals=1), x, device=device)
+    check_op(lambda lib, x, o: call_inplace(lib, "remainder_", x * 1, o), x, o, device=device)
     check_op(lambda lib, x, o: call_inplace(lib, "floor_divide_", x.detach() * 1, o), x, o,
-             grad=False)
-    check_op_or_error(lambda lib: call_inplace(lib, "remainder_", lib.tensor([5, -3]), 2))
+             grad=False, device=device)
+    check_op_or_error(lambda lib: call_inplace(lib, "remainder_", lib.tensor([5, -3]), 2),
+                      device=device)
 
 
-def check_op_or_error(fn):
+def check_op_or_error(fn, device):
     """The same result as torch, or torch's error."""
     try:
         fn(torch)
     except Exception:  # noqa: BLE001 - compared below
-        check_error(fn)
+        check_error(fn, device=device)
     else:
-        check_op(fn)
+        check_op(fn, device=device)

@@ -73,27 +73,27 @@ def view_cases():
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("fn", view_cases(), ids=lambda f: f.__name__)
-def test_inplace_on_views_of_non_leaves(fn, layout):
+def test_inplace_on_views_of_non_leaves(fn, layout, device):
     """The base sees the view's change in values and in gradients, whatever its layout."""
-    check_op(fn, arr((3, 4)), arr((3, 4)), layout=layout)
+    check_op(fn, arr((3, 4)), arr((3, 4)), layout=layout, device=device)
 
 
-def test_fill_and_zero_through_expanded_views():
+def test_fill_and_zero_through_expanded_views(device):
     def fn(lib, x):
         y = x.detach() * 1
         y[1:2].expand(2, 4).zero_()
         y[:1].expand(3, 4).fill_(3)
         return y
-    check_op(fn, arr((3, 4)))
+    check_op(fn, arr((3, 4)), device=device)
 
 
-def test_backward_into_an_expanded_written_view_raises():
+def test_backward_into_an_expanded_written_view_raises(device):
     """torch cannot write the gradient of a view's old value into expanded memory."""
     def fn(lib, x):
         y = lib.tensor(x, requires_grad=True) * 1
         y[1:2].expand(2, 4).fill_(1.5)
         (y * 2).sum().backward()
-    check_error(fn, arr((3, 4)))
+    check_error(fn, arr((3, 4)), device=device)
 
 
 OWNERS = {  # memory layouts of a base with 12 elements

@@ -3,11 +3,19 @@
 import itertools
 
 import pytest
-import torch
 
 import gputensor
 from gputensor.backends.cpu import cpu_backend
-from helpers import LAYOUTS, check_error, check_op, make_input, rand_array
+from helpers import (
+    LAYOUTS,
+    LIBS,
+    assert_on,
+    check_error,
+    check_op,
+    grad_fn_names,
+    make_input,
+    rand_array,
+)
 
 PAIRS = [  # (left shape, right shape): every path of torch's matmul
     ((3,), (3,)), ((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((5, 2, 3), (3,)),
@@ -20,38 +28,33 @@ PAIRS = [  # (left shape, right shape): every path of torch's matmul
 ]
 
 
-def _names(out):
-    return None if out.grad_fn is None else out.grad_fn.name()
-
-
-def _both(fn, arrays, grads, layout="contiguous"):
-    """fn's result on gputensor and on torch, inputs requiring grad as ``grads`` says."""
-    results = []
-    for lib in (gputensor, torch):
-        operands = [make_input(lib, a, layout, g)[1] for a, g in zip(arrays, grads)]
-        results.append(fn(lib, *operands))
-    return results
+def _both(fn, arrays, grads, device):
+    """fn's result on gputensor (on ``device``) and on torch, inputs requiring grad as
+    ``grads`` says."""
+    return [fn(lib, *[make_input(lib, a, "contiguous", g, device)[1]
+                      for a, g in zip(arrays, grads)]) for lib in LIBS]
 
 
 @pytest.mark.parametrize("shapes", PAIRS, ids=str)
-def test_matmul_values_grads_and_grad_fn(shapes):
+def test_matmul_values_grads_and_grad_fn(shapes, device):
     arrays = [rand_array(s) for s in shapes]
     for layout in LAYOUTS:
-        check_op(lambda lib, a, b: a @ b, *arrays, layout=layout)
-        check_op(lambda lib, a, b: lib.matmul(a, b), *arrays, layout=layout)
-        check_op(lambda lib, a, b: a.matmul(b), *arrays, layout=layout)
+        check_op(lambda lib, a, b: a @ b, *arrays, layout=layout, device=device)
+        check_op(lambda lib, a, b: lib.matmul(a, b), *arrays, layout=layout, device=device)
+        check_op(lambda lib, a, b: a.matmul(b), *arrays, layout=layout, device=device)
     for grads in itertools.product((True, False), repeat=2):
-        ours, theirs = _both(lambda lib, a, b: a @ b, arrays, grads)
-        assert _names(ours) == _names(theirs), grads
+        ours, theirs = _both(lambda lib, a, b: a @ b, arrays, grads, device)
+        assert_on(ours, device)
+        assert grad_fn_names(ours) == grad_fn_names(theirs), grads
 
 
 @pytest.mark.parametrize("dtype", ["float64", "int64", "int32", "int16", "uint8", "float16"])
 @pytest.mark.parametrize("shapes", [PAIRS[i] for i in (0, 1, 2, 3, 4, 5, 7, 10, 11)], ids=str)
-def test_matmul_dtypes(shapes, dtype):
+def test_matmul_dtypes(shapes, dtype, device):
     low = 0.0 if dtype == "uint8" else -2.0
     arrays = [rand_array(s, dtype, low=low) for s in shapes]
     check_op(lambda lib, a, b: a @ b, *arrays, rtol=2e-3, atol=2e-3, grad_rtol=2e-2,
-             grad_atol=2e-2)
+             grad_atol=2e-2, device=device)
 
 
 @pytest.mark.parametrize("op,shapes", [
@@ -59,15 +62,13 @@ def test_matmul_dtypes(shapes, dtype):
     ("bmm", ((3, 1, 2), (3, 2, 5))), ("mv", ((2, 3), (3,))), ("mv", ((4, 0), (0,))),
     ("dot", ((3,), (3,))), ("dot", ((1,), (1,))),
 ], ids=str)
-def test_named_products(op, shapes):
+def test_named_products(op, shapes, device):
     arrays = [rand_array(s) for s in shapes]
     for layout in LAYOUTS:
-        check_op(lambda lib, a, b: getattr(lib, op)(a, b), *arrays, layout=layout)
-        check_op(lambda lib, a, b: getattr(a, op)(b), *arrays, layout=layout)
-    ours, theirs = _both(lambda lib, a, b: getattr(lib, op)(a, b), arrays, (True, True))
-    assert _names(ours) == _names(theirs)
+        check_op(lambda lib, a, b: getattr(lib, op)(a, b), *arrays, layout=layout, device=device)
+        check_op(lambda lib, a, b: getattr(a, op)(b), *arrays, layout=layout, device=device)
     ints = [rand_array(s, "int64") for s in shapes]
-    check_op(lambda lib, a, b: getattr(lib, op)(a, b), *ints)
+    check_op(lambda lib, a, b: getattr(lib, op)(a, b), *ints, device=device)
 
 
 F, D = "float32", "float64"
@@ -109,14 +110,14 @@ ERRORS = [  # (function, left (shape, dtype), right (shape, dtype))
 
 
 @pytest.mark.parametrize("op,left,right", ERRORS, ids=str)
-def test_errors_match_torch(op, left, right):
+def test_errors_match_torch(op, left, right, device):
     arrays = [rand_array(shape, dtype) for shape, dtype in (left, right)]
     for grads in ((True, True), (False, False)):
         def fn(lib, grads=grads):
-            operands = [make_input(lib, a, requires_grad=g and a.dtype.kind == "f")[1]
-                        for a, g in zip(arrays, grads)]
+            operands = [make_input(lib, a, requires_grad=g and a.dtype.kind == "f",
+                                   device=device)[1] for a, g in zip(arrays, grads)]
             return getattr(lib, op)(*operands)
-        check_error(fn)
+        check_error(fn, device=device)
 
 
 def test_products_go_through_the_backend_matmul_hook(monkeypatch):

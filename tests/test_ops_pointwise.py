@@ -7,7 +7,17 @@ import pytest
 import torch
 
 import gputensor
-from helpers import LAYOUTS, assert_same, check_error, check_op, rand_array
+from helpers import (
+    LAYOUTS,
+    LIBS,
+    assert_on,
+    assert_same,
+    check_error,
+    check_op,
+    grad_fn_names,
+    rand_array,
+    run_on,
+)
 
 RNG = np.random.default_rng(7)
 FLOAT = "float32"
@@ -42,12 +52,13 @@ def torch_raises(fn, *arrays):
     return False
 
 
-def check_op_or_error(fn, *arrays):
+def check_op_or_error(fn, *arrays, device):
     """The same value and dtype as torch, or torch's error where torch refuses."""
     if torch_raises(fn, *arrays):
-        check_error(lambda lib, *ops: fn(lib, *[lib.tensor(o) for o in ops]), *arrays)
+        check_error(lambda lib, *ops: fn(lib, *[lib.tensor(o) for o in ops]), *arrays,
+                    device=device)
     else:
-        check_op(fn, *arrays, grad=False)
+        check_op(fn, *arrays, grad=False, device=device)
 
 
 # ---- unary ops -------------------------------------------------------------------
@@ -93,34 +104,36 @@ def unary_input(name, shape, dtype=FLOAT):
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", UNARY)
-def test_unary_float(name, shape, layout):
-    check_op(UNARY[name][0], unary_input(name, shape), layout=layout)
+def test_unary_float(name, shape, layout, device):
+    check_op(UNARY[name][0], unary_input(name, shape), layout=layout, device=device)
 
 
 @pytest.mark.parametrize("dtype", INT_DTYPES + ("bool", "float16", "float64"))
 @pytest.mark.parametrize("name", UNARY)
-def test_unary_dtypes(name, dtype):
+def test_unary_dtypes(name, dtype, device):
     fn = UNARY[name][0]
     x = unary_input(name, (2, 3), dtype) if dtype != "bool" else arr((2, 3), "bool")
     if dtype in ("float16",):
-        check_op(fn, x, grad=False, rtol=2e-3, atol=2e-3)
+        check_op(fn, x, grad=False, rtol=2e-3, atol=2e-3, device=device)
     else:
-        check_op_or_error(fn, x)
+        check_op_or_error(fn, x, device=device)
 
 
-def test_sign_of_nan_and_zeros():
-    check_op(lambda lib, x: x.sign(), np.array([np.nan, -0.0, 0.0, -3.0, 2.0], "float32"))
+def test_sign_of_nan_and_zeros(device):
+    check_op(lambda lib, x: x.sign(), np.array([np.nan, -0.0, 0.0, -3.0, 2.0], "float32"),
+             device=device)
 
 
-def test_round_half_to_even():
+def test_round_half_to_even(device):
     x = np.array([0.5, 1.5, 2.5, -0.5, -1.5, 0.125, 0.375, 1250.0, 1350.0], "float32")
-    check_op(lambda lib, x: lib.round(x), x)
-    check_op(lambda lib, x: lib.round(x, decimals=2), x)
-    check_op(lambda lib, x: lib.round(x, decimals=-2), x)
+    check_op(lambda lib, x: lib.round(x), x, device=device)
+    check_op(lambda lib, x: lib.round(x, decimals=2), x, device=device)
+    check_op(lambda lib, x: lib.round(x, decimals=-2), x, device=device)
 
 
-def test_sigmoid_extremes():
-    check_op(lambda lib, x: x.sigmoid(), np.array([-100.0, -20.0, 0.0, 20.0, 100.0], "float32"))
+def test_sigmoid_extremes(device):
+    check_op(lambda lib, x: x.sigmoid(), np.array([-100.0, -20.0, 0.0, 20.0, 100.0], "float32"),
+             device=device)
 
 
 # ---- binary ops ------------------------------------------------------------------
@@ -171,16 +184,16 @@ def binary_inputs(name, shape_a, shape_b, dtype=FLOAT):
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("shapes", SHAPE_PAIRS, ids=str)
 @pytest.mark.parametrize("name", BINARY)
-def test_binary_float(name, shapes, layout):
+def test_binary_float(name, shapes, layout, device):
     fn, _, grad = BINARY[name]
-    check_op(fn, *binary_inputs(name, *shapes), layout=layout, grad=grad)
+    check_op(fn, *binary_inputs(name, *shapes), layout=layout, grad=grad, device=device)
 
 
 @pytest.mark.parametrize("shapes", SHAPE_PAIRS[:3], ids=str)
 @pytest.mark.parametrize("name", BINARY)
-def test_binary_swapped_shapes(name, shapes):
+def test_binary_swapped_shapes(name, shapes, device):
     fn, _, grad = BINARY[name]
-    check_op(fn, *binary_inputs(name, shapes[1], shapes[0]), grad=grad)
+    check_op(fn, *binary_inputs(name, shapes[1], shapes[0]), grad=grad, device=device)
 
 
 DTYPE_PAIRS = [("int64", "int64"), ("int32", "int8"), ("uint8", "int8"), ("uint8", "uint8"),
@@ -194,7 +207,7 @@ BINARY_DTYPE_CASES = [(name, pair) for name in BINARY for pair in DTYPE_PAIRS
 
 
 @pytest.mark.parametrize(("name", "dtypes"), BINARY_DTYPE_CASES, ids=str)
-def test_binary_dtypes(name, dtypes):
+def test_binary_dtypes(name, dtypes, device):
     fn = BINARY[name][0]
     a, b = (arr((2, 3), dtypes[0]), arr((3,), dtypes[1]))
     if BINARY[name][1] == "nonzero":
@@ -203,46 +216,51 @@ def test_binary_dtypes(name, dtypes):
         b = np.abs(b).astype(dtypes[1]) % 3 if np.dtype(dtypes[1]).kind != "f" else b
     if "float16" in dtypes:
         if torch_raises(fn, a, b):
-            check_op_or_error(fn, a, b)
+            check_op_or_error(fn, a, b, device=device)
         else:
-            check_op(fn, a, b, grad=False, rtol=2e-3, atol=2e-3)
+            check_op(fn, a, b, grad=False, rtol=2e-3, atol=2e-3, device=device)
     else:
-        check_op_or_error(fn, a, b)
+        check_op_or_error(fn, a, b, device=device)
 
 
-def test_maximum_minimum_ties_share_the_gradient():
+def test_maximum_minimum_ties_share_the_gradient(device):
     a = np.array([1.0, 2.0, 3.0, np.nan], "float32")
     b = np.array([1.0, 0.0, 3.0, 1.0], "float32")
-    check_op(lambda lib, a, b: lib.maximum(a, b), a, b)
-    check_op(lambda lib, a, b: lib.minimum(a, b), a, b)
+    check_op(lambda lib, a, b: lib.maximum(a, b), a, b, device=device)
+    check_op(lambda lib, a, b: lib.minimum(a, b), a, b, device=device)
 
 
-def test_maximum_needs_tensors():
+def test_maximum_needs_tensors(device):
     x = np.ones(3, "float32")
-    check_error(lambda lib, x: lib.maximum(lib.tensor(x), 2), x)
-    check_error(lambda lib, x: lib.minimum(2.0, lib.tensor(x)), x)
+    check_error(lambda lib, x: lib.maximum(lib.tensor(x), 2), x, device=device)
+    check_error(lambda lib, x: lib.minimum(2.0, lib.tensor(x)), x, device=device)
 
 
-def test_where_with_number_branches():
+def test_where_with_number_branches(device):
     c = arr((3, 4), "bool")
     x = arr((3, 4))
-    check_op(lambda lib, c, x: lib.where(c, x, 0.0), c, x)
-    check_op(lambda lib, c, x: lib.where(c, 1.5, x), c, x)
-    check_op(lambda lib, c: lib.where(c, 1.0, 0.0), c)
-    check_op(lambda lib, c: lib.where(c, 1, 0), c)
-    check_op(lambda lib, c: lib.where(c, 1, 2.5), c)
-    check_op(lambda lib, c, i: lib.where(c, i, 2.5), c, arr((4,), "int32"))
-    check_op(lambda lib, c, u: lib.where(c, u, -1), c, arr((4,), "uint8"))
-    check_op(lambda lib, c, x: lib.where(c, x, lib.tensor(2.0, dtype=lib.float64)), c, x)
-    check_op(lambda lib, c: lib.where(c), c)
+    check_op(lambda lib, c, x: lib.where(c, x, 0.0), c, x, device=device)
+    check_op(lambda lib, c, x: lib.where(c, 1.5, x), c, x, device=device)
+    check_op(lambda lib, c: lib.where(c, 1.0, 0.0), c, device=device)
+    check_op(lambda lib, c: lib.where(c, 1, 0), c, device=device)
+    check_op(lambda lib, c: lib.where(c, 1, 2.5), c, device=device)
+    check_op(lambda lib, c, i: lib.where(c, i, 2.5), c, arr((4,), "int32"), device=device)
+    check_op(lambda lib, c, u: lib.where(c, u, -1), c, arr((4,), "uint8"), device=device)
+    check_op(lambda lib, c, x: lib.where(c, x, lib.tensor(2.0, dtype=lib.float64)), c, x,
+             device=device)
+    check_op(lambda lib, c: lib.where(c), c, device=device)
 
 
-def test_where_errors():
+def test_where_errors(device):
     x = arr((3,))
-    check_error(lambda lib, x: lib.where(lib.tensor([1, 0, 1]), lib.tensor(x), 0.0), x)
-    check_error(lambda lib, x: lib.where(lib.tensor(x) > 0, lib.tensor(x), lib.ones(4)), x)
-    check_error(lambda lib, x: lib.where(lib.ones(2) > 0, lib.tensor(x), lib.tensor(x)), x)
-    check_error(lambda lib, x: lib.where(lib.ones(2, 1) > 0, lib.tensor(x), lib.ones(4)), x)
+    check_error(lambda lib, x: lib.where(lib.tensor([1, 0, 1]), lib.tensor(x), 0.0), x,
+                device=device)
+    check_error(lambda lib, x: lib.where(lib.tensor(x) > 0, lib.tensor(x), lib.ones(4)), x,
+                device=device)
+    check_error(lambda lib, x: lib.where(lib.ones(2) > 0, lib.tensor(x), lib.tensor(x)), x,
+                device=device)
+    check_error(lambda lib, x: lib.where(lib.ones(2, 1) > 0, lib.tensor(x), lib.ones(4)), x,
+                device=device)
 
 
 # ---- numbers on either side ------------------------------------------------------
@@ -265,21 +283,21 @@ SCALAR_EXPRESSIONS = {
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("expr", SCALAR_EXPRESSIONS)
-def test_number_operands(expr, layout):
+def test_number_operands(expr, layout, device):
     fn = SCALAR_EXPRESSIONS[expr]
     grad = "//" not in expr and not expr.startswith("3 %")
-    check_op(lambda lib, x: fn(x), nonzero((3, 4)), layout=layout, grad=grad)
+    check_op(lambda lib, x: fn(x), nonzero((3, 4)), layout=layout, grad=grad, device=device)
 
 
 @pytest.mark.parametrize("dtype", INT_DTYPES + ("bool", "float16", "float64"))
 @pytest.mark.parametrize("expr", SCALAR_EXPRESSIONS)
-def test_number_operands_dtypes(expr, dtype):
+def test_number_operands_dtypes(expr, dtype, device):
     fn = SCALAR_EXPRESSIONS[expr]
     x = nonzero((2, 3), dtype) if dtype != "bool" else np.array([True, True, False])
     if dtype == "float16":
-        check_op(lambda lib, x: fn(x), x, grad=False, rtol=2e-3, atol=2e-3)
+        check_op(lambda lib, x: fn(x), x, grad=False, rtol=2e-3, atol=2e-3, device=device)
     else:
-        check_op_or_error(lambda lib, x: fn(x), x)
+        check_op_or_error(lambda lib, x: fn(x), x, device=device)
 
 
 GRAD_FN_NAMES = {
@@ -316,32 +334,34 @@ GRAD_FN_NAMES = {
 
 
 @pytest.mark.parametrize("expr", GRAD_FN_NAMES)
-def test_grad_fn_names(expr):
-    names = []
-    for lib in (gputensor, torch):
+def test_grad_fn_names(expr, device):
+    def fn(lib):
         x = lib.tensor([0.5, 1.5, 2.0], requires_grad=True)
-        y = lib.tensor([1.0, 0.5, 3.0], requires_grad=True)
-        names.append(GRAD_FN_NAMES[expr](lib, x, y).grad_fn.name().replace("gputensor", "torch"))
-    assert names[0] == names[1]
+        return GRAD_FN_NAMES[expr](lib, x, lib.tensor([1.0, 0.5, 3.0], requires_grad=True))
+    ours, theirs = (run_on(lib, device, fn) for lib in LIBS)
+    assert_on(ours, device)
+    assert grad_fn_names(ours) == grad_fn_names(theirs) != [None]
 
 
-def test_not_differentiable_ops_raise_on_backward():
+def test_not_differentiable_ops_raise_on_backward(device):
     x = arr((3,), low=0.5)
-    check_error(lambda lib, x: (lib.tensor(x, requires_grad=True) // 2).sum().backward(), x)
-    check_error(lambda lib, x: (2 % lib.tensor(x, requires_grad=True)).sum().backward(), x)
+    check_error(lambda lib, x: (lib.tensor(x, requires_grad=True) // 2).sum().backward(), x,
+                device=device)
+    check_error(lambda lib, x: (2 % lib.tensor(x, requires_grad=True)).sum().backward(), x,
+                device=device)
 
 
-def test_rounding_division_gives_zero_gradient():
-    check_op(lambda lib, x: lib.div(x, 0.3, rounding_mode="floor"), arr((5,)))
-    check_op(lambda lib, x: lib.div(x, 0.3, rounding_mode="trunc"), arr((5,)))
+def test_rounding_division_gives_zero_gradient(device):
+    check_op(lambda lib, x: lib.div(x, 0.3, rounding_mode="floor"), arr((5,)), device=device)
+    check_op(lambda lib, x: lib.div(x, 0.3, rounding_mode="trunc"), arr((5,)), device=device)
 
 
-def test_pow_edge_gradients():
+def test_pow_edge_gradients(device):
     zeros = np.array([0.0, 0.0, 2.0, 0.0], "float32")
     exps = np.array([0.0, 2.0, 0.0, -1.0], "float32")
-    check_op(lambda lib, a, b: a ** b, zeros, exps)
-    check_op(lambda lib, b: 0 ** b, exps)
-    check_op(lambda lib, a: a ** 0, zeros)
+    check_op(lambda lib, a, b: a ** b, zeros, exps, device=device)
+    check_op(lambda lib, b: 0 ** b, exps, device=device)
+    check_op(lambda lib, a: a ** 0, zeros, device=device)
 
 
 # ---- bitwise and logical ops ------------------------------------------------------
@@ -365,60 +385,63 @@ BITWISE_DTYPES = [("bool", "bool"), ("int64", "int64"), ("int32", "int8"), ("uin
 @pytest.mark.parametrize("shapes", SHAPE_PAIRS, ids=str)
 @pytest.mark.parametrize("dtypes", BITWISE_DTYPES, ids=str)
 @pytest.mark.parametrize("name", BITWISE)
-def test_bitwise(name, dtypes, shapes):
-    check_op(BITWISE[name], arr(shapes[0], dtypes[0]), arr(shapes[1], dtypes[1]))
+def test_bitwise(name, dtypes, shapes, device):
+    check_op(BITWISE[name], arr(shapes[0], dtypes[0]), arr(shapes[1], dtypes[1]), device=device)
 
 
 @pytest.mark.parametrize("dtypes", [("float32", "float32"), ("int64", "float32"),
                                     ("float64", "int32"), ("float16", "float16")], ids=str)
 @pytest.mark.parametrize("name", BITWISE)
-def test_bitwise_float_errors(name, dtypes):
-    check_op_or_error(BITWISE[name], arr((3,), dtypes[0]), arr((3,), dtypes[1]))
+def test_bitwise_float_errors(name, dtypes, device):
+    check_op_or_error(BITWISE[name], arr((3,), dtypes[0]), arr((3,), dtypes[1]), device=device)
 
 
-def test_operator_functions_for_the_method_table():
+def test_operator_functions_for_the_method_table(device):
     """``+`` and ``~`` as torch's operators do them (the operator table should use these)."""
     check_error(lambda lib, b: lib.positive(lib.tensor(b)) if lib is torch else
-                gputensor.ops.pointwise.positive(lib.tensor(b)), arr((3,), "bool"))
+                gputensor.ops.pointwise.positive(lib.tensor(b)), arr((3,), "bool"), device=device)
     check_error(lambda lib, x: ~lib.tensor(x) if lib is torch else
-                gputensor.ops.pointwise.invert_operator(lib.tensor(x)), arr((3,)))
+                gputensor.ops.pointwise.invert_operator(lib.tensor(x)), arr((3,)), device=device)
     check_op(lambda lib, i: ~i if lib is torch else gputensor.ops.pointwise.invert_operator(i),
-             arr((3,), "int16"))
+             arr((3,), "int16"), device=device)
 
 
-def test_bitwise_float_number_errors():
+def test_bitwise_float_number_errors(device):
     i = np.array([1, 2, 3])
-    check_error(lambda lib, i: lib.tensor(i) & 1.5, i)
-    check_error(lambda lib, i: lib.tensor(i) | lib.tensor(1.5), i)
+    check_error(lambda lib, i: lib.tensor(i) & 1.5, i, device=device)
+    check_error(lambda lib, i: lib.tensor(i) | lib.tensor(1.5), i, device=device)
 
 
 # ---- clamp -------------------------------------------------------------------------
-def test_clamp_bounds():
+def test_clamp_bounds(device):
     x = arr((4, 5))
     lo, hi = arr((5,), low=-1, high=0), arr((4, 1), low=0, high=1)
-    check_op(lambda lib, x, lo, hi: x.clamp(lo, hi), x, lo, hi)
-    check_op(lambda lib, x, lo, hi: x.clamp(hi, lo), x, lo, hi)  # min > max: max wins
-    check_op(lambda lib, x, lo, hi: lib.clamp(x, 0.5, -0.5), x, lo, hi)
-    check_op(lambda lib, x, lo: lib.clamp(x[0], lo.reshape(1, 5).expand(3, 5)), x, lo)
-    check_op(lambda lib, x: x.clamp(min=lib.tensor(0.1)), x)
-    check_error(lambda lib, x: lib.clamp(lib.tensor(x)), x)
-    check_error(lambda lib, x: lib.clamp(lib.tensor(x), lib.zeros(4)), x)
-    check_error(lambda lib, x: lib.clamp(lib.tensor(x), lib.zeros(5), lib.zeros(3)), x)
+    check_op(lambda lib, x, lo, hi: x.clamp(lo, hi), x, lo, hi, device=device)
+    # min > max: max wins
+    check_op(lambda lib, x, lo, hi: x.clamp(hi, lo), x, lo, hi, device=device)
+    check_op(lambda lib, x, lo, hi: lib.clamp(x, 0.5, -0.5), x, lo, hi, device=device)
+    check_op(lambda lib, x, lo: lib.clamp(x[0], lo.reshape(1, 5).expand(3, 5)), x, lo,
+             device=device)
+    check_op(lambda lib, x: x.clamp(min=lib.tensor(0.1)), x, device=device)
+    check_error(lambda lib, x: lib.clamp(lib.tensor(x)), x, device=device)
+    check_error(lambda lib, x: lib.clamp(lib.tensor(x), lib.zeros(4)), x, device=device)
+    check_error(lambda lib, x: lib.clamp(lib.tensor(x), lib.zeros(5), lib.zeros(3)), x,
+                device=device)
 
 
-def test_clamp_dtypes():
+def test_clamp_dtypes(device):
     i, b = arr((6,), "int64"), arr((6,), "bool")
-    check_op(lambda lib, i: i.clamp(0, 2), i)
-    check_op(lambda lib, i: i.clamp(0.5), i)
-    check_op(lambda lib, i: i.clamp(0, 2.5), i)
-    check_op(lambda lib, i: i.clamp(max=lib.tensor([0.5])), i)
-    check_op(lambda lib, b: b.clamp(0, 1), b)
-    check_op(lambda lib, b: b.clamp(0.5), b)
-    check_error(lambda lib, b: lib.tensor(b).clamp(False, True), b)
+    check_op(lambda lib, i: i.clamp(0, 2), i, device=device)
+    check_op(lambda lib, i: i.clamp(0.5), i, device=device)
+    check_op(lambda lib, i: i.clamp(0, 2.5), i, device=device)
+    check_op(lambda lib, i: i.clamp(max=lib.tensor([0.5])), i, device=device)
+    check_op(lambda lib, b: b.clamp(0, 1), b, device=device)
+    check_op(lambda lib, b: b.clamp(0.5), b, device=device)
+    check_error(lambda lib, b: lib.tensor(b).clamp(False, True), b, device=device)
     for dtype, high in (("int8", 300), ("int16", 70000), ("int32", 2 ** 40), ("uint8", 256),
                         ("int64", 2 ** 64)):
         check_error(lambda lib, i, dtype=dtype, high=high:
-                    lib.tensor(i).to(getattr(lib, dtype)).clamp(-1, high), np.abs(i))
+                    lib.tensor(i).to(getattr(lib, dtype)).clamp(-1, high), np.abs(i), device=device)
 
 
 # ---- broadcasting errors -----------------------------------------------------------
@@ -427,27 +450,29 @@ BAD_PAIRS = [((3,), (4,)), ((2, 3), (4, 3)), ((2, 1, 3), (4, 2)), ((2, 3), (2,))
 
 @pytest.mark.parametrize("shapes", BAD_PAIRS, ids=str)
 @pytest.mark.parametrize("name", [n for n in BINARY if not n.startswith("where_method")])
-def test_broadcast_errors(name, shapes):
+def test_broadcast_errors(name, shapes, device):
     fn = BINARY[name][0]
     check_error(lambda lib, a, b: fn(lib, lib.tensor(a), lib.tensor(b)),
-                *binary_inputs(name, *shapes))
+                *binary_inputs(name, *shapes), device=device)
 
 
 @pytest.mark.parametrize("shapes", BAD_PAIRS, ids=str)
 @pytest.mark.parametrize("name", ["and", "xor", "logical_and"])
-def test_broadcast_errors_bitwise(name, shapes):
+def test_broadcast_errors_bitwise(name, shapes, device):
     check_error(lambda lib, a, b: BITWISE[name](lib, lib.tensor(a), lib.tensor(b)),
-                arr(shapes[0], "int64"), arr(shapes[1], "int64"))
+                arr(shapes[0], "int64"), arr(shapes[1], "int64"), device=device)
 
 
 # ---- misc ------------------------------------------------------------------------------
-def test_isnan_isinf_isfinite():
+def test_isnan_isinf_isfinite(device):
     x = np.array([0.0, np.nan, np.inf, -np.inf, 1.0], "float32")
     for name in ("isnan", "isinf", "isfinite"):
-        check_op(lambda lib, x, name=name: getattr(lib, name)(x), x)
-        check_op(lambda lib, x, name=name: getattr(x, name)(), x)
-        check_op(lambda lib, i, name=name: getattr(lib, name)(i), np.array([1, 2, 3]))
-        check_op(lambda lib, b, name=name: getattr(lib, name)(b), np.array([True, False]))
+        check_op(lambda lib, x, name=name: getattr(lib, name)(x), x, device=device)
+        check_op(lambda lib, x, name=name: getattr(x, name)(), x, device=device)
+        check_op(lambda lib, i, name=name: getattr(lib, name)(i), np.array([1, 2, 3]),
+                 device=device)
+        check_op(lambda lib, b, name=name: getattr(lib, name)(b), np.array([True, False]),
+                 device=device)
 
 
 def test_result_type_function():
@@ -461,10 +486,10 @@ def test_result_type_function():
         assert results[0] == results[1]
 
 
-def test_numpy_scalars_are_numbers():
+def test_numpy_scalars_are_numbers(device):
     x = arr((3,))
-    check_op(lambda lib, x: x * np.float32(2.0), x)
-    check_op(lambda lib, x: x + np.int64(3), x)
+    check_op(lambda lib, x: x * np.float32(2.0), x, device=device)
+    check_op(lambda lib, x: x + np.int64(3), x, device=device)
 
 
 def test_assert_same_helper_sees_dtype():

@@ -8,7 +8,17 @@ import pytest
 import torch
 
 import gputensor
-from helpers import LAYOUTS, assert_same, check_error, check_op, make_input, rand_array
+from helpers import (
+    LAYOUTS,
+    LIBS,
+    assert_same,
+    check_error,
+    check_op,
+    make_input,
+    rand_array,
+    run_on,
+    torch_text,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0")
 
@@ -29,25 +39,19 @@ def _grad_ok(name, layout):
     return not (name.startswith("std") and layout == "expanded")
 
 
-def _names(out):
-    items = out if isinstance(out, tuple) else (out,)
-    return [None if t.grad_fn is None else t.grad_fn.name() for t in items]
+def _operands(lib, arrays, layout, grad, device):
+    return [make_input(lib, a, layout, grad and a.dtype.kind == "f", device)[1] for a in arrays]
 
 
-def _operands(lib, arrays, layout, grad):
-    return [make_input(lib, a, layout, grad and a.dtype.kind == "f")[1] for a in arrays]
-
-
-def compare(fn, *arrays, layout="contiguous", grad=True, **tol):
-    """Like check_op, but also grad_fn names; when torch raises, the same error instead."""
+def compare(fn, *arrays, device, layout="contiguous", grad=True, **tol):
+    """check_op (grad_fn names too); when torch raises, the same error instead."""
     try:
-        theirs = fn(torch, *_operands(torch, arrays, layout, grad))
+        fn(torch, *_operands(torch, arrays, layout, grad, "cpu"))
     except Exception:  # noqa: BLE001 - then we must raise the same
-        check_error(lambda lib: fn(lib, *_operands(lib, arrays, layout, grad)))
+        check_error(lambda lib: fn(lib, *_operands(lib, arrays, layout, grad, device)),
+                    device=device)
         return
-    ours = fn(gputensor, *_operands(gputensor, arrays, layout, grad))
-    assert _names(ours) == _names(theirs)
-    check_op(fn, *arrays, layout=layout, grad=grad, **tol)
+    check_op(fn, *arrays, device=device, layout=layout, grad=grad, **tol)
 
 
 MULTI_DIM = {  # ops taking dim as int or tuple, with keepdim
@@ -95,45 +99,46 @@ NO_DIM = {
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", sorted(NO_DIM))
-def test_full_reductions(name, shape):
+def test_full_reductions(name, shape, device):
     for layout in LAYOUTS:
-        compare(NO_DIM[name], rand_array(shape), layout=layout, grad=_grad_ok(name, layout))
+        compare(NO_DIM[name], rand_array(shape), layout=layout, grad=_grad_ok(name, layout),
+                device=device)
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", sorted(MULTI_DIM))
-def test_reductions_over_dims(name, shape, keepdim):
+def test_reductions_over_dims(name, shape, keepdim, device):
     singles, tuples = _dims_for(len(shape))
     for dim, layout in itertools.product(singles + tuples, LAYOUTS):
         # torch's var/std backward treats dim=() as "no dims" (an infinite gradient)
         grad = not (dim == () and name.startswith(("var", "std")))
         grad = grad and _grad_ok(name, layout)
         compare(lambda lib, x, dim=dim: MULTI_DIM[name](lib, x, dim, keepdim), rand_array(shape),
-                layout=layout, grad=grad)
+                layout=layout, grad=grad, device=device)
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", sorted(ONE_DIM))
-def test_reductions_along_one_dim(name, shape, keepdim):
+def test_reductions_along_one_dim(name, shape, keepdim, device):
     for dim in _dims_for(len(shape))[0]:
         for layout in LAYOUTS:
             compare(lambda lib, x, dim=dim: ONE_DIM[name](lib, x, dim, keepdim), rand_array(shape),
-                    layout=layout)
+                    layout=layout, device=device)
 
 
 @pytest.mark.parametrize("name", sorted(set(MULTI_DIM) | set(ONE_DIM) | {"sum_nd", "var_nd"}))
-def test_dim_out_of_range_and_repeated(name):
+def test_dim_out_of_range_and_repeated(name, device):
     fns = {**MULTI_DIM, **ONE_DIM, "sum_nd": lambda lib, x, d, k: x.sum(d),
            "var_nd": lambda lib, x, d, k: lib.var(x, d)}
     x = rand_array((2, 3))
     for dim in (2, -3, 7):
-        compare(lambda lib, t, dim=dim: fns[name](lib, t, dim, False), x)
+        compare(lambda lib, t, dim=dim: fns[name](lib, t, dim, False), x, device=device)
     if name in MULTI_DIM:
-        compare(lambda lib, t: fns[name](lib, t, (0, -2), False), x)
-        compare(lambda lib, t: fns[name](lib, t, (1, 0, 1), True), x)
-    compare(lambda lib, t: fns[name](lib, t, 1, False), rand_array(()))
+        compare(lambda lib, t: fns[name](lib, t, (0, -2), False), x, device=device)
+        compare(lambda lib, t: fns[name](lib, t, (1, 0, 1), True), x, device=device)
+    compare(lambda lib, t: fns[name](lib, t, 1, False), rand_array(()), device=device)
 
 
 INT_DTYPES = ["int64", "int32", "int16", "uint8", "bool", "float16", "float64"]
@@ -166,10 +171,10 @@ DTYPE_OPS = {
 
 @pytest.mark.parametrize("dtype", INT_DTYPES)
 @pytest.mark.parametrize("name", sorted(DTYPE_OPS))
-def test_result_dtypes_and_dtype_errors(name, dtype):
+def test_result_dtypes_and_dtype_errors(name, dtype, device):
     low = 0.5 if dtype in ("float16",) and "prod" in name else -2.0
     compare(DTYPE_OPS[name], rand_array((3, 4), dtype, low=low), rtol=2e-3, atol=2e-3,
-            grad_rtol=2e-2, grad_atol=2e-2)
+            grad_rtol=2e-2, grad_atol=2e-2, device=device)
 
 
 TIES = np.array([[1.0, 3.0, 3.0], [0.0, 0.0, 2.0]], dtype=np.float32)
@@ -183,35 +188,35 @@ ZEROS = np.array([[1.5, 0.0, 3.0, 2.0], [0.0, 2.0, 0.0, 4.0], [1.0, -2.0, 0.5, 3
     lambda lib, x: x.min(dim=1), lambda lib, x: x.max(0, keepdim=True), lambda lib, x: x.argmax(1),
     lambda lib, x: x.amin((0, 1)), lambda lib, x: x.argmin(),
 ], ids=range(11))
-def test_ties_gradients_and_indices(fn):
+def test_ties_gradients_and_indices(fn, device):
     for layout in LAYOUTS:
-        compare(fn, TIES, layout=layout)
+        compare(fn, TIES, layout=layout, device=device)
 
 
 @pytest.mark.parametrize("fn", [
     lambda lib, x: x.prod(), lambda lib, x: x.prod(0), lambda lib, x: x.prod(1, True),
     lambda lib, x: x.prod(-1), lambda lib, x: x[:, 1:].prod(),
 ], ids=range(5))
-def test_prod_gradient_with_zeros(fn):
+def test_prod_gradient_with_zeros(fn, device):
     for layout in LAYOUTS:
-        compare(fn, ZEROS, layout=layout)
+        compare(fn, ZEROS, layout=layout, device=device)
 
 
-def test_extremes_with_nan_and_inf():
+def test_extremes_with_nan_and_inf(device):
     nan = np.array([[1.0, np.nan, 3.0], [2.0, 0.5, -1.0]], dtype=np.float32)
     for fn in (lambda lib, x: x.max(), lambda lib, x: x.max(1), lambda lib, x: x.argmax(1),
                lambda lib, x: x.argmin(), lambda lib, x: x.amin(1), lambda lib, x: x.min(0)):
-        compare(fn, nan, grad=False)
+        compare(fn, nan, grad=False, device=device)
     inf = np.array([[-np.inf, -np.inf], [np.inf, 1.0], [-np.inf, 0.0]], dtype=np.float32)
-    compare(lambda lib, x: x.logsumexp(1), inf, grad=False)
-    compare(lambda lib, x: x.logsumexp(0), inf, grad=False)
+    compare(lambda lib, x: x.logsumexp(1), inf, grad=False, device=device)
+    compare(lambda lib, x: x.logsumexp(0), inf, grad=False, device=device)
 
 
-def test_softmax_logsumexp_are_stable():
+def test_softmax_logsumexp_are_stable(device):
     big = np.array([[1000.0, 1001.0, 999.0], [-1000.0, -1002.0, -1001.0]], dtype=np.float32)
     for fn in (lambda lib, x: x.softmax(1), lambda lib, x: x.log_softmax(1),
                lambda lib, x: x.logsumexp(1), lambda lib, x: x.logsumexp((0, 1), True)):
-        compare(fn, big)
+        compare(fn, big, device=device)
 
 
 @pytest.mark.parametrize("fn", [
@@ -228,41 +233,42 @@ def test_softmax_logsumexp_are_stable():
     lambda lib: lib.ones(2, 3).amax((0, 0)), lambda lib: lib.ones(2, 3).sum((1, -1)),
     lambda lib: lib.ones(2, 3).mean((0, 1, 0)), lambda lib: lib.ones(2, 3).softmax(-3),
 ], ids=range(23))
-def test_errors_match_torch(fn):
-    check_error(fn)
+def test_errors_match_torch(fn, device):
+    check_error(fn, device=device)
 
 
-def test_max_min_with_other_tensor():
+def test_max_min_with_other_tensor(device):
     a, b = rand_array((2, 3)), rand_array((3,))
-    compare(lambda lib, x, y: x.max(y), a, b)
-    compare(lambda lib, x, y: lib.min(x, y), a, b)
-    compare(lambda lib, x, y: lib.max(x, other=y), a, b)
-    compare(lambda lib, x, y: x.max(y), a, rand_array((2,)))
+    compare(lambda lib, x, y: x.max(y), a, b, device=device)
+    compare(lambda lib, x, y: lib.min(x, y), a, b, device=device)
+    compare(lambda lib, x, y: lib.max(x, other=y), a, b, device=device)
+    compare(lambda lib, x, y: x.max(y), a, rand_array((2,)), device=device)
 
 
-def test_named_tuple_results_print_like_torch():
+def test_named_tuple_results_print_like_torch(device):
     x = rand_array((2, 3))
     for fn in (lambda lib, t: t.max(1), lambda lib, t: lib.min(t, 0, True),
                lambda lib, t: t.max(dim=-1)):
-        ours = fn(gputensor, make_input(gputensor, x, requires_grad=True)[1])
+        ours = fn(gputensor, make_input(gputensor, x, requires_grad=True, device=device)[1])
         theirs = fn(torch, make_input(torch, x, requires_grad=True)[1])
-        assert str(ours).replace("gputensor", "torch") == str(theirs)
-        assert repr(ours).replace("gputensor", "torch") == repr(theirs)
+        assert torch_text(str(ours)) == str(theirs)
+        assert torch_text(repr(ours)) == repr(theirs)
+        assert ("device='cuda:0'" in str(ours)) == (device != "cpu")
         values, indices = ours
         assert ours.values is values and ours.indices is indices and ours[1] is indices
         assert type(ours).__name__ == type(theirs).__name__ and len(ours) == 2
 
 
-def test_var_warns_like_torch_when_dof_not_positive():
+def test_var_warns_like_torch_when_dof_not_positive(device):
     for fn in (lambda lib: lib.ones(1).var(), lambda lib: lib.ones(3, 2).std(1, correction=2)):
         messages = []
-        for lib in (gputensor, torch):
+        for lib in LIBS:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                fn(lib)
+                run_on(lib, device, fn)
             messages.append([str(w.message) for w in caught])
         assert len(messages[0]) == 1 and messages[1][0].startswith(messages[0][0])
-    assert_same(gputensor.tensor([1.0, 2.0]).var(correction=2),
+    assert_same(gputensor.tensor([1.0, 2.0], device=device).var(correction=2),
                 torch.tensor([1.0, 2.0]).var(correction=2))
 
 

@@ -5,68 +5,62 @@ import pytest
 import torch
 
 import gputensor
-from helpers import LAYOUTS, check_error, check_op, make_input, rand_array
+from helpers import (
+    LAYOUTS,
+    assert_on,
+    check_error,
+    check_op,
+    made_on,
+    make_input,
+    rand_array,
+    to_numpy,
+)
 
 
-def _names(out):
-    items = out if isinstance(out, (tuple, list)) else (out,)
-    return [None if t.grad_fn is None else type(t.grad_fn).__name__ for t in items]
+def _operands(lib, arrays, layout, device):
+    return [make_input(lib, a, layout, a.dtype.kind == "f", device)[1]
+            if isinstance(a, np.ndarray) else a for a in arrays]
 
 
-def _operands(lib, arrays, layout):
-    return [make_input(lib, a, layout, a.dtype.kind == "f")[1] if isinstance(a, np.ndarray)
-            else a for a in arrays]
-
-
-def loss_grads(fn, *arrays, layout="contiguous"):
+def loss_grads(fn, *arrays, device, layout="contiguous"):
     """Input grads of sum(output_i * seed_i) over all outputs, equal to torch's."""
     grads, seeds = {}, None
     for lib in (torch, gputensor):
-        pairs = [make_input(lib, a, layout, a.dtype.kind == "f") for a in arrays]
-        out = fn(lib, *[op for _, op in pairs])
-        outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,)) if o.requires_grad]
-        if not outs:
-            return
-        if seeds is None:
-            rng = np.random.default_rng(7)
-            seeds = [rng.uniform(-1, 1, tuple(o.shape)).astype(np.float64) for o in outs]
-        loss = sum((o * lib.tensor(s, dtype=o.dtype)).sum() for o, s in zip(outs, seeds))
-        loss.backward()
+        with made_on(lib, device):
+            pairs = [make_input(lib, a, layout, a.dtype.kind == "f", device) for a in arrays]
+            out = fn(lib, *[op for _, op in pairs])
+            outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,))
+                    if o.requires_grad]
+            if not outs:
+                return
+            if seeds is None:
+                rng = np.random.default_rng(7)
+                seeds = [rng.uniform(-1, 1, tuple(o.shape)).astype(np.float64) for o in outs]
+            loss = sum((o * lib.tensor(s, dtype=o.dtype)).sum() for o, s in zip(outs, seeds))
+            loss.backward()
         grads[lib] = [leaf.grad for leaf, _ in pairs if leaf.requires_grad]
     for ours, theirs in zip(grads[gputensor], grads[torch]):
         if theirs is None:
             assert ours is None
             continue
-        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-5)
+        assert_on(ours, device)
+        np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=1e-5, atol=1e-5)
 
 
-def compare(fn, *arrays, layout="contiguous", grad=True):
+def compare(fn, *arrays, device, layout="contiguous", grad=True):
     """Values, grads and grad_fn names as torch; when torch raises, the same error instead.
 
     Gradients are checked twice: by check_op (one backward seed per output) and through one
     scalar loss over all outputs (ops with several outputs).
     """
     try:
-        theirs = fn(torch, *_operands(torch, arrays, layout))
+        fn(torch, *_operands(torch, arrays, layout, "cpu"))
     except Exception:  # noqa: BLE001 - then we must raise the same
-        check_error(lambda lib: fn(lib, *_operands(lib, arrays, layout)))
+        check_error(lambda lib: fn(lib, *_operands(lib, arrays, layout, device)), device=device)
         return
-    ours = fn(gputensor, *_operands(gputensor, arrays, layout))
-    assert _names(ours) == _names(theirs)
-    several = isinstance(theirs, (tuple, list)) and len(theirs) > 1
-    check_op(fn, *arrays, layout=layout, grad=grad and not (several and MULTI_ROOT_BUG))
+    check_op(fn, *arrays, device=device, layout=layout, grad=grad)
     if grad:
-        loss_grads(fn, *arrays, layout=layout)
-
-
-def _engine_drops_shared_roots():
-    """True while backward() on several outputs of one node loses their gradients."""
-    x = gputensor.ones(2, requires_grad=True)
-    gputensor.autograd.backward(list(x.split(1)), [gputensor.ones(1), gputensor.ones(1)])
-    return x.grad is None
-
-
-MULTI_ROOT_BUG = _engine_drops_shared_roots()
+        loss_grads(fn, *arrays, device=device, layout=layout)
 
 
 def _version(t):
@@ -151,16 +145,16 @@ UNARY_CASES = [(name, shape) for name, (_, shapes) in UNARY.items() for shape in
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("name,shape", UNARY_CASES)
-def test_unary_shape_ops(name, shape, layout):
-    compare(UNARY[name][0], rand_array(shape), layout=layout)
+def test_unary_shape_ops(name, shape, layout, device):
+    compare(UNARY[name][0], rand_array(shape), layout=layout, device=device)
 
 
 @pytest.mark.parametrize("dtype", ["int64", "bool", "float64"])
 @pytest.mark.parametrize("name", ["view_flat", "permute", "expand_lead", "repeat", "split",
                                   "unbind", "flatten", "transpose"])
-def test_unary_shape_ops_other_dtypes(name, dtype):
+def test_unary_shape_ops_other_dtypes(name, dtype, device):
     fn, shapes = UNARY[name]
-    compare(fn, rand_array(shapes[0], dtype))
+    compare(fn, rand_array(shapes[0], dtype), device=device)
 
 
 MULTI = {  # name: (fn, input shapes)
@@ -182,32 +176,33 @@ MULTI = {  # name: (fn, input shapes)
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("name", list(MULTI))
-def test_multi_input_shape_ops(name, layout):
+def test_multi_input_shape_ops(name, layout, device):
     fn, shapes = MULTI[name]
-    compare(fn, *[rand_array(s) for s in shapes], layout=layout)
+    compare(fn, *[rand_array(s) for s in shapes], layout=layout, device=device)
 
 
 @pytest.mark.parametrize("dtypes", [("float32", "float64"), ("int64", "float32"),
                                     ("int32", "int64"), ("bool", "int64"),
                                     ("float16", "float32")])
 @pytest.mark.parametrize("op", ["cat", "stack"])
-def test_cat_stack_promote_dtypes(op, dtypes):
+def test_cat_stack_promote_dtypes(op, dtypes, device):
     fn = getattr(gputensor, op), getattr(torch, op)
     arrays = [rand_array((2, 3), d) for d in dtypes]
-    check_op(lambda lib, x, y: (fn[0] if lib is gputensor else fn[1])([x, y], 1), *arrays)
+    check_op(lambda lib, x, y: (fn[0] if lib is gputensor else fn[1])([x, y], 1), *arrays,
+             device=device)
 
 
 @pytest.mark.filterwarnings("ignore:The use of `x.T`", "ignore:Tensor.T is deprecated")
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4), (5,), ()])
-def test_T_property(shape):
-    compare(lambda lib, x: x.T, rand_array(shape), layout="transposed")
+def test_T_property(shape, device):
+    compare(lambda lib, x: x.T, rand_array(shape), layout="transposed", device=device)
 
 
 @pytest.mark.filterwarnings("ignore:Tensor.m?[TH] is deprecated on 0-D")
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4), (5,), ()])
 @pytest.mark.parametrize("attr", ["mT", "mH", "H"])
-def test_matrix_transpose_properties(shape, attr):
-    compare(lambda lib, x: getattr(x, attr), rand_array(shape))
+def test_matrix_transpose_properties(shape, attr, device):
+    compare(lambda lib, x: getattr(x, attr), rand_array(shape), device=device)
 
 
 # ---- view semantics ------------------------------------------------------------------------
@@ -249,10 +244,10 @@ def test_views_share_storage_and_version(name):
         np.testing.assert_array_equal(ours, theirs)
 
 
-def test_view_of_transposed_raises_and_reshape_copies():
-    check_error(lambda lib: lib.ones(2, 3).t().view(-1))
-    check_error(lambda lib: lib.ones(4, 6)[:, :4].view(-1))
-    check_error(lambda lib: lib.ones(2, 3, 4).permute(1, 0, 2).view(6, 4))
+def test_view_of_transposed_raises_and_reshape_copies(device):
+    check_error(lambda lib: lib.ones(2, 3).t().view(-1), device=device)
+    check_error(lambda lib: lib.ones(4, 6)[:, :4].view(-1), device=device)
+    check_error(lambda lib: lib.ones(2, 3, 4).permute(1, 0, 2).view(6, 4), device=device)
     for lib in (gputensor, torch):
         x = lib.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3), requires_grad=True)
         y = x.t().reshape(-1)
@@ -294,10 +289,10 @@ def test_expand_is_a_broadcast_view():
         assert y.sum().item() == 72
 
 
-def test_repeated_views_accumulate_gradients():
+def test_repeated_views_accumulate_gradients(device):
     def fn(lib, x):
         return x.t()[0] * 2 + x.unbind(1)[0] + x.split(1, 1)[0].squeeze(1) + x.view(-1)[:3]
-    check_op(fn, rand_array((3, 3)))
+    check_op(fn, rand_array((3, 3)), device=device)
 
 
 # ---- errors ----------------------------------------------------------------------------------
@@ -376,13 +371,13 @@ ERRORS = {
 
 
 @pytest.mark.parametrize("name", list(ERRORS))
-def test_errors_match_torch(name):
+def test_errors_match_torch(name, device):
     array = rand_array((2, 3, 4))
-    check_error(lambda lib: ERRORS[name](lib, lib.tensor(array)))
+    check_error(lambda lib: ERRORS[name](lib, lib.tensor(array)), device=device)
 
 
 @pytest.mark.parametrize("attr", ["mT", "mH", "H"])
-def test_matrix_property_errors(attr):
-    check_error(lambda lib: getattr(lib.ones(3), attr))
+def test_matrix_property_errors(attr, device):
+    check_error(lambda lib: getattr(lib.ones(3), attr), device=device)
     if attr == "H":
-        check_error(lambda lib: lib.ones(2, 3, 4).H)
+        check_error(lambda lib: lib.ones(2, 3, 4).H, device=device)

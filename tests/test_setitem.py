@@ -10,13 +10,24 @@ import torch
 from test_indexing import _name, _outcome, _random_case, _random_index, _version, t
 
 import gputensor
-from helpers import LAYOUTS, check_error, check_op, make_input, rand_array
+from helpers import (
+    LAYOUTS,
+    LIBS,
+    assert_on,
+    check_error,
+    check_op,
+    made_on,
+    make_input,
+    rand_array,
+    run_on,
+    to_numpy,
+)
 
 
-def _run_set(lib, index, value, shape, dtype, layout, x_grad):
+def _run_set(lib, index, value, shape, dtype, layout, x_grad, device):
     """x[index] = value on a fresh x; what torch would let one observe afterwards."""
     rng = np.random.default_rng(3)
-    leaf, x = make_input(lib, rand_array(shape, dtype, rng=rng), layout, x_grad)
+    leaf, x = make_input(lib, rand_array(shape, dtype, rng=rng), layout, x_grad, device)
     if x_grad:
         x = x * 1
     v_leaf = None
@@ -24,26 +35,28 @@ def _run_set(lib, index, value, shape, dtype, layout, x_grad):
         v_leaf = lib.tensor(value, requires_grad=value.dtype.kind == "f")
         value = v_leaf * 1 if value.dtype.kind == "f" else v_leaf
     x[index(lib) if callable(index) else index] = value
-    seen = [tuple(x.shape), x.detach().numpy().tolist(), leaf.detach().numpy().tolist(),
+    assert_on(x, device)
+    seen = [tuple(x.shape), to_numpy(x).tolist(), to_numpy(leaf).tolist(),
             _name(x), _version(x), _name(leaf)]  # a written view's base records the write
     if x.requires_grad:
         seed = lib.tensor(rng.uniform(-1, 1, shape).astype(np.float32), dtype=x.dtype)
         (x * seed).sum().backward()
         for source in (leaf, v_leaf):
             if source is not None and source.requires_grad and source.is_leaf:
-                seen.append(None if source.grad is None else source.grad.numpy().tolist())
+                seen.append(None if source.grad is None else to_numpy(source.grad).tolist())
     return seen
 
 
 def compare_set(index, value, shape=(3, 4), dtype="float32", layout="contiguous",
-                x_grad=False):
+                x_grad=False, *, device):
     """Values, grad_fn name, version and gradients after ``x[index] = value``, as torch."""
+    args = (index, value, shape, dtype, layout, x_grad)
     try:
-        theirs = _run_set(torch, index, value, shape, dtype, layout, x_grad)
+        theirs = _run_set(torch, *args, "cpu")
     except Exception:  # noqa: BLE001 - then we must raise the same
-        check_error(lambda lib: _run_set(lib, index, value, shape, dtype, layout, x_grad))
+        check_error(lambda lib: _run_set(lib, *args, device), device=device)
         return
-    ours = _run_set(gputensor, index, value, shape, dtype, layout, x_grad)
+    ours = run_on(gputensor, device, _run_set, *args, device)
     assert ours[0] == theirs[0] and ours[3:6] == theirs[3:6]
     np.testing.assert_allclose(np.asarray(ours[1], float), np.asarray(theirs[1], float),
                                rtol=1e-6)
@@ -112,16 +125,16 @@ SET = {  # name: (index, value, x shape)
 @pytest.mark.parametrize("x_grad", [False, True])
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("name", list(SET))
-def test_setitem(name, layout, x_grad):
+def test_setitem(name, layout, x_grad, device):
     index, value, shape = SET[name]
-    compare_set(index, value, shape, layout=layout, x_grad=x_grad)
+    compare_set(index, value, shape, layout=layout, x_grad=x_grad, device=device)
 
 
 @pytest.mark.parametrize("dtype", ["int64", "bool", "float64"])
 @pytest.mark.parametrize("value", [1.7, -1.7, 2, True])
-def test_setitem_numbers_into_other_dtypes(dtype, value):
-    compare_set(0, value, dtype=dtype)
-    compare_set(lambda lib: t(lib, [0, 2]), value, dtype=dtype)
+def test_setitem_numbers_into_other_dtypes(dtype, value, device):
+    compare_set(0, value, dtype=dtype, device=device)
+    compare_set(lambda lib: t(lib, [0, 2]), value, dtype=dtype, device=device)
 
 
 def test_setitem_tracks_history_and_views():
@@ -187,15 +200,15 @@ def view_set_cases():
 
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
 @pytest.mark.parametrize("fn", view_set_cases(), ids=lambda f: f.__name__)
-def test_setitem_through_views_of_any_base(fn, layout):
+def test_setitem_through_views_of_any_base(fn, layout, device):
     """Values, gradients and grad_fn names (CopySlices, AsStridedBackward0) as torch."""
     x, z = rand_array((3, 4)), rand_array((3, 4))
     check_op(lambda lib, x, z: (lambda y, v: y.exp() + v.sum())(*fn(lib, x, z)), x, z,
-             layout=layout)
+             layout=layout, device=device)
     names = []
-    for lib in (gputensor, torch):
-        operands = [make_input(lib, a, layout, True)[1] for a in (x, z)]
-        names.append([_name(out) for out in fn(lib, *operands)])
+    for lib in LIBS:
+        operands = [make_input(lib, a, layout, True, device)[1] for a in (x, z)]
+        names.append([_name(out) for out in run_on(lib, device, fn, *operands)])
     assert names[0] == names[1]
 
 
@@ -268,7 +281,7 @@ SET_ERRORS = {  # name: (index, value, x shape, x requires grad as a leaf)
 
 
 @pytest.mark.parametrize("name", list(SET_ERRORS))
-def test_setitem_errors(name):
+def test_setitem_errors(name, device):
     index, value, shape, leaf_grad = SET_ERRORS[name]
 
     def fn(lib):
@@ -278,7 +291,7 @@ def test_setitem_errors(name):
         x[index(lib) if callable(index) else index] = v
         if name == "leaf_false_is_fine":
             raise RuntimeError("no error, as torch")
-    check_error(fn)
+    check_error(fn, device=device)
 
 
 OVERLAP = {  # x = arange(6).view(2, 3); x[index] = value(x)
@@ -297,7 +310,7 @@ OVERLAP = {  # x = arange(6).view(2, 3); x[index] = value(x)
 
 
 @pytest.mark.parametrize("name", list(OVERLAP))
-def test_setitem_with_overlapping_memory(name):
+def test_setitem_with_overlapping_memory(name, device):
     index, value = OVERLAP[name]
 
     def fn(lib):
@@ -307,21 +320,26 @@ def test_setitem_with_overlapping_memory(name):
     try:
         expected = fn(torch)
     except RuntimeError:
-        check_error(fn)
+        check_error(fn, device=device)
         return
-    assert fn(gputensor).tolist() == expected.tolist()
+    assert run_on(gputensor, device, fn).tolist() == expected.tolist()
 
 
-def test_setitem_expanded_target_raises():
-    check_error(lambda lib: lib.ones(3, 1).expand(3, 4).__setitem__(0, 2.0))
+def test_setitem_expanded_target_raises(device):
+    check_error(lambda lib: lib.ones(3, 1).expand(3, 4).__setitem__(0, 2.0), device=device)
 
 
 # ---- random mixtures --------------------------------------------------------------------------
 
-def _set_outcome(lib, case):
+def _set_outcome(lib, case, device):
+    with made_on(lib, device):
+        return _set_outcome_here(lib, case, device)
+
+
+def _set_outcome_here(lib, case, device):
     rng, array, layout = _random_case(case)
     x_grad, value_kind = rng.random() < 0.5, rng.randrange(3)
-    leaf, x = make_input(lib, array, layout, x_grad)
+    leaf, x = make_input(lib, array, layout, x_grad, device)
     x = x * 1 if x_grad else x
     index = _random_index(rng, lib, array.shape)
     shape = _outcome(lambda: tuple(x[index].shape))
@@ -329,21 +347,22 @@ def _set_outcome(lib, case):
     v_leaf = lib.tensor(np.random.default_rng(case).uniform(-1, 1, shape).astype(np.float32),
                         requires_grad=True)
     x[index] = 2.5 if value_kind == 0 else v_leaf * 1
-    seen = [tuple(x.shape), x.detach().numpy().round(5).tolist(), _name(x), _name(leaf),
-            leaf.detach().numpy().round(5).tolist()]
+    assert_on(x, device)
+    seen = [tuple(x.shape), to_numpy(x).round(5).tolist(), _name(x), _name(leaf),
+            to_numpy(leaf).round(5).tolist()]
     if x.requires_grad:
         seed = np.random.default_rng(1).uniform(-1, 1, tuple(x.shape)).astype(np.float32)
         (x * lib.tensor(seed)).sum().backward()
         for t_ in (leaf, v_leaf):
             grad = t_.grad if t_.is_leaf else None
-            seen.append(None if grad is None else grad.numpy().round(4).tolist())
+            seen.append(None if grad is None else to_numpy(grad).round(4).tolist())
     return seen
 
 
 @pytest.mark.filterwarnings("ignore:Using a non-tuple sequence",
                             "ignore:Use of (index_put_|masked_fill_) on expanded")
 @pytest.mark.parametrize("start", range(0, 600, 100))
-def test_random_setitem_matches_torch(start):
+def test_random_setitem_matches_torch(start, device):
     for case in range(start, start + 100):
-        ours = _outcome(_set_outcome, gputensor, case)
-        assert ours == _outcome(_set_outcome, torch, case), case
+        ours = _outcome(_set_outcome, gputensor, case, device)
+        assert ours == _outcome(_set_outcome, torch, case, "cpu"), case
