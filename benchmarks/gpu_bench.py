@@ -249,14 +249,17 @@ def bench_cross_entropy(report, timer):
 
 
 def _adam_scalars(step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    """The Adam kernel's scalars and flags, as gputensor.optim.Adam passes them."""
-    scalars = (1 - beta1, beta1, beta2, 1 - beta2, eps, 0.0, 1.0, lr / (1 - beta1 ** step),
-               (1 - beta2 ** step) ** 0.5)
-    return scalars, (False, False, False)
+    """The Adam rule's scalars and flags by name, as gputensor.optim.Adam passes them."""
+    scalars = {"beta1_c": 1 - beta1, "beta1": beta1, "beta2": beta2, "beta2_c": 1 - beta2,
+               "eps": eps, "weight_decay": 0.0, "decay": 1.0,
+               "step_size": lr / (1 - beta1 ** step),
+               "bias_correction2_sqrt": (1 - beta2 ** step) ** 0.5}
+    return scalars, {"amsgrad": False, "maximize": False, "decoupled": False}
 
 
 def bench_adam(report, timer, cupy, torch, copy_bw):
     """Fused Adam over 100M float32 parameters: our kernel, the CuPy way, torch fused."""
+    from gputensor.backends.flat_step import ArrayList, run_step
     from gputensor.kernels.cuda.optim import optimizer_step
 
     n = ADAM_PARAMS
@@ -264,8 +267,10 @@ def bench_adam(report, timer, cupy, torch, copy_bw):
     g = cupy.random.random(n, dtype=cupy.float32)
     m, v = cupy.zeros_like(p), cupy.zeros_like(p)
     scalars, flags = _adam_scalars()
-    t_ours = timer(lambda: optimizer_step("adam", (p, g, m, v, g), scalars, flags), reps=5)
-    b1c, b1, b2, b2c, eps, _, _, step_size, bc2 = scalars
+    arrays = {"param": ArrayList([p]), "grad": ArrayList([g]), "exp_avg": m, "exp_avg_sq": v}
+    t_ours = timer(lambda: run_step(optimizer_step, "adam", arrays, scalars, flags), reps=5)
+    b1c, b1, b2, b2c, eps = (scalars[k] for k in ("beta1_c", "beta1", "beta2", "beta2_c", "eps"))
+    step_size, bc2 = scalars["step_size"], scalars["bias_correction2_sqrt"]
 
     def cupy_adam():  # the same update in CuPy expressions (several kernels)
         m[...] = b1 * m + b1c * g

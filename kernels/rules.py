@@ -1,17 +1,88 @@
-"""Optimizer update rules as plain scalar Python: the one source the fused kernels are built from.
+"""Optimizer update rules, each declared once: the one source the fused kernels are built from.
 
-Each rule maps one element's values (parameter, gradient, state) and the step's scalars to
-the new values, returned as a tuple. ``kernels/cpu`` wraps each rule with
-``numba.njit(inline="always")`` inside a ``prange`` loop over flat buffers; ``kernels/cuda``
-will wrap the same functions as device functions. So that one compiled signature per dtype
-stays in that dtype, the rules use no numeric literals in arithmetic: every constant
-(``1 - beta`` and the like) arrives precomputed as an argument. Helpers that rules call are
-listed in ``HELPERS`` so a compiler can swap in its compiled versions.
+A rule is plain scalar Python: it maps one element's values (parameter, gradient, state) and
+the step's scalars to the new values, returned as a tuple. ``@rule(...)`` declares the role
+of each of its arguments by name:
+
+- ``tensors``: the user's arrays (parameters, gradients), one per parameter, read and
+  updated where they lie;
+- ``buffers``: the optimizer's state, one flat buffer laid out like the parameters;
+- then the float scalars, and ``flags`` (booleans) last;
+- ``writes``: the arrays the rule returns new values for, in its return order;
+- ``optional``: buffers in use only under a condition (a Python expression over the scalars
+  and flags); an unused buffer need not be passed and is never read or written.
+
+``kernels/step_loops.py`` generates from a declaration the loop over every element (a
+``prange`` loop in ``kernels/cpu``, a grid-stride loop in ``kernels/cuda``); callers pass
+the arrays and scalars by these names. So that one compiled signature per dtype stays in
+that dtype, the rules use no numeric literals in arithmetic: every constant (``1 - beta``
+and the like) arrives precomputed as a scalar. Helpers that rules call are listed in
+``HELPERS`` so a compiler can swap in its compiled versions.
 
 The formulas follow torch 2.13's single-tensor (``foreach=False``) implementations.
 """
 
+from __future__ import annotations
+
+import inspect
 import math
+from typing import NamedTuple
+
+
+class Rule(NamedTuple):
+    """An update rule's declaration: its scalar function and the role of each argument."""
+
+    fn: object
+    tensors: tuple
+    buffers: tuple
+    scalars: tuple
+    flags: tuple
+    writes: tuple
+    optional: dict
+
+    @property
+    def name(self) -> str:
+        """The rule's name (its function's)."""
+        return self.fn.__name__
+
+    @property
+    def arguments(self) -> tuple:
+        """Every argument name, in the function's order."""
+        return self.tensors + self.buffers + self.scalars + self.flags
+
+    def in_use(self, buffer: str, values: dict) -> bool:
+        """Whether ``buffer`` is used with these scalars and flags (a dict by name)."""
+        condition = self.optional.get(buffer)
+        if condition is None:
+            return True
+        code = _CONDITIONS.get(condition)
+        if code is None:
+            code = _CONDITIONS[condition] = compile(condition, "<condition>", "eval")
+        return bool(eval(code, {}, values))
+
+
+RULES: dict = {}  # name -> Rule, in declaration order
+_CONDITIONS: dict = {}  # an optional buffer's condition -> its compiled code
+
+
+def rule(*, tensors, buffers=(), flags=(), writes, optional=None):
+    """Declare the decorated function an update rule (see the module docstring)."""
+    def declare(fn):
+        names = tuple(inspect.signature(fn).parameters)
+        tensors_, buffers_, flags_ = tuple(tensors), tuple(buffers), tuple(flags)
+        scalars = names[len(tensors_) + len(buffers_):len(names) - len(flags_)]
+        declared = Rule(fn, tensors_, buffers_, scalars, flags_, tuple(writes),
+                        dict(optional or {}))
+        if declared.arguments != names or not scalars:
+            raise TypeError(f"rule {fn.__name__}: arguments must be the tensors, the buffers, "
+                            "at least one float scalar, then the flags")
+        if not set(declared.writes) <= set(tensors_ + buffers_):
+            raise TypeError(f"rule {fn.__name__}: writes must name tensors or buffers")
+        if not set(declared.optional) <= set(buffers_):
+            raise TypeError(f"rule {fn.__name__}: only buffers can be optional")
+        RULES[fn.__name__] = declared
+        return fn
+    return declare
 
 
 def lerp(start, end, weight, weight_c):
@@ -24,63 +95,64 @@ def lerp(start, end, weight, weight_c):
     return end - (end - start) * weight_c
 
 
-def sgd(p, g, buf, lr, momentum, dampening_c, weight_decay, nesterov, maximize, first):
-    """SGD with momentum; ``dampening_c = 1 - dampening``; ``first``: the buffer is new.
-
-    Returns the new (p, buf); buf is meaningful only when momentum != 0.
-    """
-    if maximize:
-        g = -g
+@rule(tensors=("param", "grad"), buffers=("momentum_buffer",),
+      flags=("nesterov", "maximize", "first"), writes=("param", "momentum_buffer"),
+      optional={"momentum_buffer": "momentum != 0"})
+def sgd(param, grad, momentum_buffer, lr, momentum, dampening_c, weight_decay, nesterov,
+        maximize, first):
+    """SGD with momentum; ``dampening_c = 1 - dampening``; ``first``: the buffer is new."""
+    g = -grad if maximize else grad
     if weight_decay != 0:
-        g = g + weight_decay * p
+        g = g + weight_decay * param
     if momentum != 0:
         if first:
-            buf = g
+            momentum_buffer = g
         else:
-            buf = buf * momentum + dampening_c * g
+            momentum_buffer = momentum_buffer * momentum + dampening_c * g
         if nesterov:
-            g = g + momentum * buf
+            g = g + momentum * momentum_buffer
         else:
-            g = buf
-    return p - lr * g, buf
+            g = momentum_buffer
+    return param - lr * g, momentum_buffer
 
 
-def adam(p, g, m, v, vmax, beta1_c, beta1, beta2, beta2_c, eps, weight_decay, decay,
-         step_size, bias_correction2_sqrt, amsgrad, maximize, decoupled):
+@rule(tensors=("param", "grad"), buffers=("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+      flags=("amsgrad", "maximize", "decoupled"),
+      writes=("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+      optional={"max_exp_avg_sq": "amsgrad"})
+def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1_c, beta1, beta2, beta2_c,
+         eps, weight_decay, decay, step_size, bias_correction2_sqrt, amsgrad, maximize,
+         decoupled):
     """Adam / AdamW. ``beta1_c = 1 - beta1``, ``beta2_c = 1 - beta2``, ``decay = 1 - lr*wd``,
-    ``step_size = lr / (1 - beta1**t)``, ``bias_correction2_sqrt = sqrt(1 - beta2**t)``.
-
-    Returns the new (p, m, v, vmax); vmax is meaningful only with amsgrad.
-    """
-    if maximize:
-        g = -g
+    ``step_size = lr / (1 - beta1**t)``, ``bias_correction2_sqrt = sqrt(1 - beta2**t)``."""
+    p = param
+    g = -grad if maximize else grad
     if weight_decay != 0:
         if decoupled:
             p = p * decay
         else:
             g = g + weight_decay * p
-    m = lerp(m, g, beta1_c, beta1)
-    v = v * beta2 + beta2_c * g * g
+    exp_avg = lerp(exp_avg, g, beta1_c, beta1)
+    exp_avg_sq = exp_avg_sq * beta2 + beta2_c * g * g
     if amsgrad:
-        if v > vmax or v != v:  # torch.maximum: a NaN wins
-            vmax = v
-        denom = math.sqrt(vmax) / bias_correction2_sqrt + eps
+        if exp_avg_sq > max_exp_avg_sq or exp_avg_sq != exp_avg_sq:  # torch.maximum: NaN wins
+            max_exp_avg_sq = exp_avg_sq
+        denom = math.sqrt(max_exp_avg_sq) / bias_correction2_sqrt + eps
     else:
-        denom = math.sqrt(v) / bias_correction2_sqrt + eps
-    return p - step_size * (m / denom), m, v, vmax
+        denom = math.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+    return p - step_size * (exp_avg / denom), exp_avg, exp_avg_sq, max_exp_avg_sq
 
 
-def rmsprop(p, g, square_avg, buf, grad_avg, lr, alpha, alpha_c, eps, weight_decay, momentum,
-            centered, maximize):
-    """RMSprop; ``alpha_c = 1 - alpha``.
-
-    Returns the new (p, square_avg, buf, grad_avg); buf is meaningful only with momentum > 0,
-    grad_avg only when centered.
-    """
-    if maximize:
-        g = -g
+@rule(tensors=("param", "grad"), buffers=("square_avg", "momentum_buffer", "grad_avg"),
+      flags=("centered", "maximize"),
+      writes=("param", "square_avg", "momentum_buffer", "grad_avg"),
+      optional={"momentum_buffer": "momentum > 0", "grad_avg": "centered"})
+def rmsprop(param, grad, square_avg, momentum_buffer, grad_avg, lr, alpha, alpha_c, eps,
+            weight_decay, momentum, centered, maximize):
+    """RMSprop; ``alpha_c = 1 - alpha``."""
+    g = -grad if maximize else grad
     if weight_decay != 0:
-        g = g + weight_decay * p
+        g = g + weight_decay * param
     square_avg = square_avg * alpha + alpha_c * g * g
     if centered:
         grad_avg = lerp(grad_avg, g, alpha_c, alpha)
@@ -88,32 +160,43 @@ def rmsprop(p, g, square_avg, buf, grad_avg, lr, alpha, alpha_c, eps, weight_dec
     else:
         avg = math.sqrt(square_avg) + eps
     if momentum > 0:
-        buf = buf * momentum + g / avg
-        p = p - lr * buf
+        momentum_buffer = momentum_buffer * momentum + g / avg
+        p = param - lr * momentum_buffer
     else:
-        p = p - lr * (g / avg)
-    return p, square_avg, buf, grad_avg
+        p = param - lr * (g / avg)
+    return p, square_avg, momentum_buffer, grad_avg
 
 
-def adagrad(p, g, state_sum, clr, weight_decay, eps, maximize):
-    """Adagrad; ``clr = lr / (1 + (t - 1) * lr_decay)``. Returns the new (p, state_sum)."""
-    if maximize:
-        g = -g
+@rule(tensors=("param", "grad"), buffers=("sum",), flags=("maximize",),
+      writes=("param", "sum"))
+def adagrad(param, grad, sum, clr, weight_decay, eps, maximize):
+    """Adagrad; ``clr = lr / (1 + (t - 1) * lr_decay)``."""
+    g = -grad if maximize else grad
     if weight_decay != 0:
-        g = g + weight_decay * p
-    state_sum = state_sum + g * g
-    return p - clr * (g / (math.sqrt(state_sum) + eps)), state_sum
+        g = g + weight_decay * param
+    sum = sum + g * g
+    return param - clr * (g / (math.sqrt(sum) + eps)), sum
 
 
-def lookahead(slow, fast, alpha):
-    """Lookahead sync (Zhang et al. 2019): ``slow += alpha * (fast - slow)``; fast = slow.
+@rule(tensors=("param", "grad"), buffers=("exp_avg",), writes=("param", "exp_avg"))
+def lion(param, grad, exp_avg, lr, decay, beta1, beta1_c, beta2, beta2_c):
+    """Lion (Chen et al. 2023); ``decay = 1 - lr*wd``, ``beta*_c = 1 - beta*``."""
+    c = beta1 * exp_avg + beta1_c * grad
+    p = param * decay
+    if c > 0:
+        p = p - lr
+    elif c < 0:
+        p = p + lr
+    elif c != c:  # torch.sign(NaN) is NaN
+        p = p + c
+    return p, beta2 * exp_avg + beta2_c * grad
 
-    Returns the new (slow, fast).
-    """
-    slow = slow + alpha * (fast - slow)
+
+@rule(tensors=("param",), buffers=("slow",), writes=("param", "slow"))
+def lookahead(param, slow, alpha):
+    """Lookahead sync (Zhang et al. 2019): ``slow += alpha * (param - slow)``; param = slow."""
+    slow = slow + alpha * (param - slow)
     return slow, slow
 
 
 HELPERS = {"lerp": lerp}
-RULES = {"sgd": sgd, "adam": adam, "rmsprop": rmsprop, "adagrad": adagrad,
-         "lookahead": lookahead}

@@ -1,87 +1,101 @@
-"""The fused optimizer kernels, written once for both targets.
+"""The fused optimizer kernels, generated from the rule declarations of ``kernels.rules``.
 
-Each kernel applies one rule of ``kernels.rules`` to every element of a few same-length
-contiguous 1-D buffers, in place. The loop is ``for i in LOOP(n)``: ``kernels/cpu`` binds
-``LOOP`` to ``numba.prange`` (a parallel loop), ``kernels/cuda`` to a grid-stride range;
-``build`` binds it and the rules compiled for the same target.
+For each rule, ``loop_source`` writes one kernel that applies the rule to every element of
+the parameters, in place. Its arguments are the rule's tensors (each a list of the user's
+1-D arrays in a form the target can index: a typed list on the CPU, a table of device
+addresses on CUDA), its flat state buffers, a chunk table, then the rule's scalars and
+flags. Row ``c`` of the chunk table, ``(k, start, stop, offset)``, says: elements
+``start:stop`` of tensor ``k``, which sit at ``offset:offset + stop - start`` of the flat
+buffers. The kernel's loops and element access are names bound per target:
+
+- ``OUTER(n)``: the chunks a worker takes (``prange`` on the CPU; on CUDA, block-stride);
+- ``INNER(n)``: the elements of a chunk of ``n`` it takes (``range`` on the CPU; on CUDA,
+  thread-stride within the block);
+- ``TENSOR(table, k, start, n, like)``: the window of tensor ``k`` on the chunk (elements
+  ``start:start + n``; an array slice on the CPU, an address and offset on CUDA);
+  ``LOAD(window, j, like)`` and ``STORE(window, j, value)`` read and write its element
+  ``j`` (``like`` is a scalar of the element type);
+- ``RULE``: the rule compiled for the target.
+
+Buffers are sliced to the chunk too, so every loop indexes from 0 (which lets LLVM drop
+the negative-index checks and vectorise the CPU loop). Buffers that a rule declares
+optional are read and written only when their condition holds (callers may pass a
+zero-length array in their place otherwise).
 """
 
 from __future__ import annotations
 
-from ._rebind import compile_rules, rebind
+import sys
+
+from . import rules
+from .templates import source_digest, specialize
 
 
-def sgd_kernel(p, g, buf, lr, momentum, dampening_c, weight_decay, nesterov, maximize, first):
-    """SGD over flat buffers; ``buf`` is written only when momentum != 0."""
-    write_buf = momentum != 0
-    for i in LOOP(p.shape[0]):  # noqa: F821 (bound by build)
-        pi, bi = _sgd(p[i], g[i], buf[i], lr, momentum, dampening_c,  # noqa: F821
-                      weight_decay, nesterov, maximize, first)
-        p[i] = pi
-        if write_buf:
-            buf[i] = bi
+def loop_source(name: str) -> str:
+    """The Python source of rule ``name``'s kernel (see the module docstring)."""
+    rule = rules.RULES[name]
+    like = rule.scalars[0]
+    arrays = rule.tensors + rule.buffers
+    head = ", ".join(arrays + ("chunks",) + rule.scalars + rule.flags)
+    lines = [f"def {name}_loop({head}):",
+             f'    """Rule {name} over every element of the chunks (generated)."""']
+    for buffer, condition in rule.optional.items():
+        lines.append(f"    _use_{buffer} = {condition}")
+    lines += ["    for _c in OUTER(chunks.shape[0]):",
+              "        _start = chunks[_c, 1]",
+              "        _n = chunks[_c, 2] - _start",
+              "        _offset = chunks[_c, 3]"]
+    # each array's window on the chunk, indexed from 0 (a zero-length buffer stays empty)
+    lines += [f"        _{t}_w = TENSOR({t}, chunks[_c, 0], _start, _n, {like})"
+              for t in rule.tensors]
+    lines += [f"        _{b}_w = {b}[_offset:_offset + _n]" for b in rule.buffers]
+    lines += ["        for _j in INNER(_n):"]
+    lines += [f"            _{t} = LOAD(_{t}_w, _j, {like})" for t in rule.tensors]
+    first = f"_{rule.tensors[0]}"
+    for buffer in rule.buffers:
+        read = f"_{buffer}_w[_j]"
+        if buffer in rule.optional:  # an unused buffer may hold no element: read another
+            read = f"{read} if _use_{buffer} else {first}"
+        lines.append(f"            _{buffer} = {read}")
+    values = ", ".join(f"_{a}" for a in arrays)
+    outputs = ", ".join(f"_{w}_new" for w in rule.writes)
+    lines.append(f"            {outputs}, = RULE({values}, {', '.join(rule.scalars + rule.flags)})")
+    for written in rule.writes:
+        if written in rule.tensors:
+            lines.append(f"            STORE(_{written}_w, _j, _{written}_new)")
+        elif written in rule.optional:
+            lines += [f"            if _use_{written}:",
+                      f"                _{written}_w[_j] = _{written}_new"]
+        else:
+            lines.append(f"            _{written}_w[_j] = _{written}_new")
+    return "\n".join(lines) + "\n"
 
 
-def adam_kernel(p, g, m, v, vmax, beta1_c, beta1, beta2, beta2_c, eps, weight_decay, decay,
-                step_size, bias_correction2_sqrt, amsgrad, maximize, decoupled):
-    """Adam/AdamW over flat buffers; ``vmax`` is written only with amsgrad."""
-    for i in LOOP(p.shape[0]):  # noqa: F821
-        pi, mi, vi, wi = _adam(p[i], g[i], m[i], v[i], vmax[i], beta1_c,  # noqa: F821
-                               beta1, beta2, beta2_c, eps, weight_decay, decay, step_size,
-                               bias_correction2_sqrt, amsgrad, maximize, decoupled)
-        p[i] = pi
-        m[i] = mi
-        if amsgrad:
-            vmax[i] = wi
-        v[i] = vi
+def _template(name: str):
+    namespace = {"__name__": __name__}
+    exec(compile(loop_source(name), __file__, "exec"), namespace)
+    return namespace[f"{name}_loop"]
 
 
-def rmsprop_kernel(p, g, square_avg, buf, grad_avg, lr, alpha, alpha_c, eps, weight_decay,
-                   momentum, centered, maximize):
-    """RMSprop over flat buffers; ``buf``/``grad_avg`` written only when in use."""
-    write_buf = momentum > 0
-    for i in LOOP(p.shape[0]):  # noqa: F821
-        pi, si, bi, ai = _rmsprop(p[i], g[i], square_avg[i], buf[i],  # noqa: F821
-                                  grad_avg[i], lr, alpha, alpha_c, eps, weight_decay,
-                                  momentum, centered, maximize)
-        if write_buf:
-            buf[i] = bi
-        if centered:
-            grad_avg[i] = ai
-        square_avg[i] = si
-        p[i] = pi
+TEMPLATES = {name: _template(name) for name in rules.RULES}
 
 
-def adagrad_kernel(p, g, state_sum, clr, weight_decay, eps, maximize):
-    """Adagrad over flat buffers."""
-    for i in LOOP(p.shape[0]):  # noqa: F821
-        pi, si = _adagrad(p[i], g[i], state_sum[i], clr, weight_decay, eps,  # noqa: F821
-                          maximize)
-        p[i] = pi
-        state_sum[i] = si
+def compile_rules(decorate) -> dict:
+    """``{name: decorate(rule)}`` for every rule, its helper calls bound to ``decorate(helper)``."""
+    helpers = {name: decorate(fn) for name, fn in rules.HELPERS.items()}
+    return {name: decorate(specialize(r.fn, helpers)) for name, r in rules.RULES.items()}
 
 
-def lookahead_kernel(slow, fast, alpha):
-    """Lookahead sync over flat buffers."""
-    for i in LOOP(slow.shape[0]):  # noqa: F821
-        si, fi = _lookahead(slow[i], fast[i], alpha)  # noqa: F821
-        slow[i] = si
-        fast[i] = fi
+def build(kind: str, decorate, names: dict, target) -> dict:
+    """``{rule: kernel}``: each rule's kernel (not yet compiled) with the loop and access
+    names bound to ``names`` and ``RULE`` to the rule compiled by ``decorate``.
 
-
-# rule -> (kernel, number of buffers, number of float scalars, number of flags)
-_SPECS = {
-    "sgd": (sgd_kernel, 3, 4, 3),
-    "adam": (adam_kernel, 5, 9, 3),
-    "rmsprop": (rmsprop_kernel, 5, 6, 2),
-    "adagrad": (adagrad_kernel, 3, 3, 1),
-    "lookahead": (lookahead_kernel, 2, 1, 0),
-}
-
-
-def build(loop, decorate) -> dict:
-    """``{rule: (kernel, buffers, scalars, flags)}``: the kernels with ``LOOP`` bound to
-    ``loop`` and each rule to its version compiled with ``decorate`` (not yet compiled)."""
-    names = {f"_{name}": fn for name, fn in compile_rules(decorate).items()}
-    names["LOOP"] = loop
-    return {name: (rebind(fn, names), *counts) for name, (fn, *counts) in _SPECS.items()}
+    ``kind`` names the target, module ``target`` defines ``names``: the kernels' names carry
+    ``kind`` and a digest of the rules, this module and ``target``, so that Numba's on-disk
+    cache (keyed to a kernel's name) never serves a kernel built from older sources.
+    """
+    digest = source_digest(rules, sys.modules[__name__], target)
+    compiled = compile_rules(decorate)
+    return {name: specialize(template, {**names, "RULE": compiled[name]},
+                             f"{name}_{kind}_{digest}")
+            for name, template in TEMPLATES.items()}

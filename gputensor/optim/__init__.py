@@ -4,12 +4,13 @@ import importlib
 
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .lion import Lion
 from .lookahead import Lookahead
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Adagrad", "Adam", "AdamW", "Lookahead", "Optimizer", "RMSprop", "SGD",
+__all__ = ["Adagrad", "Adam", "AdamW", "Lion", "Lookahead", "Optimizer", "RMSprop", "SGD",
            "lr_scheduler"]
 
 

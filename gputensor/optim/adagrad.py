@@ -12,7 +12,8 @@ class Adagrad(FusedOptimizer):
 
     rule = "adagrad"
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+    def __init__(self, params, lr=1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
         check_lr(lr)
         if not 0.0 <= lr_decay:
@@ -41,8 +42,7 @@ class Adagrad(FusedOptimizer):
         # torch initialises the sum from the optimizer's default, whatever the group says
         return [("sum", self.defaults["initial_accumulator_value"])]
 
-    def _launch(self, backend, group, arrays, step):
+    def _rule_values(self, group, step):
         clr = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
-        backend.optimizer_step(
-            "adagrad", (arrays["param"], arrays["grad"], arrays["sum"]),
-            (clr, group["weight_decay"], group["eps"]), (group["maximize"],))
+        return ({"clr": clr, "weight_decay": group["weight_decay"], "eps": group["eps"]},
+                {"maximize": group["maximize"]})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .flat import FusedOptimizer
 from .optimizer import check_lr
 from .sgd import check_fused_flags
@@ -20,7 +20,7 @@ class Adam(FusedOptimizer):
 
     rule = "adam"
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay: float = 0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         check_lr(lr)
@@ -52,21 +52,16 @@ class Adam(FusedOptimizer):
             names.append(("max_exp_avg_sq", 0))
         return names
 
-    def _launch(self, backend, group, arrays, step):
+    def _rule_values(self, group, step):
         beta1, beta2 = (float(b) for b in group["betas"])
         lr = float(group["lr"])
         weight_decay = group["weight_decay"]
-        amsgrad = group["amsgrad"]
-        v = arrays["exp_avg_sq"]
-        step_size = lr / (1 - beta1 ** step)
-        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-        backend.optimizer_step(
-            "adam",
-            (arrays["param"], arrays["grad"], arrays["exp_avg"], v,
-             arrays["max_exp_avg_sq"] if amsgrad else arrays["grad"]),
-            (1 - beta1, beta1, beta2, 1 - beta2, group["eps"], weight_decay,
-             1 - lr * weight_decay, step_size, bias_correction2_sqrt),
-            (amsgrad, group["maximize"], group["decoupled_weight_decay"]))
+        return ({"beta1_c": 1 - beta1, "beta1": beta1, "beta2": beta2, "beta2_c": 1 - beta2,
+                 "eps": group["eps"], "weight_decay": weight_decay,
+                 "decay": 1 - lr * weight_decay, "step_size": lr / (1 - beta1 ** step),
+                 "bias_correction2_sqrt": (1 - beta2 ** step) ** 0.5},
+                {"amsgrad": group["amsgrad"], "maximize": group["maximize"],
+                 "decoupled": group["decoupled_weight_decay"]})
 
 
 class AdamW(Adam):

@@ -1,13 +1,14 @@
-"""Flat buffers: a param group's tensors of one dtype and device as views into one buffer.
+"""Fused optimizer steps: a param group's state in flat buffers, its parameters left in place.
 
-``FlatPack`` owns, for one (group, dtype, device): the parameters' data, their gradients,
-each optimizer state (exp_avg, ...) and the per-parameter step counters, each one
-contiguous buffer. Every parameter's ``_data`` is a view into the data buffer and its
-``_grad_buffer`` a view into the grad buffer (AccumulateGrad copies the first gradient
-there), so one kernel call updates every parameter of the pack.
+``FlatPack`` owns, for one (group, dtype, device): each optimizer state (exp_avg, ...) as
+one contiguous buffer laid out like the parameters one after another, the per-parameter
+step counters, and the parameters' own arrays as one ``ArrayList``. One backend
+``optimizer_step`` call runs the update rule over every parameter of the pack, writing the
+parameters' arrays where they lie (a ``from_numpy`` array or a view sees every step, as
+in torch); gradients are read from wherever ``.grad`` holds them.
 
 ``FusedOptimizer`` keeps the packs in step with ``param_groups``: it re-packs a group when
-its parameter list changes or a parameter's ``_data`` is no longer its view (``.data = ...``,
+its parameter list changes or a parameter's ``_data`` is another array (``.data = ...``,
 ``Module.to(dtype)``), carrying the state over; ``optimizer.state[p]`` holds views (tensors
 shaped like p) into the state buffers, as torch's state holds tensors.
 """
@@ -17,15 +18,16 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor
+from .._tensor import Tensor
+from ..backends.flat_step import ArrayList
 from .optimizer import Optimizer
 
 
 class FlatPack:
-    """Parameters of one dtype and device as views into contiguous buffers (and their state)."""
+    """Parameters of one dtype and device: their state in flat buffers, their arrays as a list."""
 
     def __init__(self, params, names_inits, state, has_step: bool):
-        """Allocate and fill the buffers from the parameters and ``state``; commit() binds them."""
+        """Allocate the state buffers and fill them from ``state``; commit() publishes them."""
         first = params[0]
         self.params = list(params)
         self.device = first._device
@@ -38,26 +40,18 @@ class FlatPack:
         return self.backend.on_device(self.device.index)
 
     def _fill(self, params, names_inits, state, has_step: bool) -> None:
-        xp = self.backend.xp
-        dtype = params[0]._data.dtype
+        self.param_list = ArrayList([p._data for p in params])
+        self.grad_list = None  # the gradients' list of the last step (kept while they stay)
+        self.dtype = params[0]._data.dtype
         self.shapes = [p._data.shape for p in params]
-        sizes = [p._data.size for p in params]
         self.offsets = [0]
-        for n in sizes:
-            self.offsets.append(self.offsets[-1] + n)
-        total = self.offsets[-1]
-        self.data = xp.empty(total, dtype)
-        self.grad = xp.zeros(total, dtype)
-        for p, lo, hi in zip(params, self.offsets, self.offsets[1:]):
-            self.data[lo:hi] = p._data.reshape(-1)
-        self.views = [self.data[lo:hi].reshape(shape) for lo, hi, shape in self._spans()]
-        self.grad_views = [self.grad[lo:hi].reshape(shape) for lo, hi, shape in self._spans()]
+        for p in params:
+            self.offsets.append(self.offsets[-1] + p._data.size)
         self.has_step = has_step
         step_dtype = np.float64 if dtypes.get_default_dtype() is dtypes.float64 else np.float32
         self.steps = np.zeros(len(params), step_dtype)
         self.buffers = {}
         self.tensor_views = {}
-        self.aux = {}  # room for wrappers (Lookahead keeps its slow weights here)
         for name, init in names_inits:
             self.add_buffer(name, init)
         for i, p in enumerate(params):
@@ -70,9 +64,6 @@ class FlatPack:
                 value = entry.get(name)
                 if isinstance(value, Tensor):
                     self._load(name, i, value)
-
-    def _spans(self):
-        return zip(self.offsets, self.offsets[1:], self.shapes)
 
     def _load(self, name, i, value) -> None:
         lo, hi = self.offsets[i], self.offsets[i + 1]
@@ -88,7 +79,7 @@ class FlatPack:
         """A new state buffer filled with ``init`` (no-op when it exists)."""
         if name not in self.buffers:
             xp = self.backend.xp
-            self.buffers[name] = xp.full(self.data.shape, init, self.data.dtype)
+            self.buffers[name] = xp.full(self.offsets[-1], init, self.dtype)
             self.tensor_views[name] = [None] * len(self.params)
 
     def reset(self, i, names_inits) -> None:
@@ -124,21 +115,16 @@ class FlatPack:
             entry[name] = self.view(name, i)
 
     def commit(self, state, names) -> None:
-        """Make the parameters' data and grad buffers views into this pack, and their state."""
-        for i, (p, view, gview) in enumerate(zip(self.params, self.views, self.grad_views)):
-            p._data = view
-            try:
-                p._grad_buffer = gview
-            except AttributeError:  # a plain Tensor has __slots__: its grads get copied in
-                pass
+        """Point the parameters' existing state entries at this pack's buffers."""
+        for i, p in enumerate(self.params):
             entry = state.get(p)
             if entry:
                 self.publish(i, entry, [n for n in names if n in self.buffers])
 
     def is_current(self) -> bool:
-        """Whether every parameter's data still is its view."""
-        for p, view in zip(self.params, self.views):
-            if p._data is not view:
+        """Whether every parameter still holds the array the pack was built with."""
+        for p, array in zip(self.params, self.param_list.arrays):
+            if p._data is not array:
                 return False
         return True
 
@@ -169,11 +155,12 @@ def _float_kind(p) -> bool:
 class FusedOptimizer(Optimizer):
     """An optimizer whose step is one fused kernel call per (group, dtype, device) pack.
 
-    Subclasses set ``rule`` and ``has_step``, and define ``_state_names(group)`` (state keys
-    with their initial values, in torch's order), ``_launch(pack, group, arrays, step)``
-    (one backend ``optimizer_step`` call over the arrays of one run of parameters) and may
-    override ``_segment_key(step)`` (parameters whose keys differ are updated in separate
-    calls: Adam's bias correction depends on the step count).
+    Subclasses set ``rule`` (a rule of kernels/rules.py, whose buffers are named like the
+    optimizer's state) and ``has_step``, and define ``_state_names(group)`` (state keys with
+    their initial values, in torch's order) and ``_rule_values(group, step)`` (the rule's
+    scalars and flags, two dicts by name); they may override ``_segment_key(step)``
+    (parameters whose keys differ are updated in separate calls: Adam's bias correction
+    depends on the step count).
     """
 
     rule = None
@@ -186,7 +173,7 @@ class FusedOptimizer(Optimizer):
     def _state_names(self, group):
         raise NotImplementedError
 
-    def _launch(self, backend, group, arrays, step):
+    def _rule_values(self, group, step):
         raise NotImplementedError
 
     @staticmethod
@@ -229,7 +216,6 @@ class FusedOptimizer(Optimizer):
         return entry
 
     def _group_added(self, group) -> None:
-        # pack now, so that the first backward already lands in the flat grad buffer
         self._group_packs(len(self.param_groups) - 1, group)
 
     def __setstate__(self, state: dict) -> None:
@@ -258,25 +244,21 @@ class FusedOptimizer(Optimizer):
         for name, init in names_inits:
             pack.add_buffer(name, init)
         state = self.state
-        grad_views = pack.grad_views
-        steps = pack.steps
         key_of = self._segment_key
+        dtype = pack.dtype
+        grads = []
         fresh = []
         runs = []  # [first index, end index, key]
         run = None
-        step_list = steps.tolist()
+        step_list = pack.steps.tolist()
         for i, p in enumerate(pack.params):
             g = p._grad
             if g is None:
+                grads.append(None)
                 run = None
                 continue
-            if g._data is not grad_views[i]:  # a grad assigned by hand, or accumulated
-                gview = grad_views[i]  # before a re-pack: move it into the buffer
-                gview[...] = g._data
-                if g._data.dtype == gview.dtype:
-                    g._data = gview  # the same grad tensor, now backed by the buffer
-                else:  # from a buffer of the old dtype
-                    p._grad = Tensor._make(gview, p._device)
+            array = g._data
+            grads.append(array if array.dtype == dtype else array.astype(dtype))
             if not state.get(p):
                 pack.reset(i, names_inits)
                 step_list[i] = 0
@@ -289,20 +271,23 @@ class FusedOptimizer(Optimizer):
                 runs.append(run)
         if not runs:
             return
-        offsets = pack.offsets
-        total = offsets[-1]
-        backend = pack.backend
-        buffers = pack.buffers
+        if len(runs) == 1 and runs[0][0] == 0 and runs[0][1] == len(grads):
+            grad_list = pack.grad_list
+            if grad_list is None:
+                grad_list = pack.grad_list = ArrayList(grads)
+            elif not grad_list.holds(grads):  # new gradients (zero_grad set them to None)
+                grad_list.update(grads)
+            self._launch(pack, group, pack.param_list, grad_list, pack.buffers,
+                         step_list[0] + 1)
+        else:
+            offsets = pack.offsets
+            for a, b, _ in runs:
+                lo, hi = offsets[a], offsets[b]
+                buffers = {name: buf[lo:hi] for name, buf in pack.buffers.items()}
+                self._launch(pack, group, ArrayList(pack.param_list.arrays[a:b]),
+                             ArrayList(grads[a:b]), buffers, step_list[a] + 1)
+        steps = pack.steps
         for a, b, _ in runs:
-            lo, hi = offsets[a], offsets[b]
-            if lo == 0 and hi == total:
-                arrays = {"param": pack.data, "grad": pack.grad, **buffers}
-            else:
-                arrays = {"param": pack.data[lo:hi], "grad": pack.grad[lo:hi]}
-                for name, buf in buffers.items():
-                    arrays[name] = buf[lo:hi]
-            if hi > lo:
-                self._launch(backend, group, arrays, step_list[a] + 1)
             steps[a:b] += 1
         if names or pack.has_step:  # torch keeps no state for plain SGD
             for i in fresh:
@@ -311,3 +296,9 @@ class FusedOptimizer(Optimizer):
         for a, b, _ in runs:
             for i in range(a, b):
                 params[i]._version.value += 1
+
+    def _launch(self, pack, group, param_list, grad_list, buffers, step) -> None:
+        """One backend call of the rule over these parameters at step ``step``."""
+        scalars, flags = self._rule_values(group, step)
+        pack.backend.optimizer_step(self.rule, {"param": param_list, "grad": grad_list,
+                                                **buffers}, scalars, flags)

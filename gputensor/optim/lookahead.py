@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from ..tensor import Tensor
-from .flat import FusedOptimizer
+from .._tensor import Tensor
+from ..backends.flat_step import ArrayList
 from .optimizer import Optimizer
 
 
 class Lookahead(Optimizer):
     """Wrap ``optimizer``: every ``k`` steps, ``slow += alpha * (fast - slow)`` then fast = slow.
 
-    The slow weights are copies of the parameters taken at construction. With a fused inner
-    optimizer they live in flat buffers laid out like its parameter buffers, so a sync is one
-    kernel call per (group, dtype, device). ``param_groups``, ``state`` and ``defaults`` are
-    the inner optimizer's; ``state_dict()`` adds ``'lookahead'``: k, alpha, the step counter
-    and the slow weights by parameter index.
+    The slow weights are copies of the parameters taken at construction, kept in one flat
+    buffer per (dtype, device), so a sync is one kernel call per buffer whatever the inner
+    optimizer; it updates the parameters' arrays in place. ``param_groups``, ``state`` and
+    ``defaults`` are the inner optimizer's; ``state_dict()`` adds ``'lookahead'``: k, alpha,
+    the step counter and the slow weights by parameter index.
     """
 
     def __init__(self, optimizer, k=5, alpha=0.5):
@@ -29,6 +29,7 @@ class Lookahead(Optimizer):
         self.alpha = alpha
         self.step_counter = 0
         self._slow = {}  # param -> array shaped like it (a view into a flat slow buffer)
+        self._packs = None  # see _slow_packs
         self._take_slow_weights()
 
     # ---- the inner optimizer's surface -------------------------------------------
@@ -61,66 +62,67 @@ class Lookahead(Optimizer):
         self._take_slow_weights()
 
     # ---- slow weights -----------------------------------------------------------
-    def _key(self):
-        return ("lookahead", id(self))
+    def _float_params(self) -> list:
+        """Every floating-point parameter of the groups, once, in order."""
+        seen, params = set(), []
+        for group in self.param_groups:
+            for p in group["params"]:
+                if id(p) not in seen and p._data.dtype.kind == "f":
+                    seen.add(id(p))
+                    params.append(p)
+        return params
 
-    def _packs(self):
-        inner = self.optimizer
-        if not isinstance(inner, FusedOptimizer):
-            return None
-        return [pack for index, group in enumerate(inner.param_groups)
-                for pack in inner._group_packs(index, group).packs]
+    def _slow_packs(self) -> list:
+        """``[(params, their ArrayList, flat slow buffer)]`` per (dtype, device), rebuilt when
+        the parameters or their arrays change (the slow weights carried over)."""
+        params = self._float_params()
+        packs = self._packs
+        if packs is not None and len(params) == sum(len(ps) for ps, _, _ in packs) and all(
+                plist.holds([p._data for p in ps]) and all(p is q for p, q in zip(ps, group))
+                for (ps, plist, _), group in zip(packs, self._by_kind(params))):
+            return packs
+        packs = []
+        for group in self._by_kind(params):
+            with group[0]._on_device():
+                packs.append((group, ArrayList([p._data for p in group]),
+                              self._slow_buffer(group)))
+        self._packs = packs
+        return packs
 
-    def _slow_buffer(self, pack):
-        """The flat slow buffer laid out like ``pack`` (rebuilt after the pack is re-packed)."""
-        key = self._key()
-        flat = pack.aux.get(key)
-        if flat is None:
-            flat = pack.backend.xp.empty_like(pack.data)
-            for p, lo, hi in zip(pack.params, pack.offsets, pack.offsets[1:]):
-                old = self._slow.get(p)
-                source = old if old is not None and old.size == hi - lo else p._data
-                flat[lo:hi] = pack.backend.xp.asarray(source, dtype=flat.dtype).reshape(-1)
-                self._slow[p] = flat[lo:hi].reshape(p._data.shape)
-            pack.aux[key] = flat
+    @staticmethod
+    def _by_kind(params) -> list:
+        by_kind = {}
+        for p in params:
+            by_kind.setdefault((p._data.dtype, p._device), []).append(p)
+        return list(by_kind.values())
+
+    def _slow_buffer(self, params):
+        """One flat buffer of the parameters' slow weights (their values where there are none)."""
+        xp = params[0]._backend.xp
+        data = [p._data for p in params]
+        flat = xp.empty(sum(a.size for a in data), data[0].dtype)
+        lo = 0
+        for p, array in zip(params, data):
+            hi = lo + array.size
+            old = self._slow.get(p)
+            source = old if old is not None and old.size == array.size else array
+            flat[lo:hi] = xp.asarray(source, dtype=flat.dtype).reshape(-1)
+            self._slow[p] = flat[lo:hi].reshape(array.shape)
+            lo = hi
         return flat
 
-    def _loose_params(self, packs):
-        """Floating-point parameters outside any pack (a non-fused inner optimizer)."""
-        seen = {id(p) for pack in packs or () for p in pack.params}
-        return [p for group in self.param_groups for p in group["params"]
-                if id(p) not in seen and p._data.dtype.kind == "f"]
-
     def _take_slow_weights(self) -> None:
-        packs = self._packs()
-        for pack in packs or ():
-            with pack.on_device():
-                self._slow_buffer(pack)
-        for p in self._loose_params(packs):
-            if p not in self._slow:
-                with p._on_device():
-                    self._slow[p] = p._data.copy()
+        self._slow_packs()
 
     def _sync(self) -> None:
-        """``slow += alpha * (fast - slow)``; ``fast = slow``: one kernel call per flat buffer."""
-        alpha = self.alpha
-        packs = self._packs()
-        for pack in packs or ():
-            with pack.on_device():
-                slow = self._slow_buffer(pack)
-                pack.backend.optimizer_step("lookahead", (slow, pack.data), (alpha,), ())
-            for p in pack.params:
+        """``slow += alpha * (fast - slow)``; ``fast = slow``: one kernel call per buffer."""
+        for params, param_list, slow in self._slow_packs():
+            first = params[0]
+            with first._on_device():
+                first._backend.optimizer_step("lookahead", {"param": param_list, "slow": slow},
+                                              {"alpha": self.alpha}, {})
+            for p in params:
                 p._version.value += 1
-        for p in self._loose_params(packs):
-            with p._on_device():
-                slow = self._slow.get(p)
-                if slow is None or slow.shape != p._data.shape:
-                    slow = self._slow[p] = p._data.copy()
-                fast = p._data.copy()
-                p._backend.optimizer_step("lookahead", (slow.reshape(-1), fast.reshape(-1)),
-                                          (alpha,), ())
-                p._data[...] = fast
-            p._version.value += 1
 
     def step(self, closure=None):
         """One inner step; every k-th step, pull the weights toward the slow weights."""
@@ -171,6 +173,5 @@ class Lookahead(Optimizer):
         self.step_counter = saved["step_counter"]
         for p, value in values.items():
             self._slow[p] = value
-        for pack in self._packs() or []:
-            pack.aux.pop(self._key(), None)
+        self._packs = None  # rebuilt from the loaded values
         self._take_slow_weights()

@@ -12,7 +12,8 @@ class RMSprop(FusedOptimizer):
 
     rule = "rmsprop"
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay: float = 0,
+                 momentum: float = 0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
         check_lr(lr)
@@ -43,16 +44,9 @@ class RMSprop(FusedOptimizer):
     def _segment_key(step):
         return True  # the update does not depend on the step count
 
-    def _launch(self, backend, group, arrays, step):
-        grad = arrays["grad"]
+    def _rule_values(self, group, step):
         alpha = group["alpha"]
-        momentum = group["momentum"]
-        centered = group["centered"]
-        backend.optimizer_step(
-            "rmsprop",
-            (arrays["param"], grad, arrays["square_avg"],
-             arrays["momentum_buffer"] if momentum > 0 else grad,
-             arrays["grad_avg"] if centered else grad),
-            (float(group["lr"]), alpha, 1 - alpha, group["eps"], group["weight_decay"],
-             momentum),
-            (centered, group["maximize"]))
+        return ({"lr": float(group["lr"]), "alpha": alpha, "alpha_c": 1 - alpha,
+                 "eps": group["eps"], "weight_decay": group["weight_decay"],
+                 "momentum": group["momentum"]},
+                {"centered": group["centered"], "maximize": group["maximize"]})

@@ -20,7 +20,8 @@ class SGD(FusedOptimizer):
     rule = "sgd"
     has_step = False
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+    def __init__(self, params, lr=1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
         check_lr(lr)
@@ -43,11 +44,8 @@ class SGD(FusedOptimizer):
     def _segment_key(step):
         return step > 0  # a new momentum buffer starts as the gradient
 
-    def _launch(self, backend, group, arrays, step):
-        grad = arrays["grad"]
-        buf = arrays.get("momentum_buffer", grad) if group["momentum"] != 0 else grad
-        backend.optimizer_step(
-            "sgd", (arrays["param"], grad, buf),
-            (float(group["lr"]), group["momentum"], 1 - group["dampening"],
-             group["weight_decay"]),
-            (group["nesterov"], group["maximize"], step == 1))
+    def _rule_values(self, group, step):
+        return ({"lr": float(group["lr"]), "momentum": group["momentum"],
+                 "dampening_c": 1 - group["dampening"], "weight_decay": group["weight_decay"]},
+                {"nesterov": group["nesterov"], "maximize": group["maximize"],
+                 "first": step == 1})

@@ -3,4 +3,11 @@
 Importing this package imports numba; the CPU backend imports it on first use only.
 """
 
-from .optim import KERNELS, compiled_kernel, optimizer_step
+from .optim import (
+                    KERNELS,
+                    array_list,
+                    chunk_table,
+                    compiled_kernel,
+                    optimizer_step,
+                    update_array_list,
+)

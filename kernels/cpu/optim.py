@@ -1,25 +1,50 @@
-"""Fused optimizer steps: one ``prange`` loop over flat buffers per update rule.
+"""Fused optimizer steps on the CPU: one kernel call per step, parameters updated in place.
 
-Each kernel applies one rule of ``kernels.rules`` (inlined) to every element of a few
-same-length contiguous 1-D buffers, writing the new values in place. One explicit
-signature per dtype (float32, float64) is compiled on first use and cached on disk
-(``cache=True``); the cache key includes a digest of ``rules.py``, so editing a rule
-recompiles the kernels that inline it. Scalars arrive in the buffers' dtype, so float32
-buffers are updated in float32 arithmetic, as torch does. Buffers under ``SERIAL_BELOW``
-elements run a one-thread build of the same loop (see there why).
+The kernels of ``kernels/step_loops.py``, generated from the rules of ``kernels.rules``
+(inlined), with ``OUTER`` bound to ``numba.prange`` over the chunks and ``INNER`` to
+``range`` over a chunk's elements. A rule's tensors (parameters, gradients) arrive as
+``numba.typed.List``s of the user's 1-D arrays (``array_list``), its state as flat buffers.
+One explicit signature per dtype (float32, float64) is compiled on first use and cached on
+disk (``cache=True``; the kernel's name carries a digest of its sources). Scalars arrive in
+the arrays' dtype, so float32 parameters are updated in float32 arithmetic, as torch does.
+Steps under ``SERIAL_BELOW`` elements run a one-thread build of the same loop (see there
+why).
 """
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
-from numba import prange
+from numba import prange, typed
 
-from .._rebind import cache_keyed
+from .. import rules
 from ..step_loops import build
 
-# rule -> (kernel, number of buffers, number of float scalars, number of flags)
-KERNELS = build(prange, numba.njit(inline="always"))
+
+@numba.njit(inline="always")
+def _tensor(table, k, start, n, like):
+    """Elements ``start:start + n`` of tensor ``k`` of a typed list of arrays."""
+    return table[k][start:start + n]
+
+
+@numba.njit(inline="always")
+def _load(tensor, j, like):
+    """Element ``j`` of a tensor."""
+    return tensor[j]
+
+
+@numba.njit(inline="always")
+def _store(tensor, j, value):
+    """Write element ``j`` of a tensor."""
+    tensor[j] = value
+
+
+# rule -> its kernel (a plain Python function until compiled_kernel compiles it)
+KERNELS = build("cpu", numba.njit(inline="always"),
+                {"OUTER": prange, "INNER": range, "TENSOR": _tensor, "LOAD": _load,
+                 "STORE": _store}, sys.modules[__name__])
 
 # elements; smaller steps run on one thread: the vectorised loop is memory-bound, so a
 # second thread adds little, and waking the pool right after a BLAS call makes the two
@@ -29,38 +54,72 @@ _NUMBA_TYPES = {np.dtype(np.float32): numba.float32, np.dtype(np.float64): numba
 _COMPILED: dict = {}
 
 
+def signature(name: str, dtype):
+    """The explicit Numba signature of rule ``name``'s kernel for ``dtype``."""
+    rule = rules.RULES[name]
+    scalar = _NUMBA_TYPES[np.dtype(dtype)]
+    array = numba.types.Array(scalar, 1, "C")
+    return numba.void(*([numba.types.ListType(array)] * len(rule.tensors)
+                        + [array] * len(rule.buffers) + [numba.types.Array(numba.int64, 2, "C")]
+                        + [scalar] * len(rule.scalars) + [numba.boolean] * len(rule.flags)))
+
+
 def compiled_kernel(name: str, dtype, parallel: bool = True):
     """Kernel ``name`` compiled for ``dtype`` (float32 or float64), compiling on first use.
 
-    ``parallel=False`` gives the same loop on one thread, for buffers too small to be worth
+    ``parallel=False`` gives the same loop on one thread, for steps too small to be worth
     waking the thread pool.
     """
     dtype = np.dtype(dtype)
     key = (name, dtype, parallel)
     kernel = _COMPILED.get(key)
     if kernel is None:
-        fn, n_arrays, n_scalars, n_flags = KERNELS[name]
-        scalar = _NUMBA_TYPES[dtype]
-        array = numba.types.Array(scalar, 1, "C")
-        signature = numba.void(*([array] * n_arrays + [scalar] * n_scalars
-                                 + [numba.boolean] * n_flags))
-        # a qualname carrying the rules digest keys the on-disk cache to the rules' source
-        source = cache_keyed(fn, "parallel" if parallel else "serial")
+        source = KERNELS[name]
+        if not parallel:  # the serial build needs a name of its own in the on-disk cache
+            source = type(source)(source.__code__, source.__globals__,
+                                  f"{source.__name__}_serial")
+            source.__qualname__ = source.__name__
         # error_model="numpy": no zero-division check per element, so the loop vectorises
-        kernel = numba.njit(signature, parallel=parallel, cache=True,
+        kernel = numba.njit(signature(name, dtype), parallel=parallel, cache=True,
                             error_model="numpy")(source)
         _COMPILED[key] = kernel
     return kernel
 
 
-def optimizer_step(name: str, arrays, scalars, flags) -> None:
-    """Run rule ``name`` over same-length contiguous 1-D ``arrays`` of one float dtype, in place.
+def array_list(arrays):
+    """The kernel form of a rule's tensor: a typed list of 1-D C-contiguous arrays."""
+    return typed.List(arrays)
 
-    ``scalars`` are numbers (converted to the arrays' dtype), ``flags`` booleans, both in the
-    order of the kernel's arguments.
+
+def update_array_list(table, arrays, changed):
+    """``table`` (an ``array_list``) holding ``arrays`` again: its items ``changed`` replaced."""
+    for k in changed:
+        table[k] = arrays[k]
+    return table
+
+
+def chunk_table(chunks, like):
+    """The kernel form of a chunk table (an int64 NumPy array): itself."""
+    return chunks
+
+
+_ORDER: dict = {}  # rule -> (array names, scalar names, flag names) in the kernel's order
+
+
+def optimizer_step(name: str, arrays: dict, chunks, values: dict, dtype, size: int) -> None:
+    """Run rule ``name`` once over ``size`` elements of one float dtype, in place.
+
+    ``arrays`` maps each of the rule's tensors to its ``array_list`` and each buffer to a
+    flat array, ``chunks`` is the chunk table (see kernels/step_loops.py), ``values`` maps
+    the rule's scalars (converted to ``dtype``) and flags by name.
     """
-    dtype = arrays[0].dtype
-    parallel = arrays[0].shape[0] >= SERIAL_BELOW
+    order = _ORDER.get(name)
+    if order is None:
+        rule = rules.RULES[name]
+        order = _ORDER[name] = (rule.tensors + rule.buffers, rule.scalars, rule.flags)
+    parallel = size >= SERIAL_BELOW
     kernel = _COMPILED.get((name, dtype, parallel)) or compiled_kernel(name, dtype, parallel)
     convert = dtype.type
-    kernel(*arrays, *[convert(s) for s in scalars], *[bool(f) for f in flags])
+    names, scalars, flags = order
+    kernel(*[arrays[a] for a in names], chunks, *[convert(values[s]) for s in scalars],
+           *[bool(values[f]) for f in flags])

@@ -1,52 +1,119 @@
-"""Fused optimizer steps on CUDA: one grid-stride kernel per update rule over flat buffers.
+"""Fused optimizer steps on CUDA: one launch per step, parameters updated in place.
 
-The same scalar rules as ``kernels/cpu`` (``kernels.rules``), wrapped as inlined device
-functions. Each kernel updates a few same-length contiguous 1-D buffers in place, one launch
-per step. One explicit signature per dtype (float32, float64) is compiled on first use and
-cached on disk (``cache=True``; the kernel's name carries a digest of ``rules.py``); scalars
-arrive in the buffers' dtype, so float32 buffers are updated in float32 arithmetic. On a
-GPU the launch goes to CuPy's current stream without synchronising the host; under
-``NUMBA_ENABLE_CUDASIM=1`` the simulator runs it on the default stream, on NumPy arrays.
+The kernels of ``kernels/step_loops.py``, generated from the rules of ``kernels.rules``
+(inlined as device functions): each block takes chunks of the chunk table in turn
+(block-stride) and its threads the elements of a chunk (thread-stride). A rule's tensors
+(parameters, gradients) arrive as int64 device tables of the user's arrays' device
+addresses (``array_list``), read and written through ``_load``/``_store``; its state as
+flat buffers. One explicit signature per dtype (float32, float64) is compiled on first use
+and cached on disk (``cache=True``; the kernel's name carries a digest of its sources);
+scalars arrive in the arrays' dtype, so float32 parameters are updated in float32
+arithmetic. On a GPU the launch goes to CuPy's current stream without synchronising the
+host. Under ``NUMBA_ENABLE_CUDASIM=1`` the simulator runs the same kernels on NumPy arrays,
+the tables holding host addresses that ``_load``/``_store`` reach through ctypes.
 """
 
 from __future__ import annotations
 
+import ctypes
+import sys
+
 import numpy as np
 from numba import cuda
 
-from .._rebind import cache_keyed
+from .. import rules
 from ..step_loops import build
 from . import launch
 
 
 @cuda.jit(device=True, inline="always")
-def _grid_stride(n):
-    """This thread's indices of a 1-D grid-stride loop over ``n`` elements."""
-    return range(cuda.grid(1), n, cuda.gridsize(1))
+def _block_stride(n):
+    """The chunks this block takes of ``n``."""
+    return range(cuda.blockIdx.x, n, cuda.gridDim.x)
 
 
-# rule -> (kernel, number of buffers, number of float scalars, number of flags), the kernels
-# of kernels/step_loops.py. Launch configuration of each: 1-D grid-stride loop over the
-# buffers' elements, launch.BLOCK threads per block, launch.grid_size(n) blocks (at most one
-# full wave), on launch.stream() (CuPy's current stream); one element per thread per turn.
-RULE_KERNELS = build(_grid_stride, cuda.jit(device=True, inline="always"))
-# the buffer each rule only reads (the gradient); optimizers also pass it for unused slots
-_READ_ONLY = {"sgd": 1, "adam": 1, "rmsprop": 1, "adagrad": 1}
+@cuda.jit(device=True, inline="always")
+def _thread_stride(n):
+    """The elements of a chunk of ``n`` this thread takes."""
+    return range(cuda.threadIdx.x, n, cuda.blockDim.x)
+
+
+if launch.SIMULATED:
+    _CTYPES = {np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.c_double}
+
+    def _tensor(table, k, start, n, like):
+        """Elements ``start:start + n`` of tensor ``k`` of an address table, as NumPy's."""
+        ctype = _CTYPES[np.dtype(type(like))]
+        whole = (ctype * int(start + n)).from_address(int(table[k]))
+        return np.ctypeslib.as_array(whole)[start:]
+
+    def _load(tensor, j, like):
+        """Element ``j`` of a tensor."""
+        return tensor[j]
+
+    def _store(tensor, j, value):
+        """Write element ``j`` of a tensor."""
+        tensor[j] = value
+else:
+    from numba.cuda import types as _types
+    from numba.cuda.extending import intrinsic
+
+    @cuda.jit(device=True, inline="always")
+    def _tensor(table, k, start, n, like):
+        """Elements ``start:start + n`` of tensor ``k`` of an address table: (address, start)."""
+        return table[k], start
+
+    @cuda.jit(device=True, inline="always")
+    def _load(window, j, like):
+        """Element ``j`` of a window."""
+        return _load_at(window[0], window[1] + j, like)
+
+    @cuda.jit(device=True, inline="always")
+    def _store(window, j, value):
+        """Write element ``j`` of a window."""
+        _store_at(window[0], window[1] + j, value)
+
+    @intrinsic
+    def _load_at(typingctx, address, j, like):
+        """Element ``j`` of the array of ``like``'s type at device ``address``."""
+        def codegen(context, builder, signature, args):
+            pointer = builder.inttoptr(args[0], context.get_value_type(like).as_pointer())
+            index = context.cast(builder, args[1], signature.args[1], _types.intp)
+            return builder.load(builder.gep(pointer, [index]))
+        return like(address, j, like), codegen
+
+    @intrinsic
+    def _store_at(typingctx, address, j, value):
+        """Write ``value`` to element ``j`` of the array of its type at device ``address``."""
+        def codegen(context, builder, signature, args):
+            pointer = builder.inttoptr(args[0], context.get_value_type(value).as_pointer())
+            index = context.cast(builder, args[1], signature.args[1], _types.intp)
+            builder.store(args[2], builder.gep(pointer, [index]))
+            return context.get_dummy_value()
+        return _types.void(address, j, value), codegen
+
+
+# rule -> its kernel. Launch configuration of each: block-stride over the chunk table's rows,
+# thread-stride within a chunk; launch.BLOCK threads per block, one block per chunk up to one
+# full wave (launch.grid_size); on launch.stream() (CuPy's current stream).
+RULE_KERNELS = build("cuda", cuda.jit(device=True, inline="always"),
+                     {"OUTER": _block_stride, "INNER": _thread_stride, "TENSOR": _tensor,
+                      "LOAD": _load, "STORE": _store}, sys.modules[__name__])
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-# the compiled functions, named with the rules' digest for the on-disk cache (see _rebind)
-_SOURCES = {name: cache_keyed(spec[0], "cuda") for name, spec in RULE_KERNELS.items()}
 
 
 def signature(name: str, dtype) -> str:
     """The explicit signature of rule ``name``'s kernel for ``dtype``."""
-    _, n_arrays, n_scalars, n_flags = RULE_KERNELS[name]
+    rule = rules.RULES[name]
     t = np.dtype(dtype).name
-    return f"void({', '.join([f'{t}[::1]'] * n_arrays + [t] * n_scalars + ['boolean'] * n_flags)})"
+    return "void({})".format(", ".join(
+        ["int64[::1]"] * len(rule.tensors) + [f"{t}[::1]"] * len(rule.buffers)
+        + ["int64[:, ::1]"] + [t] * len(rule.scalars) + ["boolean"] * len(rule.flags)))
 
 
 # the registry of kernels/cuda/__init__.py: every kernel with every signature it is used with
-KERNELS = [(f"optim.{name}", _SOURCES[name], [signature(name, d) for d in DTYPES])
-           for name in RULE_KERNELS]
+KERNELS = [(f"optim.{name}", fn, [signature(name, d) for d in DTYPES])
+           for name, fn in RULE_KERNELS.items()]
 _COMPILED: dict = {}
 
 
@@ -55,36 +122,58 @@ def compiled_kernel(name: str, dtype):
     dtype = np.dtype(dtype)
     kernel = _COMPILED.get((name, dtype))
     if kernel is None:
-        kernel = launch.compiled(_SOURCES[name], signature(name, dtype))
+        kernel = launch.compiled(RULE_KERNELS[name], signature(name, dtype))
         _COMPILED[(name, dtype)] = kernel
     return kernel
 
 
-def _simulator_args(name: str, arrays) -> list:
-    """The arrays, those the kernel only reads marked as inputs: the simulator copies every
-    other array back after the launch, and a stale copy of an aliased gradient must not win."""
-    read_only = _READ_ONLY.get(name)
-    if read_only is None:
-        return list(arrays)
-    grad = arrays[read_only]
-    return [launch.inp(a) if a is grad else a for a in arrays]
+def address(array) -> int:
+    """The address of a CuPy array's first element (a simulated array's host address)."""
+    pointer = getattr(array.data, "ptr", None)
+    return array.__array_interface__["data"][0] if pointer is None else pointer
 
 
-def optimizer_step(name: str, arrays, scalars, flags) -> None:
-    """Run rule ``name`` over same-length contiguous 1-D ``arrays`` of one float dtype, in place.
+def array_list(arrays):
+    """The kernel form of a rule's tensor: a device table of the 1-D arrays' addresses.
 
-    ``scalars`` are numbers (converted to the arrays' dtype), ``flags`` booleans, both in the
-    order of the kernel's arguments. The arrays are CuPy arrays on a GPU (NumPy arrays in
-    the simulator); the launch is queued on CuPy's current stream and not waited for.
+    The arrays must outlive every launch given the table (the caller keeps them).
     """
-    dtype = arrays[0].dtype
+    table = np.array([address(a) for a in arrays], dtype=np.int64)
+    return launch.array_module(arrays[0]).asarray(table)
+
+
+def update_array_list(table, arrays, changed):
+    """A new ``array_list`` of ``arrays`` (one transfer; the old table may be in use)."""
+    return array_list(arrays)
+
+
+def chunk_table(chunks, like):
+    """The kernel form of a chunk table (an int64 NumPy array): a copy on ``like``'s device."""
+    return launch.array_module(like).asarray(chunks)
+
+
+_ORDER: dict = {}  # rule -> (array names, scalar names, flag names) in the kernel's order
+
+
+def optimizer_step(name: str, arrays: dict, chunks, values: dict, dtype, size: int) -> None:
+    """Run rule ``name`` once over ``size`` elements of one float dtype, in place.
+
+    ``arrays`` maps each of the rule's tensors to its ``array_list`` and each buffer to a
+    flat array, ``chunks`` is the chunk table (``chunk_table``; see kernels/step_loops.py),
+    ``values`` maps the rule's scalars (converted to ``dtype``) and flags by name. The
+    launch is queued on CuPy's current stream and not waited for.
+    """
+    order = _ORDER.get(name)
+    if order is None:
+        rule = rules.RULES[name]
+        order = _ORDER[name] = (rule.tensors + rule.buffers, rule.scalars, rule.flags)
     kernel = _COMPILED.get((name, dtype)) or compiled_kernel(name, dtype)
-    n = arrays[0].shape[0]
-    if n == 0:
+    rows = chunks.shape[0]
+    if rows == 0:
         return
-    if launch.SIMULATED:
-        arrays = _simulator_args(name, arrays)
     convert = dtype.type
-    # launch: grid-stride, BLOCK threads, at most a full wave of blocks; CuPy's current stream
-    kernel[launch.grid_size(n, kernel=kernel), launch.BLOCK, launch.stream()](
-        *arrays, *[convert(s) for s in scalars], *[bool(f) for f in flags])
+    names, scalars, flags = order
+    # launch: one block per chunk, at most a full wave of blocks; CuPy's current stream
+    kernel[launch.grid_size(rows * launch.BLOCK, kernel=kernel), launch.BLOCK, launch.stream()](
+        *[arrays[a] for a in names], chunks, *[convert(values[s]) for s in scalars],
+        *[bool(values[f]) for f in flags])
