@@ -1,14 +1,18 @@
 """The backend interface: both backends implement it, and callers use nothing else."""
 
+import contextlib
 import re
+import types
 from pathlib import Path
 
 import pytest
 
 from gputensor import backends
+from gputensor.backends import cuda_memory
 from gputensor.backends.base import Backend
 from gputensor.backends.cpu import CpuBackend, cpu_backend
-from gputensor.backends.cuda import CudaBackend, PeakMemoryCounter
+from gputensor.backends.cuda import CudaBackend
+from gputensor.backends.cuda_memory import PEAK_HOOK_NAME, PeakMemoryCounter
 
 ROOT = Path(__file__).resolve().parent.parent
 # what ops, autograd and optim call on a backend: ``backend.name``, ``x._backend.name``, ...
@@ -51,3 +55,39 @@ def test_the_peak_memory_counter_follows_allocations_per_device():
     counter.reset(0, 512)
     counter.malloc_postprocess(device_id=0, size=10, mem_size=512, mem_ptr=4, pmem_id=4)
     assert counter.peak[0] == 1024 and counter.peak[1] == 512
+
+
+class _FakeMemoryHook:
+    """Stands for cupy.cuda.MemoryHook: entering registers it by name on this thread."""
+
+    name = None
+
+    def __enter__(self):
+        _FAKE_HOOKS[self.name] = self
+        return self
+
+
+_FAKE_HOOKS = {}
+
+
+def test_the_peak_hook_is_entered_once_and_max_memory_follows_it(monkeypatch):
+    fake_cupy = types.SimpleNamespace(cuda=types.SimpleNamespace(
+        MemoryHook=_FakeMemoryHook,
+        memory_hook=types.SimpleNamespace(get_memory_hooks=lambda: _FAKE_HOOKS)))
+    _FAKE_HOOKS.clear()
+    hook = cuda_memory.peak_memory_hook(fake_cupy)
+    assert _FAKE_HOOKS == {PEAK_HOOK_NAME: hook} and isinstance(hook, PeakMemoryCounter)
+    assert cuda_memory.peak_memory_hook(fake_cupy) is hook  # a second load reuses it
+    backend = CudaBackend()
+    used = [4096]
+    monkeypatch.setattr(backend, "_pool", types.SimpleNamespace(used_bytes=lambda: used[0]))
+    monkeypatch.setattr(backend, "_peak", hook)
+    monkeypatch.setattr(backend, "_device_type", lambda index: contextlib.nullcontext())
+    backend.reset_peak_memory_stats()
+    hook.malloc_postprocess(device_id=0, size=9000, mem_size=9216, mem_ptr=7, pmem_id=7)
+    hook.free_postprocess(device_id=0, mem_size=9216, mem_ptr=7, pmem_id=7)
+    assert backend.max_memory_allocated() == 4096 + 9216 and backend.memory_allocated() == 4096
+    backend.reset_peak_memory_stats()
+    assert backend.max_memory_allocated() == 4096
+    used[0] = 10000  # allocated on another thread: the hook missed it, the pool did not
+    assert backend.max_memory_allocated() == 10000

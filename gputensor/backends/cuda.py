@@ -39,6 +39,7 @@ from . import simcupy
 from .array_ops import activation_formula
 from .array_ops import sum_to_shape as sum_to_shape_xp
 from .base import Backend, OutOfMemoryError
+from .cuda_memory import format_size, peak_memory_hook
 from .flat_step import KERNEL_DTYPES, run_step
 from .kernel_ufuncs import KernelNamespace
 
@@ -60,7 +61,6 @@ USE_OUR_KERNEL = {
 EXTRA_HINT = ("install a CUDA build of gputensor's dependencies: pip install "
               "'gputensor[cuda13]' (CUDA 13 driver) or 'gputensor[cuda12]' (CUDA 12 driver)")
 NUMBA_SETTINGS = {"NUMBA_CUDA_ARRAY_INTERFACE_SYNC": "0", "NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS": "0"}
-PEAK_HOOK_NAME = "gputensor_peak_memory"
 
 
 def _reload_numba_config() -> None:
@@ -95,58 +95,6 @@ def _numba_simulates() -> bool:
     """Whether the imported numba.cuda runs kernels in its simulator."""
     config = sys.modules.get("numba.cuda.core.config") or sys.modules.get("numba.core.config")
     return bool(getattr(config, "ENABLE_CUDASIM", False))
-
-
-def _format_size(nbytes: int) -> str:
-    """A byte count as torch prints it in its out-of-memory message."""
-    if nbytes <= 1024:
-        return f"{nbytes} bytes"
-    for unit, scale in (("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)):
-        if nbytes <= scale << 10 or unit == "GiB":
-            return f"{nbytes / scale:.2f} {unit}"
-
-
-class PeakMemoryCounter:
-    """Running counts of the bytes CuPy's memory pool hands out, per device, and their peaks.
-
-    Its ``malloc_postprocess``/``free_postprocess`` are a ``cupy.cuda.MemoryHook``'s (the real
-    backend enters one built from this class): each allocation costs two dict updates, however
-    many arrays are alive. CuPy calls hooks on the thread that entered them only, so
-    allocations made on other threads are not counted (``max_memory_allocated`` never reports
-    less than the current use, which CuPy's pool counts for all threads).
-    """
-
-    name = PEAK_HOOK_NAME
-
-    def __init__(self):
-        self.used = {}  # device index -> bytes handed out since the count started
-        self.peak = {}  # device index -> the largest ``used`` since the last reset
-
-    def malloc_postprocess(self, device_id, size, mem_size, mem_ptr, pmem_id, **kwargs):
-        """Count an allocation of ``mem_size`` bytes on ``device_id`` (0 ``mem_ptr``: failed)."""
-        if mem_ptr:
-            used = self.used.get(device_id, 0) + mem_size
-            self.used[device_id] = used
-            if used > self.peak.get(device_id, 0):
-                self.peak[device_id] = used
-
-    def free_postprocess(self, device_id, mem_size, mem_ptr, pmem_id, **kwargs):
-        """Count ``mem_size`` bytes given back to the pool on ``device_id``."""
-        self.used[device_id] = self.used.get(device_id, 0) - mem_size
-
-    def reset(self, device_id: int, used: int) -> None:
-        """Start counting ``device_id`` again from ``used`` bytes, the peak with it."""
-        self.used[device_id] = self.peak[device_id] = used
-
-
-def _peak_memory_hook(cupy) -> PeakMemoryCounter:
-    """The counter entered as a memory hook on this thread (made once per process)."""
-    hooks = cupy.cuda.memory_hook.get_memory_hooks()
-    hook = hooks.get(PEAK_HOOK_NAME)
-    if hook is None:
-        hook = type("PeakMemoryHook", (PeakMemoryCounter, cupy.cuda.MemoryHook), {})()
-        hook.__enter__()
-    return hook
 
 
 class _DeviceSwitch:
@@ -220,7 +168,7 @@ class CudaBackend(Backend):
             raise RuntimeError("CUDA is not available: CuPy found no NVIDIA GPU")
         _set_numba_variables(simulated=False)
         self._cupy, self._base_xp, self._device_type = cupy, cupy, cupy.cuda.Device
-        self._pool, self._peak = cupy.get_default_memory_pool(), _peak_memory_hook(cupy)
+        self._pool, self._peak = cupy.get_default_memory_pool(), peak_memory_hook(cupy)
         self.OUT_OF_MEMORY = (cupy.cuda.memory.OutOfMemoryError,)
         self._device_count, self.simulated = count, False
         self.current_index = cupy.cuda.runtime.getDevice()
@@ -255,9 +203,9 @@ class CudaBackend(Backend):
         module = self._kernel_modules.get(which)
         if module is None:
             if self.simulated and not self._kernel_modules:
-                launch = importlib.import_module("gputensor.kernels.cuda.launch")
-                launch.register_simulated_arrays(simcupy.ndarray, simcupy.xp,
-                                                 simcupy.device_view)
+                checked = importlib.import_module("gputensor.kernels.cuda.checked")
+                checked.register_simulated_arrays(simcupy.ndarray, simcupy.xp,
+                                                  simcupy.device_view)
             module = importlib.import_module(f"gputensor.kernels.cuda.{which}")
             self._kernel_modules[which] = module
         return module
@@ -268,15 +216,15 @@ class CudaBackend(Backend):
         if nbytes is None:  # CuPy's error keeps the size it failed to allocate in ``_size``
             nbytes = getattr(err, "_size", 0)
         index = self.current_index if index is None else index
-        text = f"CUDA out of memory. Tried to allocate {_format_size(int(nbytes))}."
+        text = f"CUDA out of memory. Tried to allocate {format_size(int(nbytes))}."
         with contextlib.suppress(Exception):
             free, total = self._cupy.cuda.runtime.memGetInfo()
-            text += (f" GPU {index} has a total capacity of {_format_size(total)} of which "
-                     f"{_format_size(free)} is free.")
+            text += (f" GPU {index} has a total capacity of {format_size(total)} of which "
+                     f"{format_size(free)} is free.")
         with contextlib.suppress(Exception):
             used, reserved = self._pool.used_bytes(), self._pool.total_bytes()
-            text += (f" Of the allocated memory {_format_size(used)} is allocated by "
-                     f"gputensor, and {_format_size(reserved - used)} is reserved by gputensor "
+            text += (f" Of the allocated memory {format_size(used)} is allocated by "
+                     f"gputensor, and {format_size(reserved - used)} is reserved by gputensor "
                      "but unallocated.")
         return OutOfMemoryError(text)
 

@@ -10,7 +10,8 @@ Modules: ``launch`` (grid sizing, stream, compile-once cache; shared by all), ``
 (unary/binary ops with broadcasting over strided inputs), ``reduce`` (``sum_to_shape``),
 ``matmul`` (tiled float32), ``activations`` (fused activation backward), ``losses`` (fused
 cross entropy), ``optim`` (fused optimizer steps), ``ptx`` (compiles every kernel to PTX
-for sm_90: the CI check). The simulated CuPy that the simulated CUDA backend passes to these
+for sm_90: the CI check), ``checked`` (simulated launches check their arguments against the
+kernel's signature). The simulated CuPy that the simulated CUDA backend passes to these
 kernels lives with that backend (gputensor/backends/simcupy.py).
 
 Kernel registry convention (every kernel module follows it; ``ptx`` relies on it):
