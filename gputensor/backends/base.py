@@ -84,3 +84,62 @@ class Backend(abc.ABC):
     def erf(self, x):
         """erf of a float array by the device's own kernel, or None (the op's formula runs)."""
         return None
+
+    # ---- devices, memory and events: what gputensor.cuda calls ------------------------------
+    # A kind without devices (the CPU) keeps these defaults: one device, always current, whose
+    # work is done when its call returns, with no memory statistics.
+    def array_type(self) -> type:
+        """The class of this backend's arrays (counted as backend arrays once it loads)."""
+        return self.xp.ndarray
+
+    def device_count(self) -> int:
+        """How many devices of this kind can be used."""
+        return 1
+
+    def current_device(self):
+        """The index of the current device."""
+        return self.current_index
+
+    def check_index(self, index) -> None:
+        """Raise torch's error for a device index this machine does not have."""
+        return None  # one device: every index means it
+
+    def set_device(self, index: int) -> None:
+        """Make device ``index`` current."""
+        return None  # the one device is always current
+
+    def device_properties(self, index=None) -> dict:
+        """name, major, minor, total_memory and multi_processor_count of a device."""
+        raise NotImplementedError(f"{self.name} devices have no properties")
+
+    def synchronize(self, index=None) -> None:
+        """Wait until the work queued on device ``index`` (default: current) is done."""
+        return None  # the work is done when its call returns
+
+    def new_event(self, timing: bool, blocking: bool):
+        """A new event marking a point of the device's work (``record``/``synchronize``)."""
+        raise NotImplementedError(f"{self.name} has no events")
+
+    def elapsed_ms(self, start, end) -> float:
+        """Milliseconds between two recorded events."""
+        raise NotImplementedError(f"{self.name} has no events")
+
+    def memory_allocated(self, index=None) -> int:
+        """Bytes held by live arrays on device ``index`` (default: current)."""
+        return 0
+
+    def max_memory_allocated(self, index=None) -> int:
+        """The largest ``memory_allocated(index)`` since start or the last reset."""
+        return 0
+
+    def memory_reserved(self, index=None) -> int:
+        """Bytes the allocator holds for device ``index``, in use or cached."""
+        return 0
+
+    def reset_peak_memory_stats(self, index=None) -> None:
+        """Start ``max_memory_allocated(index)`` again from the current use."""
+        return None  # no statistics to reset
+
+    def empty_cache(self) -> None:
+        """Give cached, unused memory back to the system."""
+        return None  # no cache
