@@ -112,10 +112,13 @@ def grad_fn_names(out):
 
 
 def assert_on(ours, device):
-    """Every gputensor tensor in ``ours`` (a tensor, tuple or list) is on ``device``'s type."""
-    kind = gputensor.device(device).type
+    """Every gputensor tensor in ``ours`` (a tensor, tuple or list) is on ``device`` ("cuda":
+    any CUDA device, "cuda:1": that one)."""
+    expected = gputensor.device(device)
     for t in _tensors(ours):
-        assert t.device.type == kind, f"a result on {t.device}, expected {kind}"
+        found = t.device if expected.index is not None else t.device.type
+        assert found == (expected if expected.index is not None else expected.type), \
+            f"a result on {t.device}, expected {device}"
 
 
 def assert_same(ours, theirs, rtol=1e-5, atol=1e-6, check_dtype=True):

@@ -1,12 +1,16 @@
-"""Each choice of USE_OUR_KERNEL gives the same results: the ops of the parity table with
-every backend hook switched to its other implementation (our Numba kernel or CuPy's way).
+"""Each choice of USE_OUR_KERNEL gives the same results: rows of the op tables, compared
+with torch, with every backend hook switched to its other implementation (our Numba kernel
+or CuPy's way).
 
-The default choices are exercised by tests/test_cuda_parity.py; here each hook is flipped
-in turn, and a count of calls shows the chosen implementation really ran.
+The default choices are exercised by the op tables themselves (their "cuda" variants);
+here each hook is flipped in turn, and a count of calls shows the chosen implementation
+really ran.
 """
 
 import pytest
-from test_cuda_parity import run_and_compare
+import test_losses
+import test_ops_linalg
+import test_ops_pointwise
 
 from gputensor import backends
 
@@ -18,14 +22,40 @@ OUR_KERNELS = {
     "activation_backward": ("activations", "activation_backward"),
     "cross_entropy": ("losses", "cross_entropy_forward"),
 }
-# ops of the parity table that reach each hook
+
+def _unary(name, shape=(3, 4), layout="contiguous"):
+    return test_ops_pointwise.test_unary_float, {"name": name, "shape": shape, "layout": layout}
+
+
+def _binary(name, shapes=((3, 4), (3, 4)), layout="contiguous"):
+    return test_ops_pointwise.test_binary_float, {"name": name, "shapes": shapes,
+                                                  "layout": layout}
+
+
+def _matmul(left, right):  # one float32 product: the simulated matmul kernel is slow
+    return test_ops_linalg.test_matmul_dtypes, {"shapes": (left, right), "dtype": "float32"}
+
+
+def _cross_entropy(shape, target_shape, reduction, weighted):
+    return test_losses.test_cross_entropy_and_nll_indices, {
+        "shape": shape, "target_shape": target_shape, "dtype": "float32",
+        "reduction": reduction, "weighted": weighted}
+
+
+# rows of the op tables (test function, its parameters) that reach each hook
 REACHES = {
-    "elementwise": ["add", "sub_broadcast", "div", "pow", "neg_abs", "exp_log", "sqrt_sin",
-                    "tanh", "maximum_where", "mul_scalar", "linear", "mse_loss"],
-    "matmul": ["matmul", "matmul_transposed", "matmul_batched", "bmm", "matvec", "linear"],
-    "sum_to_shape": ["sub_broadcast", "expand", "matmul_batched", "linear"],
-    "activation_backward": ["relu", "sigmoid", "tanh", "relu_strided", "tanh_0d", "inplace"],
-    "cross_entropy": ["cross_entropy", "cross_entropy_weight_ignore", "cross_entropy_none_3d"],
+    "elementwise": [_binary("add"), _binary("div"), _binary("pow"), _binary("maximum"),
+                    _binary("mul", ((3, 4), (4,))), _unary("abs"), _unary("exp"),
+                    _unary("log"), _unary("sqrt"), _unary("tanh")],
+    "matmul": [_matmul((2, 3), (3, 4)), _matmul((2, 3), (3,)), _matmul((5, 2, 3), (3, 4)),
+               _matmul((5, 2, 3), (5, 3, 4))],
+    "sum_to_shape": [_binary("sub", ((3, 4), (4,))), _binary("add", ((2, 1, 3), (4, 1))),
+                     _matmul((5, 2, 3), (3, 4))],
+    "activation_backward": [_unary("relu"), _unary("sigmoid"), _unary("tanh", layout="strided"),
+                            _unary("relu", shape=())],
+    "cross_entropy": [_cross_entropy((6, 5), (6,), "mean", False),
+                      _cross_entropy((6, 5), (6,), "sum", True),
+                      _cross_entropy((3, 5, 4), (3, 4), "none", False)],
 }
 
 
@@ -54,10 +84,10 @@ def flipped(request, cuda_device, monkeypatch):
 @pytest.mark.parametrize("flipped", list(OUR_KERNELS), indirect=True)
 def test_flipping_a_hook_gives_the_same_results(flipped, cuda_device):
     hook, calls, ours = flipped
-    for name in REACHES[hook]:
+    for test, parameters in REACHES[hook]:
         before = len(calls)
-        run_and_compare(name, cuda_device)
-        assert (len(calls) > before) == ours, name  # our kernel ran exactly when chosen
+        test(**parameters, device=cuda_device)
+        assert (len(calls) > before) == ours, (test.__name__, parameters)  # ran when chosen
 
 
 def test_choosing_an_unknown_hook_raises(cuda_device):

@@ -8,7 +8,15 @@ device current fails here; the ``gpu`` variant needs a machine with two GPUs.
 
 import numpy as np
 import pytest
-from test_cuda_parity import OPS, OPTIMIZERS, _assert_same, _model, _train, run_and_compare
+import test_functional
+import test_indexing
+import test_losses
+import test_ops_linalg
+import test_ops_pointwise
+import test_ops_reduce
+import test_ops_shape
+import test_setitem
+from test_cuda_training import OPTIMIZERS, _assert_same, _model, _train
 
 import gputensor
 from gputensor import backends
@@ -22,11 +30,50 @@ def _on(t, index):
     return t.device == gputensor.device("cuda", index) and t._data.device.id == index
 
 
-@pytest.mark.parametrize("name", list(OPS))
-def test_op_on_the_second_device_matches_cpu(name, second_cuda_device):
-    out, grads, _ = run_and_compare(name, second_cuda_device)
-    assert _on(out, 1) and gputensor.cuda.current_device() == 0
-    assert all(_on(g, 1) for g in grads if g is not None)
+def _rows(test, names, **parameters):
+    """{"<test>-<name>": (test, its parameters)} for rows of an op table."""
+    return {f"{test.__name__[5:]}-{name}": (test, {"name": name, **parameters})
+            for name in names}
+
+
+# rows of the op tables (test function, its parameters), run on the second device
+ROWS = {
+    **_rows(test_ops_pointwise.test_unary_float, test_ops_pointwise.UNARY, shape=(3, 4),
+            layout="strided"),
+    **_rows(test_ops_pointwise.test_binary_float, test_ops_pointwise.BINARY,
+            shapes=((2, 1, 3), (4, 1)), layout="contiguous"),
+    **_rows(test_ops_reduce.test_full_reductions, sorted(test_ops_reduce.NO_DIM), shape=(3, 4)),
+    **_rows(test_ops_reduce.test_reductions_along_one_dim, sorted(test_ops_reduce.ONE_DIM),
+            shape=(3, 4), keepdim=False),
+    **_rows(test_ops_shape.test_multi_input_shape_ops, test_ops_shape.MULTI,
+            layout="transposed"),
+    **_rows(test_indexing.test_getitem, ["long", "mask_full", "longs_broadcast",
+                                         "slice_long_slice", "mask_dim1"], layout="strided"),
+    **_rows(test_setitem.test_setitem, ["long_rows", "mask_2d", "block", "longs"],
+            layout="contiguous", x_grad=True),
+    "matmul": (test_ops_linalg.test_matmul_dtypes,
+               {"shapes": ((5, 2, 3), (3, 4)), "dtype": "float64"}),
+    "bmm": (test_ops_linalg.test_named_products, {"op": "bmm", "shapes": ((2, 2, 3), (2, 3, 4))}),
+    "linear": (test_functional.test_linear, {"dtype": "float32", "shape": (2, 4, 3), "bias": True}),
+    "layer_norm": (test_functional.test_layer_norm,
+                   {"dtype": "float32", "shape": (2, 3, 4), "norm": (3, 4), "affine": "both"}),
+    "embedding": (test_functional.test_embedding,
+                  {"dtype": "float32", "index_dtype": "int64", "options": {"padding_idx": 2}}),
+    "cross_entropy": (test_losses.test_cross_entropy_and_nll_indices,
+                      {"shape": (6, 5), "target_shape": (6,), "dtype": "float32",
+                       "reduction": "mean", "weighted": True}),
+    "bce_with_logits": (test_losses.test_binary_cross_entropy_with_logits,
+                        {"dtype": "float32", "reduction": "sum", "weights": "both"}),
+}
+
+
+@pytest.mark.parametrize("row", list(ROWS))
+def test_op_tables_on_the_second_device(row, second_cuda_device):
+    """The op tables' checks (helpers.check_op: results and gradients on the device,
+    compared with torch) with "cuda:1" the device under test and cuda:0 current."""
+    test, parameters = ROWS[row]
+    test(**parameters, device=second_cuda_device)
+    assert gputensor.cuda.current_device() == 0
 
 
 def test_ops_outside_autograd_run_on_their_device(second_cuda_device):
