@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections import OrderedDict
 
-from ...tensor import Tensor, typename
+from ..._tensor import Tensor, typename
 from ..parameter import Parameter
 from ._state import StateMixin
 from ._utils import RemovableHandle, addindent
