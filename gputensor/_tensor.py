@@ -311,29 +311,28 @@ class Tensor(TensorCore):
     # ---- new tensors like this one ------------------------------------------------------
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
         """Like ``zeros``, with this tensor's dtype and device by default."""
-        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
-                              requires_grad=requires_grad)
+        return creation.zeros(*size, **self._like_this(dtype, device, requires_grad))
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
         """Like ``ones``, with this tensor's dtype and device by default."""
-        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
-                             requires_grad=requires_grad)
+        return creation.ones(*size, **self._like_this(dtype, device, requires_grad))
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
         """Like ``empty``, with this tensor's dtype and device by default."""
-        return creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
-                              requires_grad=requires_grad)
+        return creation.empty(*size, **self._like_this(dtype, device, requires_grad))
 
     def new_full(self, size, fill_value, dtype=None, device=None,
                  requires_grad=False) -> Tensor:
         """Like ``full``, with this tensor's dtype and device by default."""
-        return creation.full(size, fill_value, dtype=dtype or self.dtype,
-                             device=device or self.device, requires_grad=requires_grad)
+        return creation.full(size, fill_value, **self._like_this(dtype, device, requires_grad))
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
         """Like ``tensor``, with this tensor's dtype and device by default."""
-        return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
-                               requires_grad=requires_grad)
+        return creation.tensor(data, **self._like_this(dtype, device, requires_grad))
+
+    def _like_this(self, dtype, device, requires_grad) -> dict:
+        return {"dtype": dtype or self.dtype, "device": device or self.device,
+                "requires_grad": requires_grad}
 
     # ---- autograd --------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False,
