@@ -359,10 +359,8 @@ UNARY_INPLACE = {"abs_": None, "exp_": None, "log_": (0.5, 2.0), "log1p_": (0.0,
 
 
 def call_inplace(lib, name, t, *args):
-    """``t.<name>(*args)``: through the inplace module until the method table lists it."""
-    if lib is torch:
-        return getattr(t, name)(*args)
-    return getattr(gputensor.ops.inplace, name)(t, *args)
+    """``t.<name>(*args)``."""
+    return getattr(t, name)(*args)
 
 
 @pytest.mark.parametrize("name", UNARY_INPLACE)
