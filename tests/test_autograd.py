@@ -9,24 +9,26 @@ import pytest
 import torch
 
 import gputensor
-from helpers import assert_same, check_error, rand_array
+from helpers import assert_on, assert_same, check_error, rand_array, run_on
 
 
-def both(fn):
-    """fn(lib) for gputensor and torch."""
-    return fn(gputensor), fn(torch)
+def both(fn, device):
+    """fn(lib) for gputensor (its tensors made on ``device``) and for torch (on the CPU)."""
+    ours = run_on(gputensor, device, fn)
+    assert_on(ours, device)
+    return ours, fn(torch)
 
 
-def test_gradients_accumulate_over_backward_calls():
+def test_gradients_accumulate_over_backward_calls(device):
     def run(lib):
         w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
         for _ in range(3):
             (w * w).sum().backward()
         return w.grad
-    assert_same(*both(run))
+    assert_same(*both(run, device=device))
 
 
-def test_reused_node_gets_all_its_gradient():
+def test_reused_node_gets_all_its_gradient(device):
     def run(lib):
         a = lib.tensor([0.5, -1.5], requires_grad=True)
         b = a + a
@@ -34,10 +36,10 @@ def test_reused_node_gets_all_its_gradient():
         d = c * b + a
         d.sum().backward()
         return a.grad
-    assert_same(*both(run))
+    assert_same(*both(run, device=device))
 
 
-def test_backward_with_gradient_on_non_scalar():
+def test_backward_with_gradient_on_non_scalar(device):
     seed = rand_array((2, 3))
 
     def run(lib):
@@ -45,12 +47,12 @@ def test_backward_with_gradient_on_non_scalar():
         y = (x * 3).exp()
         y.backward(lib.tensor(seed))
         return x.grad
-    assert_same(*both(run), rtol=1e-5)
+    assert_same(*both(run, device=device), rtol=1e-5)
 
 
 @pytest.mark.parametrize("case", ["non_scalar", "second_backward", "no_grad_output",
                                   "wrong_gradient_shape"])
-def test_backward_misuse_errors_match_torch(case):
+def test_backward_misuse_errors_match_torch(case, device):
     def run(lib):
         x = lib.tensor([1.0, 2.0], requires_grad=True)
         if case == "non_scalar":
@@ -63,20 +65,20 @@ def test_backward_misuse_errors_match_torch(case):
             lib.tensor([1.0]).backward()
         else:
             (x * 2).backward(lib.ones(3))
-    check_error(run)
+    check_error(run, device=device)
 
 
-def test_retain_graph_allows_a_second_backward():
+def test_retain_graph_allows_a_second_backward(device):
     def run(lib):
         x = lib.tensor([1.0, 2.0], requires_grad=True)
         y = (x * x).exp().sum()
         y.backward(retain_graph=True)
         y.backward()
         return x.grad
-    assert_same(*both(run))
+    assert_same(*both(run, device=device))
 
 
-def test_autograd_grad_leaves_dot_grad_alone():
+def test_autograd_grad_leaves_dot_grad_alone(device):
     def run(lib):
         x = lib.tensor([1.0, 2.0], requires_grad=True)
         h = x * 3
@@ -84,10 +86,10 @@ def test_autograd_grad_leaves_dot_grad_alone():
         gx, gh = lib.autograd.grad(y, (x, h))
         assert x.grad is None
         return gx, gh
-    assert_same(*both(run))
+    assert_same(*both(run, device=device))
 
 
-def test_autograd_grad_with_grad_outputs_and_unused_inputs():
+def test_autograd_grad_with_grad_outputs_and_unused_inputs(device):
     def run(lib):
         x = lib.tensor([1.0, 2.0], requires_grad=True)
         z = lib.tensor([1.0], requires_grad=True)
@@ -96,9 +98,10 @@ def test_autograd_grad_with_grad_outputs_and_unused_inputs():
                                      allow_unused=True)
         assert gz is None
         return gx
-    assert_same(*both(run))
+    assert_same(*both(run, device=device))
     check_error(lambda lib: lib.autograd.grad(
-        (lib.ones(2, requires_grad=True) * 2).sum(), [lib.ones(1, requires_grad=True)]))
+        (lib.ones(2, requires_grad=True) * 2).sum(), [lib.ones(1, requires_grad=True)]),
+        device=device)
 
 
 def test_grad_mode_contexts_and_decorators():
@@ -130,7 +133,7 @@ def test_grad_mode_is_per_thread():
     assert seen == [True]
 
 
-def test_detach_and_requires_grad():
+def test_detach_and_requires_grad(device):
     for lib in (gputensor, torch):
         x = lib.ones(3, requires_grad=True)
         y = x * 2
@@ -142,11 +145,12 @@ def test_detach_and_requires_grad():
         assert y.grad_fn is None and not y.requires_grad
         z = lib.zeros(2).requires_grad_()
         assert z.requires_grad and z.is_leaf
-    check_error(lambda lib: setattr(lib.ones(2, requires_grad=True) * 2, "requires_grad", False))
-    check_error(lambda lib: lib.tensor([1, 2]).requires_grad_())
+    check_error(lambda lib: setattr(lib.ones(2, requires_grad=True) * 2, "requires_grad", False),
+                device=device)
+    check_error(lambda lib: lib.tensor([1, 2]).requires_grad_(), device=device)
 
 
-def test_hooks_and_retain_grad():
+def test_hooks_and_retain_grad(device):
     def run(lib):
         x = lib.tensor([1.0, 2.0], requires_grad=True)
         calls = []
@@ -157,10 +161,10 @@ def test_hooks_and_retain_grad():
         (h * 3).sum().backward()
         handle.remove()
         return x.grad, h.grad, calls[0]
-    assert_same(*both(run))
+    assert_same(*both(run, device=device))
 
 
-def test_grad_fn_names_and_next_functions():
+def test_grad_fn_names_and_next_functions(device):
     def run(lib):
         a = lib.tensor([1.0], requires_grad=True)
         b = lib.tensor([2.0])
@@ -174,7 +178,7 @@ def test_grad_fn_names_and_next_functions():
             node = nexts[0] if nexts else None
         return names, [None if n is None else n.name().replace("gputensor", "torch") for n, _ in
                        (a * b).grad_fn.next_functions]
-    ours, theirs = both(run)
+    ours, theirs = both(run, device=device)
     assert ours == theirs
 
 
@@ -190,14 +194,14 @@ NUMBER_OPERAND_CASES = {
 
 
 @pytest.mark.parametrize("name", list(NUMBER_OPERAND_CASES))
-def test_a_number_operand_edge_follows_torch(name):
+def test_a_number_operand_edge_follows_torch(name, device):
     # torch wraps the number of add/sub/mul/div as a tensor: its edge is (None, 0)
     def run(lib):
         a = lib.tensor([1.5, 2.0], requires_grad=True)
         node = NUMBER_OPERAND_CASES[name](lib, a).grad_fn
         return node.name().split("::")[-1], [None if n is None else n.name().split("::")[-1]
                                              for n, _ in node.next_functions]
-    ours, theirs = both(run)
+    ours, theirs = both(run, device=device)
     assert ours == theirs
 
 
@@ -223,7 +227,7 @@ def test_inplace_change_of_saved_tensor_is_detected():
     assert ours.startswith(prefix) and theirs.startswith(prefix)
 
 
-def test_custom_function_matches_torch():
+def test_custom_function_matches_torch(device):
     def make(lib):
         class ScaledExp(lib.autograd.Function):
             @staticmethod
@@ -245,7 +249,7 @@ def test_custom_function_matches_torch():
         y = make(lib).apply(x, 2.0)
         (y * y).sum().backward()
         return y, x.grad, y.grad_fn.name()
-    ours, theirs = both(run)
+    ours, theirs = both(run, device=device)
     assert_same(ours[:2], theirs[:2])
     assert ours[2] == theirs[2] == "ScaledExpBackward"
 

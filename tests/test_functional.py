@@ -19,6 +19,7 @@ from helpers import (
     made_on,
     make_input,
     rand_array,
+    to_numpy,
 )
 
 FLOATS = ["float32", "float64"]
@@ -202,42 +203,43 @@ def test_softmax_implicit_dim(shape, name, device):
 
 # ---- dropout -------------------------------------------------------------------------
 def test_dropout_identity_cases(device):
-    x = gputensor.ones(4, requires_grad=True)
+    x = gputensor.ones(4, device=device, requires_grad=True)
     assert our_fn.dropout(x, training=False) is x
     assert our_fn.dropout(x, p=0.0) is x
-    assert our_fn.dropout(gputensor.ones(0), 0.5).shape == (0,)
+    assert our_fn.dropout(gputensor.ones(0, device=device), 0.5).shape == (0,)
     check_error(lambda lib: fn_of(lib).dropout(lib.ones(3), p=1.5), device=device)
     check_error(lambda lib: fn_of(lib).dropout(lib.ones(3), p=-0.1), device=device)
     check_error(lambda lib: fn_of(lib).dropout(lib.ones(3, dtype=lib.int64)), device=device)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_dropout_mask_scale_and_grad(dtype):
+def test_dropout_mask_scale_and_grad(dtype, device):
     data = rand_array((200, 50), dtype, 1, 2)
-    x = gputensor.tensor(data, requires_grad=True)
+    x = gputensor.tensor(data, device=device, requires_grad=True)
     gputensor.manual_seed(3)
     out = our_fn.dropout(x, p=0.3)
     assert out.dtype == x.dtype and out.grad_fn.name() == "MulBackward0"
-    values = out.detach().numpy()
+    assert_on([out], device)
+    values = to_numpy(out)
     kept = values != 0
     assert 0.65 < kept.mean() < 0.75
     np.testing.assert_allclose(values[kept], data[kept] / 0.7, rtol=1e-6)
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), kept / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(x.grad), kept / 0.7, rtol=1e-6)
     gputensor.manual_seed(3)
-    again = our_fn.dropout(gputensor.tensor(data), p=0.3).numpy()
+    again = to_numpy(our_fn.dropout(gputensor.tensor(data, device=device), p=0.3))
     np.testing.assert_array_equal(again, values)
     zeros = our_fn.dropout(x, p=1.0)
-    assert not zeros.detach().numpy().any()
+    assert not to_numpy(zeros).any()
 
 
-def test_dropout_inplace():
-    x = gputensor.ones(100, requires_grad=True)
+def test_dropout_inplace(device):
+    x = gputensor.ones(100, device=device, requires_grad=True)
     y = x * 1
     out = our_fn.dropout(y, 0.5, inplace=True)
     assert out is y and y.grad_fn.name() == "MulBackward0"
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), y.detach().numpy())
+    np.testing.assert_allclose(to_numpy(x.grad), to_numpy(y))
 
 
 # ---- embedding -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ import torch
 import gputensor
 from helpers import (
     LAYOUTS,
+    LIBS,
     assert_on,
     check_error,
     check_op,
@@ -181,10 +182,11 @@ def test_getitem_other_dtypes(dtype, device):
 
 
 def test_repeated_indices_accumulate(device):
-    for lib in (gputensor, torch):
-        x = lib.zeros(4, requires_grad=True)
-        x[t(lib, [0, 0, 3, 0])].sum().backward()
-        assert x.grad.tolist() == [3.0, 0.0, 0.0, 1.0]
+    for lib in LIBS:
+        with made_on(lib, device):
+            x = lib.zeros(4, requires_grad=True)
+            x[t(lib, [0, 0, 3, 0])].sum().backward()
+            assert x.grad.tolist() == [3.0, 0.0, 0.0, 1.0]
     check_op(lambda lib, x: x[t(lib, [[1, 1], [0, 1]]), :, t(lib, [2, 2])] * 3,
              rand_array((2, 3, 4)), device=device)
 
@@ -203,39 +205,42 @@ BASIC = {
 
 
 @pytest.mark.parametrize("name", list(BASIC))
-def test_basic_indexing_gives_views(name):
+def test_basic_indexing_gives_views(name, device):
     results = {}
-    for lib in (gputensor, torch):
-        x = lib.tensor(np.arange(24, dtype=np.float32).reshape(2, 3, 4))
-        y = BASIC[name](x)
-        assert y._base is x and y is not x
-        y.mul_(-1)
-        assert _version(x) == _version(y) == 1
-        x.add_(100)
-        assert _version(y) == 2
-        results[lib] = (x.numpy().copy(), y.numpy().copy())
+    for lib in LIBS:
+        with made_on(lib, device):
+            x = lib.tensor(np.arange(24, dtype=np.float32).reshape(2, 3, 4))
+            y = BASIC[name](x)
+            assert y._base is x and y is not x
+            y.mul_(-1)
+            assert _version(x) == _version(y) == 1
+            x.add_(100)
+            assert _version(y) == 2
+            results[lib] = (to_numpy(x).copy(), to_numpy(y).copy())
     for ours, theirs in zip(results[gputensor], results[torch]):
         np.testing.assert_array_equal(ours, theirs)
 
 
-def test_advanced_indexing_copies():
-    for lib in (gputensor, torch):
-        x = lib.zeros(3, 4)
-        y = x[t(lib, [0, 1])]
-        z = x[x >= 0]
-        assert y._base is None and z._base is None and y.is_contiguous()
-        y.add_(1)
-        z.add_(1)
-        assert x.sum().item() == 0 and _version(x) == 0
+def test_advanced_indexing_copies(device):
+    for lib in LIBS:
+        with made_on(lib, device):
+            x = lib.zeros(3, 4)
+            y = x[t(lib, [0, 1])]
+            z = x[x >= 0]
+            assert y._base is None and z._base is None and y.is_contiguous()
+            y.add_(1)
+            z.add_(1)
+            assert x.sum().item() == 0 and _version(x) == 0
 
 
-def test_iterating_gives_views():
-    for lib in (gputensor, torch):
-        x = lib.ones(3, 2, requires_grad=True)
-        rows = list(x)
-        assert all(r._base is x for r in rows)
-        (rows[0] * 1 + rows[2] * 2).sum().backward()
-        assert x.grad.tolist() == [[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]]
+def test_iterating_gives_views(device):
+    for lib in LIBS:
+        with made_on(lib, device):
+            x = lib.ones(3, 2, requires_grad=True)
+            rows = list(x)
+            assert all(r._base is x for r in rows)
+            (rows[0] * 1 + rows[2] * 2).sum().backward()
+            assert x.grad.tolist() == [[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]]
 
 
 # ---- getitem errors --------------------------------------------------------------------------

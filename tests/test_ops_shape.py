@@ -7,6 +7,7 @@ import torch
 import gputensor
 from helpers import (
     LAYOUTS,
+    LIBS,
     assert_on,
     check_error,
     check_op,
@@ -228,18 +229,19 @@ VIEWS = {  # ops whose result shares storage with the input
 
 
 @pytest.mark.parametrize("name", list(VIEWS))
-def test_views_share_storage_and_version(name):
+def test_views_share_storage_and_version(name, device):
     results = {}
-    for lib in (gputensor, torch):
-        x = lib.tensor(np.arange(24, dtype=np.float32).reshape(2, 3, 4))
-        y = VIEWS[name](x)
-        assert y._base is x
-        before = _version(x)
-        y.mul_(-1)
-        assert _version(x) == _version(y) == before + 1
-        x.add_(100)
-        assert _version(y) == before + 2
-        results[lib] = (x.numpy().copy(), y.numpy().copy())
+    for lib in LIBS:
+        with made_on(lib, device):
+            x = lib.tensor(np.arange(24, dtype=np.float32).reshape(2, 3, 4))
+            y = VIEWS[name](x)
+            assert y._base is x
+            before = _version(x)
+            y.mul_(-1)
+            assert _version(x) == _version(y) == before + 1
+            x.add_(100)
+            assert _version(y) == before + 2
+            results[lib] = (to_numpy(x).copy(), to_numpy(y).copy())
     for ours, theirs in zip(results[gputensor], results[torch]):
         np.testing.assert_array_equal(ours, theirs)
 
@@ -248,45 +250,49 @@ def test_view_of_transposed_raises_and_reshape_copies(device):
     check_error(lambda lib: lib.ones(2, 3).t().view(-1), device=device)
     check_error(lambda lib: lib.ones(4, 6)[:, :4].view(-1), device=device)
     check_error(lambda lib: lib.ones(2, 3, 4).permute(1, 0, 2).view(6, 4), device=device)
-    for lib in (gputensor, torch):
-        x = lib.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3), requires_grad=True)
-        y = x.t().reshape(-1)
-        assert y._base is None and y.is_contiguous()
-        assert type(y.grad_fn).__name__ == "UnsafeViewBackward0"
-        assert type(y.grad_fn.next_functions[0][0]).__name__ == "CloneBackward0"
-        with lib.no_grad():
-            y.mul_(0)
-        assert x.detach().numpy().sum() == 15
+    for lib in LIBS:
+        with made_on(lib, device):
+            x = lib.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3), requires_grad=True)
+            y = x.t().reshape(-1)
+            assert y._base is None and y.is_contiguous()
+            assert type(y.grad_fn).__name__ == "UnsafeViewBackward0"
+            assert type(y.grad_fn.next_functions[0][0]).__name__ == "CloneBackward0"
+            with lib.no_grad():
+                y.mul_(0)
+            assert to_numpy(x).sum() == 15
 
 
-def test_view_of_compatible_strides_is_a_view():
-    for lib in (gputensor, torch):
-        x = lib.zeros(4, 6)[:, :4]  # rows are not contiguous, each row is
-        y = x.view(4, 2, 2)
-        z = x.t().view(2, 2, 4)  # splitting a dim always works
-        y[0, 0, 0] = 1
-        z[1, 1, 3] = 2
-        assert y._base is x._base and x[0, 0].item() == 1 and x[3, 3].item() == 2
-        assert y.stride() == (6, 2, 1) and z.stride() == (2, 1, 6)
+def test_view_of_compatible_strides_is_a_view(device):
+    for lib in LIBS:
+        with made_on(lib, device):
+            x = lib.zeros(4, 6)[:, :4]  # rows are not contiguous, each row is
+            y = x.view(4, 2, 2)
+            z = x.t().view(2, 2, 4)  # splitting a dim always works
+            y[0, 0, 0] = 1
+            z[1, 1, 3] = 2
+            assert y._base is x._base and x[0, 0].item() == 1 and x[3, 3].item() == 2
+            assert y.stride() == (6, 2, 1) and z.stride() == (2, 1, 6)
 
 
-def test_contiguous_is_self_or_a_clone():
-    for lib in (gputensor, torch):
-        x = lib.ones(2, 3, requires_grad=True)
-        assert x.contiguous() is x
-        y = x.t().contiguous()
-        assert y.is_contiguous() and y.stride() == (2, 1)
-        assert type(y.grad_fn).__name__ == "CloneBackward0"
-        assert y._base is None
+def test_contiguous_is_self_or_a_clone(device):
+    for lib in LIBS:
+        with made_on(lib, device):
+            x = lib.ones(2, 3, requires_grad=True)
+            assert x.contiguous() is x
+            y = x.t().contiguous()
+            assert y.is_contiguous() and y.stride() == (2, 1)
+            assert type(y.grad_fn).__name__ == "CloneBackward0"
+            assert y._base is None
 
 
-def test_expand_is_a_broadcast_view():
-    for lib in (gputensor, torch):
-        x = lib.tensor([[1.0], [2.0]])
-        y = x.expand(3, 2, 4)
-        assert y.stride() == (0, 1, 0) and y._base is x
-        x.mul_(2)
-        assert y.sum().item() == 72
+def test_expand_is_a_broadcast_view(device):
+    for lib in LIBS:
+        with made_on(lib, device):
+            x = lib.tensor([[1.0], [2.0]])
+            y = x.expand(3, 2, 4)
+            assert y.stride() == (0, 1, 0) and y._base is x
+            x.mul_(2)
+            assert y.sum().item() == 72
 
 
 def test_repeated_views_accumulate_gradients(device):

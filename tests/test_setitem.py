@@ -137,22 +137,23 @@ def test_setitem_numbers_into_other_dtypes(dtype, value, device):
     compare_set(lambda lib: t(lib, [0, 2]), value, dtype=dtype, device=device)
 
 
-def test_setitem_tracks_history_and_views():
-    for lib in (gputensor, torch):
-        a = lib.ones(3, 4, requires_grad=True)
-        w = lib.full((4,), 5.0, requires_grad=True)
-        x = a * 2
-        y = x[1]  # a view taken before the write still sees it
-        x[0] = w
-        x[t(lib, [2])] = w * 3
-        assert _name(x) == "IndexPutBackward0" and y._base is x
-        x.sum().backward()
-        assert a.grad.tolist() == [[0.0] * 4, [2.0] * 4, [0.0] * 4]
-        assert w.grad.tolist() == [4.0] * 4
+def test_setitem_tracks_history_and_views(device):
+    for lib in LIBS:
+        with made_on(lib, device):
+            a = lib.ones(3, 4, requires_grad=True)
+            w = lib.full((4,), 5.0, requires_grad=True)
+            x = a * 2
+            y = x[1]  # a view taken before the write still sees it
+            x[0] = w
+            x[t(lib, [2])] = w * 3
+            assert _name(x) == "IndexPutBackward0" and y._base is x
+            x.sum().backward()
+            assert a.grad.tolist() == [[0.0] * 4, [2.0] * 4, [0.0] * 4]
+            assert w.grad.tolist() == [4.0] * 4
 
 
 @pytest.mark.parametrize("chain", ["rows", "transposed", "expanded"])
-def test_writing_a_view_rebases_its_base(chain):
+def test_writing_a_view_rebases_its_base(chain, device):
     def run(lib):
         a = lib.tensor(np.arange(12, dtype=np.float32).reshape(3, 4), requires_grad=True)
         w = lib.tensor([10.0, 20.0], requires_grad=True)
@@ -167,7 +168,7 @@ def test_writing_a_view_rebases_its_base(chain):
         loss = (base * lib.arange(12.0).view(3, 4)).sum() + (view * view).sum()
         loss.backward()
         return names, base.tolist(), view.tolist(), a.grad.tolist(), w.grad.tolist()
-    assert run(gputensor) == run(torch)
+    assert run_on(gputensor, device, run) == run(torch)
 
 
 def view_set_cases():
@@ -212,34 +213,37 @@ def test_setitem_through_views_of_any_base(fn, layout, device):
     assert names[0] == names[1]
 
 
-def test_chained_indexing_assignment():
-    for lib in (gputensor, torch):
-        out = lib.zeros(2, 3)
-        w = lib.tensor(4.0, requires_grad=True)
-        out[1][2] = w * 2
-        assert _name(out) == "CopySlices"
-        out.sum().backward()
-        assert w.grad.item() == 2.0 and out[1, 2].item() == 8.0
+def test_chained_indexing_assignment(device):
+    for lib in LIBS:
+        with made_on(lib, device):
+            out = lib.zeros(2, 3)
+            w = lib.tensor(4.0, requires_grad=True)
+            out[1][2] = w * 2
+            assert _name(out) == "CopySlices"
+            out.sum().backward()
+            assert w.grad.item() == 2.0 and out[1, 2].item() == 8.0
 
 
-def test_setitem_through_a_view_writes_the_base():
-    for lib in (gputensor, torch):
-        base = lib.zeros(3, 4)
-        view = base.t()[1:]
-        view[0, t(lib, [0, 2])] = 7.0
-        view[-1] = 1.0
-        assert base.tolist() == [[0.0, 7.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0],
-                                 [0.0, 7.0, 0.0, 1.0]]
-        assert _version(base) == 2
+def test_setitem_through_a_view_writes_the_base(device):
+    for lib in LIBS:
+        with made_on(lib, device):
+            base = lib.zeros(3, 4)
+            view = base.t()[1:]
+            view[0, t(lib, [0, 2])] = 7.0
+            view[-1] = 1.0
+            assert base.tolist() == [[0.0, 7.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0],
+                                     [0.0, 7.0, 0.0, 1.0]]
+            assert _version(base) == 2
 
 
-def test_setitem_in_no_grad_mode_on_a_leaf():
-    for lib in (gputensor, torch):
-        x = lib.zeros(3, requires_grad=True)
-        with lib.no_grad():
-            x[0] = 5
-            x[t(lib, [2])] = 1
-        assert x.tolist() == [5.0, 0.0, 1.0] and x.grad_fn is None and x.requires_grad
+def test_setitem_in_no_grad_mode_on_a_leaf(device):
+    for lib in LIBS:
+        with made_on(lib, device):
+            x = lib.zeros(3, requires_grad=True)
+            with lib.no_grad():
+                x[0] = 5
+                x[t(lib, [2])] = 1
+            assert x.tolist() == [5.0, 0.0, 1.0] and x.grad_fn is None and x.requires_grad
 
 
 SET_ERRORS = {  # name: (index, value, x shape, x requires grad as a leaf)
