@@ -205,7 +205,7 @@ def test_a_number_operand_edge_follows_torch(name, device):
     assert ours == theirs
 
 
-def test_inplace_change_of_saved_tensor_is_detected():
+def test_inplace_change_of_saved_tensor_is_detected(device):
     def run(lib):
         x = lib.ones(3, requires_grad=True)
         y = x * 1
@@ -214,7 +214,7 @@ def test_inplace_change_of_saved_tensor_is_detected():
         e.sum().backward()
     ours, theirs = None, None
     try:
-        run(gputensor)
+        run_on(gputensor, device, run)
     except RuntimeError as e:
         ours = str(e)
     try:

@@ -9,7 +9,7 @@ import torch.nn.functional as torch_fn
 
 import gputensor
 import gputensor.nn.functional as our_fn
-from helpers import assert_same, check_error, check_op, rand_array
+from helpers import assert_on, assert_same, check_error, check_op, made_on, rand_array
 
 FLOATS = ["float32", "float64"]
 REDUCTIONS = ["mean", "sum", "none"]
@@ -386,27 +386,29 @@ def test_loss_module(name, options, device):
         assert getattr(ours, key, None) == getattr(theirs, key, None)
 
 
-def test_weighted_loss_modules_keep_buffers():
-    w = rand_array((3,), "float32", 0.5, 2)
-    x = rand_array((4, 3))
-    y = np.array([0, 2, 1, 1])
-    for name in ("CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"):
-        ours = getattr(gputensor.nn, name)(weight=gputensor.tensor(w))
-        theirs = getattr(torch.nn, name)(weight=torch.tensor(w))
+def test_weighted_loss_modules_keep_buffers(device):
+    with made_on(gputensor, device):  # our modules' buffers and inputs on the device
+        w = rand_array((3,), "float32", 0.5, 2)
+        x = rand_array((4, 3))
+        y = np.array([0, 2, 1, 1])
+        for name in ("CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"):
+            ours = getattr(gputensor.nn, name)(weight=gputensor.tensor(w))
+            theirs = getattr(torch.nn, name)(weight=torch.tensor(w))
+            assert list(ours.state_dict()) == list(theirs.state_dict())
+            assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+        ours = gputensor.nn.BCEWithLogitsLoss(pos_weight=gputensor.tensor(w))
+        theirs = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(w))
         assert list(ours.state_dict()) == list(theirs.state_dict())
-        assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
-    ours = gputensor.nn.BCEWithLogitsLoss(pos_weight=gputensor.tensor(w))
-    theirs = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(w))
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert_same(ours(gputensor.tensor(x), gputensor.tensor(x > 0).float()),
-                theirs(torch.tensor(x), torch.tensor(x > 0).float()))
-    for name in ("CrossEntropyLoss", "NLLLoss"):
-        ours = getattr(gputensor.nn, name)(weight=gputensor.tensor(w))
-        theirs = getattr(torch.nn, name)(weight=torch.tensor(w))
-        assert_same(ours(gputensor.tensor(x), gputensor.tensor(y)),
-                    theirs(torch.tensor(x), torch.tensor(y)))
-    with pytest.warns(UserWarning, match="size_average"):
-        assert gputensor.nn.MSELoss(size_average=False).reduction == "sum"
+        assert_same(ours(gputensor.tensor(x), gputensor.tensor(x > 0).float()),
+                    theirs(torch.tensor(x), torch.tensor(x > 0).float()))
+        for name in ("CrossEntropyLoss", "NLLLoss"):
+            ours = getattr(gputensor.nn, name)(weight=gputensor.tensor(w))
+            theirs = getattr(torch.nn, name)(weight=torch.tensor(w))
+            result = ours(gputensor.tensor(x), gputensor.tensor(y))
+            assert_on(result, device)
+            assert_same(result, theirs(torch.tensor(x), torch.tensor(y)))
+        with pytest.warns(UserWarning, match="size_average"):
+            assert gputensor.nn.MSELoss(size_average=False).reduction == "sum"
 
 
 def test_weights_that_require_grad(device):
