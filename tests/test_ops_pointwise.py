@@ -495,3 +495,12 @@ def test_numpy_scalars_are_numbers(device):
 def test_assert_same_helper_sees_dtype():
     with pytest.raises(AssertionError):
         assert_same(gputensor.ones(2), torch.ones(2, dtype=torch.float64))
+
+
+def test_check_op_sees_the_device(cuda_device):
+    """A result left on the CPU fails a CUDA run; tensors the compared code makes are made on
+    the device (a CPU one would meet the CUDA input and raise)."""
+    x = np.ones(3, "float32")
+    with pytest.raises(AssertionError, match="a result on cpu"):
+        check_op(lambda lib, x: x.cpu() * 2, x, device=cuda_device)
+    check_op(lambda lib, x: x + lib.ones(3), x, device=cuda_device)  # made on the device
