@@ -28,10 +28,11 @@ class ArrayList:
     new list when one of the arrays changes (see ``holds``).
     """
 
-    __slots__ = ("arrays", "form")
+    __slots__ = ("arrays", "form", "layout")
 
     def __init__(self, arrays):
         self.arrays = list(arrays)
+        self.layout = _layout(self.arrays)
         # (kernels, kernel form, 1-D arrays, {index: (array, staged copy)}, chunk table)
         self.form = None
 
@@ -39,6 +40,7 @@ class ArrayList:
         """Hold ``arrays`` now (as many as before, of the same sizes): the kernel form is
         mended where they differ (a new gradient array per step costs little)."""
         old, self.arrays = self.arrays, list(arrays)
+        self.layout = _layout(self.arrays)
         form = self.form
         if form is None:
             return
@@ -62,6 +64,16 @@ class ArrayList:
             if a is not b:
                 return False
         return True
+
+
+def _layout(arrays):
+    """(sizes, dtype, total size) of a list's arrays; dtype None when they differ in it."""
+    dtype = arrays[0].dtype if arrays else None
+    for a in arrays:
+        if a.dtype != dtype:
+            dtype = None
+    sizes = tuple([a.size for a in arrays])
+    return sizes, dtype, sum(sizes)
 
 
 def chunk_rows(sizes) -> np.ndarray:
@@ -111,15 +123,12 @@ def run_step(kernel_step, name: str, arrays: dict, scalars: dict, flags: dict) -
     values = {**scalars, **flags}
     rule = rules.RULES[name]
     lists = [arrays[t] for t in rule.tensors]
-    first = lists[0].arrays
-    if not first:
+    layout = lists[0].layout
+    sizes, dtype, total = layout
+    if not sizes:
         raise ValueError("optimizer_step expects at least one parameter")
-    dtype = first[0].dtype
-    sizes = [a.size for a in first]
-    total = sum(sizes)
-    for array_list in lists:
-        if len(array_list.arrays) != len(first) or any(
-                a.size != n or a.dtype != dtype for a, n in zip(array_list.arrays, sizes)):
+    for array_list in lists:  # a list's layout is worked out when its arrays change
+        if dtype is None or array_list.layout != layout:
             raise ValueError("optimizer_step expects lists of arrays of one dtype and the "
                              "same sizes")
     buffers = {}

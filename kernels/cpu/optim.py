@@ -24,12 +24,6 @@ from ..step_loops import build
 
 
 @numba.njit(inline="always")
-def _tensor(table, k, start, n, like):
-    """Elements ``start:start + n`` of tensor ``k`` of a typed list of arrays."""
-    return table[k][start:start + n]
-
-
-@numba.njit(inline="always")
 def _load(tensor, j, like):
     """Element ``j`` of a tensor."""
     return tensor[j]
@@ -42,9 +36,10 @@ def _store(tensor, j, value):
 
 
 # rule -> its kernel (a plain Python function until compiled_kernel compiles it)
+# a tensor's window is sliced in the loop itself (through a call the loop runs slower)
 KERNELS = build("cpu", numba.njit(inline="always"),
-                {"OUTER": prange, "INNER": range, "TENSOR": _tensor, "LOAD": _load,
-                 "STORE": _store}, sys.modules[__name__])
+                {"OUTER": prange, "INNER": range, "LOAD": _load, "STORE": _store},
+                sys.modules[__name__], window="{table}[{k}][{start}:{start} + {n}]")
 
 # elements; smaller steps run on one thread: the vectorised loop is memory-bound, so a
 # second thread adds little, and waking the pool right after a BLAS call makes the two
