@@ -26,7 +26,7 @@ RETURNS = {
     "__repr__": "builtins.str", "__str__": "builtins.str", "__format__": "builtins.str",
     "__float__": "builtins.float", "__int__": "builtins.int", "__index__": "builtins.int",
     "__bool__": "builtins.bool", "__len__": "builtins.int", "__hash__": "builtins.int",
-    "__deepcopy__": "Tensor", "grad": "Tensor | None", "device": "_device", "grad_fn": "Any",
+    "__deepcopy__": "Tensor", "grad": "Tensor | None", "device": "_device",
 }
 # annotations as the source writes them -> as the stub spells them
 NAMES = {"Tensor": "Tensor", "TensorCore": "Tensor", "Size": "Size", "dtypes.dtype": "_dtype",

@@ -1,10 +1,11 @@
 """The Tensor's core: its fields, ``_make``, the version counter and what needs no op.
 
-Autograd and the ops import this module, never ``gputensor.tensor``: the user-facing class
-``gputensor.tensor.Tensor`` subclasses ``TensorCore`` and adds every op as a method, so it
-sits above the ops. ``TensorCore._make`` builds instances of that subclass (registered once
-by ``set_tensor_class``, as torch's C core builds ``torch.Tensor``), so every tensor an op
-returns has the methods, and ``isinstance(x, TensorCore)`` is true of every tensor.
+Autograd and the ops import this module, never ``gputensor._tensor``: the user-facing
+class ``gputensor.Tensor`` (in ``_tensor.py``) subclasses ``TensorCore`` and adds every op
+as a method, so it sits above the ops. ``TensorCore._make`` builds instances of that
+subclass (registered once by ``set_tensor_class``, as torch's C core builds
+``torch.Tensor``), so every tensor an op returns has the methods, and
+``isinstance(x, TensorCore)`` is true of every tensor.
 """
 
 from __future__ import annotations

@@ -98,14 +98,17 @@ def test_lookahead_sync_matches_cpu_kernel_and_numpy_reference(dtype, cuda_devic
 
 
 # ---- launch details ------------------------------------------------------------------
-@pytest.mark.parametrize("case", [CASES[7], CASES[-1]], ids=["sgd", "lion"])
+SGD_MOMENTUM = next(c for c in CASES if c[0] == "SGD" and c[2]["momentum"])
+LION = next(c for c in CASES if c[0] == "Lion")
+
+
+@pytest.mark.parametrize("case", [SGD_MOMENTUM, LION], ids=["sgd", "lion"])
 def test_tensors_split_into_several_chunks(case, cuda_device, monkeypatch):
     monkeypatch.setattr(flat_step, "CHUNK", 8)  # 37 elements: chunks 0:8 ... 32:37
     test_step_matches_cpu_kernel_and_numpy_reference(*case, "float64", cuda_device)
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not REAL_GPU, reason="needs a real NVIDIA GPU with CuPy")
 def test_one_thread_strides_over_every_chunk_and_element():
     import cupy
     rng = np.random.default_rng(5)

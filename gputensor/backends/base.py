@@ -66,7 +66,8 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def optimizer_step(self, rule: str, arrays, scalars, flags) -> None:
-        """Apply update rule ``rule`` (kernels/rules.py) in place over flat 1-D buffers."""
+        """Apply update rule ``rule`` (kernels/rules.py) in place: to the parameters' own arrays
+        (``flat_step.ArrayList``s) and the flat state buffers, by name (see run_step)."""
 
     @abc.abstractmethod
     def activation_backward(self, kind: str, g, y):

@@ -46,9 +46,9 @@ class CpuBackend(Backend):
         return np.matmul(a, b)
 
     def optimizer_step(self, rule: str, arrays, scalars, flags) -> None:
-        """Apply update rule ``rule`` (see kernels/rules.py) in place over flat 1-D buffers.
+        """Apply update rule ``rule`` (see kernels/rules.py) in place (see ``run_step``).
 
-        One fused Numba kernel call whatever the buffers hold; numba is imported on first use.
+        One fused Numba kernel call for every parameter; numba is imported on first use.
         Float dtypes without a compiled kernel (float16) are updated through float32 copies.
         """
         if self._kernels is None:

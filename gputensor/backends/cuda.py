@@ -53,7 +53,7 @@ USE_OUR_KERNEL = {
     "elementwise": False,          # CuPy's ufuncs (one kernel each, like ours)
     "matmul": False,               # cuBLAS (cupy.matmul)
     "sum_to_shape": False,         # cupy.sum over the broadcast axes
-    "optimizer_step": True,        # one fused launch per step over flat buffers (the only
+    "optimizer_step": True,        # one fused launch per step for every parameter (the only
                                    # implementation: CuPy would take a pass per operation)
     "activation_backward": True,   # one fused launch instead of 2-3 CuPy elementwise passes
     "cross_entropy": True,         # one launch forward, one backward, instead of ~30 CuPy ones
@@ -293,9 +293,9 @@ class CudaBackend(Backend):
         return self.xp.matmul(a, b)
 
     def optimizer_step(self, rule: str, arrays, scalars, flags) -> None:
-        """Apply update rule ``rule`` (kernels/rules.py) in place over flat 1-D device buffers.
+        """Apply update rule ``rule`` (kernels/rules.py) in place (see ``run_step``).
 
-        One fused Numba CUDA launch on CuPy's current stream; float16 buffers are updated
+        One fused Numba CUDA launch on CuPy's current stream; float16 arrays are updated
         through float32 copies (the kernels are compiled for float32 and float64).
         """
         run_step(self.kernel_module("optim").optimizer_step, rule, arrays, scalars, flags)

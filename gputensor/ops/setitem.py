@@ -73,8 +73,8 @@ def _value_tensor(self, value):
     if isinstance(value, TensorCore):
         return value
     if isinstance(value, (bool, int, float, np.integer)):
-        return TensorCore._make(self._backend.asarray(value, dtype=self._data.dtype,
-                                                  index=self._device.index), self._device)
+        array = self._backend.asarray(value, dtype=self._data.dtype, index=self._device.index)
+        return TensorCore._make(array, self._device)
     raise TypeError(f"can't assign a {_type_name(value)} to a {self.type()}")
 
 
