@@ -1,5 +1,8 @@
 """Creation, dtypes, attributes and conversion, compared with torch."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -194,3 +197,16 @@ def test_conversions_match_torch():
     assert len(rows) == 2 and rows[1].tolist() == [3, 4]
     assert len(gputensor.zeros(5, 2)) == 5
     assert [1, 2, 3][gputensor.tensor(1)] == 2
+
+
+def test_overflow_and_nan_compute_silently_as_in_torch():
+    # a fresh interpreter: pytest's own warning filters would hide what a user sees
+    script = ("import warnings; warnings.simplefilter('error', RuntimeWarning)\n"
+              "import gputensor as g\n"
+              "a = g.tensor([[1e38, 1e38]])\n"
+              "print((a @ a.T).item(), (g.tensor([0.0]) / 0).item(), (a * a).sum().item())\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    t = torch.tensor([[1e38, 1e38]])
+    expected = f"{(t @ t.T).item()} {(torch.tensor([0.0]) / 0).item()} {(t * t).sum().item()}"
+    assert out.stdout.strip() == expected

@@ -108,9 +108,9 @@ def as_array(xp, value):
     return value if isinstance(value, xp.ndarray) else xp.asarray(value)
 
 
-# torch computes silently: NumPy's floating point RuntimeWarnings raised inside our ops
-# (overflow, 0/0) are dropped by one filter, at no per-call cost
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"gputensor\.ops\.")
+# torch computes silently: NumPy's floating point RuntimeWarnings raised inside our ops and
+# the backends they call (overflow, 0/0) are dropped by one filter, at no per-call cost
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"gputensor\.(ops|backends)\.")
 
 
 def shape_of(x):
