@@ -260,7 +260,7 @@ def _adam_scalars(step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 def bench_adam(report, timer, cupy, torch, copy_bw):
     """Fused Adam over 100M float32 parameters: our kernel, the CuPy way, torch fused."""
     from gputensor.backends.flat_step import ArrayList, run_step
-    from gputensor.kernels.cuda.optim import optimizer_step
+    from gputensor.kernels.cuda import optim as optim_kernels
 
     n = ADAM_PARAMS
     p = cupy.random.random(n, dtype=cupy.float32)
@@ -268,7 +268,7 @@ def bench_adam(report, timer, cupy, torch, copy_bw):
     m, v = cupy.zeros_like(p), cupy.zeros_like(p)
     scalars, flags = _adam_scalars()
     arrays = {"param": ArrayList([p]), "grad": ArrayList([g]), "exp_avg": m, "exp_avg_sq": v}
-    t_ours = timer(lambda: run_step(optimizer_step, "adam", arrays, scalars, flags), reps=5)
+    t_ours = timer(lambda: run_step(optim_kernels, "adam", arrays, scalars, flags), reps=5)
     b1c, b1, b2, b2c, eps = (scalars[k] for k in ("beta1_c", "beta1", "beta2", "beta2_c", "eps"))
     step_size, bc2 = scalars["step_size"], scalars["bias_correction2_sqrt"]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import gputensor
-from gputensor.backends.cpu import cpu_backend
+from gputensor.backends.flat_step import BoundStep
 
 SIZES = [(3, 5), (7,), (), (2, 2, 2)]
 
@@ -160,14 +160,14 @@ def test_float16_parameters_step_through_float32():
 # ---- one kernel call per (group, dtype, device) --------------------------------------
 @pytest.fixture
 def calls(monkeypatch):
-    """Record each backend optimizer_step call as (rule, number of elements)."""
+    """Record each fused kernel call as (rule, number of elements)."""
     seen = []
-    real = cpu_backend.optimizer_step
+    real = BoundStep.__call__
 
-    def counting(rule, arrays, scalars, flags):
-        seen.append((rule, sum(a.size for a in arrays["param"].arrays)))
-        return real(rule, arrays, scalars, flags)
-    monkeypatch.setattr(cpu_backend, "optimizer_step", counting)
+    def counting(self, scalars):
+        seen.append((self.name, self.lists[0].layout[2]))
+        return real(self, scalars)
+    monkeypatch.setattr(BoundStep, "__call__", counting)
     return seen
 
 

@@ -64,9 +64,12 @@ def test_from_numpy_array_sees_every_step(name):
     np.testing.assert_allclose(*arrays, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("gathered", [True, False], ids=["gathered", "listed"])
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_views_of_another_tensor_see_every_step(name, device):
+def test_views_of_another_tensor_see_every_step(name, device, gathered, monkeypatch):
+    # small packs gather their gradients into one buffer; larger ones list the arrays
+    monkeypatch.setattr(gputensor.optim.flat, "GATHER_BELOW", 1 << 15 if gathered else 0)
     results = []
     for lib in (gputensor, torch):
         kwargs = {"device": device} if lib is gputensor else {}

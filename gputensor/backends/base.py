@@ -70,6 +70,12 @@ class Backend(abc.ABC):
         (``flat_step.ArrayList``s) and the flat state buffers, by name (see run_step)."""
 
     @abc.abstractmethod
+    def bind_optimizer_step(self, rule: str, arrays, values):
+        """``optimizer_step``'s call bound to ``arrays`` and the flags in ``values`` (a
+        ``flat_step.BoundStep``: call it with the scalars), or None for a dtype without
+        kernels; a step whose arrays stay put keeps it and skips the checks."""
+
+    @abc.abstractmethod
     def activation_backward(self, kind: str, g, y):
         """The input gradient of activation ``kind`` (relu, sigmoid, tanh) from output ``y``."""
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from .array_ops import activation_formula, sum_to_shape
 from .base import NO_SWITCH, Backend
-from .flat_step import run_step
+from .flat_step import bind_step, run_step
 
 __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH"]
 
@@ -51,10 +51,17 @@ class CpuBackend(Backend):
         One fused Numba kernel call for every parameter; numba is imported on first use.
         Float dtypes without a compiled kernel (float16) are updated through float32 copies.
         """
+        run_step(self._kernel_module(), rule, arrays, scalars, flags)
+
+    def bind_optimizer_step(self, rule: str, arrays, values):
+        """``optimizer_step`` bound to ``arrays`` and the flags in ``values`` (see bind_step)."""
+        return bind_step(self._kernel_module(), rule, arrays, values)
+
+    def _kernel_module(self):
         if self._kernels is None:
             from ..kernels import cpu as kernels_cpu  # lazy: imports numba
             self._kernels = kernels_cpu
-        run_step(self._kernels.optimizer_step, rule, arrays, scalars, flags)
+        return self._kernels
 
     def activation_backward(self, kind: str, g, y):
         """The input gradient of activation ``kind`` (relu, sigmoid, tanh) from its output."""

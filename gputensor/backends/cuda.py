@@ -40,7 +40,7 @@ from .array_ops import activation_formula
 from .array_ops import sum_to_shape as sum_to_shape_xp
 from .base import Backend, OutOfMemoryError
 from .cuda_memory import format_size, peak_memory_hook
-from .flat_step import KERNEL_DTYPES, run_step
+from .flat_step import KERNEL_DTYPES, bind_step, run_step
 from .kernel_ufuncs import KernelNamespace
 
 # Which implementation each hook uses by default: True = our Numba kernel (kernels/cuda),
@@ -298,7 +298,11 @@ class CudaBackend(Backend):
         One fused Numba CUDA launch on CuPy's current stream; float16 arrays are updated
         through float32 copies (the kernels are compiled for float32 and float64).
         """
-        run_step(self.kernel_module("optim").optimizer_step, rule, arrays, scalars, flags)
+        run_step(self.kernel_module("optim"), rule, arrays, scalars, flags)
+
+    def bind_optimizer_step(self, rule: str, arrays, values):
+        """``optimizer_step`` bound to ``arrays`` and the flags in ``values`` (see bind_step)."""
+        return bind_step(self.kernel_module("optim"), rule, arrays, values)
 
     def activation_backward(self, kind: str, g, y):
         """The input gradient of activation ``kind`` (relu, sigmoid, tanh) from its output.

@@ -10,8 +10,6 @@ contiguous copies written back afterwards.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from ..kernels import rules
@@ -108,19 +106,52 @@ def _form(kernels, arrays: ArrayList, chunks: bool):
     return form
 
 
-def run_step(kernel_step, name: str, arrays: dict, scalars: dict, flags: dict) -> None:
-    """Run rule ``name`` in place through ``kernel_step``, a kernel module's optimizer_step.
+class BoundStep:
+    """A rule's kernel call with its arrays, chunk table and flags bound (see ``bind_step``):
+    ``bound(scalars)`` runs one step. A caller whose arrays stay put (parameters, state
+    buffers, gradients that stay in the same arrays) keeps it between steps and pays for
+    the checks once; it stays valid while ``is_current()``."""
+
+    __slots__ = ("name", "run", "lists", "tables", "stage_in", "stage_out")
+
+    def __init__(self, name, run, lists, forms, writes):
+        self.name = name  # the rule
+        self.run = run
+        self.lists = lists
+        self.tables = [form[1] for form in forms]
+        self.stage_in = [form[3] for form in forms]  # {k: (array, contiguous copy)} per list
+        self.stage_out = [form[3] for form, written in zip(forms, writes) if written]
+
+    def __call__(self, scalars: dict) -> None:
+        for staged in self.stage_in:
+            for a, copy in staged.values():
+                copy[...] = a.reshape(-1)
+        self.run(scalars)
+        for staged in self.stage_out:
+            for a, copy in staged.values():
+                a[...] = copy.reshape(a.shape)
+
+    def is_current(self) -> bool:
+        """Whether each list still has the kernel form this call was bound to."""
+        for array_list, table in zip(self.lists, self.tables):
+            form = array_list.form
+            if form is None or form[1] is not table:
+                return False
+        return True
+
+
+def bind_step(kernels, name: str, arrays: dict, values: dict):
+    """Rule ``name``'s step through kernel module ``kernels`` (kernels.cpu or
+    kernels.cuda.optim) over ``arrays``, bound as a ``BoundStep``; None for a dtype without
+    kernels (see ``run_step``).
 
     ``arrays`` maps the rule's tensors to ``ArrayList``s (each parameter's arrays of the
     same sizes, one dtype) and its buffers to flat 1-D arrays of the total size; a buffer
-    the rule declares optional may be left out when its condition is false. ``scalars`` and
-    ``flags`` map the rule's scalars and flags by name. Kernels exist for float32 and
-    float64; other float dtypes (float16) are updated through float32 copies written back
-    afterwards.
+    the rule declares optional may be left out when its condition is false for ``values``
+    (the rule's scalars and flags by name: the flags are bound, the scalars only checked).
+    A caller keeping the bound step must bind again when a flag or the set of buffers
+    changes.
     """
-    # the kernel module (kernels.cpu or kernels.cuda.optim) also builds the kernel forms
-    kernels = sys.modules[kernel_step.__module__]
-    values = {**scalars, **flags}
     rule = rules.RULES[name]
     lists = [arrays[t] for t in rule.tensors]
     layout = lists[0].layout
@@ -144,30 +175,40 @@ def run_step(kernel_step, name: str, arrays: dict, scalars: dict, flags: dict) -
         else:
             buffers[buffer] = a
     if dtype not in KERNEL_DTYPES:
-        _run_widened(kernel_step, rule, lists, buffers, scalars, flags)
-        return
+        return None
     forms = [_form(kernels, a, i == 0) for i, a in enumerate(lists)]
     kernel_arrays = dict(buffers)
     for tensor, form in zip(rule.tensors, forms):
         kernel_arrays[tensor] = form[1]
-        for a, copy in form[3].values():
-            copy[...] = a.reshape(-1)
     for buffer in rule.buffers:
         if buffer not in kernel_arrays:  # unused: never read or written
             kernel_arrays[buffer] = forms[0][2][0][:0]
-    kernel_step(name, kernel_arrays, forms[0][4], values, dtype, total)
-    for tensor, form in zip(rule.tensors, forms):
-        if tensor in rule.writes:
-            for a, copy in form[3].values():
-                a[...] = copy.reshape(a.shape)
+    run = kernels.bind_step(name, kernel_arrays, forms[0][4], values, dtype, total)
+    return BoundStep(name, run, lists, forms, [t in rule.writes for t in rule.tensors])
 
 
-def _run_widened(kernel_step, rule, lists, buffers, scalars, flags) -> None:
+def run_step(kernels, name: str, arrays: dict, scalars: dict, flags: dict) -> None:
+    """Run rule ``name`` once in place through kernel module ``kernels`` (see ``bind_step``).
+
+    ``scalars`` and ``flags`` map the rule's scalars and flags by name. Kernels exist for
+    float32 and float64; other float dtypes (float16) are updated through float32 copies
+    written back afterwards.
+    """
+    bound = bind_step(kernels, name, arrays, {**scalars, **flags})
+    if bound is None:
+        _run_widened(kernels, rules.RULES[name], arrays, scalars, flags)
+    else:
+        bound(scalars)
+
+
+def _run_widened(kernels, rule, arrays, scalars, flags) -> None:
     """Run the rule on float32 copies of every array, then write back what it writes."""
+    lists = [arrays[t] for t in rule.tensors]
+    buffers = {b: arrays[b] for b in rule.buffers if arrays.get(b) is not None}
     wide = {t: ArrayList([a.astype(np.float32) for a in array_list.arrays])
             for t, array_list in zip(rule.tensors, lists)}
     wide.update({b: a.astype(np.float32) for b, a in buffers.items()})
-    run_step(kernel_step, rule.name, wide, scalars, flags)
+    run_step(kernels, rule.name, wide, scalars, flags)
     for tensor, array_list in zip(rule.tensors, lists):
         if tensor in rule.writes:
             for a, w in zip(array_list.arrays, wide[tensor].arrays):

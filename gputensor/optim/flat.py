@@ -22,6 +22,12 @@ from .._tensor import Tensor
 from ..backends.flat_step import ArrayList
 from .optimizer import Optimizer
 
+# Packs of at most this many elements copy their gradients into one flat buffer each step
+# (one concatenate of a few KiB) rather than handing the kernel a new list of gradient
+# arrays: backward makes new gradient arrays every step, and mending a kernel's array list
+# costs about a microsecond per array, more than a small model's whole update.
+GATHER_BELOW = 1 << 15
+
 
 class FlatPack:
     """Parameters of one dtype and device: their state in flat buffers, their arrays as a list."""
@@ -47,6 +53,14 @@ class FlatPack:
         self.offsets = [0]
         for p in params:
             self.offsets.append(self.offsets[-1] + p._data.size)
+        total = self.offsets[-1]
+        self.bound = self.bound_key = None  # the kernel call of the usual step, bound
+        self.grad_flat = None  # small packs gather their gradients here (GATHER_BELOW)
+        if total <= GATHER_BELOW:
+            self.grad_flat = self.backend.xp.empty(total, self.dtype)
+            self.gathered_list = ArrayList(
+                [self.grad_flat[lo:hi].reshape(shape) for lo, hi, shape in
+                 zip(self.offsets, self.offsets[1:], self.shapes)])
         self.has_step = has_step
         step_dtype = np.float64 if dtypes.get_default_dtype() is dtypes.float64 else np.float32
         self.steps = np.zeros(len(params), step_dtype)
@@ -243,6 +257,63 @@ class FusedOptimizer(Optimizer):
     def _step_pack(self, pack: FlatPack, group, names_inits, names) -> None:
         for name, init in names_inits:
             pack.add_buffer(name, init)
+        step_list = pack.steps.tolist()
+        if not self._step_all(pack, group, step_list, bool(names) or pack.has_step):
+            self._step_some(pack, group, names_inits, names, step_list)
+
+    def _step_all(self, pack: FlatPack, group, step_list, keeps_state: bool) -> bool:
+        """The usual step in one launch: every parameter has a gradient and (if the
+        optimizer keeps any) state, and all share one step count; False (nothing done)
+        otherwise."""
+        params = pack.params
+        first = step_list[0]
+        if step_list.count(first) != len(step_list):
+            return False
+        try:
+            grads = [p._grad._data for p in params]
+        except AttributeError:  # a parameter without a gradient
+            return False
+        if keeps_state:
+            state = self.state
+            for p in params:
+                if not state.get(p):
+                    return False
+        grad_list = self._grad_list(pack, grads)
+        if grad_list is None:
+            return False
+        scalars, flags = self._rule_values(group, first + 1)
+        key = (grad_list, tuple(flags.values()), tuple(pack.buffers))
+        bound = pack.bound
+        if bound is None or pack.bound_key != key or not bound.is_current():
+            bound = pack.backend.bind_optimizer_step(
+                self.rule, {"param": pack.param_list, "grad": grad_list, **pack.buffers},
+                {**scalars, **flags})
+            if bound is None:  # no kernel for the dtype: the widened path
+                return False
+            pack.bound, pack.bound_key = bound, key
+        bound(scalars)
+        pack.steps += 1
+        for p in params:
+            p._version.value += 1
+        return True
+
+    @staticmethod
+    def _grad_list(pack: FlatPack, grads):
+        """The kernel's list of all the pack's gradients, or None if their dtype differs."""
+        if pack.grad_flat is not None:
+            pack.backend.xp.concatenate([a.reshape(-1) for a in grads], out=pack.grad_flat,
+                                        casting="same_kind")
+            return pack.gathered_list
+        grad_list = pack.grad_list
+        if grad_list is None:
+            grad_list = pack.grad_list = ArrayList(grads)
+        elif not grad_list.holds(grads):  # new gradients (zero_grad set them to None)
+            grad_list.update(grads)
+        return grad_list if grad_list.layout[1] == pack.dtype else None
+
+    def _step_some(self, pack: FlatPack, group, names_inits, names, step_list) -> None:
+        """A step where parameters lack gradients, start fresh or differ in step count:
+        one launch per run of neighbouring parameters that step with the same key."""
         state = self.state
         key_of = self._segment_key
         dtype = pack.dtype
@@ -250,7 +321,6 @@ class FusedOptimizer(Optimizer):
         fresh = []
         runs = []  # [first index, end index, key]
         run = None
-        step_list = pack.steps.tolist()
         for i, p in enumerate(pack.params):
             g = p._grad
             if g is None:
@@ -272,11 +342,7 @@ class FusedOptimizer(Optimizer):
         if not runs:
             return
         if len(runs) == 1 and runs[0][0] == 0 and runs[0][1] == len(grads):
-            grad_list = pack.grad_list
-            if grad_list is None:
-                grad_list = pack.grad_list = ArrayList(grads)
-            elif not grad_list.holds(grads):  # new gradients (zero_grad set them to None)
-                grad_list.update(grads)
+            grad_list = self._grad_list(pack, grads)
             self._launch(pack, group, pack.param_list, grad_list, pack.buffers,
                          step_list[0] + 1)
         else:

@@ -6,6 +6,7 @@ Importing this package imports numba; the CPU backend imports it on first use on
 from .optim import (
                     KERNELS,
                     array_list,
+                    bind_step,
                     chunk_table,
                     compiled_kernel,
                     optimizer_step,

@@ -105,23 +105,32 @@ def chunk_table(chunks, like):
     return chunks
 
 
-_ORDER: dict = {}  # rule -> (array names, scalar names, flag names) in the kernel's order
+def bind_step(name: str, arrays: dict, chunks, flags: dict, dtype, size: int):
+    """Rule ``name``'s kernel call over ``size`` elements of one float dtype with its arrays
+    and flags bound: ``run(scalars)`` then updates them in place.
+
+    ``arrays`` maps each of the rule's tensors to its ``array_list`` and each buffer to a
+    flat array, ``chunks`` is the chunk table (see kernels/step_loops.py), ``flags`` and the
+    ``scalars`` given to ``run`` map the rule's flags and scalars (converted to ``dtype``)
+    by name.
+    """
+    rule = rules.RULES[name]
+    parallel = size >= SERIAL_BELOW
+    dtype = np.dtype(dtype)
+    kernel = _COMPILED.get((name, dtype, parallel)) or compiled_kernel(name, dtype, parallel)
+    head = [arrays[a] for a in rule.tensors + rule.buffers] + [chunks]
+    tail = [bool(flags[f]) for f in rule.flags]
+    names = rule.scalars
+    # the compiled entry point of the kernel's one signature: the dispatcher would work out
+    # the Numba type of each argument again on every call (slowly for typed lists), and
+    # the entry point converts Python numbers to the signature's scalar type itself
+    call = getattr(next(iter(kernel.overloads.values()), None), "entry_point", kernel)
+
+    def run(scalars: dict) -> None:
+        call(*head, *[float(scalars[s]) for s in names], *tail)
+    return run
 
 
 def optimizer_step(name: str, arrays: dict, chunks, values: dict, dtype, size: int) -> None:
-    """Run rule ``name`` once over ``size`` elements of one float dtype, in place.
-
-    ``arrays`` maps each of the rule's tensors to its ``array_list`` and each buffer to a
-    flat array, ``chunks`` is the chunk table (see kernels/step_loops.py), ``values`` maps
-    the rule's scalars (converted to ``dtype``) and flags by name.
-    """
-    order = _ORDER.get(name)
-    if order is None:
-        rule = rules.RULES[name]
-        order = _ORDER[name] = (rule.tensors + rule.buffers, rule.scalars, rule.flags)
-    parallel = size >= SERIAL_BELOW
-    kernel = _COMPILED.get((name, dtype, parallel)) or compiled_kernel(name, dtype, parallel)
-    convert = dtype.type
-    names, scalars, flags = order
-    kernel(*[arrays[a] for a in names], chunks, *[convert(values[s]) for s in scalars],
-           *[bool(values[f]) for f in flags])
+    """Run rule ``name`` once in place (``values``: its scalars and flags; see bind_step)."""
+    bind_step(name, arrays, chunks, values, dtype, size)(values)

@@ -152,28 +152,33 @@ def chunk_table(chunks, like):
     return launch.array_module(like).asarray(chunks)
 
 
-_ORDER: dict = {}  # rule -> (array names, scalar names, flag names) in the kernel's order
-
-
-def optimizer_step(name: str, arrays: dict, chunks, values: dict, dtype, size: int) -> None:
-    """Run rule ``name`` once over ``size`` elements of one float dtype, in place.
+def bind_step(name: str, arrays: dict, chunks, flags: dict, dtype, size: int):
+    """Rule ``name``'s launch over ``size`` elements of one float dtype with its arrays and
+    flags bound: ``run(scalars)`` then queues it on CuPy's current stream (not waited for).
 
     ``arrays`` maps each of the rule's tensors to its ``array_list`` and each buffer to a
     flat array, ``chunks`` is the chunk table (``chunk_table``; see kernels/step_loops.py),
-    ``values`` maps the rule's scalars (converted to ``dtype``) and flags by name. The
-    launch is queued on CuPy's current stream and not waited for.
+    ``flags`` and the ``scalars`` given to ``run`` map the rule's flags and scalars
+    (converted to ``dtype``) by name.
     """
-    order = _ORDER.get(name)
-    if order is None:
-        rule = rules.RULES[name]
-        order = _ORDER[name] = (rule.tensors + rule.buffers, rule.scalars, rule.flags)
+    rule = rules.RULES[name]
+    dtype = np.dtype(dtype)
     kernel = _COMPILED.get((name, dtype)) or compiled_kernel(name, dtype)
     rows = chunks.shape[0]
-    if rows == 0:
-        return
+    head = [arrays[a] for a in rule.tensors + rule.buffers] + [chunks]
+    tail = [bool(flags[f]) for f in rule.flags]
     convert = dtype.type
-    names, scalars, flags = order
-    # launch: one block per chunk, at most a full wave of blocks; CuPy's current stream
-    kernel[launch.grid_size(rows * launch.BLOCK, kernel=kernel), launch.BLOCK, launch.stream()](
-        *[arrays[a] for a in names], chunks, *[convert(values[s]) for s in scalars],
-        *[bool(values[f]) for f in flags])
+    names = rule.scalars
+    # one block per chunk, at most a full wave of blocks
+    grid = launch.grid_size(rows * launch.BLOCK, kernel=kernel) if rows else 0
+
+    def run(scalars: dict) -> None:
+        if grid:
+            kernel[grid, launch.BLOCK, launch.stream()](
+                *head, *[convert(scalars[s]) for s in names], *tail)
+    return run
+
+
+def optimizer_step(name: str, arrays: dict, chunks, values: dict, dtype, size: int) -> None:
+    """Queue rule ``name`` once in place (``values``: its scalars and flags; see bind_step)."""
+    bind_step(name, arrays, chunks, values, dtype, size)(values)
