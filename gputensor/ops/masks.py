@@ -108,7 +108,7 @@ class MaskedFill(Op):
     @staticmethod
     def forward(ctx, x, mask, value):
         xp = ctx.xp
-        broadcast_shapes(x.shape, mask.shape)
+        broadcast_shapes(mask.shape, x.shape)
         if isinstance(value, (int, float, bool)):
             fill = xp.asarray(cast_scalar(value, x.dtype), dtype=x.dtype)
         else:
@@ -162,7 +162,7 @@ class MaskedSelect(Op):
     @staticmethod
     def forward(ctx, x, mask):
         xp = ctx.xp
-        shape = broadcast_shapes(x.shape, mask.shape)
+        shape = broadcast_shapes(mask.shape, x.shape)
         mask = xp.broadcast_to(mask, shape)
         ctx.mask, ctx.shape = mask, shape
         return xp.broadcast_to(x, shape)[mask]

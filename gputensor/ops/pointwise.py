@@ -153,7 +153,8 @@ def minimum(input, other):  # noqa: A002
 def _where(condition, input=None, other=None, out=None):  # noqa: A002
     if input is None and other is None:
         with condition._on_device():
-            indices = condition._backend.xp.nonzero(condition._data)
+            data = condition._data
+            indices = condition._backend.xp.nonzero(data.reshape(1) if data.ndim == 0 else data)
         return tuple(condition._wrap(i.astype(np.int64, copy=False)) for i in indices)
     if out is not None:  # torch's where.out takes tensors only
         for position, (arg, value) in enumerate((("input", input), ("other", other)), 2):
