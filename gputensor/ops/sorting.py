@@ -34,8 +34,9 @@ def scatter_along_axis(xp, values, index, axis, shape):
     size = shape[axis]
     moved_shape = shape[:axis] + shape[axis + 1:] + (size,)
     rows = math.prod(moved_shape[:-1])
-    flat_index = xp.moveaxis(index, axis, -1).reshape(rows, -1)
-    flat_values = xp.moveaxis(values, axis, -1).reshape(rows, -1)
+    picked = index.shape[axis]
+    flat_index = xp.moveaxis(index, axis, -1).reshape(rows, picked)
+    flat_values = xp.moveaxis(values, axis, -1).reshape(rows, picked)
     out = xp.zeros((rows, size), dtype=values.dtype)
     out[xp.arange(rows)[:, None], flat_index] = flat_values
     return xp.moveaxis(out.reshape(moved_shape), -1, axis)
@@ -71,6 +72,12 @@ class Sort(SelectAlongDim):
         return xp.take_along_axis(x, index, axis=axis), index
 
 
+class SortStable(Sort):
+    """``sort`` called with ``stable=`` (torch's SortBackward1)."""
+
+    opname, variant = "Sort", 1
+
+
 class Topk(SelectAlongDim):
     """The k largest (or smallest) values along a dim and their indices."""
 
@@ -104,10 +111,11 @@ class Kthvalue(SelectAlongDim):
         return values, index
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):  # noqa: A002
-    """(values, indices): ``input`` sorted along ``dim`` (stable: ties keep their order)."""
+def sort(input, dim=-1, descending=False, stable=None, *, out=None):  # noqa: A002
+    """(values, indices): ``input`` sorted along ``dim``; ties always keep their order."""
     axis = normalize_dim(dim, input.ndim)
-    values, indices = Sort.apply(input, axis, bool(descending))
+    op = Sort if stable is None else SortStable
+    values, indices = op.apply(input, axis, bool(descending))
     return write_out("sort", sort_type(values, indices), out)
 
 
