@@ -120,7 +120,7 @@ def sort(input, dim=-1, descending=False, stable=None, *, out=None):  # noqa: A0
 
 
 def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
-    """The indices that sort ``input`` along ``dim``."""
+    """The indices that sort ``input`` along ``dim`` (ties keep their order)."""
     axis = normalize_dim(dim, input.ndim)
     with input._on_device():
         if input.ndim == 0:
