@@ -70,6 +70,15 @@ from .ops.linalg import (  # noqa: A004
     mm,
     mv,
 )
+from .ops.masks import (  # noqa: A004
+    masked_fill,
+    masked_select,
+    nonzero,
+    tril,
+    tril_indices,
+    triu,
+    triu_indices,
+)
 from .ops.pointwise import (  # noqa: A004
     abs,
     absolute,
@@ -142,6 +151,8 @@ from .ops.reduce import (  # noqa: A004
     sum,
     var,
 )
+from .ops.sampling import multinomial
+from .ops.searching import bucketize, searchsorted, unique, unique_consecutive
 from .ops.shape import (  # noqa: A004
     adjoint,
     cat,
@@ -171,6 +182,7 @@ from .ops.softmaxes import (  # noqa: A004
     logsumexp,
     softmax,
 )
+from .ops.sorting import argsort, kthvalue, msort, sort, topk
 from .ops.transfer import get_default_device
 from .printing import get_printoptions, printoptions, set_printoptions
 from .serialization import load, save
@@ -194,3 +206,7 @@ __all__ += ops.pointwise.__all__
 __all__ += ops.reduce.__all__
 __all__ += ops.shape.__all__
 __all__ += ops.softmaxes.__all__
+__all__ += ops.masks.__all__
+__all__ += ops.sampling.__all__
+__all__ += ops.searching.__all__
+__all__ += ops.sorting.__all__

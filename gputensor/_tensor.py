@@ -23,11 +23,15 @@ from .ops import (
     index,
     inplace,
     linalg,
+    masks,
     pointwise,
     reduce,
+    sampling,
+    searching,
     setitem,
     shape,
     softmaxes,
+    sorting,
     transfer,
     views,
 )
@@ -224,6 +228,24 @@ class Tensor(TensorCore):
     bmm = linalg.bmm
     mv = linalg.mv
     dot = linalg.dot
+
+    # ---- masks, sorting and selection (ops/masks.py, sorting.py, searching.py, sampling.py) -
+    tril = masks.tril
+    triu = masks.triu
+    tril_ = masks.tril_
+    triu_ = masks.triu_
+    masked_fill = masks.masked_fill
+    masked_fill_ = masks.masked_fill_
+    masked_select = masks.masked_select
+    nonzero = masks.nonzero
+    sort = sorting.sort
+    argsort = sorting.argsort
+    msort = sorting.msort
+    topk = sorting.topk
+    kthvalue = sorting.kthvalue
+    unique = searching.unique
+    unique_consecutive = searching.unique_consecutive
+    multinomial = sampling.multinomial
 
     # ---- dtype casts ---------------------------------------------------------------------
     def float(self, memory_format=None) -> Tensor:

@@ -1,6 +1,10 @@
 """Named-tuple result types, such as the (values, indices) of ``max(dim)``."""
 
+from .ops import sorting as _sorting
 from .ops.extrema import return_types as _types
 
 max = _types.max
 min = _types.min
+sort = _sorting.sort_type
+topk = _sorting.topk_type
+kthvalue = _sorting.kthvalue_type

@@ -13,21 +13,29 @@ from . import (
     inplace,
     linalg,
     losses,
+    masks,
     nn_ops,
     pointwise,
     reduce,
+    sampling,
+    searching,
     shape,
     softmaxes,
+    sorting,
     transfer,
 )
 from .common import normalize_dim, normalize_dims
 from .creation import *  # noqa: F401,F403
 from .extrema import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .masks import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
+from .sampling import *  # noqa: F401,F403
+from .searching import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .softmaxes import *  # noqa: F401,F403
+from .sorting import *  # noqa: F401,F403
 
 # gputensor's names for the ops: what ``from gputensor.ops import *`` gives
 __all__: list[str] = []
@@ -38,3 +46,7 @@ __all__ += pointwise.__all__
 __all__ += reduce.__all__
 __all__ += shape.__all__
 __all__ += softmaxes.__all__
+__all__ += masks.__all__
+__all__ += sampling.__all__
+__all__ += searching.__all__
+__all__ += sorting.__all__

@@ -21,6 +21,7 @@ from .common import (
     shape_of,
 )
 from .creation import as_tensor_like, tensor
+from .out import write_out
 
 __all__ = [
     "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
@@ -149,15 +150,22 @@ def minimum(input, other):  # noqa: A002
     return ew.Minimum.apply(input, other)
 
 
-def _where(condition, input=None, other=None):  # noqa: A002
+def _where(condition, input=None, other=None, out=None):  # noqa: A002
     if input is None and other is None:
         with condition._on_device():
-            indices = condition._backend.xp.nonzero(condition._data)
-        return tuple(condition._wrap(i) for i in indices)
+            data = condition._data
+            indices = condition._backend.xp.nonzero(data.reshape(1) if data.ndim == 0 else data)
+        return tuple(condition._wrap(i.astype(np.int64, copy=False)) for i in indices)
+    if out is not None:  # torch's where.out takes tensors only
+        for position, (arg, value) in enumerate((("input", input), ("other", other)), 2):
+            if not isinstance(value, TensorCore):
+                raise TypeError(f"where(): argument '{arg}' (position {position}) must be "
+                                f"Tensor, not {type(value).__name__}")
     if condition.dtype is not dtypes.bool:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {dtypes.SCALAR_TYPE_NAMES[condition.dtype]}")
-    return un.Where.apply(condition, _operand(input, condition), _operand(other, condition))
+    result = un.Where.apply(condition, _operand(input, condition), _operand(other, condition))
+    return write_out("where", result, out)
 
 
 class _WhereFunction:
@@ -169,8 +177,8 @@ class _WhereFunction:
 
     __name__ = __qualname__ = "where"
 
-    def __call__(self, condition, input=None, other=None):  # noqa: A002
-        return _where(condition, input, other)
+    def __call__(self, condition, input=None, other=None, *, out=None):  # noqa: A002
+        return _where(condition, input, other, out)
 
     def __get__(self, obj, objtype=None):
         if obj is None:
