@@ -263,7 +263,7 @@ class RNNBase(Module):
             return output, tuple(self.permute_hidden(h, unsorted_indices) for h in finals)
         kind = "LSTM" if is_lstm else self.mode.split("_")[0]
         if input.ndim not in (2, 3):
-            tensor = "" if is_lstm else " tensor"
+            tensor = " tensor" if kind == "RNN" else ""
             raise ValueError(f"{kind}: Expected input to be 2D or 3D, got {input.ndim}D"
                              f"{tensor} instead")
         is_batched = input.ndim == 3

@@ -110,9 +110,10 @@ class RNNCellBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
-    def _batched(self, input):  # noqa: A002
-        """(input, is_batched), a batch dim added to an unbatched input (checked 1-D or 2-D)."""
-        name = type(self).__name__
+    @staticmethod
+    def _batched(input, name):  # noqa: A002
+        """(input, is_batched), a batch dim added to an unbatched input (checked 1-D or 2-D;
+        ``name`` is the cell's in torch's message)."""
         if input.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
         is_batched = input.ndim == 2
@@ -140,14 +141,14 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input, hx=None):  # noqa: A002
         """The next hidden state, (batch, hidden_size) or (hidden_size,)."""
-        input, is_batched = self._batched(input)
+        input, is_batched = self._batched(input, "RNNCell")
         if hx is not None and hx.ndim not in (1, 2):
             raise ValueError(f"RNNCell: Expected hidden to be 1D or 2D, got {hx.ndim}D instead")
         hx = self._zeros(input) if hx is None else (hx if is_batched else hx.unsqueeze(0))
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         _check_cell_input(input, self.input_size)
-        _check_cell_hidden(input, hx, self.hidden_size, "")
+        _check_cell_hidden(input, hx, self.hidden_size, 0)
         step = rnn_tanh_step if self.nonlinearity == "tanh" else rnn_relu_step
         (out,) = step(self._project(input), (hx,), self.weight_hh, self.bias_hh)
         return out if is_batched else out.squeeze(0)
@@ -163,7 +164,7 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):  # noqa: A002
         """The next (h, c), each (batch, hidden_size) or (hidden_size,)."""
-        input, is_batched = self._batched(input)
+        input, is_batched = self._batched(input, "LSTMCell")
         if hx is not None:
             for i, value in enumerate(hx):
                 if value.ndim not in (1, 2):
@@ -193,11 +194,11 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input, hx=None):  # noqa: A002
         """The next hidden state, (batch, hidden_size) or (hidden_size,)."""
-        input, is_batched = self._batched(input)
+        input, is_batched = self._batched(input, "GRUCell")
         if hx is not None and hx.ndim not in (1, 2):
             raise ValueError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.ndim}D instead")
         hx = self._zeros(input) if hx is None else (hx if is_batched else hx.unsqueeze(0))
         _check_cell_input(input, self.input_size)
-        _check_cell_hidden(input, hx, self.hidden_size, "")
+        _check_cell_hidden(input, hx, self.hidden_size, 0)
         (out,) = gru_step(self._project(input), (hx,), self.weight_hh, self.bias_hh)
         return out if is_batched else out.squeeze(0)

@@ -99,6 +99,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     if not sequences:
         raise RuntimeError("received an empty list of sequences")
     first = sequences[0]
+    for seq in sequences:
+        _check_copy_shape((seq.shape[0], *first.shape[1:]), tuple(seq.shape))
     longest = max(s.shape[0] for s in sequences)
     count = len(sequences)
     trailing = tuple(first.shape[1:])
@@ -113,6 +115,17 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         else:
             out[steps, i] = seq
     return out
+
+
+def _check_copy_shape(target, source):
+    """torch's error when ``source`` does not broadcast to ``target`` (a copy into a slice)."""
+    ndim = max(len(target), len(source))
+    for k in range(1, ndim + 1):
+        a = target[-k] if k <= len(target) else 1
+        b = source[-k] if k <= len(source) else 1
+        if a != b and b != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                               f"({b}) at non-singleton dimension {ndim - k}")
 
 
 def _lengths_tensor(lengths):
@@ -187,11 +200,15 @@ def pack_sequence(sequences, enforce_sorted=True):
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
-    """The list of unpadded sequences of a padded batch and its lengths."""
+    """The list of unpadded sequences of a padded batch and its lengths.
+
+    torch transposes a time-major ``padded_sequences`` in place; here it is left as it is.
+    """
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
+    steps = np.arange(padded_sequences.shape[1])
     host_lengths = _host_ints(_lengths_tensor(lengths))
-    return [seq[:int(n)] for seq, n in zip(padded_sequences, host_lengths)]
+    return [seq[steps < n] for seq, n in zip(padded_sequences, host_lengths)]
 
 
 def unpack_sequence(packed_sequences):
