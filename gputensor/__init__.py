@@ -26,6 +26,7 @@ from .dtypes import (
     short,
     uint8,
 )
+from .ops.counting import bincount, count_nonzero, histc
 from .ops.creation import (  # noqa: A004
     Generator,
     arange,
@@ -63,6 +64,7 @@ from .ops.extrema import (  # noqa: A004
     max,
     min,
 )
+from .ops.gather import gather, index_select, repeat_interleave, take, take_along_dim
 from .ops.linalg import (  # noqa: A004
     bmm,
     dot,
@@ -142,6 +144,14 @@ from .ops.reduce import (  # noqa: A004
     sum,
     var,
 )
+from .ops.scatter import (
+    index_add,
+    index_copy,
+    index_fill,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+)
 from .ops.shape import (  # noqa: A004
     adjoint,
     cat,
@@ -194,3 +204,6 @@ __all__ += ops.pointwise.__all__
 __all__ += ops.reduce.__all__
 __all__ += ops.shape.__all__
 __all__ += ops.softmaxes.__all__
+__all__ += ops.counting.__all__
+__all__ += ops.gather.__all__
+__all__ += ops.scatter.__all__

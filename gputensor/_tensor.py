@@ -18,13 +18,16 @@ from .autograd.function import RemovableHandle
 from .device import as_device
 from .device import device as device_type
 from .ops import (
+    counting,
     creation,
     extrema,
+    gather,
     index,
     inplace,
     linalg,
     pointwise,
     reduce,
+    scatter,
     setitem,
     shape,
     softmaxes,
@@ -224,6 +227,29 @@ class Tensor(TensorCore):
     bmm = linalg.bmm
     mv = linalg.mv
     dot = linalg.dot
+
+    # ---- gather, scatter and counting (ops/gather.py, ops/scatter.py, ops/counting.py) ----
+    # (``gather`` and ``scatter`` come last: each rebinds its module's name in this class)
+    take = gather.take
+    take_along_dim = gather.take_along_dim
+    index_select = gather.index_select
+    repeat_interleave = gather.repeat_interleave
+    gather = gather.gather
+    scatter_ = scatter.scatter_
+    scatter_add = scatter.scatter_add
+    scatter_add_ = scatter.scatter_add_
+    scatter_reduce = scatter.scatter_reduce
+    scatter_reduce_ = scatter.scatter_reduce_
+    index_add = scatter.index_add
+    index_add_ = scatter.index_add_
+    index_fill = scatter.index_fill
+    index_fill_ = scatter.index_fill_
+    index_copy = scatter.index_copy
+    index_copy_ = scatter.index_copy_
+    scatter = scatter.scatter
+    bincount = counting.bincount
+    histc = counting.histc
+    count_nonzero = counting.count_nonzero
 
     # ---- dtype casts ---------------------------------------------------------------------
     def float(self, memory_format=None) -> Tensor:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from . import (
     activations,
     bce,
+    counting,
     creation,
     cross_entropy,
     extrema,
+    gather,
     index,
     inplace,
     linalg,
@@ -16,11 +18,13 @@ from . import (
     nn_ops,
     pointwise,
     reduce,
+    scatter,
     shape,
     softmaxes,
     transfer,
 )
 from .common import normalize_dim, normalize_dims
+from .counting import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .extrema import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
@@ -38,3 +42,5 @@ __all__ += pointwise.__all__
 __all__ += reduce.__all__
 __all__ += shape.__all__
 __all__ += softmaxes.__all__
+__all__ += counting.__all__
+# (gather.py and scatter.py are not star-imported: their modules share a name with an op)
