@@ -211,8 +211,13 @@ def index_select(input, dim, index, *, out=None):  # noqa: A002
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     size = (input.shape or (1,))[dim]
+    if input.ndim == 0 and index.numel() != 1:
+        raise RuntimeError("index_select(): Index to scalar can have only 1 value, got "
+                         f"{index.numel()} value(s)")
     value = first_out_of_range(as_1d(index), size) if index.numel() else None
     if value is not None:
+        if input.ndim == 0:
+            raise IndexError("index out of range in self")
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={value} axis_dim={size}")
     if index.ndim == 0:
         index = views.reshape(index, 1)
@@ -229,7 +234,7 @@ def _repeated_positions(repeats, output_size):
         raise RuntimeError("allocated size does not match required size")
     ends = xp.cumsum(counts)
     positions = xp.searchsorted(ends, xp.arange(total, dtype=INT64), side="right")
-    return TensorCore._make(positions.astype(INT64), repeats._device)
+    return TensorCore._make(positions.astype(counts.dtype), repeats._device)
 
 
 def _check_repeats(repeats):
@@ -250,7 +255,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
         if input.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         _check_repeats(input)
-        return _repeated_positions(input, output_size)
+        return _repeated_positions(input, output_size)  # (the counts' own dtype)
     if dim is None:
         input, dim = views.reshape(input, -1), 0
     dim = normalize_dim(dim, input.ndim)
@@ -265,7 +270,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
             raise RuntimeError("repeats must have the same size as input along dim, but got "
                                f"repeats.size(0) = {repeats.shape[0]} and input.size({dim}) = "
                                f"{size}")
-        return index_select(input, dim, _repeated_positions(repeats.long(), output_size))
+        return index_select(input, dim, _repeated_positions(repeats, output_size))
     if repeats < 0:
         raise RuntimeError("Repeats must be non-negative")
     if output_size is not None and output_size != size * repeats:

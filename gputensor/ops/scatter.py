@@ -156,7 +156,8 @@ class ScatterReduce(Op):
         elif how == "mean":  # d mean = 1 / count for each term
             gx, gvalues = g1 / ctx.counts, (g1 / ctx.counts)[pos]
         elif how in ("amax", "amin"):  # d max = 1 / (number of ties) for each maximum
-            self_max = (x == result) & (~hit | include_self)
+            # (as torch, self counts among the ties even when left out of the reduction)
+            self_max = x == result
             value_max = values == result[pos]
             ties = self_max.astype(g.dtype)
             ctx.backend.scatter_accumulate(ties, pos, value_max.astype(g.dtype), "sum")
@@ -443,14 +444,20 @@ def index_copy(input, dim, index, source, *, out=None):  # noqa: A002
                       (np.dtype(np.int64),))
     count = index.numel()
     src_shape, in_shape = source.shape or (1,), input.shape or (1,)
-    if count != (src_shape[dim] if dim < len(src_shape) else 1):
+    if source.ndim and input.ndim and source.ndim != input.ndim:
+        raise IndexError("index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({source.ndim}), "
+                         f"destination dimensionality ({input.ndim})")
+    if count != src_shape[dim]:
         raise IndexError(f"index_copy_(): Number of indices ({count}) should be equal to "
                          f"source.size(dim) ({src_shape[dim]})")
-    for d, (n, m) in enumerate(zip(in_shape, src_shape)):
-        if d != dim and n != m:
-            raise RuntimeError("index_copy_(): Source/destination tensor must have same slice "
-                               f"shapes. Destination slice shape: {n} at dimension {d} and "
-                               f"source slice shape: {m} at dimension {d}.")
+    in_slice = [n for d, n in enumerate(in_shape) if d != dim]
+    src_slice = [n for d, n in enumerate(src_shape) if d != dim]
+    if in_slice != src_slice:
+        raise RuntimeError("index_copy_(): Source/destination tensor must have same slice "
+                           f"shapes. Destination slice shape: {' '.join(map(str, in_slice))} "
+                           f"at dimension {dim} and source slice shape: "
+                           f"{' '.join(map(str, src_slice))} at dimension 0.")
     if source.dtype != input.dtype:
         raise RuntimeError("index_copy_(): self and source expected to have the same dtype, "
                            f"but got (self) {type_name(input._data.dtype)} and (source) "
