@@ -65,6 +65,7 @@ from .ops.extrema import (  # noqa: A004
     min,
 )
 from .ops.gather import gather, index_select, repeat_interleave, take, take_along_dim
+from .ops.index_update import index_add, index_copy, index_fill
 from .ops.linalg import (  # noqa: A004
     bmm,
     dot,
@@ -144,14 +145,7 @@ from .ops.reduce import (  # noqa: A004
     sum,
     var,
 )
-from .ops.scatter import (
-    index_add,
-    index_copy,
-    index_fill,
-    scatter,
-    scatter_add,
-    scatter_reduce,
-)
+from .ops.scatter import scatter, scatter_add, scatter_reduce
 from .ops.shape import (  # noqa: A004
     adjoint,
     cat,
@@ -206,4 +200,5 @@ __all__ += ops.shape.__all__
 __all__ += ops.softmaxes.__all__
 __all__ += ops.counting.__all__
 __all__ += ops.gather.__all__
+__all__ += ops.index_update.__all__
 __all__ += ops.scatter.__all__

@@ -23,6 +23,7 @@ from .ops import (
     extrema,
     gather,
     index,
+    index_update,
     inplace,
     linalg,
     pointwise,
@@ -228,7 +229,7 @@ class Tensor(TensorCore):
     mv = linalg.mv
     dot = linalg.dot
 
-    # ---- gather, scatter and counting (ops/gather.py, ops/scatter.py, ops/counting.py) ----
+    # ---- gather, scatter, counting (ops/gather.py, scatter.py, index_update.py, counting.py)
     # (``gather`` and ``scatter`` come last: each rebinds its module's name in this class)
     take = gather.take
     take_along_dim = gather.take_along_dim
@@ -240,12 +241,12 @@ class Tensor(TensorCore):
     scatter_add_ = scatter.scatter_add_
     scatter_reduce = scatter.scatter_reduce
     scatter_reduce_ = scatter.scatter_reduce_
-    index_add = scatter.index_add
-    index_add_ = scatter.index_add_
-    index_fill = scatter.index_fill
-    index_fill_ = scatter.index_fill_
-    index_copy = scatter.index_copy
-    index_copy_ = scatter.index_copy_
+    index_add = index_update.index_add
+    index_add_ = index_update.index_add_
+    index_fill = index_update.index_fill
+    index_fill_ = index_update.index_fill_
+    index_copy = index_update.index_copy
+    index_copy_ = index_update.index_copy_
     scatter = scatter.scatter
     bincount = counting.bincount
     histc = counting.histc

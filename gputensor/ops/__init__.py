@@ -12,6 +12,7 @@ from . import (
     extrema,
     gather,
     index,
+    index_update,
     inplace,
     linalg,
     losses,
@@ -27,6 +28,7 @@ from .common import normalize_dim, normalize_dims
 from .counting import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .extrema import *  # noqa: F401,F403
+from .index_update import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
@@ -43,4 +45,5 @@ __all__ += reduce.__all__
 __all__ += shape.__all__
 __all__ += softmaxes.__all__
 __all__ += counting.__all__
+__all__ += index_update.__all__
 # (gather.py and scatter.py are not star-imported: their modules share a name with an op)

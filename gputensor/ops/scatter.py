@@ -1,5 +1,5 @@
-"""Writing elements by index: scatter, scatter_add, scatter_reduce, index_add, index_fill,
-index_copy, and their in-place forms.
+"""Writing elements by index: scatter, scatter_add, scatter_reduce and their in-place forms
+(index_add, index_fill and index_copy, built on these, are in index_update.py).
 
 Each op copies ``self`` and writes into the copy at the flat positions its index names
 (``gather.flat_positions``); sums, products, maxima and minima with repeated positions go
@@ -16,20 +16,19 @@ import numpy as np
 
 from .._tensor_core import TensorCore, normalize_dim
 from ..autograd.function import Op
-from .common import cast_scalar, is_array, type_name
+from .common import cast_scalar
 from .gather import (
     accumulate,
     check_bounds,
     check_index_dtype,
     check_same_ndim,
-    first_out_of_range,
     flat_positions,
     leading_block,
 )
 from .inplace import apply_inplace
 from .out import write_out
 
-__all__ = ["index_add", "index_copy", "index_fill", "scatter", "scatter_add", "scatter_reduce"]
+__all__ = ["scatter", "scatter_add", "scatter_reduce"]
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 _LEGACY_REDUCE = {"add": "sum", "multiply": "prod"}
@@ -38,7 +37,7 @@ _LEGACY_WARNING = ("The reduce argument of gputensor.scatter with Tensor src is 
                    "instead for more reduction options.")
 
 
-def _flat_copy(x):
+def flat_copy(x):
     """A C-contiguous copy of ``x`` as 1-D (a 0-d array gives one element)."""
     return x.copy().reshape(-1)
 
@@ -59,9 +58,8 @@ class Scatter(Op):
     @staticmethod
     def forward(ctx, x, index, src, dim):
         ctx.shapes = x.shape, src.shape, index.shape
-        ctx.positions = flat_positions(ctx.xp, x.shape or (1,), index.reshape(
-            index.shape or (1,)), dim).reshape(-1)
-        out = _flat_copy(x)
+        ctx.positions = positions_along(ctx, x, index, dim)
+        out = flat_copy(x)
         out[ctx.positions] = src.reshape(src.shape or (1,))[leading_block(
             index.shape or (1,))].reshape(-1)
         return out.reshape(x.shape)
@@ -70,7 +68,7 @@ class Scatter(Op):
     def backward(ctx, g):
         # d self = 1 where nothing was written; d src = 1 at the positions written
         x_shape, src_shape, index_shape = ctx.shapes
-        gx = _flat_copy(g)
+        gx = flat_copy(g)
         picked = gx[ctx.positions]
         gx[ctx.positions] = 0
         gsrc = ctx.xp.zeros(src_shape or (1,), dtype=g.dtype)
@@ -86,20 +84,19 @@ class ScatterValue(Op):
     @staticmethod
     def forward(ctx, x, index, value, dim):
         ctx.in_shape = x.shape
-        ctx.positions = flat_positions(ctx.xp, x.shape or (1,), index.reshape(
-            index.shape or (1,)), dim).reshape(-1)
-        out = _flat_copy(x)
+        ctx.positions = positions_along(ctx, x, index, dim)
+        out = flat_copy(x)
         out[ctx.positions] = cast_scalar(value, x.dtype)
         return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
-        gx = _flat_copy(g)
+        gx = flat_copy(g)
         gx[ctx.positions] = 0  # d self = 0 where the value was written, else 1
         return gx.reshape(ctx.in_shape), None, None, None
 
 
-def _positions(ctx, x, index, dim):
+def positions_along(ctx, x, index, dim):
     """The flat positions in ``x`` that ``index`` names along ``dim`` (0-d arrays as 1-d)."""
     return flat_positions(ctx.xp, x.shape or (1,), index.reshape(index.shape or (1,)),
                           dim).reshape(-1)
@@ -117,10 +114,10 @@ def _place_in_src(ctx, gvalues, src_shape, index_shape):
     return out.reshape(src_shape)
 
 
-def _combine(ctx, x, positions, values, how, include_self):
+def combine_into(ctx, x, positions, values, how, include_self):
     """``x`` (copied, flat) with ``values`` combined in at ``positions`` by ``how``."""
     xp = ctx.xp
-    out = _flat_copy(x)
+    out = flat_copy(x)
     if not include_self:
         out[positions] = _identity(how, x.dtype)
     ctx.backend.scatter_accumulate(out, positions, values, "sum" if how == "mean" else how)
@@ -140,9 +137,9 @@ class ScatterReduce(Op):
     @staticmethod
     def forward(ctx, x, index, src, dim, how, include_self):
         ctx.shapes = src.shape, index.shape
-        ctx.positions = positions = _positions(ctx, x, index, dim)
+        ctx.positions = positions = positions_along(ctx, x, index, dim)
         values = _leading_values(src, index.shape)
-        out = _combine(ctx, x, positions, values, how, include_self)
+        out = combine_into(ctx, x, positions, values, how, include_self)
         ctx.saved = x.reshape(-1), values, out, how, include_self
         return out.reshape(x.shape)
 
@@ -308,176 +305,3 @@ def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     """In-place ``scatter_reduce``."""
     return apply_inplace(self, scatter_reduce, dim, index, src, reduce,
                          include_self=include_self)
-
-
-# ---- index_add, index_fill, index_copy ---------------------------------------------------
-def _expanded_index(index, shape, dim):
-    """A 1-D index's array broadcast along ``dim`` over ``shape`` (its size at ``dim``)."""
-    xp = index._backend.xp
-    shape = list(shape or (1,))
-    flat = index._data.reshape(-1)
-    shape[dim] = flat.size
-    return xp.broadcast_to(flat.reshape([-1 if d == dim else 1 for d in range(len(shape))]),
-                           tuple(shape))
-
-
-class IndexAdd(Op):
-    """``self`` with ``alpha * source`` added at the slices ``index`` names along ``dim``."""
-
-    @staticmethod
-    def forward(ctx, x, index, source, dim, alpha):
-        ctx.source_shape, ctx.alpha = source.shape, alpha
-        ctx.positions = positions = _positions(ctx, x, index, dim)
-        values = source.reshape(-1)
-        if alpha != 1:
-            values = values * cast_scalar(alpha, x.dtype)
-        return _combine(ctx, x, positions, values.astype(x.dtype), "sum", True).reshape(x.shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        # d self = 1; d source = alpha at the slices it was added to
-        gsource = g.reshape(-1)[ctx.positions].reshape(ctx.source_shape)
-        if ctx.alpha != 1:
-            gsource = gsource * ctx.alpha
-        return g, None, gsource, None, None
-
-
-class IndexFill(Op):
-    """``self`` with one number written in the slices ``index`` names along ``dim``."""
-
-    @staticmethod
-    def forward(ctx, x, positions, value):
-        ctx.in_shape, ctx.positions = x.shape, positions
-        out = _flat_copy(x)
-        out[positions] = value if is_array(value) else cast_scalar(value, x.dtype)
-        return out.reshape(x.shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        gx = _flat_copy(g)
-        gx[ctx.positions] = 0  # d self = 0 where filled, else 1
-        return gx.reshape(ctx.in_shape), None, None
-
-
-class IndexFillTensor(IndexFill):
-    """``index_fill`` with a 0-d tensor value (its gradient: the sum over the filled places)."""
-
-    opname, variant = "IndexFill", 1
-
-    @staticmethod
-    def backward(ctx, g):
-        gx = _flat_copy(g)
-        gx[ctx.positions] = 0  # d self = 0 where filled; d value = 1 at each filled place
-        return gx.reshape(ctx.in_shape), None, g.sum() - gx.sum()
-
-
-class IndexCopy(Scatter):
-    """``self`` with ``source``'s slices copied to the slices ``index`` names along ``dim``."""
-
-    opname, variant = "IndexCopy", 0
-
-
-def _check_index_vector(index, message):
-    if index.ndim > 1:
-        raise IndexError(message)
-
-
-def index_add(input, dim, index, source, *, alpha=1, out=None):  # noqa: A002
-    """``input`` with ``alpha * source`` added at the slices of ``index`` along ``dim``
-    (repeated indices add)."""
-    dim = normalize_dim(dim, input.ndim)
-    _check_index_vector(index, "index_add_(): Index is supposed to be a vector, but got dim: "
-                               f"{index.ndim} with type: {type_name(index._data.dtype)} and "
-                               f"size: {list(index.shape)}")
-    check_index_dtype(index, "index_add_(): Expected dtype int32/int64 for index but got: {}")
-    if source.dtype != input.dtype:
-        raise RuntimeError(f"index_add_(): self ({type_name(input._data.dtype)}) and source "
-                           f"({type_name(source._data.dtype)}) must have the same scalar type")
-    in_shape, src_shape = input.shape or (1,), source.shape or (1,)
-    count = index.numel()
-    if count != (src_shape[dim] if dim < len(src_shape) else 1):
-        raise RuntimeError(f"index_add_(): Number of indices ({count}) should be equal to "
-                           f"source.size(dim): ({src_shape[dim]}), for dim: {dim}")
-    if len(in_shape) != len(src_shape) or any(
-            n != m for d, (n, m) in enumerate(zip(in_shape, src_shape)) if d != dim):
-        raise RuntimeError("source tensor shape must match self tensor shape, excluding the "
-                           f"specified dimension. Got self.shape = {list(input.shape)} "
-                           f"source.shape = {list(source.shape)}")
-    if count:
-        check_bounds(index, in_shape[dim], dim)
-    expanded = _expanded_index(index, src_shape, dim)
-    return write_out("index_add", IndexAdd.apply(input, expanded, source, dim, alpha), out)
-
-
-def index_fill(input, dim, index, value):  # noqa: A002
-    """``input`` with ``value`` (a number or 0-d tensor) in the slices of ``index`` along
-    ``dim`` (negative indices count from the end)."""
-    dim = normalize_dim(dim, input.ndim)
-    check_index_dtype(index, "index_fill_(): Expected dtype int64 for index.",
-                      (np.dtype(np.int64),), IndexError)
-    if index.ndim > 1:
-        raise RuntimeError("Index has to be a vector/scalar")
-    if isinstance(value, TensorCore) and value.ndim:
-        raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
-                           f"tensor with {value.ndim} dimension(s).")
-    size = (input.shape or (1,))[dim]
-    flat = index._data.reshape(-1)
-    if index.numel():
-        bad = first_out_of_range(flat, size, allow_negative=True)
-        if bad is not None:
-            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size "
-                             f"{size}")
-    wrapped = TensorCore._make(flat % max(size, 1), index._device)
-    positions = flat_positions(input._backend.xp, input.shape or (1,),
-                               _expanded_index(wrapped, input.shape, dim), dim).reshape(-1)
-    if isinstance(value, TensorCore):
-        return IndexFillTensor.apply(input, positions, value)
-    return IndexFill.apply(input, positions, value)
-
-
-def index_copy(input, dim, index, source, *, out=None):  # noqa: A002
-    """``input`` with ``source``'s slices copied to the slices of ``index`` along ``dim``."""
-    dim = normalize_dim(dim, input.ndim)
-    if index.ndim > 1:
-        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
-    check_index_dtype(index, "index_copy_(): Expected a long tensor for index, but got {}",
-                      (np.dtype(np.int64),))
-    count = index.numel()
-    src_shape, in_shape = source.shape or (1,), input.shape or (1,)
-    if source.ndim and input.ndim and source.ndim != input.ndim:
-        raise IndexError("index_copy_(): When source and destination are not scalars, their "
-                         f"dimensionality must match. Source dimensionality ({source.ndim}), "
-                         f"destination dimensionality ({input.ndim})")
-    if count != src_shape[dim]:
-        raise IndexError(f"index_copy_(): Number of indices ({count}) should be equal to "
-                         f"source.size(dim) ({src_shape[dim]})")
-    in_slice = [n for d, n in enumerate(in_shape) if d != dim]
-    src_slice = [n for d, n in enumerate(src_shape) if d != dim]
-    if in_slice != src_slice:
-        raise RuntimeError("index_copy_(): Source/destination tensor must have same slice "
-                           f"shapes. Destination slice shape: {' '.join(map(str, in_slice))} "
-                           f"at dimension {dim} and source slice shape: "
-                           f"{' '.join(map(str, src_slice))} at dimension 0.")
-    if source.dtype != input.dtype:
-        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, "
-                           f"but got (self) {type_name(input._data.dtype)} and (source) "
-                           f"{type_name(source._data.dtype)}")
-    if count:
-        check_bounds(index, in_shape[dim], dim, "index_copy_(): ", IndexError)
-    expanded = _expanded_index(index, src_shape, dim)
-    return write_out("index_copy", IndexCopy.apply(input, expanded, source, dim), out)
-
-
-def index_add_(self, dim, index, source, *, alpha=1):
-    """In-place ``index_add``."""
-    return apply_inplace(self, index_add, dim, index, source, alpha=alpha)
-
-
-def index_fill_(self, dim, index, value):
-    """In-place ``index_fill``."""
-    return apply_inplace(self, index_fill, dim, index, value)
-
-
-def index_copy_(self, dim, index, source):
-    """In-place ``index_copy``."""
-    return apply_inplace(self, index_copy, dim, index, source)
