@@ -144,6 +144,8 @@ OPS = {  # name: (fn(lib, *operands), arrays)
               [np.array([1., 2., 1., 3., -1., 0., 2.9], np.float32)]),
     "histc_data_range": (lambda lib, x: x.histc(5), [floats(4, 5)]),
     "histc_one_value": (lambda lib, x: x.histc(3), [np.ones(3, np.float32)]),
+    "histc_values_on_edges": (lambda lib, x: lib.histc(x, 8, -2, 2),
+                              [(np.arange(-9, 10) / 4).astype(np.float32)]),
     "histc_float64": (lambda lib, x: lib.histc(x, 3, -1, 1), [floats(20, dtype="float64")]),
     "count_nonzero": (lambda lib, x: lib.count_nonzero(x), [ints([[0, 1, 2], [0, 0, 3]])]),
     "count_nonzero_dim": (lambda lib, x: x.count_nonzero(1), [np.array([[0., 1.5], [0., 0.]],

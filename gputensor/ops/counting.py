@@ -74,8 +74,9 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
     xp = input._backend.xp
     flat = data.reshape(-1)
     inside = flat[(flat >= low) & (flat <= high)]
-    scale = data.dtype.type(bins / (high - low))
-    positions = ((inside - data.dtype.type(low)) * scale).astype(_INT64)
+    low_edge, width = data.dtype.type(low), data.dtype.type(high) - data.dtype.type(low)
+    # torch's linear interpolation, in the input's dtype: (x - min) * bins / (max - min)
+    positions = ((inside - low_edge) * bins / width).astype(_INT64)
     positions = xp.minimum(positions, bins - 1)
     counts = xp.bincount(positions, minlength=bins)[:bins].astype(data.dtype)
     return write_out("histc", _result(counts, input), out)

@@ -21,7 +21,7 @@ INT64 = np.dtype(np.int64)
 _INT_INDEX = (np.dtype(np.int32), INT64)
 
 
-# ---- helpers shared with scatter.py ---------------------------------------------------------
+# ---- helpers shared with scatter.py and index_update.py --------------------------------------
 def c_strides(shape):
     """The C-order strides of ``shape``, in elements."""
     strides, step = [], 1
@@ -83,8 +83,8 @@ def check_bounds(index, size, dim, prefix="", error=RuntimeError):
     """torch's error for the first index outside ``[0, size)`` along ``dim``."""
     value = first_out_of_range(index._data, size)
     if value is not None:
-        raise error(f"{prefix}index {value} is out of bounds for dimension {dim} with "
-                           f"size {size}")
+        raise error(f"{prefix}index {value} is out of bounds for dimension {dim} with size "
+                    f"{size}")
 
 
 def as_1d(t):
@@ -226,7 +226,7 @@ def index_select(input, dim, index, *, out=None):  # noqa: A002
 
 # ---- repeat_interleave ---------------------------------------------------------------------
 def _repeated_positions(repeats, output_size):
-    """``[0]*r0 + [1]*r1 + ...`` for a 1-D int64 tensor of repeats, on its device."""
+    """``[0]*r0 + [1]*r1 + ...`` (the repeats' dtype) for a 1-D int tensor of repeats."""
     xp = repeats._backend.xp
     counts = repeats._data
     total = int(counts.sum()) if output_size is None else int(output_size)

@@ -76,7 +76,8 @@ class IndexFillTensor(IndexFill):
     def backward(ctx, g):
         gx = flat_copy(g)
         gx[ctx.positions] = 0  # d self = 0 where filled; d value = 1 at each filled place
-        return gx.reshape(ctx.in_shape), None, g.sum() - gx.sum()
+        filled = flat_copy(g) - gx  # g where filled (once per place), exactly 0 elsewhere
+        return gx.reshape(ctx.in_shape), None, filled.sum()
 
 
 class IndexCopy(Scatter):
