@@ -407,3 +407,15 @@ def test_scatter_accumulate_hook(how, dtype, device):
         pos, vals = gputensor.tensor(positions), gputensor.tensor(values)
     target._backend.scatter_accumulate(target._data, pos._data, vals._data, how)
     np.testing.assert_array_equal(to_numpy(target), expected)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, i: x.gather(0, i), lambda x, i: x.index_select(0, i),
+    lambda x, i: x.scatter_add(0, i, x), lambda x, i: x.index_add(0, i, x),
+    lambda x, i: x.index_fill(0, i, 1.0), lambda x, i: x.index_copy(0, i, x),
+    lambda x, i: x.take(i)])
+def test_index_on_another_device(call, cuda_device):
+    """An index on the CPU for a CUDA tensor is refused, as torch refuses it."""
+    x = gputensor.ones(2, device=cuda_device)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        call(x, gputensor.tensor([1, 0]))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor_core import TensorCore, normalize_dim
-from ..autograd.function import Op
+from ..autograd.function import Op, check_same_device
 from .common import cast_scalar, is_array, type_name
 from .gather import check_bounds, check_index_dtype, first_out_of_range, flat_positions
 from .inplace import apply_inplace
@@ -95,6 +95,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):  # noqa: A002
     """``input`` with ``alpha * source`` added at the slices of ``index`` along ``dim``
     (repeated indices add)."""
     dim = normalize_dim(dim, input.ndim)
+    check_same_device(input, index, source)
     _check_index_vector(index, "index_add_(): Index is supposed to be a vector, but got dim: "
                                f"{index.ndim} with type: {type_name(index._data.dtype)} and "
                                f"size: {list(index.shape)}")
@@ -122,6 +123,7 @@ def index_fill(input, dim, index, value):  # noqa: A002
     """``input`` with ``value`` (a number or 0-d tensor) in the slices of ``index`` along
     ``dim`` (negative indices count from the end)."""
     dim = normalize_dim(dim, input.ndim)
+    check_same_device(input, index)
     check_index_dtype(index, "index_fill_(): Expected dtype int64 for index.",
                       (np.dtype(np.int64),), IndexError)
     if index.ndim > 1:
@@ -147,6 +149,7 @@ def index_fill(input, dim, index, value):  # noqa: A002
 def index_copy(input, dim, index, source, *, out=None):  # noqa: A002
     """``input`` with ``source``'s slices copied to the slices of ``index`` along ``dim``."""
     dim = normalize_dim(dim, input.ndim)
+    check_same_device(input, index, source)
     if index.ndim > 1:
         raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
     check_index_dtype(index, "index_copy_(): Expected a long tensor for index, but got {}",
