@@ -175,6 +175,9 @@ OPS["scatter_reduce_amax_int"] = (
 OPS["scatter_reduce_prod_int"] = (
     lambda lib, x, i, s: x.scatter_reduce(0, i, s, "prod"),
     [ints([1, 5, 7]), ints([0, 0, 1, 1]), ints([-2, -3, 4, 2])])
+OPS["scatter_reduce_max_min_aliases"] = (
+    lambda lib, x, i, s: (x.scatter_reduce(0, i, s, "max"), x.scatter_reduce(0, i, s, "min")),
+    [whole_floats(3, 4), SCATTER_REDUCE_INDEX, whole_floats(3, 4)])
 OPS["scatter_reduce_inplace"] = (
     lambda lib, x, i, s: x.clone().scatter_reduce_(0, i, s, "mean", include_self=False),
     [floats(3, 4), SCATTER_REDUCE_INDEX, floats(3, 4)])
@@ -186,7 +189,7 @@ OPS["scatter_reduce_random_floats"] = (
 # compared without gradients: weights that require grad give torch's bincount a node with no
 # derivative; torch's scatter backward fails when src is larger than the index
 NO_GRAD = {"bincount_weights", "bincount_weights_float64", "scatter_src_larger",
-           "scatter_add_src_larger"}
+           "scatter_add_src_larger", "scatter_reduce_max_min_aliases"}
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -216,6 +219,13 @@ def test_scatter_legacy_reduce(reduce, value, device):
                  floats(2, 4), device=device, grad=False)
     check_error(lambda lib: lib.ones(3, requires_grad=True).clone().scatter(
         0, lib.tensor([1, 1]), 2.0, reduce=reduce).sum().backward(), device=device)
+
+
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_scatter_reduce_alias_has_no_derivative(reduce, device):
+    """``scatter_reduce(..., "max"|"min")`` computes amax/amin; backward raises torch's error."""
+    check_error(lambda lib: lib.ones(3, requires_grad=True).scatter_reduce(
+        0, lib.tensor([1, 1]), lib.ones(2), reduce).sum().backward(), device=device)
 
 
 def _t(lib, values, dtype=None):

@@ -32,6 +32,7 @@ __all__ = ["scatter", "scatter_add", "scatter_reduce"]
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 _LEGACY_REDUCE = {"add": "sum", "multiply": "prod"}
+_ALIASES = {"max": "amax", "min": "amin"}  # computed as amax/amin, but with no derivative
 _LEGACY_WARNING = ("The reduce argument of gputensor.scatter with Tensor src is deprecated and "
                    "will be removed in a future PyTorch release. Use gputensor.scatter_reduce "
                    "instead for more reduction options.")
@@ -203,6 +204,19 @@ class ScatterLegacyReduce(ScatterReduce):
         raise RuntimeError("derivative for aten::scatter is not implemented")
 
 
+class ScatterReduceAlias(ScatterReduce):
+    """``scatter_reduce`` with ``"max"``/``"min"``: torch computes them, then refuses their
+    derivative."""
+
+    opname = "ScatterReduce"
+
+    @staticmethod
+    def backward(ctx, g):
+        name = {v: k for k, v in _ALIASES.items()}[ctx.saved[3]]
+        raise RuntimeError("Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', "
+                           f"'amin' but got {name}.")
+
+
 # ---- checks -----------------------------------------------------------------------------
 def _check_scatter(input, dim, index, src, name="scatter"):
     """torch's checks of a scatter's arguments (``src`` None for a value); the wrapped dim."""
@@ -284,10 +298,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True,  # noqa
     (sum, prod, mean, amax, amin); ``include_self=False`` leaves ``input``'s values out."""
     _src_tensor("scatter_reduce", src)
     dim = _check_scatter(input, dim, index, src, "scatter_reduce")
-    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
-    _check_reduce(reduce, _REDUCTIONS, "reduce argument must be either sum, prod, mean, amax or "
-                                       f"amin, got {reduce}")
-    result = ScatterReduce.apply(input, index, src, dim, reduce, bool(include_self))
+    how = _ALIASES.get(reduce, reduce)
+    _check_reduce(how, _REDUCTIONS, "reduce argument must be either sum, prod, mean, amax or "
+                                    f"amin, got {reduce}")
+    op = ScatterReduce if how == reduce else ScatterReduceAlias
+    result = op.apply(input, index, src, dim, how, bool(include_self))
     return write_out("scatter_reduce", result, out)
 
 
