@@ -26,6 +26,7 @@ from .dtypes import (
     short,
     uint8,
 )
+from .ops.counting import bincount, count_nonzero, histc
 from .ops.creation import (  # noqa: A004
     Generator,
     arange,
@@ -63,6 +64,8 @@ from .ops.extrema import (  # noqa: A004
     max,
     min,
 )
+from .ops.gather import gather, index_select, repeat_interleave, take, take_along_dim
+from .ops.index_update import index_add, index_copy, index_fill
 from .ops.linalg import (  # noqa: A004
     bmm,
     dot,
@@ -152,6 +155,7 @@ from .ops.reduce import (  # noqa: A004
     var,
 )
 from .ops.sampling import multinomial
+from .ops.scatter import scatter, scatter_add, scatter_reduce
 from .ops.searching import bucketize, searchsorted, unique, unique_consecutive
 from .ops.shape import (  # noqa: A004
     adjoint,
@@ -210,3 +214,7 @@ __all__ += ops.masks.__all__
 __all__ += ops.sampling.__all__
 __all__ += ops.searching.__all__
 __all__ += ops.sorting.__all__
+__all__ += ops.counting.__all__
+__all__ += ops.gather.__all__
+__all__ += ops.index_update.__all__
+__all__ += ops.scatter.__all__

@@ -18,15 +18,19 @@ from .autograd.function import RemovableHandle
 from .device import as_device
 from .device import device as device_type
 from .ops import (
+    counting,
     creation,
     extrema,
+    gather,
     index,
+    index_update,
     inplace,
     linalg,
     masks,
     pointwise,
     reduce,
     sampling,
+    scatter,
     searching,
     setitem,
     shape,
@@ -246,6 +250,28 @@ class Tensor(TensorCore):
     unique = searching.unique
     unique_consecutive = searching.unique_consecutive
     multinomial = sampling.multinomial
+    # ---- gather, scatter, counting (ops/gather.py, scatter.py, index_update.py, counting.py)
+    # (``gather`` and ``scatter`` come last: each rebinds its module's name in this class)
+    take = gather.take
+    take_along_dim = gather.take_along_dim
+    index_select = gather.index_select
+    repeat_interleave = gather.repeat_interleave
+    gather = gather.gather
+    scatter_ = scatter.scatter_
+    scatter_add = scatter.scatter_add
+    scatter_add_ = scatter.scatter_add_
+    scatter_reduce = scatter.scatter_reduce
+    scatter_reduce_ = scatter.scatter_reduce_
+    index_add = index_update.index_add
+    index_add_ = index_update.index_add_
+    index_fill = index_update.index_fill
+    index_fill_ = index_update.index_fill_
+    index_copy = index_update.index_copy
+    index_copy_ = index_update.index_copy_
+    scatter = scatter.scatter
+    bincount = counting.bincount
+    histc = counting.histc
+    count_nonzero = counting.count_nonzero
 
     # ---- dtype casts ---------------------------------------------------------------------
     def float(self, memory_format=None) -> Tensor:

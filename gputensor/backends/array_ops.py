@@ -26,3 +26,28 @@ def activation_formula(xp, kind: str, g, y):
     if kind == "tanh":
         return g * (1 - y * y)  # d tanh = 1 - y^2
     raise ValueError(f"unknown activation {kind!r}: expected relu, sigmoid or tanh")
+
+
+_ACCUMULATE_UFUNCS = {"sum": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def scatter_accumulate(xp, target, positions, values, how: str) -> None:
+    """Combine ``values`` into 1-D ``target`` at ``positions`` in place, repeats included.
+
+    ``how`` is sum, prod, amax or amin. Written with sorting and a segmented scan (no
+    ``ufunc.at``), so it runs on any ``xp`` and any dtype.
+    """
+    if positions.size == 0:
+        return
+    combine = getattr(xp, _ACCUMULATE_UFUNCS[how])
+    order = xp.argsort(positions)
+    pos, vals = positions[order], values[order]
+    step = 1
+    while step < pos.size:  # each value combined with those before it in its run
+        same_run = pos[step:] == pos[:-step]
+        vals = xp.concatenate([vals[:step], xp.where(
+            same_run, combine(vals[step:], vals[:-step]), vals[step:])])
+        step *= 2
+    last = xp.concatenate([pos[1:] != pos[:-1], xp.ones(1, dtype=bool)])
+    ends = pos[last]
+    target[ends] = combine(target[ends], vals[last])

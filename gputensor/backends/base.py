@@ -15,6 +15,8 @@ from __future__ import annotations
 import abc
 import contextlib
 
+from .array_ops import scatter_accumulate
+
 NO_SWITCH = contextlib.nullcontext()  # reusable: entering it does nothing
 
 
@@ -91,6 +93,11 @@ class Backend(abc.ABC):
     def erf(self, x):
         """erf of a float array by the device's own kernel, or None (the op's formula runs)."""
         return None
+
+    def scatter_accumulate(self, target, positions, values, how: str) -> None:
+        """Combine ``values`` into 1-D ``target`` at int64 ``positions`` in place (repeats
+        combine too) by ``how``: sum, prod, amax or amin."""
+        scatter_accumulate(self.xp, target, positions, values, how)
 
     # ---- devices, memory and events: what gputensor.cuda calls ------------------------------
     # A kind without devices (the CPU) keeps these defaults: one device, always current, whose

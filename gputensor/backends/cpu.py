@@ -10,6 +10,8 @@ from .flat_step import bind_step, run_step
 
 __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH"]
 
+_UFUNCS = {"sum": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
 
 class CpuBackend(Backend):
     """NumPy arrays; fused optimizer steps by Numba's CPU kernels (imported on first use)."""
@@ -62,6 +64,10 @@ class CpuBackend(Backend):
             from ..kernels import cpu as kernels_cpu  # lazy: imports numba
             self._kernels = kernels_cpu
         return self._kernels
+
+    def scatter_accumulate(self, target, positions, values, how: str) -> None:
+        """Combine ``values`` into ``target`` at ``positions`` in place by NumPy's ufunc.at."""
+        getattr(np, _UFUNCS[how]).at(target, positions, values)
 
     def activation_backward(self, kind: str, g, y):
         """The input gradient of activation ``kind`` (relu, sigmoid, tanh) from its output."""

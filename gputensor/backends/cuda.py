@@ -60,6 +60,9 @@ USE_OUR_KERNEL = {
 }
 EXTRA_HINT = ("install a CUDA build of gputensor's dependencies: pip install "
               "'gputensor[cuda13]' (CUDA 13 driver) or 'gputensor[cuda12]' (CUDA 12 driver)")
+# the dtypes CuPy's ``add.at`` (atomicAdd) handles; int64 and the rest are summed by sorting
+_ATOMIC_ADD_DTYPES = tuple(np.dtype(d) for d in ("int32", "uint32", "uint64", "float16",
+                                                  "float32", "float64"))
 NUMBA_SETTINGS = {"NUMBA_CUDA_ARRAY_INTERFACE_SYNC": "0", "NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS": "0"}
 
 
@@ -284,6 +287,14 @@ class CudaBackend(Backend):
         if self.use_our_kernel["sum_to_shape"] and array.dtype in KERNEL_DTYPES:
             return self.kernel_module("reduce").sum_to_shape(array, shape)
         return sum_to_shape_xp(array, shape)
+
+    def scatter_accumulate(self, target, positions, values, how: str) -> None:
+        """Combine ``values`` into ``target`` at ``positions`` in place: a sum by CuPy's
+        atomic ``add.at`` for the dtypes it has, anything else by sorting (array_ops)."""
+        if how == "sum" and target.dtype in _ATOMIC_ADD_DTYPES:
+            self.xp.add.at(target, positions, values)
+        else:
+            super().scatter_accumulate(target, positions, values, how)
 
     def matmul(self, a, b):
         """Matrix product with batch broadcasting (the choice: use_our_kernel)."""

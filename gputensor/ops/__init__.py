@@ -6,10 +6,13 @@ from __future__ import annotations
 from . import (
     activations,
     bce,
+    counting,
     creation,
     cross_entropy,
     extrema,
+    gather,
     index,
+    index_update,
     inplace,
     linalg,
     losses,
@@ -18,6 +21,7 @@ from . import (
     pointwise,
     reduce,
     sampling,
+    scatter,
     searching,
     shape,
     softmaxes,
@@ -25,8 +29,10 @@ from . import (
     transfer,
 )
 from .common import normalize_dim, normalize_dims
+from .counting import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .extrema import *  # noqa: F401,F403
+from .index_update import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .masks import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
@@ -50,3 +56,6 @@ __all__ += masks.__all__
 __all__ += sampling.__all__
 __all__ += searching.__all__
 __all__ += sorting.__all__
+__all__ += counting.__all__
+__all__ += index_update.__all__
+# (gather.py and scatter.py are not star-imported: their modules share a name with an op)

@@ -9,8 +9,8 @@ import warnings
 
 from ...ops import creation, shape
 from ...ops.activations import dropout as apply_dropout
+from ...ops.gather import index_select
 from ...ops.nn_ops import linear
-from ...ops.packing import select_along
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -202,7 +202,7 @@ class RNNBase(Module):
         """The hidden state's batch reordered by ``permutation`` (None: unchanged)."""
         if permutation is None:
             return hx
-        return select_along(hx, 1, permutation)
+        return index_select(hx, 1, permutation)
 
     # ---- the layers ----------------------------------------------------------------------
     def _run(self, input, batch_sizes, states):  # noqa: A002

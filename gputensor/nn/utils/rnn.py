@@ -10,7 +10,8 @@ import numpy as np
 from ... import dtypes
 from ..._tensor import Tensor
 from ...ops import creation
-from ...ops.packing import select_along, take_rows
+from ...ops.gather import index_select
+from ...ops.packing import take_rows
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
            "pad_sequence", "pack_sequence", "unpad_sequence", "unpack_sequence"]
@@ -146,7 +147,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         order = np.argsort(-host_lengths, kind="stable")
         host_lengths = host_lengths[order]
         sorted_indices = creation.tensor(order, dtype=dtypes.int64, device=input.device)
-        input = select_along(input, 0 if batch_first else 1, sorted_indices)
+        input = index_select(input, 0 if batch_first else 1, sorted_indices)
     if input.numel() == 0:
         raise RuntimeError("Cannot pack empty tensors.")
     batch_size = input.shape[0] if batch_first else input.shape[1]
@@ -188,7 +189,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     sizes = np.asarray(batch_sizes, dtype=np.int64)
     lengths = (sizes[None, :] > np.arange(count)[:, None]).sum(axis=1)
     if sequence.unsorted_indices is not None:
-        out = select_along(out, 0 if batch_first else 1, sequence.unsorted_indices)
+        out = index_select(out, 0 if batch_first else 1, sequence.unsorted_indices)
         lengths = lengths[_host_ints(sequence.unsorted_indices)]
     return out, _cpu_long(lengths)
 
