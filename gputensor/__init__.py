@@ -6,6 +6,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import OutOfMemoryError
 from .device import device
 from .dtypes import (
+    bfloat16,
     bool,
     double,
     dtype,
@@ -184,8 +185,8 @@ __all__ = [
     "enable_grad", "get_default_device", "get_default_dtype", "get_printoptions",
     "is_grad_enabled", "load", "nn", "no_grad", "optim", "printoptions", "promote_types",
     "return_types", "save", "set_default_dtype", "set_grad_enabled", "set_printoptions",
-    "typename", "utils", "bool", "double", "float", "float16", "float32", "float64", "half",
-    "int", "int8", "int16", "int32", "int64", "long", "short", "uint8",
+    "typename", "utils", "bfloat16", "bool", "double", "float", "float16", "float32", "float64",
+    "half", "int", "int8", "int16", "int32", "int64", "long", "short", "uint8",
 ]
 __all__ += ops.creation.__all__
 __all__ += ops.extrema.__all__

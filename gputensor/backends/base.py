@@ -18,6 +18,10 @@ import contextlib
 
 NO_SWITCH = contextlib.nullcontext()  # reusable: entering it does nothing
 
+# CuPy has no bfloat16 arrays: the CUDA backend refuses them with this error
+BFLOAT16_ON_CUDA = ("bfloat16 is not supported on CUDA devices: CuPy has no bfloat16 arrays "
+                    "(convert with .float() or .half() before moving the tensor)")
+
 
 class OutOfMemoryError(RuntimeError):
     """A device ran out of memory (``gputensor.cuda.OutOfMemoryError``, as torch's)."""

@@ -39,7 +39,7 @@ from . import cuda as cuda_switches
 from . import simcupy
 from .array_ops import activation_formula
 from .array_ops import sum_to_shape as sum_to_shape_xp
-from .base import Backend, OutOfMemoryError
+from .base import BFLOAT16_ON_CUDA, Backend, OutOfMemoryError
 from .cuda_memory import format_size, peak_memory_hook
 from .flat_step import KERNEL_DTYPES, run_step
 from .kernel_ufuncs import KernelNamespace
@@ -118,6 +118,12 @@ class _DeviceSwitch:
         if self._context is not None:
             self._context.__exit__(*exc_info)
             self._context, self.backend.current_index = None, self._previous
+
+
+def _refuse_bfloat16(dtype) -> None:
+    """Raise a TypeError naming the dtype for bfloat16, which CuPy cannot hold."""
+    if dtype is not None and np.dtype(dtype).kind == "V":
+        raise TypeError(BFLOAT16_ON_CUDA)
 
 
 class CudaBackend(Backend):
@@ -246,6 +252,7 @@ class CudaBackend(Backend):
         ``data`` is host data or a device array of any device (a device-to-device copy).
         """
         self.check_index(index)
+        _refuse_bfloat16(dtype if dtype is not None else getattr(data, "dtype", None))
         nbytes = int(getattr(data, "nbytes", 0))
         xp = self.xp
         try:
@@ -260,6 +267,7 @@ class CudaBackend(Backend):
     def full(self, shape, value, dtype, index=None):
         """A new array on device ``index`` (default: current) filled with ``value``, made there."""
         self.check_index(index)
+        _refuse_bfloat16(dtype)
         try:
             with self.on_device(index):
                 return self.xp.full(shape, value, dtype=dtype)
