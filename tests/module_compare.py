@@ -3,17 +3,22 @@
 ``check_module(make, run, *arrays, device)`` builds ``make(lib)`` in both libraries, checks
 that reprs and state_dict keys (and shapes) agree, loads torch's weights into ours, moves ours
 to ``device``, runs ``run(lib, module, *inputs)`` (a None array passes as None) and compares
-the outputs, then backpropagates the same random seeds and compares every parameter's
-gradient and the inputs' gradients.
+the outputs and the UserWarnings, then backpropagates the same random seeds and compares
+every parameter's gradient and the inputs' gradients.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import torch
 
 import gputensor
 from helpers import assert_same, make_input, rand_array
+
+# torch's own note about its nested-tensor prototype (gputensor has no nested tensors)
+TORCH_INTERNAL_WARNING = "The PyTorch API of nested tensors is in prototype stage"
 
 
 def _float_outputs(out):
@@ -43,12 +48,17 @@ def check_module(make, run, *arrays, device="cpu", rtol=1e-5, atol=1e-5, grad_rt
                  grad_atol=1e-4):
     """Compare ``run(lib, module, *inputs)`` and all gradients between the two libraries."""
     ours, theirs = build_pair(make, device)
-    results = {}
+    results, warned = {}, {}
     for lib, module in ((gputensor, ours), (torch, theirs)):
         leaves = [None if a is None else
                   make_input(lib, a, requires_grad=a.dtype.kind == "f", device=device)[0]
                   for a in arrays]
-        results[lib] = (leaves, run(lib, module, *leaves))
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always", UserWarning)
+            results[lib] = (leaves, run(lib, module, *leaves))
+        warned[lib] = [str(w.message) for w in record
+                       if not str(w.message).startswith(TORCH_INTERNAL_WARNING)]
+    assert warned[gputensor] == warned[torch], (warned[gputensor], warned[torch])
     (our_leaves, our_out), (their_leaves, their_out) = results[gputensor], results[torch]
     assert_same(our_out, their_out, rtol, atol)
     their_outs, our_outs = _float_outputs(their_out), _float_outputs(our_out)

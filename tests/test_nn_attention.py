@@ -151,6 +151,14 @@ def _padding(batch, length, dtype="bool"):
     return mask if dtype == "bool" else np.where(mask, -1e9, 0.0).astype(dtype)
 
 
+def _left_out(rows, cols, empty_rows=()):
+    """A bool attn_mask (True: left out) that leaves key 0 to every row but ``empty_rows``."""
+    mask = _bool_mask((rows, cols)) == 0
+    mask[:, 0] = False
+    mask[list(empty_rows), :] = True
+    return mask
+
+
 E, H, L, S, N = 8, 2, 5, 4, 3
 MHA_CASES = {
     "self-attention": (_mha(E, H), _self_attention(), (L, N, E)),
@@ -171,20 +179,22 @@ MHA_CASES = {
     "no bias": (_mha(E, H, bias=False), _self_attention(), (L, N, E)),
     "bias_kv and zero_attn": (_mha(E, H, add_bias_kv=True, add_zero_attn=True),
                               _cross_attention(), (L, N, E), (S, N, E), (S, N, E)),
-    "bool masks": (_mha(E, H), _self_attention(), (L, N, E), _padding(N, L),
-                   _bool_mask((L, L)) == 0),
+    "bool masks": (_mha(E, H), _self_attention(), (L, N, E), _padding(N, L), _left_out(L, L)),
     "bool masks, no weights": (_mha(E, H), _self_attention(need_weights=False), (L, N, E),
-                               _padding(N, L), _bool_mask((L, L)) == 0),
+                               _padding(N, L), _left_out(L, L)),
+    "a row left out": (_mha(E, H), _self_attention(), (L, N, E), None, _left_out(L, L, [2])),
+    "a row left out, no weights": (_mha(E, H), _self_attention(need_weights=False),
+                                   (L, N, E), None, _left_out(L, L, [2])),
     "float masks, 3-D": (_mha(E, H), _cross_attention(), (L, N, E), (S, N, E), (S, N, E),
                          _padding(N, S, "float32"), rand_array((N * H, L, S))),
     "float 3-D mask, no weights": (_mha(E, H), _cross_attention(need_weights=False),
                                    (L, N, E), (S, N, E), (S, N, E),
                                    _padding(N, S, "float32"), rand_array((N * H, L, S))),
     "unbatched with masks": (_mha(E, H), _self_attention(), (L, E), _padding(1, L)[0],
-                             _bool_mask((H, L, L)) == 0),
+                             np.stack([_left_out(L, L)] * H)),
     "bias_kv, zero_attn and masks": (_mha(E, H, add_bias_kv=True, add_zero_attn=True),
                                      _self_attention(need_weights=False), (L, N, E),
-                                     _padding(N, L), _bool_mask((L, L)) == 0),
+                                     _padding(N, L), _left_out(L, L)),
     "dropout in eval": (_mha(E, H, dropout=0.5), _self_attention(), (L, N, E)),
     "causal": (_mha(E, H), _self_attention(need_weights=False, is_causal=True), (L, N, E),
                None, np.triu(np.ones((L, L), bool), 1)),

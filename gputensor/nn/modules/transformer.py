@@ -6,7 +6,8 @@ import copy
 import math
 import warnings
 
-from ...ops import creation, pointwise, reduce
+from ...autograd import is_grad_enabled
+from ...ops import creation, pointwise, reduce, views
 from .. import attention, init
 from .. import functional as F  # noqa: N812 - torch's spelling
 from .activation import GELU, ReLU
@@ -237,9 +238,42 @@ class TransformerEncoder(Module):
         for layer in self.layers:
             output = layer(output, src_mask=mask, is_causal=is_causal,
                            src_key_padding_mask=src_key_padding_mask)
+        if self._takes_nested_path(src, mask, src_key_padding_mask):
+            # torch runs the padded rows as nested tensors and pads them back with zeros
+            keep = views.unsqueeze(pointwise.eq(src_key_padding_mask, 0), -1)
+            output = pointwise.where(keep, output, 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+    def _takes_nested_path(self, src, mask, padding_mask) -> bool:
+        """Whether torch would run this call on nested tensors (inference, left-aligned
+        padding, no attention mask, a layer fit for its fast path)."""
+        first = self.layers[0]
+        if (not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3
+                or padding_mask is None or mask is not None):
+            return False
+        if is_grad_enabled() and (src.requires_grad or any(
+                p.requires_grad for p in _fast_path_parameters(first))):
+            return False
+        if getattr(self, "mask_check", True):  # padding only after the last real element
+            xp = padding_mask._backend.xp
+            with padding_mask._on_device():
+                padded = padding_mask._data != 0
+                left_aligned = not bool(xp.any(padded[:, :-1] & ~padded[:, 1:]))
+            return left_aligned
+        return True
+
+
+def _fast_path_parameters(layer):
+    """The parameters whose requires_grad keeps torch off its fast paths."""
+    attn = layer.self_attn
+    return [p for p in (attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                        attn.out_proj.bias, layer.norm1.weight, layer.norm1.bias,
+                        layer.norm2.weight, layer.norm2.bias, layer.linear1.weight,
+                        layer.linear1.bias, layer.linear2.weight, layer.linear2.bias)
+            if p is not None]
 
 
 class TransformerDecoder(Module):
