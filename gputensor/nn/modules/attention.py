@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...ops import creation, views
 from .. import attention, init
+from ..multi_head_attention import multi_head_attention_forward
 from ..parameter import Parameter
 from .linear import Linear
 from .module import Module
@@ -106,7 +107,7 @@ class MultiheadAttention(Module):
             separate = {"use_separate_proj_weight": True, "q_proj_weight": self.q_proj_weight,
                         "k_proj_weight": self.k_proj_weight,
                         "v_proj_weight": self.v_proj_weight}
-        output, weights = attention.multi_head_attention_forward(
+        output, weights = multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
             self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
             self.out_proj.weight, self.out_proj.bias, training=self.training,
