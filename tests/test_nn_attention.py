@@ -272,3 +272,13 @@ def test_multihead_attention_warns_of_mismatched_mask_types(device):
                                                                           device=x.device))
         messages.append([str(w.message) for w in record])
     assert messages[0] == messages[1]
+
+
+def test_multihead_attention_dtype_and_device(device):
+    def make(lib):
+        where = device if lib is gputensor else "cpu"
+        return lib.nn.MultiheadAttention(E, H, kdim=6, dtype=lib.float64, device=where)
+    ours, _ = check_module(make, _cross_attention(), rand_array((L, N, E), "float64"),
+                           rand_array((S, N, 6), "float64"), rand_array((S, N, E), "float64"),
+                           device=device)
+    assert {(p.dtype, p.device.type) for p in ours.parameters()} == {(gputensor.float64, device)}

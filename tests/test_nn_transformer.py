@@ -146,6 +146,8 @@ STACK_CASES = {
                                                                   "src_key_padding_mask")),
                          BATCH_FIRST, None, _padding(N, S)),
     "decoder": (_decoder(), _call(masks=("tgt_mask",)), MEMORY, SEQ, _float_causal(T)),
+    "decoder, bool subsequent mask": (_decoder(), _call(masks=("tgt_mask",)), MEMORY, SEQ,
+                                      _causal(T)),
     "transformer": (_transformer(), _call(), SEQ, MEMORY),
     "transformer, eval": (_transformer(train=False), _call(), SEQ, MEMORY),
     "transformer, masks": (
