@@ -19,8 +19,9 @@ def _sdpa(**kwargs):
 
 
 def _row_masked(shape, rows, value):
-    """A float mask of random values with the given rows all ``value``."""
-    mask = rand_array(shape)
+    """A float mask of random values (or a copy of ``shape`` when it is an array) with the
+    given rows all ``value``."""
+    mask = shape.copy() if isinstance(shape, np.ndarray) else rand_array(shape)
     mask[..., rows, :] = value
     return mask
 
@@ -47,6 +48,8 @@ SDPA_CASES = {
     "float mask (L, S)": (_sdpa(), Q4, K4, V4, rand_array((4, 6))),
     "float mask (1, H, L, S)": (_sdpa(), Q4, K4, V4, rand_array((1, 3, 4, 6))),
     "float mask, -inf rows": (_sdpa(), Q4, K4, V4, _row_masked((3, 4, 6), [0, 2], -np.inf)),
+    "float mask, +inf and NaN rows": (_sdpa(), Q4, K4, V4,
+                                      _row_masked(_row_masked((4, 6), [1], np.inf), [3], np.nan)),
     "bool mask (L, S)": (_sdpa(), Q4, K4, V4, _bool_mask((4, 6))),
     "bool mask (N, 1, L, S)": (_sdpa(), Q4, K4, V4, _bool_mask((2, 1, 4, 6))),
     "bool mask, empty rows": (_sdpa(), Q4, K4, V4, _bool_mask((4, 6), false_rows=[1, 3])),

@@ -35,12 +35,13 @@ class SafeSoftmax(Op):
     def forward(ctx, x):
         xp = ctx.xp
         xa = x.astype(acc_dtype(x.dtype), copy=False)
-        peak = xa.max(axis=-1, keepdims=True)
-        peak = xp.where(xp.isfinite(peak), peak, 0)
-        e = xp.exp(xa - peak)
-        total = e.sum(axis=-1, keepdims=True)
-        masked_rows = xp.all(x == -math.inf, axis=-1, keepdims=True)
-        out = xp.where(masked_rows, 0, e / xp.where(masked_rows, 1, total))
+        with np.errstate(all="ignore"):  # +inf or NaN scores give NaN silently, as in torch
+            peak = xa.max(axis=-1, keepdims=True)
+            peak = xp.where(peak == -math.inf, 0, peak)
+            e = xp.exp(xa - peak)
+            total = e.sum(axis=-1, keepdims=True)
+            masked_rows = xp.all(x == -math.inf, axis=-1, keepdims=True)
+            out = xp.where(masked_rows, 0, e / xp.where(masked_rows, 1, total))
         out = out.astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
@@ -170,7 +171,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use "
-                      "same type for both instead.", stacklevel=3)
+                      "same type for both instead.", stacklevel=2)
     if not mask_is_float:
         return _bool_mask_to_float(mask, target_type, True)
     return mask
