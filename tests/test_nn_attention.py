@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from module_compare import check_module
+from module_compare import build_pair, check_module
 
 import gputensor
-from helpers import check_error, check_op, rand_array, to_numpy
+from helpers import assert_same, check_error, check_op, rand_array, to_numpy
 
 
 def _sdpa(**kwargs):
@@ -285,3 +285,21 @@ def test_multihead_attention_dtype_and_device(device):
                            rand_array((S, N, 6), "float64"), rand_array((S, N, E), "float64"),
                            device=device)
     assert {(p.dtype, p.device.type) for p in ours.parameters()} == {(gputensor.float64, device)}
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_multihead_attention_inference_matches_the_fast_path(need_weights, device):
+    # torch runs _native_multi_head_attention here (eval, no grad, batch_first self-attention)
+    ours, theirs = build_pair(_mha(E, H, batch_first=True), device)
+    x = rand_array((N, L, E))
+    masks = {"key_padding_mask": _padding(N, L), "attn_mask": _left_out(L, L)}
+    with torch.no_grad():
+        t = torch.tensor(x)
+        expected = theirs(t, t, t, need_weights=need_weights,
+                          **{k: torch.tensor(v) for k, v in masks.items()})
+    with gputensor.no_grad():
+        o = gputensor.tensor(x, device=device)
+        found = ours(o, o, o, need_weights=need_weights,
+                     **{k: gputensor.tensor(v, device=device) for k, v in masks.items()})
+    assert (found[1] is None) == (expected[1] is None)
+    assert_same([t for t in found if t is not None], [t for t in expected if t is not None])
