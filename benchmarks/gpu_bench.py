@@ -9,7 +9,7 @@ elementwise add/mul/broadcast on 256 MB inputs (ours vs CuPy vs torch); the fuse
 over 100M float32 parameters (28 bytes per parameter) vs ``torch.optim.Adam(fused=True)``;
 our matmul at 4096x4096 float32 vs cuBLAS; the MLP 784-512-512-10 batch-128 Adam training
 step vs torch eager; and for every backend hook which implementation (Numba or CuPy) is
-faster, so ``USE_OUR_KERNEL`` in gputensor/backends/cuda.py can follow the numbers.
+faster, so ``USE_OUR_KERNEL`` in gputensor/backends/cuda_backend.py can follow the numbers.
 Device times come from CUDA events around several back-to-back launches (so the host's
 launch cost overlaps the GPU work), medians of a few rounds after a warm-up; the MLP step is
 timed on the wall clock between synchronisations, as a user sees it. Prints a Markdown

@@ -1,11 +1,28 @@
 """gputensor: a PyTorch-compatible tensor library on NumPy (CPU) and CuPy/Numba (CUDA)."""
 
-from . import autograd, cuda, dtypes, nn, ops, optim, return_types, utils
+from . import (
+    accelerator,
+    amp,
+    autograd,
+    backends,
+    cuda,
+    distributed,
+    dtypes,
+    legacy,
+    nn,
+    ops,
+    optim,
+    return_types,
+    utils,
+)
 from ._tensor import Tensor, typename
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import OutOfMemoryError
+from .cuda import amp as _cuda_amp  # noqa: F401 - gputensor.cuda.amp, as torch.cuda.amp
 from .device import device
 from .dtypes import (
+    bfloat16,
     bool,
     double,
     dtype,
@@ -25,6 +42,26 @@ from .dtypes import (
     set_default_dtype,
     short,
     uint8,
+)
+from .legacy import (
+    BFloat16Tensor,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    get_num_interop_threads,
+    get_num_threads,
+    is_floating_point,
+    is_nonzero,
+    is_tensor,
+    numel,
+    set_num_interop_threads,
+    set_num_threads,
 )
 from .ops.counting import bincount, count_nonzero, histc
 from .ops.creation import (  # noqa: A004
@@ -200,9 +237,12 @@ __all__ = [
     "enable_grad", "get_default_device", "get_default_dtype", "get_printoptions",
     "is_grad_enabled", "load", "nn", "no_grad", "optim", "printoptions", "promote_types",
     "return_types", "save", "set_default_dtype", "set_grad_enabled", "set_printoptions",
-    "typename", "utils", "bool", "double", "float", "float16", "float32", "float64", "half",
-    "int", "int8", "int16", "int32", "int64", "long", "short", "uint8",
+    "typename", "utils", "bfloat16", "bool", "double", "float", "float16", "float32", "float64",
+    "half", "int", "int8", "int16", "int32", "int64", "long", "short", "uint8",
 ]
+__all__ += ["accelerator", "amp", "autocast", "backends", "distributed",
+            "get_autocast_dtype", "is_autocast_enabled"]
+__all__ += legacy.__all__
 __all__ += ops.creation.__all__
 __all__ += ops.extrema.__all__
 __all__ += ops.linalg.__all__

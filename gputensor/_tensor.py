@@ -286,6 +286,10 @@ class Tensor(TensorCore):
         """A copy as float16 (self when it already is)."""
         return pointwise.to_dtype(self, dtypes.float16)
 
+    def bfloat16(self, memory_format=None) -> Tensor:
+        """A copy as bfloat16 (self when it already is)."""
+        return pointwise.to_dtype(self, dtypes.bfloat16)
+
     def long(self, memory_format=None) -> Tensor:
         """A copy as int64 (self when it already is)."""
         return pointwise.to_dtype(self, dtypes.int64)

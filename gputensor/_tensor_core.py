@@ -19,7 +19,8 @@ from .backends.cpu import NO_SWITCH as _NO_SWITCH
 from .device import CPU
 from .size import Size
 
-FLOAT_TYPE_NAMES = {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
+FLOAT_TYPE_NAMES = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "float32": "FloatTensor",
+                    "float64": "DoubleTensor",
                     "int8": "CharTensor", "int16": "ShortTensor", "int32": "IntTensor",
                     "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 

@@ -1,9 +1,15 @@
-"""dtype objects and torch's type-promotion rules."""
+"""dtype objects and torch's type-promotion rules.
+
+``bfloat16`` arrays are ``ml_dtypes.bfloat16`` NumPy arrays on the CPU (NumPy's ufuncs on them
+compute in float32 and round each result to nearest even, as torch's CPU ops do). CuPy has
+no bfloat16 arrays: moving a bfloat16 tensor to CUDA raises a TypeError naming the dtype.
+"""
 
 from __future__ import annotations
 
 import builtins
 
+import ml_dtypes
 import numpy as np
 
 _BOOL, _INT, _FLOAT = 0, 1, 2
@@ -23,7 +29,7 @@ class dtype:  # noqa: N801 - torch's name
 
     @property
     def is_floating_point(self) -> bool:
-        """True for float16, float32 and float64."""
+        """True for float16, bfloat16, float32 and float64."""
         return self.category == _FLOAT
 
     @property
@@ -39,6 +45,7 @@ class dtype:  # noqa: N801 - torch's name
 
 
 float16 = dtype("float16", np.float16, _FLOAT)
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, _FLOAT)
 float32 = dtype("float32", np.float32, _FLOAT)
 float64 = dtype("float64", np.float64, _FLOAT)
 int8 = dtype("int8", np.int8, _INT)
@@ -50,13 +57,19 @@ bool = dtype("bool", np.bool_, _BOOL)  # noqa: A001 - torch's name
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 
-ALL_DTYPES = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+ALL_DTYPES = (float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool)
 _BY_NUMPY = {d.numpy: d for d in ALL_DTYPES}
 
 # torch's ScalarType names, as its error messages spell them ("... for 'Float'")
-SCALAR_TYPE_NAMES = {float16: "Half", float32: "Float", float64: "Double", int8: "Char",
-                     int16: "Short", int32: "Int", int64: "Long", uint8: "Byte", bool: "Bool"}
+SCALAR_TYPE_NAMES = {float16: "Half", bfloat16: "BFloat16", float32: "Float", float64: "Double",
+                     int8: "Char", int16: "Short", int32: "Int", int64: "Long", uint8: "Byte",
+                     bool: "Bool"}
 _default_float = float32
+
+
+def is_float_array_dtype(np_dtype) -> builtins.bool:
+    """True for the NumPy dtype of a floating tensor (bfloat16's is no NumPy "f" kind)."""
+    return np_dtype.kind == "f" or np_dtype == bfloat16.numpy
 
 
 def from_numpy_dtype(np_dtype) -> dtype:
@@ -95,6 +108,8 @@ def _build_promotion_table():
         for b in ALL_DTYPES:
             if a.category != b.category:
                 table[a, b] = a if a.category > b.category else b
+            elif a.category == _FLOAT and a.itemsize == b.itemsize:
+                table[a, b] = float32  # float16 with bfloat16: neither holds the other
             elif a.category == _FLOAT:
                 table[a, b] = a if a.itemsize >= b.itemsize else b
             elif a.category == _BOOL:

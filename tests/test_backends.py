@@ -11,7 +11,7 @@ from gputensor import backends
 from gputensor.backends import cuda_memory
 from gputensor.backends.base import Backend
 from gputensor.backends.cpu import CpuBackend, cpu_backend
-from gputensor.backends.cuda import CudaBackend
+from gputensor.backends.cuda_backend import CudaBackend
 from gputensor.backends.cuda_memory import PEAK_HOOK_NAME, PeakMemoryCounter
 
 ROOT = Path(__file__).resolve().parent.parent

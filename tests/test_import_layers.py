@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # third-party modules that load slowly or need a GPU: imported on first use, inside functions
 LAZY_THIRD_PARTY = {"numba", "numba_cuda", "cupy", "cupyx", "cupy_backends", "mpi4py"}
 # our modules whose loading means loading CUDA (CuPy, Numba): also imported on first use
-LAZY_OURS = ("gputensor.kernels", "gputensor.backends.cuda", "gputensor.backends.simcupy",
+LAZY_OURS = ("gputensor.kernels", "gputensor.backends.cuda_backend", "gputensor.backends.simcupy",
              "gputensor.backends.kernel_ufuncs")
 
 # lower layers first; a module may import its own layer and the layers below it

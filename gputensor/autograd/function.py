@@ -6,6 +6,7 @@ import weakref
 
 from .._tensor_core import TensorCore, type_text
 from ..backends import backend_for
+from ..dtypes import is_float_array_dtype
 from .grad_mode import is_grad_enabled, no_grad
 
 SECOND_BACKWARD_ERROR = (
@@ -202,7 +203,7 @@ class Function(Node):
         for nr, out in enumerate(outs):
             data = out._data
             out_meta.append((data.shape, data.dtype))
-            if data.dtype.kind == "f" and nr not in non_diff:
+            if is_float_array_dtype(data.dtype) and nr not in non_diff:
                 out._requires_grad = True
                 out.grad_fn = self
                 out._output_nr = nr

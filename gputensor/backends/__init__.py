@@ -1,8 +1,10 @@
 """Backends: one object per device kind; the only place that knows numpy from cupy.
 
 ``backend_for(device_type)`` gives the kind's backend (``base.Backend``: ``xp`` plus the named
-hooks ops call): ``cpu.cpu_backend`` always, a ``cuda.CudaBackend`` loaded on the first use of
-"cuda" (never at import, see backends/cuda.py for the process-wide settings it makes then).
+hooks ops call): ``cpu.cpu_backend`` always, a ``cuda_backend.CudaBackend`` loaded on the
+first use of "cuda" (never at import, see backends/cuda_backend.py for the process-wide settings it
+makes then). ``cuda``, ``cudnn``, ``mps``, ``openmp``, ``mkl`` and ``mkldnn`` are torch's
+``torch.backends`` switch namespaces, for scripts that read or set them.
 """
 
 from __future__ import annotations
@@ -11,14 +13,14 @@ import os
 
 import numpy as np
 
-from . import cudnn
+from . import cuda, cudnn, mkl, mkldnn, mps, openmp
 from .base import Backend, OutOfMemoryError
 from .cpu import cpu_backend
-from .cuda import CudaBackend
+from .cuda_backend import CudaBackend
 
 __all__ = ["Backend", "OutOfMemoryError", "array_types", "backend_for", "forget_cuda",
            "loaded", "register_array_type", "simulated_cuda_devices", "simulating_cuda",
-           "cudnn"]
+           "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp"]
 
 _BY_TYPE = {"cpu": cpu_backend}  # device type -> its loaded backend
 array_types = (np.ndarray,)  # the array classes of the loaded backends (CuPy's once loaded)

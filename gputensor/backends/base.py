@@ -1,9 +1,10 @@
 """The backend interface: what ops, autograd and optim call on a device kind's backend.
 
-A backend is one object per device kind (``cpu.cpu_backend``, ``cuda.CudaBackend``), found with
-``backends.backend_for(device_type)``. It is ``xp``, the NumPy-compatible array namespace the
-ops are written against, plus the named hooks below for what one ``xp`` call cannot do well
-(fused optimizer steps and activation gradients, sum-to-shape, our matmul, cross entropy).
+A backend is one object per device kind (``cpu.cpu_backend``,
+``cuda_backend.CudaBackend``), found with ``backends.backend_for(device_type)``. It is
+``xp``, the NumPy-compatible array namespace the ops are written against, plus the named
+hooks below for what one ``xp`` call cannot do well (fused optimizer steps and activation
+gradients, sum-to-shape, our matmul, cross entropy).
 Every hook has a CPU version; the CUDA one may run our Numba kernels (``kernels/cuda``).
 Ops never test the device: they call these hooks.
 
@@ -18,6 +19,10 @@ import contextlib
 from .array_ops import scatter_accumulate
 
 NO_SWITCH = contextlib.nullcontext()  # reusable: entering it does nothing
+
+# CuPy has no bfloat16 arrays: the CUDA backend refuses them with this error
+BFLOAT16_ON_CUDA = ("bfloat16 is not supported on CUDA devices: CuPy has no bfloat16 arrays "
+                    "(convert with .float() or .half() before moving the tensor)")
 
 
 class OutOfMemoryError(RuntimeError):

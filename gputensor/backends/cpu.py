@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 from .array_ops import activation_formula, sum_to_shape
 from .base import NO_SWITCH, Backend
 from .flat_step import bind_step, run_step
+
+_BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 
 __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH"]
 
@@ -44,7 +47,9 @@ class CpuBackend(Backend):
         return sum_to_shape(array, shape)
 
     def matmul(self, a, b):
-        """Matrix product with batch broadcasting."""
+        """Matrix product with batch broadcasting (bfloat16: summed in float32, as torch)."""
+        if a.dtype == _BFLOAT16:
+            return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(_BFLOAT16)
         return np.matmul(a, b)
 
     def optimizer_step(self, rule: str, arrays, scalars, flags) -> None:

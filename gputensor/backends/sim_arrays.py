@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .base import BFLOAT16_ON_CUDA
+
 _current = [0]  # the current device's index
 _count = [1]  # how many devices are simulated
 host_reads = [0]  # values read back to the host (each one a synchronisation on a real GPU)
@@ -123,6 +125,8 @@ def on_device(result, device_id=None):
     if type(result) is ndarray:
         return result
     if isinstance(result, np.ndarray):
+        if result.dtype.kind == "V":  # ml_dtypes' bfloat16: no CuPy array can hold it
+            raise TypeError(BFLOAT16_ON_CUDA)
         return wrap(result, _current[0] if device_id is None else device_id)
     if isinstance(result, np.generic):
         return wrap(np.asarray(result), _current[0] if device_id is None else device_id)

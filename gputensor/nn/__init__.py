@@ -1,8 +1,9 @@
 """``gputensor.nn``: modules, layers, losses, ``functional`` and ``init``, as in ``torch.nn``."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
+from .parallel import DataParallel
 from .parameter import Parameter
 
-__all__ = ["Parameter", "functional", "init", *_modules_all]
+__all__ = ["DataParallel", "Parameter", "functional", "init", "parallel", *_modules_all]

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from ..autograd.function import Op
+from ..dtypes import is_float_array_dtype
 from .common import type_name
 from .creation import default_generator
 from .inplace import apply_inplace
@@ -80,7 +81,7 @@ def erf_array(xp, x):
 
 
 def _check_float(kernel, x):
-    if x.dtype.kind != "f":
+    if not is_float_array_dtype(x.dtype):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name(x.dtype)}\'')
 
 
@@ -274,7 +275,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0 or input.numel() == 0:
         return input
     data = input._data
-    if data.dtype.kind != "f":
+    if not is_float_array_dtype(data.dtype):
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{type_name(data.dtype)}")
     keep = 1.0 - p

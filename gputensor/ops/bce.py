@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Op
+from ..dtypes import is_float_array_dtype
 from .common import as_array, check_broadcast, result_dtype, type_name
 from .losses import check_reduction, grad_scale, reduce_loss, refuse_grad, resolve_reduction
 
@@ -76,7 +77,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     x_dt, y_dt = input._data.dtype, target._data.dtype
     if y_dt != x_dt:
         raise RuntimeError(f"Found dtype {type_name(y_dt)} but expected {type_name(x_dt)}")
-    if x_dt.kind != "f":
+    if not is_float_array_dtype(x_dt):
         raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for "
                                   f"'{type_name(x_dt)}'")
     refuse_grad("binary_cross_entropy", "weight", weight)
@@ -137,10 +138,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
     x_dt = input._data.dtype
-    if x_dt.kind != "f":
+    if not is_float_array_dtype(x_dt):
         raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{type_name(x_dt)}'")
     y_dt = target._data.dtype
-    if y_dt.kind != "f":
+    if not is_float_array_dtype(y_dt):
         raise RuntimeError(f"result type {type_name(result_dtype(input._data, target._data))} "
                            f"can't be cast to the desired output type {type_name(y_dt)}")
     shape = tuple(input.shape)

@@ -10,6 +10,7 @@ import numpy as np
 from .. import backends as _backends
 from .. import dtypes
 from .._tensor_core import TensorCore, normalize_dim
+from ..dtypes import is_float_array_dtype
 
 if TYPE_CHECKING:
     pass
@@ -127,7 +128,7 @@ def promote(*operands):
 
 def float_dtype(dt: np.dtype) -> np.dtype:
     """``dt`` if floating point, else the default float dtype (true division, mean...)."""
-    return dt if dt.kind == "f" else dtypes.get_default_dtype().numpy
+    return dt if is_float_array_dtype(dt) else dtypes.get_default_dtype().numpy
 
 
 def type_name(dt) -> str:

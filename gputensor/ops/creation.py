@@ -67,7 +67,7 @@ def _np_dtype(dtype, fallback=None):
 
 def _infer_dtype(array: np.ndarray, data) -> np.dtype:
     kind = array.dtype.kind
-    if kind == "f":
+    if dtypes.is_float_array_dtype(array.dtype):
         return array.dtype if isinstance(data, np.ndarray) else dtypes.get_default_dtype().numpy
     if kind in "iu":
         return array.dtype if isinstance(data, np.ndarray) else np.dtype(np.int64)

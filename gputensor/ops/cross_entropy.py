@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Op, check_same_device
+from ..dtypes import is_float_array_dtype
 from .common import result_dtype, type_name
 from .losses import check_reduction, grad_scale, reduce_loss, refuse_grad, resolve_reduction
 from .reduce import acc_dtype
@@ -301,7 +302,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 def _check_log_softmax(x, class_dim):
-    if x.dtype.kind != "f":
+    if not is_float_array_dtype(x.dtype):
         last = "_lastdim" if class_dim == x.ndim - 1 or x.ndim == 0 else ""
         raise NotImplementedError(f'"log_softmax{last}_kernel_impl" not implemented for '
                                   f"'{type_name(x.dtype)}'")
@@ -316,7 +317,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     class_dim = 0 if x.ndim == 1 else 1
     smoothing = float(label_smoothing)
     if x.shape == t.shape:
-        if t.dtype.kind != "f":
+        if not is_float_array_dtype(t.dtype):
             raise RuntimeError("Expected floating point type for target with class probabilities, "
                                f"got {type_name(t.dtype)}")
         if ignore_index >= 0:

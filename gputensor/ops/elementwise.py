@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from .. import dtypes
 from ..autograd.function import Op
+from ..dtypes import is_float_array_dtype
 from .common import (
     as_array,
     broadcast_shapes,
@@ -54,13 +58,15 @@ class BinaryOp(Op):
         xp = ctx.xp
         dt, dt_b = getattr(a, "dtype", None), getattr(b, "dtype", None)
         if dt is not None and dt_b is not None and dt == dt_b and a.shape == b.shape and (
-                dt.kind == "f" or not cls.true_division):
+                is_float_array_dtype(dt) or not cls.true_division):
             ctx.dtype, ctx.options = dt, options  # two arrays alike: nothing to promote
             cls.check(ctx, a, b)
-        elif dt is not None and dt.kind == "f" and type(b) in _PLAIN_NUMBERS:
+        elif dt is not None and is_float_array_dtype(dt) and type(b) in _PLAIN_NUMBERS:
             ctx.dtype, ctx.options = dt, options  # a float array and a number: the array's
             cls.check(ctx, a, b)
             b = float(b)
+            if dt == dtypes.bfloat16.numpy:
+                a = a.astype(np.float32)  # torch computes bfloat16 with a number in float32
         else:
             a, b = cls._promote(ctx, a, b, options)
             dt = ctx.dtype
@@ -98,7 +104,7 @@ class BinaryOp(Op):
 def _alpha(ctx):
     """The ``alpha`` option of add/sub, checked and converted like torch does."""
     alpha = ctx.options[0] if ctx.options else 1
-    if ctx.dtype.kind != "f" and isinstance(alpha, float):
+    if not is_float_array_dtype(ctx.dtype) and isinstance(alpha, float):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
     return alpha
@@ -208,7 +214,7 @@ def _floor_divide(xp, a, b, dt=None):
 
 
 def _trunc_divide(xp, a, b, dt):
-    if dt.kind == "f":
+    if is_float_array_dtype(dt):
         return xp.trunc(a / b)
     q = xp.floor_divide(a, b)
     # floor rounds down where the signs differ and the division is inexact; trunc rounds up

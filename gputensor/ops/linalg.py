@@ -14,7 +14,7 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot"]
 # C++ type names torch prints in "expected m1 and m2 to have the same dtype"
 _CPP_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
               "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
-              "float32": "float", "float64": "double"}
+              "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
 
 
 class Matmul(Op):

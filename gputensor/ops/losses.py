@@ -7,6 +7,7 @@ import warnings
 
 from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled
+from ..dtypes import is_float_array_dtype
 from . import pointwise as pw
 from . import reduce as rd
 from .common import (
@@ -94,7 +95,7 @@ class MseLoss(Op):
     def forward(cls, ctx, x, y, reduction, param):
         xp = ctx.xp
         dt = cls.result_dtype(x, y)
-        if dt.kind != "f":
+        if not is_float_array_dtype(dt):
             cls.integer_error(ctx, dt, reduction)
         d = x.astype(dt, copy=False) - y.astype(dt, copy=False)
         ctx.save_for_backward(d)
@@ -194,8 +195,8 @@ class HuberLoss(MseLoss):
     def result_dtype(x, y):
         """torch's huber_loss keeps a float input's dtype and refuses an integer input."""
         dt = result_dtype(x, y)
-        if x.dtype.kind == "f" or dt.kind != "f":
-            return x.dtype if x.dtype.kind == "f" else dt
+        if is_float_array_dtype(x.dtype) or not is_float_array_dtype(dt):
+            return x.dtype if is_float_array_dtype(x.dtype) else dt
         raise RuntimeError(f"result type {type_name(dt)} can't be cast to the desired output "
                            f"type {type_name(x.dtype)}")
 

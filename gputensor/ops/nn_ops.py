@@ -9,6 +9,7 @@ import numpy as np
 from .._tensor_core import FLOAT_TYPE_NAMES
 from ..autograd.function import Op
 from ..autograd.grad_mode import no_grad
+from ..dtypes import is_float_array_dtype
 from .common import type_name
 from .linalg import _check_mm, matmul
 from .reduce import acc_dtype
@@ -274,7 +275,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         star = ", ".join(["*"] + [str(n) for n in shape])
         raise RuntimeError(f"Given normalized_shape={text}, expected input with shape [{star}], "
                            f"but got input of size{_shape_text(input.shape)}")
-    if input._data.dtype.kind != "f":
+    if not is_float_array_dtype(input._data.dtype):
         raise NotImplementedError('"LayerNormKernelImpl" not implemented for '
                                   f"'{type_name(input._data.dtype)}'")
     _mixed_dtype(input._data.dtype, [p._data for p in (weight, bias) if p is not None])
@@ -356,7 +357,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if p is not None and p.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {p.numel()}")
     dt = input._data.dtype
-    if dt.kind != "f":
+    if not is_float_array_dtype(dt):
         raise NotImplementedError(f"\"batch_norm\" not implemented for '{type_name(dt)}'")
     _mixed_dtype(dt, [p._data for p in (running_mean, running_var, weight, bias)
                       if p is not None])

@@ -10,6 +10,7 @@ import numpy as np
 from .. import dtypes
 from .._tensor_core import TensorCore
 from ..autograd.function import on_common_device
+from ..dtypes import is_float_array_dtype
 from . import elementwise as ew
 from . import unary as un
 from .common import (
@@ -265,7 +266,7 @@ def _compare_arrays(xp, ufunc: str, a, b):
 def _bitwise_arrays(xp, ufunc: str, a, b, device="cpu"):
     """``xp.<ufunc>`` on bool or integer operands; torch's error for floats."""
     dt, (a, b) = promote(a, b)
-    if dt.kind == "f":
+    if is_float_array_dtype(dt):
         raise not_implemented(ufunc, dt, device)
     out = as_array(xp, getattr(xp, ufunc)(a, b))
     return out if out.dtype == dt else out.astype(dt)
@@ -396,7 +397,7 @@ def logical_not(input):  # noqa: A002
 def _float_test(name, ufunc, integer_value):
     def test(input):  # noqa: A002
         def run(xp, x):
-            if x.dtype.kind != "f":
+            if not is_float_array_dtype(x.dtype):
                 return xp.full(x.shape, integer_value, dtype=bool)
             return getattr(xp, ufunc)(x)
         return _nondiff(run, input)

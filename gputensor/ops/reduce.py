@@ -16,7 +16,7 @@ __all__ = ["sum", "mean", "prod", "var", "std", "all", "any"]
 
 _TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
-               "float64": "Double"}
+               "bfloat16": "BFloat16", "float64": "Double"}
 _INT64 = np.dtype("int64")
 _FLOAT32 = np.dtype("float32")
 
@@ -55,8 +55,8 @@ def expand_grad(xp, g, in_shape, axes, keepdim):
 
 
 def acc_dtype(dt):
-    """The dtype to accumulate in: float32 for float16, else ``dt``."""
-    return _FLOAT32 if dt == np.float16 else dt
+    """The dtype to accumulate in: float32 for float16 and bfloat16, else ``dt``."""
+    return _FLOAT32 if dt == np.float16 or dt == dtypes.bfloat16.numpy else dt
 
 
 def _int_to_long(dt):

@@ -20,7 +20,7 @@ from .index import _plan, _type_name, _view
 
 _TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
                "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
-               "float64": "Double"}
+               "bfloat16": "BFloat16", "float64": "Double"}
 _NOTHING = "nothing"  # the key of an advanced index that selects no element
 
 

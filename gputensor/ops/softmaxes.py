@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd.function import Op
+from ..dtypes import is_float_array_dtype
 from .common import normalize_dim
 from .reduce import acc_dtype, expand_grad, reduce_axes, type_name
 
@@ -28,7 +29,7 @@ class Logsumexp(Op):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         xp = ctx.xp
-        out_dtype = x.dtype if x.dtype.kind == "f" else dtypes.get_default_dtype().numpy
+        out_dtype = x.dtype if is_float_array_dtype(x.dtype) else dtypes.get_default_dtype().numpy
         xa = x.astype(acc_dtype(out_dtype), copy=False)
         peak = _shifted_max(xp, xa, axes)
         total = xp.exp(xa - peak).sum(axis=axes, keepdims=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Op
+from ..dtypes import is_float_array_dtype
 from .common import (
     as_array,
     broadcast_shapes,
@@ -45,7 +46,7 @@ class UnaryOp(Op):
                 raise not_implemented(cls.bool_kernel, x.dtype, device_type(ctx))
         if cls.to_float:
             x = x.astype(float_dtype(x.dtype), copy=False)
-        if cls.int_copy and x.dtype.kind != "f":
+        if cls.int_copy and not is_float_array_dtype(x.dtype):
             y = x.copy()
         else:
             y = as_array(xp, cls.compute(xp, x))
@@ -150,7 +151,7 @@ class RoundDecimals(Op):
     @staticmethod
     def forward(ctx, x, decimals):
         xp = ctx.xp
-        if x.dtype.kind != "f":
+        if not is_float_array_dtype(x.dtype):
             raise not_implemented("round", x.dtype, device_type(ctx))
         # torch scales in float32 for float16 (its opmath type), as here
         work = x.astype("float32") if x.dtype.itemsize < 4 else x

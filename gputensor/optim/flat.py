@@ -20,6 +20,7 @@ import numpy as np
 from .. import dtypes
 from .._tensor import Tensor
 from ..backends.flat_step import ArrayList
+from ..dtypes import is_float_array_dtype
 from .optimizer import Optimizer
 
 # Packs of at most this many elements copy their gradients into one flat buffer each step
@@ -163,7 +164,7 @@ class _GroupPacks:
 
 
 def _float_kind(p) -> bool:
-    return p._data.dtype.kind == "f"
+    return is_float_array_dtype(p._data.dtype)
 
 
 class FusedOptimizer(Optimizer):

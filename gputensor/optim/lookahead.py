@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from ..backends.flat_step import ArrayList
+from ..dtypes import is_float_array_dtype
 from .optimizer import Optimizer
 
 
@@ -67,7 +68,7 @@ class Lookahead(Optimizer):
         seen, params = set(), []
         for group in self.param_groups:
             for p in group["params"]:
-                if id(p) not in seen and p._data.dtype.kind == "f":
+                if id(p) not in seen and is_float_array_dtype(p._data.dtype):
                     seen.add(id(p))
                     params.append(p)
         return params

@@ -2,7 +2,7 @@
 
 Importing this package imports nothing heavy; each module imports ``numba.cuda`` (and, on a
 real GPU, ``cupy``) itself, so ``import gputensor`` never does. Nothing here changes the
-process's settings: the CUDA backend (gputensor/backends/cuda.py) sets Numba's variables
+process's settings: the CUDA backend (gputensor/backends/cuda_backend.py) sets Numba's variables
 (``NUMBA_CUDA_ARRAY_INTERFACE_SYNC=0``, ``NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS=0``, and
 ``NUMBA_ENABLE_CUDASIM=1`` when simulated) before it imports these modules.
 

@@ -13,6 +13,8 @@ from ...random import as_numpy_generator
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler"]
 
+_CHUNK = 32  # indices RandomSampler draws at a time with replacement
+
 
 class Sampler:
     """Base class: an iterable of dataset indices (or of lists of them)."""
@@ -59,8 +61,10 @@ class RandomSampler(Sampler):
     def __iter__(self):
         n = len(self.data_source)
         rng = as_numpy_generator(self.generator)
-        if self.replacement:
-            yield from rng.integers(0, n, size=self.num_samples).tolist()
+        if self.replacement:  # drawn 32 at a time, as torch: a huge num_samples costs nothing
+            for _ in range(self.num_samples // _CHUNK):
+                yield from rng.integers(0, n, size=_CHUNK).tolist()
+            yield from rng.integers(0, n, size=self.num_samples % _CHUNK).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from rng.permutation(n).tolist()

@@ -7,15 +7,16 @@ gputensor allocates from; with ``GPUTENSOR_SIMULATE_CUDA=1`` they are always 0.
 
 from __future__ import annotations
 
-from . import backends
-from .backends import OutOfMemoryError
-from .device import device as device_type
-from .random import manual_seed as seed_all_devices
+from .. import backends
+from ..backends import OutOfMemoryError
+from ..device import device as device_type
+from ..random import manual_seed as seed_all_devices
 
 __all__ = ["OutOfMemoryError", "is_available", "device_count", "current_device", "set_device",
            "device", "get_device_name", "get_device_properties", "get_device_capability",
            "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
-           "reset_peak_memory_stats", "empty_cache", "manual_seed", "manual_seed_all", "Event"]
+           "reset_peak_memory_stats", "empty_cache", "manual_seed", "manual_seed_all", "Event",
+           "is_bf16_supported"]
 
 
 def _backend():
@@ -44,6 +45,12 @@ def is_available() -> bool:
     """True when CUDA can run here: a GPU with CuPy, or ``GPUTENSOR_SIMULATE_CUDA=1``."""
     backend = _loaded()
     return backend is not None and backend.device_count() > 0
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: CUDA tensors cannot be bfloat16 here (CuPy has no bfloat16 arrays), and
+    without CUDA there is no device to ask."""
+    return False
 
 
 def device_count() -> int:
