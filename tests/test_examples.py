@@ -85,3 +85,41 @@ def test_seed_sections_3_and_4_give_torch_losses_from_the_same_weights():
         theirs = _seed_section_4_losses(torch, weights, make)
         np.testing.assert_allclose(ours, theirs, rtol=1e-5)
         assert theirs[-1] < theirs[0]
+
+
+def test_train_gpt_quick_run_lowers_the_loss_and_samples_text(tmp_path, capsys,
+                                                              cuda_unavailable):
+    gpt = _load("train_gpt")
+    result = gpt.main(["--quick", "--device", "cuda", "--out", str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert "CUDA is not available here; training on the CPU instead." in printed
+    losses = result["losses"]
+    assert len(losses) == 30 and np.mean(losses[-5:]) < losses[0] - 0.3
+    sample = result["sample"]
+    assert sample.startswith("The ") and len(sample) == len("The ") + 60
+    assert set(sample) <= set(gpt.TEXT.read_text()) and sample in printed
+    assert (tmp_path / "loss.png").stat().st_size > 0
+
+    checkpoint = gputensor.load(result["checkpoint"])
+    assert checkpoint["step"] == 30
+    assert checkpoint["chars"] == "".join(sorted(set(gpt.TEXT.read_text())))
+    restored = gpt.GPT(gpt.GPTConfig(**checkpoint["config"]))
+    restored.load_state_dict(checkpoint["model"])
+    restored.eval()
+    idx = gputensor.tensor([[1, 2, 3, 4]])
+    with gputensor.no_grad():
+        assert (restored(idx)[0] == result["model"](idx)[0]).all().item()
+
+
+def test_gpt_weight_decay_groups_and_learning_rate_schedule():
+    gpt = _load("train_gpt")
+    model = gpt.GPT(gpt.GPTConfig(vocab_size=5, block_size=4, n_layer=1, n_head=1, n_embd=4))
+    decay, no_decay = gpt.configure_optimizer(model, 1e-3, 0.1).param_groups
+    assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
+    assert all(p.dim() == 2 for p in decay["params"])
+    assert all(p.dim() == 1 for p in no_decay["params"])
+    assert len(decay["params"]) + len(no_decay["params"]) == len(list(model.parameters()))
+    factor = gpt.warmup_cosine(warmup=10, total=110, floor=0.1)
+    assert [factor(0), factor(4), factor(9)] == [0.1, 0.5, 1.0]
+    np.testing.assert_allclose([factor(10), factor(60), factor(110), factor(200)],
+                               [1.0, 0.55, 0.1, 0.1])

@@ -4,7 +4,7 @@ import math
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812 (as torch code writes it)
 
 text = ("the cat sat on the mat. the dog sat on the log. "
         "a cat and a dog met on the mat and sat on the log. ")
