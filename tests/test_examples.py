@@ -4,6 +4,7 @@ import contextlib
 import importlib.util
 import io
 import runpy
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def _load(name):
     spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # where dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
