@@ -1,6 +1,6 @@
 """``gputensor.nn``: modules, layers, losses, ``functional`` and ``init``, as in ``torch.nn``."""
 
-from . import functional, init
+from . import functional, init, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
 from .parameter import Parameter
