@@ -3,6 +3,7 @@
 from . import autograd, cuda, dtypes, nn, ops, optim, return_types, utils
 from ._tensor import Tensor, typename
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import inference_mode, is_inference_mode_enabled
 from .backends import OutOfMemoryError
 from .device import device
 from .dtypes import (
@@ -187,6 +188,7 @@ __all__ = [
     "typename", "utils", "bool", "double", "float", "float16", "float32", "float64", "half",
     "int", "int8", "int16", "int32", "int64", "long", "short", "uint8",
 ]
+__all__ += ["inference_mode", "is_inference_mode_enabled"]
 __all__ += ops.creation.__all__
 __all__ += ops.extrema.__all__
 __all__ += ops.linalg.__all__
