@@ -51,6 +51,28 @@ def test_grad_fn_repr_names_the_object():
         assert repr(y.grad_fn) == f"<SumBackward0 object at {id(y.grad_fn):#x}>"
 
 
+def test_node_reprs_of_views_writes_and_user_functions():
+    def scenario(lib):
+        class Twice(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        x = lib.ones(3, requires_grad=True)
+        written = x.clone()
+        written[0] = 5
+        nodes = (x[0].grad_fn, written.grad_fn, Twice.apply(x).grad_fn, x.t().grad_fn)
+        texts = [repr(node) for node in nodes]
+        for node, text in zip(nodes, texts):
+            assert text.endswith(f" object at {id(node):#x}>")
+        return [torch_text(text.split(" object at ")[0]) for text in texts]
+    assert _same(scenario)[2] == "<torch.autograd.function.TwiceBackward"
+
+
 def test_accumulate_grad_holds_the_leaf():
     for lib in LIBS:
         x, w, y = _graph(lib)

@@ -34,7 +34,11 @@ class Node:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {id(self):#x}>"
+        # torch prints its C++ nodes by name, a user's Function's node with its Python module
+        node_type = type(self)
+        builtin = node_type.__module__.startswith("gputensor.")
+        module = "" if builtin else "gputensor.autograd.function."
+        return f"<{module}{node_type.__name__} object at {id(self):#x}>"
 
     def register_prehook(self, hook, output_nr=0):
         """Call ``hook(grad)`` on the gradient of output ``output_nr`` before this node runs."""
