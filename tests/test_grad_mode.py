@@ -248,8 +248,23 @@ def _inference_tensor(lib):
         return lib.ones(2)
 
 
+def _saving_function(lib):
+    class SaveInput(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x)
+            return x * w
+
+        @staticmethod
+        def backward(ctx, g):
+            return None, g
+    return SaveInput
+
+
 @pytest.mark.parametrize("case", [
     lambda lib: _inference_tensor(lib) * lib.ones(2, requires_grad=True),
+    lambda lib: _saving_function(lib).apply(_inference_tensor(lib),
+                                            lib.ones(2, requires_grad=True)),
     lambda lib: _inference_tensor(lib).add_(1),
     lambda lib: _inference_tensor(lib).view(2).mul_(2),
     lambda lib: _inference_tensor(lib).requires_grad_(),

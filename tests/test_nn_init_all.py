@@ -33,8 +33,20 @@ def test_every_torch_init_function_is_here():
               and callable(getattr(torch.nn.init, n))
               and getattr(getattr(torch.nn.init, n), "__module__", "") == "torch.nn.init"}
     assert theirs <= set(init.__all__)
-    for name in ("_calculate_fan_in_and_fan_out", "_calculate_correct_fan"):
-        assert callable(getattr(init, name))
+    private = {n for n in dir(torch.nn.init) if n.startswith(("_calculate", "_no_grad"))}
+    assert private and all(callable(getattr(init, name)) for name in private)
+
+
+def test_private_no_grad_helpers():
+    ones = init._no_grad_fill_(gputensor.empty(2, 2, requires_grad=True), 1.0)
+    assert ones.tolist() == [[1.0, 1.0], [1.0, 1.0]] and ones.is_leaf
+    assert init._no_grad_zero_(gputensor.ones(3)).tolist() == [0.0, 0.0, 0.0]
+    values = init._no_grad_trunc_normal_(gputensor.empty(500), 0.0, 1.0, -0.5, 0.5).numpy()
+    assert values.min() >= -0.5 and values.max() <= 0.5
+    values = init._no_grad_uniform_(gputensor.empty(500), 2.0, 3.0).numpy()
+    assert values.min() >= 2.0 and values.max() < 3.0
+    values = init._no_grad_normal_(gputensor.empty(5000), 4.0, 0.5).numpy()
+    assert abs(values.mean() - 4.0) < 0.05 and abs(values.std() - 0.5) < 0.05
 
 
 @pytest.mark.parametrize("shape, groups", [((4, 4, 3), 1), ((6, 3, 3, 2), 2), ((2, 5, 3, 3), 1),
