@@ -33,7 +33,7 @@ def _as_list(tensors) -> list:
 
 
 def _group_by_device_and_dtype(tensors) -> dict:
-    """{(device, numpy dtype): [arrays]} in first-seen order."""
+    """{(device, numpy dtype): [tensors]} in first-seen order."""
     groups: dict = {}
     for t in tensors:
         groups.setdefault((t._device, t._data.dtype), []).append(t)
