@@ -123,8 +123,9 @@ def test_sparse(rows, cols, sparsity, device):
     for t in (ours, theirs):
         zeros = (to_numpy(t) == 0).sum(axis=0)
         assert zeros.tolist() == [math.ceil(sparsity * rows)] * cols
-    values = to_numpy(ours)
-    assert abs(values[values != 0].std() / 0.5 - 1) < 0.35
+    kept = to_numpy(ours)[to_numpy(ours) != 0]
+    if kept.size >= 200:  # enough draws for their spread to be near std
+        assert abs(kept.std() / 0.5 - 1) < 0.2
 
 
 @pytest.mark.parametrize("case", [
