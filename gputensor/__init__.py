@@ -18,6 +18,7 @@ from . import (
 from ._tensor import Tensor, typename
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import inference_mode, is_inference_mode_enabled
 from .backends import OutOfMemoryError
 from .cuda import amp as _cuda_amp  # noqa: F401 - gputensor.cuda.amp, as torch.cuda.amp
 from .device import device
@@ -243,6 +244,7 @@ __all__ = [
 __all__ += ["accelerator", "amp", "autocast", "backends", "distributed",
             "get_autocast_dtype", "is_autocast_enabled"]
 __all__ += legacy.__all__
+__all__ += ["inference_mode", "is_inference_mode_enabled"]
 __all__ += ops.creation.__all__
 __all__ += ops.extrema.__all__
 __all__ += ops.linalg.__all__
