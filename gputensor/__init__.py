@@ -26,6 +26,20 @@ from .dtypes import (
     short,
     uint8,
 )
+from .ops.blas import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    diag,
+    diag_embed,
+    diagonal,
+    ger,
+    kron,
+    meshgrid,
+    outer,
+    trace,
+)
 from .ops.creation import (  # noqa: A004
     Generator,
     arange,
@@ -55,6 +69,19 @@ from .ops.creation import (  # noqa: A004
     zeros,
     zeros_like,
 )
+from .ops.cumulative import (
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    diff,
+    flip,
+    fliplr,
+    flipud,
+    logcumsumexp,
+    roll,
+)
+from .ops.einsum import einsum
 from .ops.extrema import (  # noqa: A004
     amax,
     amin,
@@ -194,3 +221,6 @@ __all__ += ops.pointwise.__all__
 __all__ += ops.reduce.__all__
 __all__ += ops.shape.__all__
 __all__ += ops.softmaxes.__all__
+__all__ += ops.blas.__all__
+__all__ += ops.cumulative.__all__
+__all__ += ops.einsum.__all__

@@ -18,7 +18,9 @@ from .autograd.function import RemovableHandle
 from .device import as_device
 from .device import device as device_type
 from .ops import (
+    blas,
     creation,
+    cumulative,
     extrema,
     index,
     inplace,
@@ -224,6 +226,31 @@ class Tensor(TensorCore):
     bmm = linalg.bmm
     mv = linalg.mv
     dot = linalg.dot
+
+    # ---- cumulative ops, flips, diagonals, products (ops/cumulative.py, ops/blas.py) -------
+    cumsum = cumulative.cumsum
+    cumsum_ = cumulative.cumsum_
+    cumprod = cumulative.cumprod
+    cumprod_ = cumulative.cumprod_
+    cummax = cumulative.cummax
+    cummin = cumulative.cummin
+    logcumsumexp = cumulative.logcumsumexp
+    diff = cumulative.diff
+    flip = cumulative.flip
+    fliplr = cumulative.fliplr
+    flipud = cumulative.flipud
+    roll = cumulative.roll
+    addmm = blas.addmm
+    addmv = blas.addmv
+    addbmm = blas.addbmm
+    baddbmm = blas.baddbmm
+    outer = blas.outer
+    ger = blas.ger
+    kron = blas.kron
+    diag = blas.diag
+    diagonal = blas.diagonal
+    diag_embed = blas.diag_embed
+    trace = blas.trace
 
     # ---- dtype casts ---------------------------------------------------------------------
     def float(self, memory_format=None) -> Tensor:

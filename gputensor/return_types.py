@@ -1,6 +1,9 @@
 """Named-tuple result types, such as the (values, indices) of ``max(dim)``."""
 
+from .ops.cumulative import return_types as _cumulative_types
 from .ops.extrema import return_types as _types
 
 max = _types.max
 min = _types.min
+cummax = _cumulative_types.cummax
+cummin = _cumulative_types.cummin

@@ -6,8 +6,11 @@ from __future__ import annotations
 from . import (
     activations,
     bce,
+    blas,
     creation,
     cross_entropy,
+    cumulative,
+    einsum,
     extrema,
     index,
     inplace,
@@ -20,8 +23,10 @@ from . import (
     softmaxes,
     transfer,
 )
+from .blas import *  # noqa: F401,F403
 from .common import normalize_dim, normalize_dims
 from .creation import *  # noqa: F401,F403
+from .cumulative import *  # noqa: F401,F403
 from .extrema import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .pointwise import *  # noqa: F401,F403
@@ -38,3 +43,5 @@ __all__ += pointwise.__all__
 __all__ += reduce.__all__
 __all__ += shape.__all__
 __all__ += softmaxes.__all__
+__all__ += blas.__all__
+__all__ += cumulative.__all__
