@@ -355,8 +355,7 @@ def meshgrid(*tensors, indexing=None):
                                f"but got: {t}")
     for t in tensors[1:]:
         if t.dtype != tensors[0].dtype:
-            raise RuntimeError("torch.meshgrid: Expected all tensors in the tensor list to have "
-                               "the same dtype.")
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     swap = indexing == "xy" and len(tensors) >= 2
     order = list(tensors)
     if swap:

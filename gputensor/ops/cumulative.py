@@ -17,6 +17,7 @@ __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "diff", "fli
            "flipud", "roll"]
 
 _INT64 = np.dtype("int64")
+_REQUIRED = object()  # the default of ``dim`` where torch requires one
 
 return_types = type("return_types", (), {"cummax": _return_type("cummax"),
                                          "cummin": _return_type("cummin")})
@@ -62,6 +63,11 @@ def _check_dtype_arg(input, dtype):
     return dtype.numpy
 
 
+def _check_dim_given(name, dim):
+    if dim is _REQUIRED:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+
+
 def _result_dtype(x, dtype):
     """torch's cumsum/cumprod dtype: ``dtype`` if given, int64 for integers and bools."""
     if dtype is not None:
@@ -90,8 +96,9 @@ class Cumsum(Op):
         return _reverse_cumsum(ctx.xp, g, ctx.axis), None, None
 
 
-def cumsum(input, dim, *, dtype=None, out=None):  # noqa: A002
+def cumsum(input, dim=_REQUIRED, *, dtype=None, out=None):  # noqa: A002
     """Running sum along ``dim`` (integers and bools give int64)."""
+    _check_dim_given("cumsum", dim)
     np_dtype = _check_dtype_arg(input, dtype)
     result = Cumsum.apply(input, normalize_dim(dim, input.ndim), np_dtype)
     return write_out("cumsum", result, out)
@@ -137,8 +144,9 @@ class Cumprod(Op):
         return grad.astype(g.dtype, copy=False), None, None
 
 
-def cumprod(input, dim, *, dtype=None, out=None):  # noqa: A002
+def cumprod(input, dim=_REQUIRED, *, dtype=None, out=None):  # noqa: A002
     """Running product along ``dim`` (integers and bools give int64)."""
+    _check_dim_given("cumprod", dim)
     np_dtype = _check_dtype_arg(input, dtype)
     result = Cumprod.apply(input, normalize_dim(dim, input.ndim), np_dtype)
     return write_out("cumprod", result, out)
@@ -204,7 +212,10 @@ class Cummin(Cummax):
 
 
 def _extreme(op, name, input, dim, out):
-    axis = normalize_dim(dim, input.ndim)
+    if input.ndim == 0 and dim not in (-1, 0):
+        raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+    # torch checks no dim on an empty tensor
+    axis = 0 if input.numel() == 0 else normalize_dim(dim, input.ndim)
     values, indices = op.apply(input, axis)
     return write_out(name, getattr(return_types, name)(values, indices), out)
 
@@ -362,7 +373,9 @@ def roll(input, shifts, dims=None):  # noqa: A002
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
                            f"dims:{len(dims)}")
-    axes = tuple(normalize_dim(d, input.ndim) for d in dims)
     if input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    if input.numel() == 0:  # torch checks no dim on an empty tensor
         return Roll.apply(input, (0,), None)
+    axes = tuple(normalize_dim(d, input.ndim) for d in dims)
     return Roll.apply(input, tuple(int(s) for s in shifts), axes)
