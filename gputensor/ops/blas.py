@@ -15,7 +15,7 @@ from .._tensor_core import TensorCore
 from ..autograd.function import Op
 from . import pointwise, views
 from .common import normalize_dim
-from .linalg import _check_bmm, _check_mm, _check_mv
+from .linalg import _CPP_NAMES, _check_bmm, _check_mm, _check_mv
 from .out import write_out
 from .reduce import type_name
 
@@ -108,15 +108,15 @@ class Addmv(Op):
         return grad_in, grad_mat, grad_vec, None, None
 
 
-def _check_same_dtype(input, other, other_name="mat2"):
-    if input.dtype != other.dtype:
-        raise RuntimeError(f"self and {other_name} must have the same dtype, but got "
-                           f"{type_name(input.dtype)} and {type_name(other.dtype)}")
+def _check_same_dtype(first, second, first_name, second_name):
+    if first.dtype != second.dtype:
+        raise RuntimeError(f"{first_name} and {second_name} must have the same dtype, but got "
+                           f"{type_name(first.dtype)} and {type_name(second.dtype)}")
 
 
-def _expanded_shape(input, shape):
+def _expand_check(input, shape):
     """torch's expand check of ``input`` against the product's shape."""
-    return views.expand_shape(tuple(input.shape), shape, input.type())
+    views.expand_shape(tuple(input.shape), shape, input.type())
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):  # noqa: A002
@@ -124,9 +124,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):  # noqa: A002
     for name, m in (("mat1", mat1), ("mat2", mat2)):
         if m.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {m.ndim}-D tensor")
+    _check_same_dtype(input, mat2, "self", "mat2")
+    _check_same_dtype(mat1, mat2, "mat1", "mat2")
     _check_mm(tuple(mat1.shape), tuple(mat2.shape), mat1.dtype, mat2.dtype)
-    _expanded_shape(input, (mat1.shape[0], mat2.shape[1]))
-    _check_same_dtype(input, mat2)
+    _expand_check(input, (mat1.shape[0], mat2.shape[1]))
     return write_out("addmm", Addmm.apply(input, mat1, mat2, beta, alpha), out)
 
 
@@ -135,13 +136,16 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):  # noqa: A002
     if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, "
                            f"{vec.ndim}")
+    if len({input.dtype, mat.dtype, vec.dtype}) > 1:
+        names = ", ".join(type_name(t.dtype) for t in (input, mat))
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {names}, "
+                           f"and {type_name(vec.dtype)}")
     if input.ndim == 1 and input.shape[0] != mat.shape[0] and input.shape[0] != 1 \
             or mat.shape[1] != vec.shape[0]:
         size = input.shape[0] if input.ndim else 1
         raise RuntimeError(f"size mismatch, got input ({size}), mat ({mat.shape[0]}x"
                            f"{mat.shape[1]}), vec ({vec.shape[0]})")
     _check_mv(tuple(mat.shape), vec.shape[0], mat.dtype, vec.dtype)
-    _check_same_dtype(input, mat, "mat")
     return write_out("addmv", Addmv.apply(input, mat, vec, beta, alpha), out)
 
 
@@ -159,23 +163,23 @@ def _check_batches(batch1, batch2):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):  # noqa: A002
     """beta * input + alpha * (batch1 @ batch2) for 3-D batches."""
-    for name, b in (("batch1", batch1), ("batch2", batch2)):
-        if b.ndim != 3:
-            raise RuntimeError(f"{name} must be a 3D tensor")
-    _expanded_shape(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]))
+    if len({input.dtype, batch1.dtype, batch2.dtype}) > 1:
+        names = [_CPP_NAMES[t.dtype.name] for t in (input, batch1, batch2)]
+        raise RuntimeError(f"Input dtypes must be the same, got: input {names[0]}, "
+                           f"batch1: {names[1]}, batch2: {names[2]}")
+    if batch1.ndim >= 2 and batch2.ndim >= 3:
+        _expand_check(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]))
     _check_batches(batch1, batch2)
-    _check_same_dtype(input, batch2, "batch2")
     return write_out("baddbmm", Baddbmm.apply(input, batch1, batch2, beta, alpha), out)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):  # noqa: A002
     """beta * input + alpha * the sum over the batch of batch1[b] @ batch2[b]."""
-    for name, b in (("batch1", batch1), ("batch2", batch2)):
-        if b.ndim != 3:
-            raise RuntimeError(f"{name} must be a 3D tensor")
-    _expanded_shape(input, (batch1.shape[1], batch2.shape[2]))
+    _check_same_dtype(input, batch2, "self", "mat2")
+    _check_same_dtype(batch1, batch2, "mat1", "mat2")
+    if batch1.ndim >= 2 and batch2.ndim >= 3:
+        _expand_check(input, (batch1.shape[1], batch2.shape[2]))
     _check_batches(batch1, batch2)
-    _check_same_dtype(input, batch2, "batch2")
     return write_out("addbmm", Addbmm.apply(input, batch1, batch2, beta, alpha), out)
 
 
@@ -190,6 +194,8 @@ def outer(input, vec2, *, out=None):  # noqa: A002
 
 def ger(input, vec2, *, out=None):  # noqa: A002
     """The outer product of two 1-D tensors (the old name of ``outer``)."""
+    warnings.warn("torch.ger is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.outer instead.", UserWarning, stacklevel=2)
     return outer(input, vec2, out=out)
 
 

@@ -4,7 +4,7 @@ and bmm, so gradients flow through those ops (and products through the matmul pa
 from __future__ import annotations
 
 from .._tensor_core import TensorCore
-from . import creation, linalg, pointwise, reduce, shape, views
+from . import linalg, pointwise, reduce, shape, views
 from .blas import diagonal
 
 __all__ = ["einsum"]
@@ -131,8 +131,25 @@ def _output_positions(rhs, lhs_len, counts, ell_num_dim):
     return perm_index, ell_index, out_size, index
 
 
-def _permuted(i, operand, labels, perm_index, ell_index, ell_num_dim, total):
-    """The operand with repeated labels as diagonals and its dims in the common order."""
+def _check_size(seen, key, size, message):
+    """Remember the size of a label (or ellipsis dim); torch's error when it cannot broadcast.
+
+    ``message`` has the fields ``size`` and ``previous``.
+    """
+    previous = seen.get(key, 1)
+    if size != 1 and previous != 1 and size != previous:
+        raise RuntimeError(message.format(size=size, previous=previous))
+    if size != 1:
+        seen[key] = size
+
+
+def _permuted(i, operand, labels, layout, seen):
+    """The operand with repeated labels as diagonals and its dims in the common order.
+
+    ``layout`` is (position of each label, ellipsis position, ellipsis dims, total dims);
+    ``seen`` the sizes of the labels and ellipsis dims in the operands before.
+    """
+    perm_index, ell_index, ell_num_dim, total = layout
     perm_shape, label_dim, j = [-1] * total, [-1] * _LABELS, 0
     ndim = operand.ndim
     for label in labels:
@@ -140,6 +157,10 @@ def _permuted(i, operand, labels, perm_index, ell_index, ell_num_dim, total):
             for _ in range(ell_num_dim - (ndim - len(labels) + 1)):
                 operand = shape.unsqueeze(operand, j)
             for k in range(ell_num_dim):
+                _check_size(seen, ("...", k), operand.shape[j], (
+                    f"einsum(): dimension {k} covered by ellipsis in operand {i}has size "
+                    "{size} which does not broadcast with previously seen ellipsis with size "
+                    "{previous} for the respective dimension"))
                 perm_shape[ell_index + k] = j
                 j += 1
         elif label_dim[label] != -1:  # a repeated label: take the diagonal
@@ -150,6 +171,9 @@ def _permuted(i, operand, labels, perm_index, ell_index, ell_num_dim, total):
                                    f"{operand.shape[dim]}")
             operand = shape.movedim(diagonal(operand, 0, dim, j), -1, dim)
         else:
+            _check_size(seen, label, operand.shape[j], (
+                f"einsum(): subscript {_char(label)} has size {{size}} for operand {i} which "
+                "does not broadcast with previously seen size {previous}"))
             label_dim[label] = j
             perm_shape[perm_index[label]] = j
             j += 1
@@ -201,29 +225,9 @@ def _sum_product_pair(left, right, sum_dims):
     return views.permute(views.view(result, out_shape), out_order)
 
 
-def _broadcast_error(operands, permuted):
-    parts = " ".join(f"{list(o.shape)}->{list(p.shape)}" for o, p in zip(operands, permuted))
-    return RuntimeError("einsum(): operands do not broadcast with remapped shapes "
-                        f"(original->remapped): {parts}")
-
-
-def _contract(operands, permuted, out_size, total):
+def _contract(permuted, out_size, total):
     """The product of several permuted operands, summed over dims ``out_size..total``."""
-    last_op, dim_counts = [0] * total, [0] * total
-    for dim in range(total):
-        size = permuted[0].shape[dim]
-        dim_counts[dim] = int(size != 1)
-        for i, p in enumerate(permuted[1:], 1):
-            n = p.shape[dim]
-            if size != n and size != 1 and n != 1:
-                raise _broadcast_error(operands, permuted)
-            if n != 1:
-                size, last_op[dim] = n, i
-                dim_counts[dim] += 1
-        if size == 0:
-            out_shape = [permuted[last_op[d]].shape[d] for d in range(out_size)]
-            first = permuted[0]
-            return creation.zeros(out_shape, dtype=first.dtype, device=first.device), True
+    dim_counts = [sum(p.shape[dim] != 1 for p in permuted) for dim in range(total)]
     ops = list(permuted)
     while len(ops) > 1:
         a, b = ops[0], ops[1]
@@ -246,7 +250,7 @@ def _contract(operands, permuted, out_size, total):
         if b_sums:
             b = reduce.sum(b, b_sums, True)
         ops = [_sum_product_pair(a, b, sum_dims)] + ops[2:]
-    return ops[0], False
+    return ops[0]
 
 
 def einsum(*args):
@@ -268,15 +272,16 @@ def einsum(*args):
     counts, ell_num_dim = _count_labels(operands, op_labels)
     perm_index, ell_index, out_size, total = _output_positions(
         rhs if arrow else None, len(lhs), counts, ell_num_dim)
-    permuted = [_permuted(i, o, labels, perm_index, ell_index, ell_num_dim, total)
+    layout, seen = (perm_index, ell_index, ell_num_dim, total), {}
+    permuted = [_permuted(i, o, labels, layout, seen)
                 for i, (o, labels) in enumerate(zip(operands, op_labels))]
     if len(permuted) == 1:
         result = permuted[0]
         if total > out_size:
             result = reduce.sum(result, list(range(out_size, total)))
         return result
-    result, is_zeros = _contract(operands, permuted, out_size, total)
-    if total > out_size and not is_zeros:
+    result = _contract(permuted, out_size, total)
+    if total > out_size:
         result = views.view(result, tuple(result.shape[:out_size]))
     return result
 
