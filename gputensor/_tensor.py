@@ -236,7 +236,7 @@ class Tensor(TensorCore):
     cummin = cumulative.cummin
     logcumsumexp = cumulative.logcumsumexp
     diff = cumulative.diff
-    flip = cumulative.flip
+    flip = cumulative.flip_method
     fliplr = cumulative.fliplr
     flipud = cumulative.flipud
     roll = cumulative.roll

@@ -71,6 +71,15 @@ def test_einsum_operands_as_a_list(device):
     check_op(lambda lib, a, b: lib.einsum("i,j", (a, b)), *_arrays([(3,), (2,)]), device=device)
 
 
+def test_einsum_sublist_format(device):
+    check_op(lambda lib, a, b: lib.einsum(a, [0, 1], b, [1, 27], [0, 27]),
+             *_arrays([(3, 4), (4, 2)]), device=device)
+    check_op(lambda lib, a, b: lib.einsum(a, [Ellipsis, 0], b, [Ellipsis, 0]),
+             *_arrays([(2, 3, 4), (3, 4)]), device=device)
+    arrays = _arrays([(3, 4)])
+    check_error(lambda lib: lib.einsum(lib.tensor(arrays[0]), [0, 60]), device=device)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "int64", "int32"])
 def test_einsum_dtypes(dtype, device):
     check_op(lambda lib, a, b: lib.einsum("ij,jk->ik", a, b), *_arrays([(3, 4), (4, 2)], dtype),

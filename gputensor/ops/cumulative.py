@@ -328,6 +328,14 @@ def flip(input, dims):  # noqa: A002
     return Flip.apply(input, axes if input.ndim else ())
 
 
+def flip_method(input, *dims):  # noqa: A002
+    """``Tensor.flip``: the dims as one sequence or as several ints."""
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
+    return flip(input, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list))
+                else list(dims))
+
+
 def fliplr(input):  # noqa: A002
     """Columns in reverse order (dim 1)."""
     if input.ndim < 2:

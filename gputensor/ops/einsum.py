@@ -253,14 +253,35 @@ def _contract(permuted, out_size, total):
     return ops[0]
 
 
+def _subscript(n) -> str:
+    """The equation text of one entry of a subscript list: 0-25 A-Z, 26-51 a-z, ``...``."""
+    if n is Ellipsis:
+        return "..."
+    if 0 <= n < _LABELS:
+        return _char(n)
+    raise ValueError("einsum(): subscript in subscript list is not within the valid range "
+                     "[0, 52)")
+
+
+def _from_sublists(args):
+    """(equation, operands) from ``op0, sublist0, op1, sublist1, ..., [output sublist]``."""
+    equation = ",".join("".join(_subscript(n) for n in sub) for sub in args[1::2])
+    if len(args) % 2 == 1:
+        equation += "->" + "".join(_subscript(n) for n in args[-1])
+        return equation, args[:-1:2]
+    return equation, args[::2]
+
+
 def einsum(*args):
-    """Einstein summation over the operands, as an equation like ``"ij,jk->ik"``."""
+    """Einstein summation over the operands, as an equation like ``"ij,jk->ik"`` (or
+    torch's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``)."""
     if len(args) < 2:
         raise ValueError("einsum(): must specify the equation string and at least one operand, "
                          "or at least one operand and its subscripts list")
-    equation, operands = args[0], args[1:]
-    if not isinstance(equation, str):
-        raise NotImplementedError("einsum(): the sublist format is not supported")
+    if isinstance(args[0], TensorCore):
+        equation, operands = _from_sublists(args)
+    else:
+        equation, operands = args[0], args[1:]
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     for operand in operands:
