@@ -175,13 +175,29 @@ def test_cumsum_in_place(device):
     check_error(lambda lib: lib.ones(2, requires_grad=True).cumsum_(0), device=device)
 
 
-@pytest.mark.parametrize("name", ["cumsum", "cumprod", "cummax", "logcumsumexp", "diff"])
+@pytest.mark.parametrize("name", ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
+                                  "diff"])
 def test_out(name, device):
+    def out_for(lib):
+        if name in ("cummax", "cummin"):
+            return lib.empty(0), lib.empty(0, dtype=lib.int64)
+        return lib.empty(0)
+
     def fn(lib, x):
-        out = (lib.empty(0), lib.empty(0, dtype=lib.int64)) if name == "cummax" \
-            else lib.empty(0)
+        out = out_for(lib)
         result = getattr(lib, name)(x, dim=1, out=out)
         assert result is out or result[0] is out[0]
+        return out
+
+    check_op(fn, rand_array((3, 4)), grad=False, device=device)
+    check_error(lambda lib: getattr(lib, name)(lib.ones(2, 3, requires_grad=True), dim=1,
+                                               out=out_for(lib)), device=device)
+
+
+def test_diag_out(device):
+    def fn(lib, x):
+        out = lib.empty(0)
+        assert lib.diag(x, 1, out=out) is out
         return out
 
     check_op(fn, rand_array((3, 4)), grad=False, device=device)

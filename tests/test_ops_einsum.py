@@ -237,6 +237,10 @@ def test_out(name, device):
         return out
 
     check_op(with_out, *_arrays(shapes), grad=False, device=device)
+    arrays = _arrays(shapes)
+    check_error(lambda lib: _quiet(getattr(lib, name), lib.tensor(arrays[0], requires_grad=True),
+                                   *[lib.tensor(a) for a in arrays[1:]], out=lib.empty(0)),
+                device=device)
 
 
 def test_ger_is_deprecated(device):

@@ -189,7 +189,7 @@ def outer(input, vec2, *, out=None):  # noqa: A002
         if v.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
     result = pointwise.mul(views.reshape(input, input.shape[0], 1), vec2)
-    return write_out("outer", result, out)
+    return write_out("mul", result, out)  # torch names the op it runs
 
 
 def ger(input, vec2, *, out=None):  # noqa: A002
@@ -208,7 +208,7 @@ def kron(input, other, *, out=None):  # noqa: A002
     b = views.reshape(other, tuple(n for size in b_shape for n in (1, size)))
     product = pointwise.mul(a, b)
     shape = tuple(x * y for x, y in zip(a_shape, b_shape))
-    return write_out("kron", views.UnsafeView.apply(product, shape), out)
+    return write_out("mul", views.UnsafeView.apply(product, shape), out)  # as torch names it
 
 
 # ---- diagonals -------------------------------------------------------------------------

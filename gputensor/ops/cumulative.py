@@ -303,7 +303,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):  # noqa: A
             result = pointwise.logical_xor(later, earlier)
         else:
             result = pointwise.sub(later, earlier)
-    return write_out("diff", result, out)
+    return write_out("sub", result, out)  # torch names the op it runs
 
 
 class Flip(Op):
