@@ -64,6 +64,20 @@ from .legacy import (
     set_num_interop_threads,
     set_num_threads,
 )
+from .ops.blas import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    diag,
+    diag_embed,
+    diagonal,
+    ger,
+    kron,
+    meshgrid,
+    outer,
+    trace,
+)
 from .ops.counting import bincount, count_nonzero, histc
 from .ops.creation import (  # noqa: A004
     Generator,
@@ -94,6 +108,19 @@ from .ops.creation import (  # noqa: A004
     zeros,
     zeros_like,
 )
+from .ops.cumulative import (
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    diff,
+    flip,
+    fliplr,
+    flipud,
+    logcumsumexp,
+    roll,
+)
+from .ops.einsum import einsum
 from .ops.extrema import (  # noqa: A004
     amax,
     amin,
@@ -260,3 +287,6 @@ __all__ += ops.counting.__all__
 __all__ += ops.gather.__all__
 __all__ += ops.index_update.__all__
 __all__ += ops.scatter.__all__
+__all__ += ops.blas.__all__
+__all__ += ops.cumulative.__all__
+__all__ += ops.einsum.__all__
