@@ -18,6 +18,7 @@ from . import (
 from ._tensor import Tensor, typename
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import inference_mode, is_inference_mode_enabled
 from .backends import OutOfMemoryError
 from .cuda import amp as _cuda_amp  # noqa: F401 - gputensor.cuda.amp, as torch.cuda.amp
 from .device import device
@@ -63,6 +64,20 @@ from .legacy import (
     set_num_interop_threads,
     set_num_threads,
 )
+from .ops.blas import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    diag,
+    diag_embed,
+    diagonal,
+    ger,
+    kron,
+    meshgrid,
+    outer,
+    trace,
+)
 from .ops.counting import bincount, count_nonzero, histc
 from .ops.creation import (  # noqa: A004
     Generator,
@@ -93,6 +108,19 @@ from .ops.creation import (  # noqa: A004
     zeros,
     zeros_like,
 )
+from .ops.cumulative import (
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    diff,
+    flip,
+    fliplr,
+    flipud,
+    logcumsumexp,
+    roll,
+)
+from .ops.einsum import einsum
 from .ops.extrema import (  # noqa: A004
     amax,
     amin,
@@ -243,6 +271,7 @@ __all__ = [
 __all__ += ["accelerator", "amp", "autocast", "backends", "distributed",
             "get_autocast_dtype", "is_autocast_enabled"]
 __all__ += legacy.__all__
+__all__ += ["inference_mode", "is_inference_mode_enabled"]
 __all__ += ops.creation.__all__
 __all__ += ops.extrema.__all__
 __all__ += ops.linalg.__all__
@@ -258,3 +287,6 @@ __all__ += ops.counting.__all__
 __all__ += ops.gather.__all__
 __all__ += ops.index_update.__all__
 __all__ += ops.scatter.__all__
+__all__ += ops.blas.__all__
+__all__ += ops.cumulative.__all__
+__all__ += ops.einsum.__all__

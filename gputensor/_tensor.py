@@ -18,8 +18,10 @@ from .autograd.function import RemovableHandle
 from .device import as_device
 from .device import device as device_type
 from .ops import (
+    blas,
     counting,
     creation,
+    cumulative,
     extrema,
     gather,
     index,
@@ -272,6 +274,30 @@ class Tensor(TensorCore):
     bincount = counting.bincount
     histc = counting.histc
     count_nonzero = counting.count_nonzero
+    # ---- cumulative ops, flips, diagonals, products (ops/cumulative.py, ops/blas.py) -------
+    cumsum = cumulative.cumsum
+    cumsum_ = cumulative.cumsum_
+    cumprod = cumulative.cumprod
+    cumprod_ = cumulative.cumprod_
+    cummax = cumulative.cummax
+    cummin = cumulative.cummin
+    logcumsumexp = cumulative.logcumsumexp
+    diff = cumulative.diff
+    flip = cumulative.flip_method
+    fliplr = cumulative.fliplr
+    flipud = cumulative.flipud
+    roll = cumulative.roll
+    addmm = blas.addmm
+    addmv = blas.addmv
+    addbmm = blas.addbmm
+    baddbmm = blas.baddbmm
+    outer = blas.outer
+    ger = blas.ger
+    kron = blas.kron
+    diag = blas.diag
+    diagonal = blas.diagonal
+    diag_embed = blas.diag_embed
+    trace = blas.trace
 
     # ---- dtype casts ---------------------------------------------------------------------
     def float(self, memory_format=None) -> Tensor:

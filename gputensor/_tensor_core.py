@@ -10,6 +10,8 @@ subclass (registered once by ``set_tensor_class``, as torch's C core builds
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import dtypes
@@ -23,6 +25,17 @@ FLOAT_TYPE_NAMES = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "floa
                     "float64": "DoubleTensor",
                     "int8": "CharTensor", "int16": "ShortTensor", "int32": "IntTensor",
                     "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+class _InferenceModeState(threading.local):
+    """Whether inference mode is on in this thread (switched by ``autograd.grad_mode``)."""
+
+    enabled = False
+
+
+INFERENCE_MODE = _InferenceModeState()
+INFERENCE_REQUIRES_GRAD_ERROR = ("Setting requires_grad=True on inference tensor outside "
+                                 "InferenceMode is not allowed.")
 
 
 class VersionCounter:
@@ -70,7 +83,8 @@ class TensorCore:
     """A backend array on a device plus the fields autograd needs (no ops: see Tensor)."""
 
     __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_output_nr", "_grad",
-                 "_version", "_base", "_hooks", "_acc_ref", "_retains_grad", "__weakref__")
+                 "_version", "_base", "_hooks", "_acc_ref", "_retains_grad", "_inference",
+                 "__weakref__")
 
     def _init(self, data, device) -> None:
         self._data = data
@@ -84,6 +98,7 @@ class TensorCore:
         self._hooks = None
         self._acc_ref = None
         self._retains_grad = False
+        self._inference = INFERENCE_MODE.enabled
 
     @staticmethod
     def _make(data, device=CPU) -> TensorCore:
@@ -191,12 +206,18 @@ class TensorCore:
             return
         if flag and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if flag and self._inference and not INFERENCE_MODE.enabled:
+            raise RuntimeError(INFERENCE_REQUIRES_GRAD_ERROR)
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, requires_grad=True) -> TensorCore:
         """Set ``requires_grad`` in place and return self."""
         self.requires_grad = requires_grad
         return self
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made in inference mode (or is a view of one that was)."""
+        return self._inference
 
     @property
     def is_leaf(self) -> bool:
@@ -245,6 +266,7 @@ class TensorCore:
         """A tensor sharing storage (and version counter) with no graph history."""
         out = self._wrap(self._data)
         out._version = self._version
+        out._inference = self._inference
         return out
 
     def detach_(self) -> TensorCore:

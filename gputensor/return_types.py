@@ -1,6 +1,7 @@
 """Named-tuple result types, such as the (values, indices) of ``max(dim)``."""
 
 from .ops import sorting as _sorting
+from .ops.cumulative import return_types as _cumulative_types
 from .ops.extrema import return_types as _types
 
 max = _types.max
@@ -8,3 +9,5 @@ min = _types.min
 sort = _sorting.sort_type
 topk = _sorting.topk_type
 kthvalue = _sorting.kthvalue_type
+cummax = _cumulative_types.cummax
+cummin = _cumulative_types.cummin

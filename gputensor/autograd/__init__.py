@@ -2,9 +2,17 @@
 
 from .engine import backward, grad
 from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck
 from .variable import Variable
 
-__all__ = ["Function", "GradcheckError", "backward", "enable_grad", "grad", "gradcheck",
-           "is_grad_enabled", "no_grad", "set_grad_enabled", "Variable"]
+__all__ = ["Function", "GradcheckError", "Variable", "backward", "enable_grad", "grad",
+           "gradcheck", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
+           "no_grad", "set_grad_enabled"]

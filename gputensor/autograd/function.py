@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 
-from .._tensor_core import TensorCore, type_text
+from .._tensor_core import INFERENCE_MODE, TensorCore, type_text
 from ..backends import backend_for
 from ..dtypes import is_float_array_dtype
 from .grad_mode import is_grad_enabled, no_grad
@@ -15,6 +15,11 @@ SECOND_BACKWARD_ERROR = (
     "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
     "backward through the graph a second time or if you need to access saved tensors after "
     "calling backward.")
+INFERENCE_SAVED_ERROR = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `gputensor.no_grad()` instead "
+    "of `gputensor.inference_mode()`.")
 
 
 class Node:
@@ -28,6 +33,13 @@ class Node:
     def name(self) -> str:
         """The node's class name, e.g. ``MulBackward0``."""
         return type(self).__name__
+
+    def __repr__(self) -> str:
+        # torch prints its C++ nodes by name, a user's Function's node with its Python module
+        node_type = type(self)
+        builtin = node_type.__module__.startswith("gputensor.")
+        module = "" if builtin else "gputensor.autograd.function."
+        return f"<{module}{node_type.__name__} object at {id(self):#x}>"
 
     def register_prehook(self, hook, output_nr=0):
         """Call ``hook(grad)`` on the gradient of output ``output_nr`` before this node runs."""
@@ -166,6 +178,8 @@ class Function(Node):
             ctx._wire(args, tensors, outs, [i for i, o in enumerate(outs)
                                             if any(o is n for n in nd)])
             saved = ctx._saved or ()
+            if any(isinstance(s, TensorCore) and s._inference for s in saved):
+                raise RuntimeError(INFERENCE_SAVED_ERROR)
             ctx._saved_any = bool(saved)
             ctx._saved_versions = tuple((s._version, s._version.value, s._data.shape,
                                          s._data.dtype, 0) for s in saved if s is not None)
@@ -326,6 +340,8 @@ class Op(Function):
             for out in outs:
                 out._version = first._version
                 out._base = base
+                if first._inference:  # a view of an inference tensor is one too
+                    out._inference = True
         if grad and is_grad_enabled():
             ctx.needs_input_grad = tuple([isinstance(a, TensorCore) and a._requires_grad
                                           for a in args])
@@ -369,6 +385,8 @@ class Op(Function):
                         owner = t
                         break
             if owner is not None:
+                if owner._inference and not INFERENCE_MODE.enabled:
+                    raise RuntimeError(INFERENCE_SAVED_ERROR)
                 counter = owner._version
                 records.append((counter, counter.value, item.shape, item.dtype, index))
         self._saved_versions = tuple(records)

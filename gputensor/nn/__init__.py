@@ -6,4 +6,5 @@ from .modules import __all__ as _modules_all
 from .parallel import DataParallel
 from .parameter import Parameter
 
-__all__ = ["DataParallel", "Parameter", "functional", "init", "parallel", *_modules_all]
+__all__ = ["DataParallel", "Parameter", "functional", "init", "parallel", "utils",
+           *_modules_all]

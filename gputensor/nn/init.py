@@ -11,8 +11,11 @@ from ..autograd import no_grad
 from ..ops import creation
 from ..random import as_numpy_generator
 
-__all__ = ["calculate_gain", "constant_", "eye_", "kaiming_normal_", "kaiming_uniform_",
-           "normal_", "ones_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_"]
+__all__ = ["calculate_gain", "constant", "constant_", "dirac", "dirac_", "eye", "eye_",
+           "kaiming_normal", "kaiming_normal_", "kaiming_uniform", "kaiming_uniform_", "normal",
+           "normal_", "ones_", "orthogonal", "orthogonal_", "sparse", "sparse_",
+           "trunc_normal_", "uniform", "uniform_", "xavier_normal", "xavier_normal_",
+           "xavier_uniform", "xavier_uniform_", "zeros_"]
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                "conv_transpose3d")
@@ -83,6 +86,91 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*tuple(tensor.shape)))
 
 
+def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None):
+    """Fill with N(mean, std^2) samples, those outside [a, b] drawn again until inside."""
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    gen = as_numpy_generator(generator)
+    shape = tuple(tensor.shape)
+    dtype = np.dtype(tensor.dtype.numpy)
+    low, high = dtype.type(a), dtype.type(b)  # the bounds as the tensor holds them
+    mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+    if mass > 0.3:  # most normal draws land inside: draw those outside again
+        values = (mean + std * gen.standard_normal(size=shape)).astype(dtype)
+        pending = (values < low) | (values > high)
+        while pending.any():
+            values[pending] = mean + std * gen.standard_normal(size=int(pending.sum()))
+            pending = (values < low) | (values > high)
+    else:  # a far tail: uniform draws in [a, b] kept with the density's relative height
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        values = np.empty(shape)
+        pending = np.ones(shape, dtype=bool)
+        while pending.any():
+            candidates = gen.uniform(a, b, size=int(pending.sum()))
+            log_pdf = -0.5 * ((candidates - mean) / std) ** 2 - log_peak
+            accept = np.log(gen.uniform(size=candidates.shape)) <= log_pdf
+            taken = np.flatnonzero(pending)[accept]
+            values.reshape(-1)[taken] = candidates[accept]
+            pending.reshape(-1)[taken] = False
+    return _fill(tensor, values)
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def dirac_(tensor, groups: int = 1):
+    """Fill a 3-, 4- or 5-D conv weight with the Dirac delta: each group keeps its inputs."""
+    dimensions = tensor.dim()
+    if dimensions not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tuple(tensor.shape)
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_chans_per_grp = sizes[0] // groups
+    min_dim = min(out_chans_per_grp, sizes[1])
+    values = np.zeros(sizes)
+    centre = tuple(s // 2 for s in sizes[2:])
+    for g in range(groups):
+        for d in range(min_dim):
+            values[(g * out_chans_per_grp + d, d, *centre)] = 1
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor, gain: float = 1, generator=None):
+    """Fill with a (semi-)orthogonal matrix (trailing dims flattened), scaled by ``gain``."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.size(0)
+    cols = tensor.numel() // rows
+    flattened = as_numpy_generator(generator).standard_normal(size=(rows, cols))
+    if rows < cols:
+        flattened = flattened.T
+    q, r = np.linalg.qr(flattened)
+    q = q * np.sign(np.diag(r))  # Q uniform over the orthogonal group (Mezzadri 2007)
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(tuple(tensor.shape)))
+
+
+def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
+    """Fill a 2-D tensor with N(0, std^2), then zero ``ceil(sparsity * rows)`` per column."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tuple(tensor.shape)
+    num_zeros = math.ceil(sparsity * rows)
+    gen = as_numpy_generator(generator)
+    values = std * gen.standard_normal(size=(rows, cols))
+    for col_idx in range(cols):
+        values[gen.permutation(rows)[:num_zeros], col_idx] = 0
+    return _fill(tensor, values)
+
+
 def _calculate_fan_in_and_fan_out(tensor):
     dimensions = tensor.dim()
     if dimensions < 2:
@@ -142,3 +230,52 @@ def kaiming_normal_(tensor, a: float = 0, mode: str = "fan_in",
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+# torch's private helpers, which some libraries import
+def _no_grad_uniform_(tensor, a, b, generator=None):
+    return uniform_(tensor, a, b, generator)
+
+
+def _no_grad_normal_(tensor, mean, std, generator=None):
+    return normal_(tensor, mean, std, generator)
+
+
+def _no_grad_trunc_normal_(tensor, mean, std, a, b, generator=None):
+    return trunc_normal_(tensor, mean, std, a, b, generator)
+
+
+def _no_grad_fill_(tensor, val):
+    return constant_(tensor, val)
+
+
+def _no_grad_zero_(tensor):
+    return zeros_(tensor)
+
+
+def _make_deprecate(meth):
+    """The old name of ``meth`` (without the trailing underscore), warning as torch's."""
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of "
+                      f"`nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return meth(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"Deprecated spelling of ``{new_name}``."
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)

@@ -6,9 +6,12 @@ from __future__ import annotations
 from . import (
     activations,
     bce,
+    blas,
     counting,
     creation,
     cross_entropy,
+    cumulative,
+    einsum,
     extrema,
     gather,
     index,
@@ -28,9 +31,11 @@ from . import (
     sorting,
     transfer,
 )
+from .blas import *  # noqa: F401,F403
 from .common import normalize_dim, normalize_dims
 from .counting import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
+from .cumulative import *  # noqa: F401,F403
 from .extrema import *  # noqa: F401,F403
 from .index_update import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
@@ -59,3 +64,5 @@ __all__ += sorting.__all__
 __all__ += counting.__all__
 __all__ += index_update.__all__
 # (gather.py and scatter.py are not star-imported: their modules share a name with an op)
+__all__ += blas.__all__
+__all__ += cumulative.__all__

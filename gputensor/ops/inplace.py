@@ -12,7 +12,7 @@ import numbers
 from typing import TYPE_CHECKING
 
 from .. import dtypes
-from .._tensor_core import TensorCore
+from .._tensor_core import INFERENCE_MODE, TensorCore
 from ..autograd.function import Op, check_same_device
 from ..autograd.grad_mode import is_grad_enabled
 from . import pointwise as pw
@@ -29,8 +29,15 @@ if TYPE_CHECKING:
 _CPP_NAMES = {dtypes.int64: "long int", dtypes.int32: "int", dtypes.int16: "short int",
               dtypes.int8: "signed char", dtypes.uint8: "unsigned char", dtypes.bool: "bool"}
 
+INFERENCE_INPLACE_ERROR = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
 
 def _check_can_modify(t: Tensor) -> None:
+    if t._inference and not INFERENCE_MODE.enabled:
+        raise RuntimeError(INFERENCE_INPLACE_ERROR)
     if not is_grad_enabled():
         return
     if t._requires_grad and t.grad_fn is None:

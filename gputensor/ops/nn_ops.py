@@ -166,14 +166,25 @@ class Embedding(Op):
         return grad, None, None, None
 
 
+SPARSE_EMBEDDING_ERROR = "sparse gradients (sparse=True) are not supported: use sparse=False"
+
+
 def _renorm_rows(weight, indices, max_norm, norm_type):
-    """torch's embedding_renorm_: rows used by ``indices`` rescaled to norm <= max_norm."""
+    """torch's embedding_renorm_: rows used by ``indices`` rescaled to norm <= max_norm.
+
+    As torch, each row's norm is taken in the weight's dtype, the factor
+    ``max_norm / (norm + 1e-7)`` worked out in double and rounded to the weight's dtype.
+    """
     with weight._on_device():
         w = weight._data
         xp = weight._backend.xp
         rows = xp.unique(indices.reshape(-1))
         picked = w[rows]
-        norms = (xp.abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+        if norm_type == 2:
+            norms = xp.sqrt((picked * picked).sum(axis=1))
+        else:
+            norms = (xp.abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+        norms = norms.astype(np.float64)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
         with no_grad():
             w[rows] = picked * scale[:, None]
@@ -194,14 +205,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     idx = input._data
     if idx.dtype not in (np.int64, np.int32):
         name = FLOAT_TYPE_NAMES[idx.dtype.name]
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
-                           f"scalar types: Long, Int; but got gputensor.{name} instead (while "
-                           "checking arguments for embedding)")
+        where = ("#1", "embedding") if max_norm is None else ("#2", "embedding_renorm_")
+        raise RuntimeError(f"Expected tensor for argument {where[0]} 'indices' to have one of the "
+                           "following scalar types: Long, Int; but got gputensor."
+                           f"{name} instead (while checking arguments for {where[1]})")
     with input._on_device():
         if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
             raise IndexError("index out of range in self")
     if sparse:
-        raise NotImplementedError("sparse gradients are not supported")
+        raise NotImplementedError(SPARSE_EMBEDDING_ERROR)
     if max_norm is not None:
         _renorm_rows(weight, idx, float(max_norm), float(norm_type))
     return Embedding.apply(weight, idx, padding_idx, bool(scale_grad_by_freq))

@@ -13,7 +13,12 @@ __all__ = ["Embedding"]
 
 
 class Embedding(Module):
-    """Rows of ``weight`` picked by integer indices; the ``padding_idx`` row starts at zero."""
+    """Rows of ``weight`` picked by integer indices; the ``padding_idx`` row starts at zero.
+
+    ``padding_idx`` (negative counts from the end) gets no gradient; with ``max_norm`` the
+    rows looked up are renormalised in place in ``weight``; ``sparse=True`` is kept (and
+    printed) but refused by ``forward``.
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None,
                  max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
