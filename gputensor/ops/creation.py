@@ -209,12 +209,39 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype=None, 
     return _place(values.astype(dtype.numpy), device, requires_grad)
 
 
+def _linspace_values(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
+    """torch's values: ``start + step * i`` up to the middle, ``end - step * (steps - 1 - i)``
+    after it, each rounded once as torch's fused multiply-add rounds (``step`` in the dtype;
+    in double for integers; half types round the product, then the sum)."""
+    dtype = np.dtype(dtype)
+    if steps <= 1:
+        return np.full(steps, start).astype(dtype)
+    index = np.arange(steps)
+    from_start = index < steps // 2
+    if dtype.kind in "iu":
+        first, last = float(dtype.type(start)), float(dtype.type(end))
+        step = (last - first) / (steps - 1)
+        values = np.where(from_start, first + step * index, last - step * (steps - 1 - index))
+        return values.astype(dtype)
+    first, last = dtype.type(start), dtype.type(end)
+    if dtype.itemsize >= 4:  # float32, float64: one rounding of a * b + c
+        wide = np.longdouble
+        step = dtype.type((wide(last) - wide(first)) / (steps - 1))
+        values = np.where(from_start, wide(first) + wide(step) * index,
+                          wide(last) - wide(step) * (steps - 1 - index))
+        return values.astype(dtype)
+    single = np.float32
+    step = dtype.type((single(last) - single(first)) / (steps - 1))
+    up = (single(step) * index).astype(dtype).astype(single)
+    down = (single(step) * (steps - 1 - index)).astype(dtype).astype(single)
+    return np.where(from_start, single(first) + up, single(last) - down).astype(dtype)
+
+
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    values = np.linspace(start, end, steps, dtype=np.float64)
-    return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
+    return _place(_linspace_values(start, end, steps, _np_dtype(dtype)), device, requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
