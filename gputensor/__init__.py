@@ -1,6 +1,6 @@
 """gputensor: a PyTorch-compatible tensor library on NumPy (CPU) and CuPy/Numba (CUDA)."""
 
-from . import autograd, cuda, dtypes, nn, ops, optim, return_types, utils
+from . import autograd, cuda, dtypes, linalg, nn, ops, optim, return_types, special, utils
 from ._tensor import Tensor, typename
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backends import OutOfMemoryError
@@ -26,6 +26,7 @@ from .dtypes import (
     short,
     uint8,
 )
+from .ops.compare import allclose, equal, isclose
 from .ops.creation import (  # noqa: A004
     Generator,
     arange,
@@ -70,6 +71,7 @@ from .ops.linalg import (  # noqa: A004
     mm,
     mv,
 )
+from .ops.norms import norm
 from .ops.pointwise import (  # noqa: A004
     abs,
     absolute,
@@ -171,6 +173,22 @@ from .ops.softmaxes import (  # noqa: A004
     logsumexp,
     softmax,
 )
+from .ops.special import (
+    clamp_max,
+    clamp_max_,
+    clamp_min,
+    clamp_min_,
+    erf,
+    erf_,
+    erfc,
+    erfc_,
+    erfinv,
+    lerp,
+    logit,
+    logit_,
+    nan_to_num,
+    nan_to_num_,
+)
 from .ops.transfer import get_default_device
 from .printing import get_printoptions, printoptions, set_printoptions
 from .serialization import load, save
@@ -194,3 +212,7 @@ __all__ += ops.pointwise.__all__
 __all__ += ops.reduce.__all__
 __all__ += ops.shape.__all__
 __all__ += ops.softmaxes.__all__
+__all__ += ["linalg", "special"]
+__all__ += ops.compare.__all__
+__all__ += ops.norms.__all__
+__all__ += ops.special.__all__

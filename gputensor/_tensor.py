@@ -18,16 +18,19 @@ from .autograd.function import RemovableHandle
 from .device import as_device
 from .device import device as device_type
 from .ops import (
+    compare,
     creation,
     extrema,
     index,
     inplace,
     linalg,
+    norms,
     pointwise,
     reduce,
     setitem,
     shape,
     softmaxes,
+    special,
     transfer,
     views,
 )
@@ -224,6 +227,28 @@ class Tensor(TensorCore):
     bmm = linalg.bmm
     mv = linalg.mv
     dot = linalg.dot
+
+    # ---- special functions, comparisons, norms (ops/special.py, compare.py, norms.py) ------
+    erf = special.erf
+    erfc = special.erfc
+    erfinv = special.erfinv
+    erf_ = special.erf_
+    erfc_ = special.erfc_
+    erfinv_ = special.erfinv_
+    logit = special.logit
+    logit_ = special.logit_
+    lerp = special.lerp
+    lerp_ = special.lerp_
+    nan_to_num = special.nan_to_num
+    nan_to_num_ = special.nan_to_num_
+    clamp_min = special.clamp_min
+    clamp_max = special.clamp_max
+    clamp_min_ = special.clamp_min_
+    clamp_max_ = special.clamp_max_
+    isclose = compare.isclose
+    allclose = compare.allclose
+    equal = compare.equal
+    norm = norms.tensor_norm
 
     # ---- dtype casts ---------------------------------------------------------------------
     def float(self, memory_format=None) -> Tensor:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import (
     activations,
     bce,
+    compare,
     creation,
     cross_entropy,
     extrema,
@@ -14,10 +15,12 @@ from . import (
     linalg,
     losses,
     nn_ops,
+    norms,
     pointwise,
     reduce,
     shape,
     softmaxes,
+    special,
     transfer,
 )
 from .common import normalize_dim, normalize_dims

@@ -48,6 +48,9 @@ def _operand(value, like):
     return tensor(value)
 
 
+number_operand = _operand  # (special.py's one-sided clamps)
+
+
 def _pair(a, b):
     """Both operands as Tensors or Python numbers, at least one of them a Tensor."""
     if isinstance(a, TensorCore):
