@@ -14,4 +14,4 @@ __all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "vecdot", "svdvals"]
 def vecdot(x, y, *, dim=-1, out=None):
     """The dot product of ``x`` and ``y`` along ``dim`` (broadcasting the others)."""
     result = reduce.sum(pointwise.mul(x, y), dim)
-    return result if out is None else write_out("linalg_vecdot", result, out)
+    return result if out is None else write_out("sum", result, out)

@@ -207,7 +207,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):  # noqa
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     else:
         result = vector_norm(input, p, dim, keepdim, dtype=dtype)
-    return result if out is None else write_out("norm", result, out)
+    name = "linalg_matrix_norm" if p == "nuc" else "linalg_vector_norm"
+    return result if out is None else write_out(name, result, out)
 
 
 

@@ -234,7 +234,7 @@ def logit(input, eps=None, *, out=None):  # noqa: A002
 def expit(input, *, out=None):  # noqa: A002
     """The logistic sigmoid 1 / (1 + e^-x)."""
     result = pw.sigmoid(input)
-    return result if out is None else write_out("expit", result, out)
+    return result if out is None else write_out("sigmoid", result, out)
 
 
 def lerp(input, end, weight, *, out=None):  # noqa: A002
