@@ -38,15 +38,16 @@ def test_unary_matches_torch(name, dtype, device):
 
 @pytest.mark.parametrize("name", ["erf", "erfc", "erfinv"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_special_precision(name, dtype):
-    """Over a dense grid, within about one unit in the last place of torch's result."""
+def test_special_precision(name, dtype, device):
+    """Over a dense grid, within a few units in the last place of torch's result (a GPU's
+    float32 kernels are allowed 2 ulp)."""
     x = np.linspace(-0.999 if name == "erfinv" else -6, 0.999 if name == "erfinv" else 6,
                     20001).astype(dtype)
-    ours = to_numpy(getattr(gputensor, name)(gputensor.tensor(x)))
+    ours = to_numpy(getattr(gputensor, name)(gputensor.tensor(x, device=device)))
     theirs = getattr(torch, name)(torch.from_numpy(x)).numpy()
     assert ours.dtype == theirs.dtype
     eps = np.finfo(dtype).eps
-    np.testing.assert_allclose(ours, theirs, rtol=2 * eps if dtype == np.float32 else 50 * eps,
+    np.testing.assert_allclose(ours, theirs, rtol=4 * eps if dtype == np.float32 else 50 * eps,
                                atol=np.finfo(dtype).tiny)
 
 
