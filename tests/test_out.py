@@ -9,7 +9,14 @@ import pytest
 import torch
 
 import gputensor
-from helpers import assert_same, check_error, made_on, rand_array, to_numpy
+from helpers import (
+    assert_same,
+    check_error,
+    grad_fn_names,
+    made_on,
+    rand_array,
+    to_numpy,
+)
 
 A = rand_array((3, 4))
 B = rand_array((3, 4))
@@ -187,6 +194,11 @@ ERRORS = {
                                              out=lib.zeros(4, requires_grad=True)),
     "max dim grad": lambda lib: lib.max(lib.tensor(A, requires_grad=True), 0,
                                         out=(lib.empty(0), lib.empty(0, dtype=lib.long))),
+    "matrix_norm dtype": lambda lib: lib.linalg.matrix_norm(lib.tensor(A), out=lib.empty(
+        0, dtype=lib.float64)),
+    "linalg.norm dtype": lambda lib: lib.linalg.norm(lib.tensor(A), out=lib.empty(
+        0, dtype=lib.long)),
+    "nuc dtype": lambda lib: lib.norm(lib.tensor(A), "nuc", out=lib.empty(0, dtype=lib.long)),
     "norm grad": lambda lib: lib.norm(lib.tensor(A, requires_grad=True), out=lib.empty(0)),
     "expit grad": lambda lib: lib.special.expit(lib.tensor(A, requires_grad=True),
                                                 out=lib.empty(0)),
@@ -212,6 +224,30 @@ def test_out_error_leaves_out_unchanged(device):
     with pytest.raises(RuntimeError):
         gputensor.add(gputensor.tensor([0.5, 1.5], device=device), 1, out=out)
     assert out.tolist() == [1, 1] and out._version.value == 0
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x, out: lib.linalg.matrix_norm(x, out=out),
+    lambda lib, x, out: lib.linalg.norm(x, 1, dim=1, out=out),
+    lambda lib, x, out: lib.norm(x, "nuc", out=out),
+])
+def test_composite_norms_copy_into_out_with_autograd(call, device):
+    """torch's composite norms record the copy into out (CopyBackwards) instead of refusing."""
+    outs, grads, names = [], [], []
+    for lib, dev in ((torch, "cpu"), (gputensor, device)):
+        x = lib.tensor(A, requires_grad=True, device=dev)
+        with made_on(lib, dev):
+            out = lib.ones(2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the resize warning
+            assert call(lib, x, out) is out
+        names.append(grad_fn_names(out))
+        out.sum().backward()
+        outs.append(out.detach())
+        grads.append(x.grad)
+    assert names[1] == names[0] and "CopyBackwards" in names[0][0]
+    assert_same(outs[1], outs[0])
+    assert_same(grads[1], grads[0], rtol=1e-4, atol=1e-5)
 
 
 def test_out_under_no_grad_is_allowed(device):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import numbers
 
+from .._tensor_core import TensorCore
 from ..autograd.function import Op
-from . import extrema, reduce, views
+from ..autograd.grad_mode import is_grad_enabled
+from . import extrema, inplace, reduce, views
 from .common import as_array, normalize_dims, type_name
 from .out import write_out
 from .reduce import acc_dtype, expand_grad
@@ -159,7 +161,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
             kept -= 1
         sums = vector_norm(A, 1, summed, keepdim=keepdim)
         result = (extrema.amax if ord > 0 else extrema.amin)(sums, kept, keepdim=keepdim)
-    return result if out is None else write_out("linalg_matrix_norm", result, out)
+    return result if out is None else _composite_out("linalg.matrix_norm", result, out)
 
 
 def _singular_value_norm(A, ord, d0, d1, keepdim):
@@ -173,6 +175,18 @@ def _singular_value_norm(A, ord, d0, d1, keepdim):
     if not keepdim:
         return result
     return views.permute(views.unsqueeze(result, -1), *(order.index(d) for d in range(A.ndim)))
+
+
+def _composite_out(name, result, out):
+    """``out=`` as torch's composite norms take it: out's dtype must be the result's, and the
+    copy into it is recorded by autograd (CopyBackwards) rather than refused."""
+    if isinstance(out, TensorCore) and out.dtype is not result.dtype:
+        raise RuntimeError(f"{name} expected out tensor dtype {type_name(result.dtype)} but "
+                           f"got: {type_name(out.dtype)}")
+    if not (is_grad_enabled() and result.requires_grad):
+        return write_out(name, result, out)
+    write_out(name, result.detach(), out)  # resized as torch resizes (with its warning)
+    return inplace.copy_(out, result)
 
 
 def _number_text(value) -> str:
@@ -191,7 +205,7 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
                            f"be 1D or 2D. Got {A.ndim}D.")
     else:
         result = vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
-    return result if out is None else write_out("linalg_norm", result, out)
+    return result if out is None else _composite_out("linalg.norm", result, out)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):  # noqa: A002
@@ -207,8 +221,11 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):  # noqa
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     else:
         result = vector_norm(input, p, dim, keepdim, dtype=dtype)
-    name = "linalg_matrix_norm" if p == "nuc" else "linalg_vector_norm"
-    return result if out is None else write_out(name, result, out)
+    if out is None:
+        return result
+    if p == "nuc":
+        return _composite_out("linalg.matrix_norm", result, out)
+    return write_out("linalg_vector_norm", result, out)
 
 
 
