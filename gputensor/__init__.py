@@ -9,10 +9,12 @@ from . import (
     distributed,
     dtypes,
     legacy,
+    linalg,
     nn,
     ops,
     optim,
     return_types,
+    special,
     utils,
 )
 from ._tensor import Tensor, typename
@@ -78,6 +80,7 @@ from .ops.blas import (
     outer,
     trace,
 )
+from .ops.compare import allclose, equal, isclose
 from .ops.counting import bincount, count_nonzero, histc
 from .ops.creation import (  # noqa: A004
     Generator,
@@ -147,6 +150,7 @@ from .ops.masks import (  # noqa: A004
     triu,
     triu_indices,
 )
+from .ops.norms import norm
 from .ops.pointwise import (  # noqa: A004
     abs,
     absolute,
@@ -252,6 +256,22 @@ from .ops.softmaxes import (  # noqa: A004
     softmax,
 )
 from .ops.sorting import argsort, kthvalue, msort, sort, topk
+from .ops.special import (
+    clamp_max,
+    clamp_max_,
+    clamp_min,
+    clamp_min_,
+    erf,
+    erf_,
+    erfc,
+    erfc_,
+    erfinv,
+    lerp,
+    logit,
+    logit_,
+    nan_to_num,
+    nan_to_num_,
+)
 from .ops.transfer import get_default_device
 from .printing import get_printoptions, printoptions, set_printoptions
 from .serialization import load, save
@@ -290,3 +310,7 @@ __all__ += ops.scatter.__all__
 __all__ += ops.blas.__all__
 __all__ += ops.cumulative.__all__
 __all__ += ops.einsum.__all__
+__all__ += ["linalg", "special"]
+__all__ += ops.compare.__all__
+__all__ += ops.norms.__all__
+__all__ += ops.special.__all__

@@ -87,6 +87,8 @@ def _parameters(fn) -> str:
         params = list(inspect.signature(fn.__get__(Tensor([0.0]), Tensor)).parameters.values())
     out, star_done = ["self"], False
     for p in params:
+        if p.name == "out" and p.kind is p.KEYWORD_ONLY:
+            continue  # the functions' out=, which torch's Tensor methods do not take
         if p.kind is p.VAR_POSITIONAL:
             out.append(f"*{p.name}: Any")
             star_done = True

@@ -19,6 +19,7 @@ from .device import as_device
 from .device import device as device_type
 from .ops import (
     blas,
+    compare,
     counting,
     creation,
     cumulative,
@@ -29,6 +30,7 @@ from .ops import (
     inplace,
     linalg,
     masks,
+    norms,
     pointwise,
     reduce,
     sampling,
@@ -38,6 +40,7 @@ from .ops import (
     shape,
     softmaxes,
     sorting,
+    special,
     transfer,
     views,
 )
@@ -298,6 +301,27 @@ class Tensor(TensorCore):
     diagonal = blas.diagonal
     diag_embed = blas.diag_embed
     trace = blas.trace
+    # ---- special functions, comparisons, norms (ops/special.py, compare.py, norms.py) ------
+    erf = special.erf
+    erfc = special.erfc
+    erfinv = special.erfinv
+    erf_ = special.erf_
+    erfc_ = special.erfc_
+    erfinv_ = special.erfinv_
+    logit = special.logit
+    logit_ = special.logit_
+    lerp = special.lerp
+    lerp_ = special.lerp_
+    nan_to_num = special.nan_to_num
+    nan_to_num_ = special.nan_to_num_
+    clamp_min = special.clamp_min
+    clamp_max = special.clamp_max
+    clamp_min_ = special.clamp_min_
+    clamp_max_ = special.clamp_max_
+    isclose = compare.isclose
+    allclose = compare.allclose
+    equal = compare.equal
+    norm = norms.tensor_norm
 
     # ---- dtype casts ---------------------------------------------------------------------
     def float(self, memory_format=None) -> Tensor:

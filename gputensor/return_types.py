@@ -11,3 +11,5 @@ topk = _sorting.topk_type
 kthvalue = _sorting.kthvalue_type
 cummax = _cumulative_types.cummax
 cummin = _cumulative_types.cummin
+max_out = _types.max_out
+min_out = _types.min_out

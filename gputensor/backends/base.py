@@ -104,6 +104,10 @@ class Backend(abc.ABC):
         combine too) by ``how``: sum, prod, amax or amin."""
         scatter_accumulate(self.xp, target, positions, values, how)
 
+    @abc.abstractmethod
+    def special_function(self, name: str, x):
+        """``name`` ("erf", "erfc" or "erfinv") of a float32 or float64 array, in its dtype."""
+
     # ---- devices, memory and events: what gputensor.cuda calls ------------------------------
     # A kind without devices (the CPU) keeps these defaults: one device, always current, whose
     # work is done when its call returns, with no memory statistics.

@@ -26,6 +26,7 @@ class CpuBackend(Backend):
 
     def __init__(self):
         self._kernels = None  # gputensor.kernels.cpu, once an optimizer step needs it
+        self._special = None  # gputensor.kernels.cpu.special, once a special function runs
 
     def asarray(self, data, dtype=None, index=None):
         """An ndarray holding ``data`` (no copy when already an ndarray of ``dtype``).
@@ -85,6 +86,13 @@ class CpuBackend(Backend):
     def erf(self, x):
         """None: on the CPU, erf runs the op's float64 formula (ops/activations.py)."""
         return None
+
+    def special_function(self, name: str, x):
+        """erf, erfc or erfinv by a Numba ufunc (kernels/cpu/special.py; numba loads lazily)."""
+        if self._special is None:
+            from ..kernels.cpu import special  # lazy: imports numba
+            self._special = special.FUNCTIONS
+        return self._special[name](x)
 
 
 cpu_backend = CpuBackend()

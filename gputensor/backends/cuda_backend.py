@@ -40,6 +40,7 @@ from . import simcupy
 from .array_ops import activation_formula
 from .array_ops import sum_to_shape as sum_to_shape_xp
 from .base import BFLOAT16_ON_CUDA, Backend, OutOfMemoryError
+from .cpu import cpu_backend
 from .cuda_memory import format_size, peak_memory_hook
 from .flat_step import KERNEL_DTYPES, bind_step, run_step
 from .kernel_ufuncs import KernelNamespace
@@ -374,6 +375,14 @@ class CudaBackend(Backend):
             return None
         from cupyx.scipy import special  # lazy: part of CuPy
         return special.erf(x)
+
+    def special_function(self, name: str, x):
+        """erf, erfc or erfinv by CuPy's kernels (cupyx.scipy.special); simulated, by the CPU's
+        Numba ufunc on the array's data."""
+        if self._cupy is None:
+            return simcupy.on_device(cpu_backend.special_function(name, simcupy.device_view(x)))
+        from cupyx.scipy import special  # lazy: part of CuPy
+        return getattr(special, name)(x)
 
     # ---- devices and memory (gputensor.cuda) ----------------------------------------------
     def device_count(self) -> int:

@@ -133,6 +133,8 @@ def on_device(result, device_id=None):
     kind = type(result)
     if kind is tuple or kind is list:
         return kind(on_device(r, device_id) for r in result)
+    if isinstance(result, tuple):  # a named tuple (linalg.svd's SVDResult)
+        return kind(*(on_device(r, device_id) for r in result))
     return result
 
 

@@ -7,6 +7,7 @@ from . import (
     activations,
     bce,
     blas,
+    compare,
     counting,
     creation,
     cross_entropy,
@@ -21,6 +22,7 @@ from . import (
     losses,
     masks,
     nn_ops,
+    norms,
     pointwise,
     reduce,
     sampling,
@@ -29,6 +31,7 @@ from . import (
     shape,
     softmaxes,
     sorting,
+    special,
     transfer,
 )
 from .blas import *  # noqa: F401,F403

@@ -21,6 +21,7 @@ from ..random import (
     seed,
 )
 from .common import shape_arg
+from .out import write_out
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
@@ -137,19 +138,29 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return TensorCore._make(array, as_device("cpu"))
 
 
+def _into_out(fn, out, dtype, device, *args, **kwargs):
+    """``fn(*args)`` made as ``out``'s dtype and on its device (unless given), written into it."""
+    result = fn(*args, dtype=dtype or out.dtype, device=device or out.device, **kwargs)
+    return write_out(fn.__name__, result, out)
+
+
 def _filled(shape, value, dtype, device, requires_grad):
     """A tensor of ``value`` made on its device (no host array, no copy)."""
     dev = as_device(device if device is not None else _default_device)
     return _new(backend_for(dev.type).full(shape, value, dtype, dev.index), dev, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     """A tensor of zeros."""
+    if out is not None:
+        return _into_out(zeros, out, dtype, device, *size)
     return _filled(shape_arg(size), 0, _np_dtype(dtype), device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     """A tensor of ones."""
+    if out is not None:
+        return _into_out(ones, out, dtype, device, *size)
     return _filled(shape_arg(size), 1, _np_dtype(dtype), device, requires_grad)
 
 
@@ -158,8 +169,10 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _filled(shape_arg(size), 0, _np_dtype(dtype), device, requires_grad)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, *, out=None) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value when not given."""
+    if out is not None:
+        return _into_out(full, out, dtype, device, size, fill_value)
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value)
     return _filled(shape_arg((size,)), fill_value, _np_dtype(dtype), device, requires_grad)
@@ -193,8 +206,10 @@ def full_like(input, fill_value, dtype=None, device=None,  # noqa: A002
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype=None, device=None,
-           requires_grad=False) -> Tensor:
+           requires_grad=False, *, out=None) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``."""
+    if out is not None:
+        return _into_out(arange, out, dtype, device, start, end, step)
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -237,36 +252,47 @@ def _linspace_values(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
     return np.where(from_start, single(first) + up, single(last) - down).astype(dtype)
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False, *,
+             out=None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if out is not None:
+        return _into_out(linspace, out, dtype, device, start, end, steps)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     return _place(_linspace_values(start, end, steps, _np_dtype(dtype)), device, requires_grad)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def eye(n, m=None, dtype=None, device=None, requires_grad=False, *, out=None) -> Tensor:
     """The identity matrix (n x m)."""
+    if out is not None:
+        return _into_out(eye, out, dtype, device, n, m)
     return _place(np.eye(n, n if m is None else m, dtype=_np_dtype(dtype)), device,
                   requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     """Uniform samples from [0, 1)."""
+    if out is not None:
+        return _into_out(rand, out, dtype, device, *size, generator=generator)
     gen = as_numpy_generator(generator)
     values = gen.random(shape_arg(size), dtype=np.float64)
     return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     """Standard normal samples."""
+    if out is not None:
+        return _into_out(randn, out, dtype, device, *size, generator=generator)
     gen = as_numpy_generator(generator)
     values = gen.standard_normal(shape_arg(size), dtype=np.float64)
     return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
+            requires_grad=False, *, out=None) -> Tensor:
     """Integers uniform in [low, high)."""
+    if out is not None:
+        return _into_out(randint, out, dtype, device, low, high, size, generator)
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
     if high is None:
@@ -278,8 +304,10 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
     return _place(values.astype(_np_dtype(dtype, dtypes.int64)), device, requires_grad)
 
 
-def randperm(n, generator=None, dtype=None, device=None) -> Tensor:
+def randperm(n, generator=None, dtype=None, device=None, *, out=None) -> Tensor:
     """A random permutation of 0..n-1."""
+    if out is not None:
+        return _into_out(randperm, out, dtype, device, n, generator)
     gen = as_numpy_generator(generator)
     return _place(gen.permutation(n).astype(_np_dtype(dtype, dtypes.int64)), device)
 

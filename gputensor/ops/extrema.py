@@ -10,7 +10,8 @@ from .._tensor_core import TensorCore
 from ..autograd.function import Op
 from . import pointwise
 from .common import normalize_dim
-from .reduce import expand_grad, reduce_axes
+from .out import write_out
+from .reduce import expand_grad, reduce_axes, type_name
 
 __all__ = ["max", "min", "amax", "amin", "argmax", "argmin"]
 
@@ -29,8 +30,9 @@ def _return_type(name):
     return cls
 
 
-return_types = collections.namedtuple("return_types", ("max", "min"))(
-    _return_type("max"), _return_type("min"))
+# max_out, min_out: the type of max(dim)'s and min(dim)'s result given ``out=``, as torch's
+return_types = collections.namedtuple("return_types", ("max", "min", "max_out", "min_out"))(
+    *(_return_type(name) for name in ("max", "min", "max_out", "min_out")))
 
 _NO_DIM = object()
 
@@ -166,14 +168,28 @@ def _extreme(name, all_op, dim_op, pair_fn, input, dim, keepdim, other):
     return getattr(return_types, name)(values, indices)
 
 
-def max(input, dim=_NO_DIM, keepdim=False, *, other=None):
+def max(input, dim=_NO_DIM, keepdim=False, *, other=None, out=None):
     """The largest element; with ``dim``, (values, indices) along it; with a tensor, maximum."""
+    if out is not None:
+        result = write_out("max", max(input, dim, keepdim, other=other), out)
+        return return_types.max_out(*result) if isinstance(result, tuple) else result
     return _extreme("max", MaxAll, MaxDim, pointwise.maximum, input, dim, keepdim, other)
 
 
-def min(input, dim=_NO_DIM, keepdim=False, *, other=None):
+def min(input, dim=_NO_DIM, keepdim=False, *, other=None, out=None):
     """The smallest element; with ``dim``, (values, indices) along it; with a tensor, minimum."""
+    if out is not None:
+        result = write_out("min", min(input, dim, keepdim, other=other), out)
+        return return_types.min_out(*result) if isinstance(result, tuple) else result
     return _extreme("min", MinAll, MinDim, pointwise.minimum, input, dim, keepdim, other)
+
+
+def _check_out_dtype(input, out):
+    """amax's and amin's ``out`` must have the input's dtype."""
+    if out.dtype is not input.dtype:
+        raise RuntimeError(f"Expected the dtype for input and out to match, but got "
+                           f"{type_name(input.dtype)} for input's dtype and "
+                           f"{type_name(out.dtype)} for out's dtype.")
 
 
 def _amax_amin(op, name, input, dim, keepdim):
@@ -187,13 +203,19 @@ def _amax_amin(op, name, input, dim, keepdim):
     return op.apply(input, axes, keepdim)
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, out=None):
     """The largest elements over the given dims (all when ``dim`` is empty)."""
+    if out is not None:
+        _check_out_dtype(input, out)
+        return write_out("amax", amax(input, dim, keepdim), out)
     return _amax_amin(Amax, "amax", input, dim, keepdim)
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, out=None):
     """The smallest elements over the given dims (all when ``dim`` is empty)."""
+    if out is not None:
+        _check_out_dtype(input, out)
+        return write_out("amin", amin(input, dim, keepdim), out)
     return _amax_amin(Amin, "amin", input, dim, keepdim)
 
 
@@ -223,11 +245,15 @@ def _arg_extreme(name, input, dim, keepdim):
         return input._wrap(out.astype(np.int64, copy=False))
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, out=None):
     """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+    if out is not None:
+        return write_out("argmax", argmax(input, dim, keepdim), out)
     return _arg_extreme("argmax", input, dim, keepdim)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, out=None):
     """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
+    if out is not None:
+        return write_out("argmin", argmin(input, dim, keepdim), out)
     return _arg_extreme("argmin", input, dim, keepdim)

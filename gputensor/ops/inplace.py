@@ -109,6 +109,10 @@ def apply_inplace(t: Tensor, fn, *args, **kwargs) -> Tensor:
     return _inplace(t, fn, args, kwargs)
 
 
+inplace_op = _inplace  # (with ``names``: special.py's one-sided clamps)
+CPP_NAMES = _CPP_NAMES
+
+
 # ---- the in-place ops ---------------------------------------------------------------
 def add_(self, other, alpha: float = 1):
     """In-place add."""

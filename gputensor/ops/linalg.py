@@ -7,6 +7,7 @@ import math
 from ..autograd.function import Op
 from .common import check_broadcast
 from .creation import as_tensor
+from .out import write_out
 from .reduce import type_name
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot"]
@@ -149,8 +150,10 @@ def _check_bmm(batch, a_shape, b_shape, a_dtype, b_dtype):
         raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
 
 
-def dot(input, tensor):
+def dot(input, tensor, *, out=None):
     """Inner product of two 1-D tensors."""
+    if out is not None:
+        return write_out("dot", dot(input, tensor), out)
     if input.ndim != 1 or tensor.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D "
                            "tensors")
@@ -166,16 +169,20 @@ def dot(input, tensor):
     return Dot.apply(input, tensor)
 
 
-def mv(input, vec):
+def mv(input, vec, *, out=None):
     """Matrix-vector product."""
+    if out is not None:
+        return write_out("mv", mv(input, vec), out)
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
     _check_mv(tuple(input.shape), vec.shape[0], input.dtype, vec.dtype)
     return Mv.apply(input, vec)
 
 
-def mm(input, mat2):
+def mm(input, mat2, *, out=None):
     """Matrix-matrix product of two 2-D tensors."""
+    if out is not None:
+        return write_out("mm", mm(input, mat2), out)
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
@@ -184,8 +191,10 @@ def mm(input, mat2):
     return Mm.apply(input, mat2)
 
 
-def bmm(input, mat2):
+def bmm(input, mat2, *, out=None):
     """Batched matrix product of two 3-D tensors with the same batch size."""
+    if out is not None:
+        return write_out("bmm", bmm(input, mat2), out)
     if input.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.ndim != 3:
@@ -219,8 +228,10 @@ def _should_fold(a_shape, b_shape, a_strides, b_strides, a_grad, b_grad):
     return all(strides[i] == strides[i + 1] * big[i + 1] for i in range(len(big) - 2))
 
 
-def matmul(input, other):
+def matmul(input, other, *, out=None):
     """Matrix product with torch's rules for 1-D, 2-D and batched (broadcast) operands."""
+    if out is not None:
+        return write_out("matmul", matmul(input, other), out)
     a, b = input, other
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "

@@ -15,12 +15,15 @@ write_out("add", result, out)``. ``out`` may be a tensor or, for ops with severa
 from __future__ import annotations
 
 import warnings
+from typing import TypeVar
 
 from .. import dtypes
 from .._tensor_core import TensorCore
 from ..autograd.grad_mode import is_grad_enabled
 
 __all__ = ["write_out"]
+
+_Result = TypeVar("_Result")  # a tensor or a tuple of them: out is returned as the result's type
 
 _RESIZED = ("An output with one or more elements was resized since it had shape {}, which "
             "does not match the required output shape {}. This behavior is deprecated, and in "
@@ -60,7 +63,7 @@ def _store(result: TensorCore, out: TensorCore) -> None:
     out._version.value += 1
 
 
-def write_out(name: str, result, out):
+def write_out(name: str, result: _Result, out) -> _Result:
     """``result`` (a tensor or a tuple of them) written into ``out``; ``result`` if no out."""
     if out is None:
         return result

@@ -50,6 +50,9 @@ def _operand(value, like):
     return tensor(value)
 
 
+number_operand = _operand  # (special.py's one-sided clamps)
+
+
 def _pair(a, b):
     """Both operands as Tensors or Python numbers, at least one of them a Tensor."""
     if isinstance(a, TensorCore):
@@ -60,17 +63,20 @@ def _pair(a, b):
     return tensor(_operand(a, None)), b
 
 
-def add(input, other, alpha: float = 1):  # noqa: A002
+def add(input, other, alpha: float = 1, *, out=None):  # noqa: A002
     """input + alpha * other."""
-    return ew.Add.apply(*_pair(input, other), alpha)
+    result = ew.Add.apply(*_pair(input, other), alpha)
+    return result if out is None else write_out("add", result, out)
 
 
-def sub(input, other, alpha: float = 1):  # noqa: A002
+def sub(input, other, alpha: float = 1, *, out=None):  # noqa: A002
     """input - alpha * other."""
     a, b = _pair(input, other)
     if isinstance(a, TensorCore):
-        return ew.Sub.apply(a, b, alpha)
-    return ew.RsubScalar.apply(b, a, alpha)
+        result = ew.Sub.apply(a, b, alpha)
+    else:
+        result = ew.RsubScalar.apply(b, a, alpha)
+    return result if out is None else write_out("sub", result, out)
 
 
 def rsub(input, other, alpha: float = 1):  # noqa: A002
@@ -82,13 +88,16 @@ def rsub(input, other, alpha: float = 1):  # noqa: A002
     return op.apply(a, b, alpha)
 
 
-def mul(input, other):  # noqa: A002
+def mul(input, other, *, out=None):  # noqa: A002
     """input * other."""
-    return ew.Mul.apply(*_pair(input, other))
+    result = ew.Mul.apply(*_pair(input, other))
+    return result if out is None else write_out("mul", result, out)
 
 
-def div(input, other, rounding_mode=None):  # noqa: A002
+def div(input, other, rounding_mode=None, *, out=None):  # noqa: A002
     """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient."""
+    if out is not None:
+        return write_out("div", div(input, other, rounding_mode), out)
     if rounding_mode not in (None, "trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
@@ -100,9 +109,9 @@ def div(input, other, rounding_mode=None):  # noqa: A002
     return mul(un.Reciprocal.apply(b), a)  # number / tensor, as torch: MulBackward0
 
 
-def true_divide(input, other):  # noqa: A002
+def true_divide(input, other, *, out=None):  # noqa: A002
     """input / other, as a floating point result."""
-    return div(input, other)
+    return div(input, other, out=out)
 
 
 divide = div
@@ -122,8 +131,10 @@ def remainder(input, other):  # noqa: A002
     return (ew.RemainderTensor if isinstance(b, TensorCore) else ew.Remainder).apply(a, b)
 
 
-def pow(input, exponent):  # noqa: A001,A002
+def pow(input, exponent, *, out=None):  # noqa: A001,A002
     """input ** exponent."""
+    if out is not None:
+        return write_out("pow", pow(input, exponent), out)
     a, b = _pair(input, exponent)
     if not isinstance(a, TensorCore):
         return ew.PowScalarBase.apply(a, b)
@@ -139,16 +150,18 @@ def _require_tensors(name, input, other):  # noqa: A002
                             f"not {type(value).__name__}")
 
 
-def maximum(input, other):  # noqa: A002
+def maximum(input, other, *, out=None):  # noqa: A002
     """Elementwise maximum of two tensors."""
     _require_tensors("maximum", input, other)
-    return ew.Maximum.apply(input, other)
+    result = ew.Maximum.apply(input, other)
+    return result if out is None else write_out("maximum", result, out)
 
 
-def minimum(input, other):  # noqa: A002
+def minimum(input, other, *, out=None):  # noqa: A002
     """Elementwise minimum of two tensors."""
     _require_tensors("minimum", input, other)
-    return ew.Minimum.apply(input, other)
+    result = ew.Minimum.apply(input, other)
+    return result if out is None else write_out("minimum", result, out)
 
 
 def _where(condition, input=None, other=None, out=None):  # noqa: A002
@@ -194,8 +207,10 @@ def _where_method(self, condition, other):
 where = _WhereFunction()
 
 
-def clamp(input, min=None, max=None):  # noqa: A001,A002
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A001,A002
     """Clamp every element into [min, max] (numbers or tensors; either may be None)."""
+    if out is not None:
+        return write_out("clamp", clamp(input, min, max), out)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, TensorCore) or isinstance(max, TensorCore):
@@ -210,8 +225,9 @@ clip = clamp
 
 
 def _unary_function(op, name):
-    def fn(input):  # noqa: A002
-        return op.apply(input)
+    def fn(input, *, out=None):  # noqa: A002
+        result = op.apply(input)
+        return result if out is None else write_out(name, result, out)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {op.__doc__ or name}."
     return fn
@@ -243,11 +259,13 @@ floor = _unary_function(un.Floor, "floor")
 ceil = _unary_function(un.Ceil, "ceil")
 
 
-def round(input, *, decimals=0):  # noqa: A001,A002
+def round(input, *, decimals=0, out=None):  # noqa: A001,A002
     """Round half to even (to ``decimals`` places)."""
     if decimals:
-        return un.RoundDecimals.apply(input, int(decimals))
-    return un.Round.apply(input)
+        result = un.RoundDecimals.apply(input, int(decimals))
+    else:
+        result = un.Round.apply(input)
+    return result if out is None else write_out("round", result, out)
 
 
 def _nondiff(fn, *tensors):
@@ -291,8 +309,10 @@ def _binary_nondiff(fn, input, other):  # noqa: A002
 
 
 def _compare(name, ufunc):
-    def compare(input, other):  # noqa: A002
-        return _binary_nondiff(lambda xp, a, b, dev: _compare_arrays(xp, ufunc, a, b), input, other)
+    def compare(input, other, *, out=None):  # noqa: A002
+        result = _binary_nondiff(lambda xp, a, b, dev: _compare_arrays(xp, ufunc, a, b), input,
+                                 other)
+        return result if out is None else write_out(name, result, out)
     compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"Elementwise ``{ufunc}`` comparison, as a bool tensor."
     return compare

@@ -11,6 +11,7 @@ from .. import dtypes
 from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled
 from .common import normalize_dim, normalize_dims
+from .out import write_out
 
 __all__ = ["sum", "mean", "prod", "var", "std", "all", "any"]
 
@@ -102,8 +103,11 @@ def _check_result_dtype(input, dtype):
     return None if dtype is None else dtype.numpy
 
 
-def sum(input, dim=NO_DIM, keepdim=False, *, dtype=None):
+def sum(input, dim=NO_DIM, keepdim=False, *, dtype=None, out=None):
     """Sum of the elements, over all dims or the given ones (int, bool give int64)."""
+    if out is not None:
+        # computed in out's dtype when no dtype is given, as torch does
+        return write_out("sum", sum(input, dim, keepdim, dtype=dtype or out.dtype), out)
     np_dtype = _check_result_dtype(input, dtype)
     if dim is NO_DIM:
         return Sum.apply(input, reduce_axes(None, input.ndim), False, np_dtype)
@@ -135,8 +139,10 @@ class MeanDim(Mean):
     opname, variant = "Mean", 1
 
 
-def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
+def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None, out=None):
     """Mean of the elements (floating point tensors, or with a float ``dtype``)."""
+    if out is not None:
+        return write_out("mean", mean(input, dim, keepdim, dtype=dtype), out)
     if dtype is not None and not dtype.is_floating_point:
         raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either "
                            f"a floating point or complex dtype. Got: {type_name(dtype)}")
@@ -190,8 +196,11 @@ class ProdDim(Prod):
     opname, variant = "Prod", 1
 
 
-def prod(input, dim=NO_DIM, keepdim=False, *, dtype=None):
+def prod(input, dim=NO_DIM, keepdim=False, *, dtype=None, out=None):
     """Product of the elements, over all of them or along one dim (int, bool give int64)."""
+    if out is not None:
+        # computed in out's dtype when no dtype is given, as torch does
+        return write_out("prod", prod(input, dim, keepdim, dtype=dtype or out.dtype), out)
     np_dtype = _check_result_dtype(input, dtype)
     if dim is NO_DIM:
         return Prod.apply(input, None, False, np_dtype)
@@ -283,13 +292,17 @@ def _variance(op, name, input, dim, unbiased, keepdim, correction):
     return op.apply(input, axes, correction, keepdim, dim is None or input.ndim == 0)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Variance over all elements or the given dims (unbiased unless told otherwise)."""
+    if out is not None:
+        return write_out("var", var(input, dim, unbiased, keepdim, correction=correction), out)
     return _variance(Var, "var", input, dim, unbiased, keepdim, correction)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Standard deviation over all elements or the given dims (unbiased by default)."""
+    if out is not None:
+        return write_out("std", std(input, dim, unbiased, keepdim, correction=correction), out)
     return _variance(Std, "std", input, dim, unbiased, keepdim, correction)
 
 
@@ -305,11 +318,15 @@ def _logical(input, dim, keepdim, reduce_name):
         return input._wrap(out)
 
 
-def all(input, dim=None, keepdim=False):
+def all(input, dim=None, keepdim=False, *, out=None):
     """True where every element is nonzero (uint8 in, uint8 out; bool otherwise)."""
+    if out is not None:
+        return write_out("all", all(input, dim, keepdim), out)
     return _logical(input, dim, keepdim, "all")
 
 
-def any(input, dim=None, keepdim=False):
+def any(input, dim=None, keepdim=False, *, out=None):
     """True where some element is nonzero (uint8 in, uint8 out; bool otherwise)."""
+    if out is not None:
+        return write_out("any", any(input, dim, keepdim), out)
     return _logical(input, dim, keepdim, "any")

@@ -7,6 +7,7 @@ from .._tensor_core import TensorCore
 from ..autograd.function import Op
 from . import views
 from .common import normalize_dim, shape_arg
+from .out import write_out
 from .views import *  # noqa: F401,F403
 from .views import Permute, Select, Slice, infer_shape, transpose, view
 
@@ -55,8 +56,10 @@ class Cat(Op):
                                     for s in ctx.skip])
 
 
-def cat(tensors, dim=0):
+def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dim."""
+    if out is not None:
+        return write_out("cat", cat(tensors, dim), out)
     tensors = _check_tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -99,8 +102,10 @@ class Stack(Op):
         return (None, None, *[g[key + (i, Ellipsis)] for i in range(ctx.count)])
 
 
-def stack(tensors, dim=0):
+def stack(tensors, dim=0, *, out=None):
     """Join same-shaped tensors along a new dim."""
+    if out is not None:
+        return write_out("stack", stack(tensors, dim), out)
     tensors = _check_tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

@@ -10,6 +10,7 @@ from .. import dtypes
 from ..autograd.function import Op
 from ..dtypes import is_float_array_dtype
 from .common import normalize_dim
+from .out import write_out
 from .reduce import acc_dtype, expand_grad, reduce_axes, type_name
 
 __all__ = ["logsumexp", "softmax", "log_softmax"]
@@ -51,8 +52,13 @@ class Logsumexp(Op):
         return expand_grad(xp, g, x.shape, ctx.axes, ctx.keepdim) * xp.exp(x - out), None, None
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim, keepdim=False, *, out=None):
     """log(sum(exp(input))) over the given dims, computed stably (ints give floats)."""
+    if out is not None:
+        if not out.dtype.is_floating_point:
+            raise RuntimeError(f"logsumexp(): Expected floating point type for result tensor, "
+                               f"but got: {type_name(out.dtype)}")
+        return write_out("logsumexp", logsumexp(input, dim, keepdim), out)
     if dim is None:
         raise TypeError("logsumexp(): argument 'dim' (position 1) must be tuple of ints, not "
                         "NoneType")

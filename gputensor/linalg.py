@@ -1,0 +1,17 @@
+"""gputensor.linalg: torch.linalg's namespace (norms, matmul, vecdot, svdvals)."""
+
+from __future__ import annotations
+
+from .ops import pointwise, reduce
+from .ops.linalg import matmul
+from .ops.norms import linalg_norm as norm
+from .ops.norms import matrix_norm, svdvals, vector_norm
+from .ops.out import write_out
+
+__all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "vecdot", "svdvals"]
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """The dot product of ``x`` and ``y`` along ``dim`` (broadcasting the others)."""
+    result = reduce.sum(pointwise.mul(x, y), dim)
+    return result if out is None else write_out("sum", result, out)
