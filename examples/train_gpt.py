@@ -6,6 +6,7 @@ Token and position embeddings, pre-norm Transformer blocks (causal self-attentio
 MLP), AdamW with weight decay on the 2-D weights only, gradient clipping, a warm-up plus
 cosine learning-rate schedule; a tqdm progress bar, the loss printed every few steps and
 plotted to a PNG, a checkpoint saved with ``gputensor.save``, and a sample of generated text.
+On a busy machine with few cores, ``OMP_NUM_THREADS=1`` may make each step several times faster.
 """
 
 from __future__ import annotations
