@@ -95,10 +95,6 @@ class Backend(abc.ABC):
         """The logits' gradient after ``cross_entropy_rows`` (``coef``: the per-row factor)."""
         raise NotImplementedError(f"{self.name} has no fused cross entropy")
 
-    def erf(self, x):
-        """erf of a float array by the device's own kernel, or None (the op's formula runs)."""
-        return None
-
     def scatter_accumulate(self, target, positions, values, how: str) -> None:
         """Combine ``values`` into 1-D ``target`` at int64 ``positions`` in place (repeats
         combine too) by ``how``: sum, prod, amax or amin."""

@@ -83,10 +83,6 @@ class CpuBackend(Backend):
         """None: on the CPU, cross entropy runs the op's array formula (no fused kernel)."""
         return None
 
-    def erf(self, x):
-        """None: on the CPU, erf runs the op's float64 formula (ops/activations.py)."""
-        return None
-
     def special_function(self, name: str, x):
         """erf, erfc or erfinv by a Numba ufunc (kernels/cpu/special.py; numba loads lazily)."""
         if self._special is None:

@@ -369,13 +369,6 @@ class CudaBackend(Backend):
         return self.kernel_module("losses").cross_entropy_backward(logp, targets, row_weight, coef,
                                                               ignore_index)
 
-    def erf(self, x):
-        """erf by CuPy's kernel (one launch, x's dtype); None when simulated (the formula)."""
-        if self._cupy is None:
-            return None
-        from cupyx.scipy import special  # lazy: part of CuPy
-        return special.erf(x)
-
     def special_function(self, name: str, x):
         """erf, erfc or erfinv by CuPy's kernels (cupyx.scipy.special); simulated, by the CPU's
         Numba ufunc on the array's data."""

@@ -14,70 +14,15 @@ from .creation import default_generator
 from .inplace import apply_inplace
 from .reduce import acc_dtype
 
-__all__ = ["leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "dropout", "erf_array"]
+__all__ = ["leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "dropout"]
 
 _SQRT1_2 = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _TANH_BETA = math.sqrt(2 / math.pi)
 _TANH_KAPPA = 0.044715
 
-# fdlibm's s_erf.c rational approximations (double precision), lowest order first
-_ERX = 8.45062911510467529297e-01
-_PP = (1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
-       -5.77027029648944159157e-03, -2.37630166566501626084e-05)
-_QQ = (1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
-       1.32494738004321644526e-04, -3.96022827877536812320e-06)
-_PA = (-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
-       3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
-       -2.16637559486879084300e-03)
-_QA = (1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
-       1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02)
-_RA = (-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01,
-       -6.23753324503260060396e+01, -1.62396669462573470355e+02, -1.84605092906711035994e+02,
-       -8.12874355063065934246e+01, -9.81432934416914548592e+00)
-_SA = (1.0, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02,
-       6.45387271733267880336e+02, 4.29008140027567833386e+02, 1.08635005541779435134e+02,
-       6.57024977031928170135e+00, -6.04244152148580987438e-02)
-_RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01,
-       -1.60636384855821916062e+02, -6.37566443368389627722e+02, -1.02509513161107724954e+03,
-       -4.83519191608651397019e+02)
-_SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
-       3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
-       -2.24409524465858183362e+01)
 
 
-def _poly(coefficients, z):
-    out = coefficients[-1]
-    for c in coefficients[-2::-1]:
-        out = out * z + c
-    return out
-
-
-def erf_array(xp, x):
-    """erf of a float array in float64 (fdlibm's piecewise rational approximation)."""
-    x = x.astype(np.float64, copy=False)
-    a = xp.abs(x)
-    out = xp.where(a >= 6, 1.0, a)  # NaN stays NaN
-    small = a < 0.84375
-    if small.any():
-        v = a[small]
-        z = v * v
-        out[small] = v + v * (_poly(_PP, z) / _poly(_QQ, z))
-    middle = (a >= 0.84375) & (a < 1.25)
-    if middle.any():
-        s = a[middle] - 1
-        out[middle] = _ERX + _poly(_PA, s) / _poly(_QA, s)
-    tail = (a >= 1.25) & (a < 6)
-    if tail.any():
-        v = a[tail]
-        s = 1 / (v * v)
-        near = v < 1 / 0.35
-        r = xp.where(near, _poly(_RA, s), _poly(_RB, s))
-        t = xp.where(near, _poly(_SA, s), _poly(_SB, s))
-        # z: v with its low 32 bits cleared, so exp(-z*z) is exact enough
-        z = (v.view(np.uint64) & np.uint64(0xFFFFFFFF00000000)).view(np.float64)
-        out[tail] = 1 - xp.exp(-z * z - 0.5625) * xp.exp((z - v) * (z + v) + r / t) / v
-    return xp.copysign(out, x)
 
 
 def _check_float(kernel, x):
@@ -171,10 +116,7 @@ class Gelu(Op):
             inner = xp.tanh(_TANH_BETA * (xa + _TANH_KAPPA * xa * xa * xa))
             ctx.save_for_backward(x, inner)
             return (0.5 * xa * (1 + inner)).astype(x.dtype, copy=False)
-        scaled = x * _SQRT1_2
-        erf = ctx.backend.erf(scaled)  # a device's own erf kernel, or None: the formula here
-        if erf is None:
-            erf = erf_array(xp, scaled)
+        erf = ctx.backend.special_function("erf", (x * _SQRT1_2).astype(acc_dtype(x.dtype)))
         cdf = (0.5 * (1 + erf)).astype(acc_dtype(x.dtype), copy=False)
         ctx.save_for_backward(x, cdf)
         return (x * cdf).astype(x.dtype, copy=False)
