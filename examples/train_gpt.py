@@ -1,6 +1,6 @@
 """Train a small character-level GPT on a short story shipped with the examples.
 
-Run: python examples/train_gpt.py [--device cuda] [--steps 400] [--quick] [--out runs/gpt]
+Run: python examples/train_gpt.py [--device cuda] [--steps 1000] [--quick] [--out runs/gpt]
 
 Token and position embeddings, pre-norm Transformer blocks (causal self-attention and a GELU
 MLP), AdamW with weight decay on the 2-D weights only, gradient clipping, a warm-up plus
@@ -164,7 +164,7 @@ def main(argv=None) -> dict:
     """Train, print the loss curve, plot, checkpoint and sample; returns what happened."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--weight-decay", type=float, default=0.1)
