@@ -96,12 +96,16 @@ class Cumsum(Op):
         return _reverse_cumsum(ctx.xp, g, ctx.axis), None, None
 
 
+def _running(name, op, input, dim, dtype, out):  # noqa: A002
+    """A running op (cumsum, cumprod) of ``input`` along ``dim``, with torch's checks."""
+    _check_dim_given(name, dim)
+    np_dtype = _check_dtype_arg(input, dtype)
+    return write_out(name, op.apply(input, normalize_dim(dim, input.ndim), np_dtype), out)
+
+
 def cumsum(input, dim=_REQUIRED, *, dtype=None, out=None):  # noqa: A002
     """Running sum along ``dim`` (integers and bools give int64)."""
-    _check_dim_given("cumsum", dim)
-    np_dtype = _check_dtype_arg(input, dtype)
-    result = Cumsum.apply(input, normalize_dim(dim, input.ndim), np_dtype)
-    return write_out("cumsum", result, out)
+    return _running("cumsum", Cumsum, input, dim, dtype, out)
 
 
 def cumsum_(self, dim, *, dtype=None):
@@ -146,10 +150,7 @@ class Cumprod(Op):
 
 def cumprod(input, dim=_REQUIRED, *, dtype=None, out=None):  # noqa: A002
     """Running product along ``dim`` (integers and bools give int64)."""
-    _check_dim_given("cumprod", dim)
-    np_dtype = _check_dtype_arg(input, dtype)
-    result = Cumprod.apply(input, normalize_dim(dim, input.ndim), np_dtype)
-    return write_out("cumprod", result, out)
+    return _running("cumprod", Cumprod, input, dim, dtype, out)
 
 
 def cumprod_(self, dim, *, dtype=None):
