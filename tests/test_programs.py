@@ -41,6 +41,7 @@ TRAINED = Tolerance(rtol=2e-3, atol=1e-5)
 # the programs run in CI, with the tolerance of their floats
 COMPARED = {
     "tensor_basics.py": ONE_SHOT,
+    "tensor_ops.py": ONE_SHOT,
     "autograd_basics.py": ONE_SHOT,
     "build_model.py": ONE_SHOT,
     "training_loop.py": TRAINED,
