@@ -58,10 +58,11 @@ NUMBER = re.compile(r"(?<![\w.])-?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w.
 
 
 def _environment() -> dict:
-    """The test process's environment without the simulated-CUDA switches, plus the repo,
-    with one thread for each library."""
+    """The test process's environment with no CUDA device (simulated or real: both libraries
+    run on the CPU, where torch is the reference), one thread each, and the repo importable."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("GPUTENSOR_SIMULATE_CUDA", "NUMBA_ENABLE_CUDASIM")}
+    env["CUDA_VISIBLE_DEVICES"] = ""
     env["OMP_NUM_THREADS"] = "1"  # torch's thread pool only slows tiny ops on a busy machine
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
