@@ -125,3 +125,13 @@ def test_gpt_weight_decay_groups_and_learning_rate_schedule():
     assert [factor(0), factor(4), factor(9)] == [0.1, 0.5, 1.0]
     np.testing.assert_allclose([factor(10), factor(60), factor(110), factor(200)],
                                [1.0, 0.55, 0.1, 0.1])
+
+
+def test_train_gpt_on_cuda_gives_the_cpu_losses(tmp_path, cuda_device):
+    gpt = _load("train_gpt")
+    quick = ["--quick", "--steps", "4", "--sample-length", "5"]
+    on_cuda = gpt.main([*quick, "--device", cuda_device, "--out", str(tmp_path / "cuda")])
+    on_cpu = gpt.main([*quick, "--device", "cpu", "--out", str(tmp_path / "cpu")])
+    assert next(on_cuda["model"].parameters()).device.type == "cuda"
+    np.testing.assert_allclose(on_cuda["losses"], on_cpu["losses"], rtol=1e-4)
+    assert len(on_cuda["sample"]) == len("The ") + 5
