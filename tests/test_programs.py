@@ -4,9 +4,9 @@ Each program in ``tests/programs/`` runs twice in a subprocess: as it is, under 
 through ``as_torch.py``, with gputensor standing in for every ``import torch``. The two
 outputs must read the same once ``gputensor`` is read as ``torch``: the same words and
 punctuation (white space around numbers and brackets does not count, since a number's width
-may change its padding and line breaks),
-the same integers, and floats equal within the program's tolerance (looser for numbers that
-come after training steps, where rounding differences add up).
+may change its padding and line breaks), the same integers, and floats equal within the
+program's tolerance (looser for numbers that come after training steps, where rounding
+differences add up). A failure shows the differing numbers and a diff of the two outputs.
 """
 
 from __future__ import annotations
