@@ -10,6 +10,8 @@ contiguous copies written back afterwards.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..kernels import rules
@@ -56,12 +58,7 @@ class ArrayList:
     def holds(self, arrays) -> bool:
         """Whether this list holds exactly ``arrays`` (the same objects, in the same order)."""
         mine = self.arrays
-        if len(mine) != len(arrays):
-            return False
-        for a, b in zip(mine, arrays):
-            if a is not b:
-                return False
-        return True
+        return len(mine) == len(arrays) and all(map(operator.is_, mine, arrays))
 
 
 def _layout(arrays):

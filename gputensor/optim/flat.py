@@ -15,6 +15,8 @@ shaped like p) into the state buffers, as torch's state holds tensors.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .. import dtypes
@@ -28,6 +30,9 @@ from .optimizer import Optimizer
 # arrays: backward makes new gradient arrays every step, and mending a kernel's array list
 # costs about a microsecond per array, more than a small model's whole update.
 GATHER_BELOW = 1 << 15
+_DATA = operator.attrgetter("_data")
+_GRAD_DATA = operator.attrgetter("_grad._data")
+_VERSION = operator.attrgetter("_version")
 
 
 class FlatPack:
@@ -138,10 +143,7 @@ class FlatPack:
 
     def is_current(self) -> bool:
         """Whether every parameter still holds the array the pack was built with."""
-        for p, array in zip(self.params, self.param_list.arrays):
-            if p._data is not array:
-                return False
-        return True
+        return all(map(operator.is_, map(_DATA, self.params), self.param_list.arrays))
 
 
 class _GroupPacks:
@@ -157,10 +159,8 @@ class _GroupPacks:
         params = group["params"]
         if group is not self.group or len(params) != len(self.params):
             return False
-        for p, q in zip(params, self.params):
-            if p is not q:
-                return False
-        return all(pack.is_current() for pack in self.packs)
+        return all(map(operator.is_, params, self.params)) and all(
+            pack.is_current() for pack in self.packs)
 
 
 def _float_kind(p) -> bool:
@@ -271,14 +271,11 @@ class FusedOptimizer(Optimizer):
         if step_list.count(first) != len(step_list):
             return False
         try:
-            grads = [p._grad._data for p in params]
+            grads = list(map(_GRAD_DATA, params))
         except AttributeError:  # a parameter without a gradient
             return False
-        if keeps_state:
-            state = self.state
-            for p in params:
-                if not state.get(p):
-                    return False
+        if keeps_state and not all(map(self.state.get, params)):
+            return False
         grad_list = self._grad_list(pack, grads)
         if grad_list is None:
             return False
@@ -294,8 +291,8 @@ class FusedOptimizer(Optimizer):
             pack.bound, pack.bound_key = bound, key
         bound(scalars)
         pack.steps += 1
-        for p in params:
-            p._version.value += 1
+        for version in map(_VERSION, params):
+            version.value += 1
         return True
 
     @staticmethod
