@@ -2,7 +2,7 @@
 
 For each rule, ``loop_source`` writes one kernel that applies the rule to every element of
 the parameters, in place. Its arguments are the rule's tensors (each a list of the user's
-1-D arrays in a form the target can index: a typed list on the CPU, a table of device
+1-D arrays in a form the target can index: a table of their addresses on the CPU, of device
 addresses on CUDA), its flat state buffers, a chunk table, then the rule's scalars and
 flags. Row ``c`` of the chunk table, ``(k, start, stop, offset)``, says: elements
 ``start:stop`` of tensor ``k``, which sit at ``offset:offset + stop - start`` of the flat
@@ -13,8 +13,8 @@ buffers. The kernel's loops and element access are names bound per target:
   thread-stride within the block);
 - ``TENSOR(table, k, start, n, like)``: the window of tensor ``k`` on the chunk (elements
   ``start:start + n``; an address and offset on CUDA). A target may give the window as
-  an expression written into the loop instead (``window``): the CPU slices its typed list
-  in place, as a call the loop ran about 12% slower;
+  an expression written into the loop instead (``window``): the CPU makes an array over the
+  window's address in place, as a call the loop ran about 12% slower;
   ``LOAD(window, j, like)`` and ``STORE(window, j, value)`` read and write its element
   ``j`` (``like`` is a scalar of the element type);
 - ``RULE``: the rule compiled for the target.

@@ -23,7 +23,7 @@ CHUNK = 1 << 16  # elements per row of the chunk table: the unit of work of a th
 class ArrayList:
     """One of a rule's tensors: the user's arrays of one dtype and device, in order.
 
-    The backend builds the list's kernel form (a typed list, a table of device addresses)
+    The backend builds the list's kernel form (a table of the arrays' addresses)
     on first use and keeps it here, so a list kept between steps pays for it once; make a
     new list when one of the arrays changes (see ``holds``).
     """

@@ -3,7 +3,8 @@
 The kernels of ``kernels/step_loops.py``, generated from the rules of ``kernels.rules``
 (inlined), with ``OUTER`` bound to ``numba.prange`` over the chunks and ``INNER`` to
 ``range`` over a chunk's elements. A rule's tensors (parameters, gradients) arrive as
-``numba.typed.List``s of the user's 1-D arrays (``array_list``), its state as flat buffers.
+tables of the addresses of the user's 1-D arrays (``array_list``; a typed list of the arrays
+cost about 0.2 us per array and chunk), its state as flat buffers.
 One explicit signature per dtype (float32, float64) is compiled on first use and cached on
 disk (``cache=True``; the kernel's name carries a digest of its sources). Scalars arrive in
 the arrays' dtype, so float32 parameters are updated in float32 arithmetic, as torch does.
@@ -17,7 +18,9 @@ import sys
 
 import numba
 import numpy as np
-from numba import prange, typed
+from numba import prange
+from numba.core import types
+from numba.extending import intrinsic
 
 from .. import rules
 from ..step_loops import build
@@ -35,11 +38,24 @@ def _store(tensor, j, value):
     tensor[j] = value
 
 
-# rule -> its kernel (a plain Python function until compiled_kernel compiles it)
-# a tensor's window is sliced in the loop itself (through a call the loop runs slower)
+@intrinsic
+def _pointer(typingctx, address, start, like):
+    """A pointer to element ``start`` of the array of ``like``'s type at ``address``."""
+    def codegen(context, builder, signature, args):
+        pointer = builder.inttoptr(args[0], context.get_value_type(like).as_pointer())
+        index = context.cast(builder, args[1], signature.args[1], types.intp)
+        return builder.gep(pointer, [index])
+    return types.CPointer(like)(address, start, like), codegen
+
+
+# rule -> its kernel (a plain Python function until compiled_kernel compiles it). A tensor
+# is a table of its arrays' addresses; its window on a chunk is made in the loop itself, as
+# an array over the address (through a call the loop runs slower)
 KERNELS = build("cpu", numba.njit(inline="always"),
-                {"OUTER": prange, "INNER": range, "LOAD": _load, "STORE": _store},
-                sys.modules[__name__], window="{table}[{k}][{start}:{start} + {n}]")
+                {"OUTER": prange, "INNER": range, "LOAD": _load, "STORE": _store,
+                 "carray": numba.carray, "_pointer": _pointer},
+                sys.modules[__name__],
+                window="carray(_pointer({table}[{k}], {start}, {like}), {n})")
 
 # elements; smaller steps run on one thread: the vectorised loop is memory-bound, so a
 # second thread adds little, and waking the pool right after a BLAS call makes the two
@@ -54,7 +70,7 @@ def signature(name: str, dtype):
     rule = rules.RULES[name]
     scalar = _NUMBA_TYPES[np.dtype(dtype)]
     array = numba.types.Array(scalar, 1, "C")
-    return numba.void(*([numba.types.ListType(array)] * len(rule.tensors)
+    return numba.void(*([numba.types.Array(numba.int64, 1, "C")] * len(rule.tensors)
                         + [array] * len(rule.buffers) + [numba.types.Array(numba.int64, 2, "C")]
                         + [scalar] * len(rule.scalars) + [numba.boolean] * len(rule.flags)))
 
@@ -81,22 +97,21 @@ def compiled_kernel(name: str, dtype, parallel: bool = True):
     return kernel
 
 
+def _address(array) -> int:
+    return array.__array_interface__["data"][0]
+
+
 def array_list(arrays):
-    """The kernel form of a rule's tensor: a typed list of 1-D C-contiguous arrays."""
-    return typed.List(arrays)
-
-
-@numba.njit(cache=True)
-def _replace(table, k, array):
-    """``table[k] = array`` in compiled code: a quarter of the cost of the typed list's own
-    ``__setitem__`` from Python (a step with new gradient arrays replaces one per tensor)."""
-    table[k] = array
+    """The kernel form of a rule's tensor: a table (int64 array) of the addresses of its
+    1-D C-contiguous arrays, which must outlive every call given the table."""
+    return np.array([_address(a) for a in arrays], dtype=np.int64)
 
 
 def update_array_list(table, arrays, changed):
-    """``table`` (an ``array_list``) holding ``arrays`` again: its items ``changed`` replaced."""
+    """``table`` (an ``array_list``) holding ``arrays`` again: its items ``changed`` replaced
+    (a CPU kernel call has returned before the next one starts)."""
     for k in changed:
-        _replace(table, k, arrays[k])
+        table[k] = _address(arrays[k])
     return table
 
 
@@ -122,7 +137,7 @@ def bind_step(name: str, arrays: dict, chunks, flags: dict, dtype, size: int):
     tail = [bool(flags[f]) for f in rule.flags]
     names = rule.scalars
     # the compiled entry point of the kernel's one signature: the dispatcher would work out
-    # the Numba type of each argument again on every call (slowly for typed lists), and
+    # the Numba type of each argument again on every call, and
     # the entry point converts Python numbers to the signature's scalar type itself
     call = getattr(next(iter(kernel.overloads.values()), None), "entry_point", kernel)
 
