@@ -88,6 +88,25 @@ class Backend(abc.ABC):
         """The logits' gradient after ``cross_entropy_rows`` (``coef``: the per-row factor)."""
         raise NotImplementedError(f"{self.name} has no fused cross entropy")
 
+    def layer_norm_rows(self, x2, weight, bias, eps):
+        """``(y, mean, rstd)`` of layer norm over the rows of 2-D ``x2`` by a fused kernel, or
+        None where the op's array formula is to run instead."""
+        return None
+
+    def layer_norm_rows_backward(self, g2, x2, mean, rstd, weight, needs):
+        """``(dx, dweight, dbias)`` after ``layer_norm_rows`` (None for each not in ``needs``)."""
+        raise NotImplementedError(f"{self.name} has no fused layer norm")
+
+    def softmax_rows(self, x2, mask=None, log=False):
+        """Softmax (``log``: log_softmax) over the rows of 2-D ``x2``, ``mask`` (2-D, its row
+        ``r % len(mask)`` for row ``r``) added (float) or keeping (bool) elements, by a fused
+        kernel; or None where the op's array formula is to run instead."""
+        return None
+
+    def softmax_rows_backward(self, g2, y, mask=None, log=False):
+        """The input gradient after ``softmax_rows`` from its output ``y``."""
+        raise NotImplementedError(f"{self.name} has no fused softmax")
+
     def erf(self, x):
         """erf of a float array by the device's own kernel, or None (the op's formula runs)."""
         return None

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
 from .array_ops import activation_formula, sum_to_shape
 from .base import NO_SWITCH, Backend
 from .flat_step import bind_step, run_step
+from .row_hooks import RowHooks
 
-__all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH"]
+__all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
+
+# Which row hooks run our Numba kernel (kernels/cpu/rows.py) rather than the op's NumPy
+# formula: the kernel where it was measured faster (python -m benchmarks.fused_rows; the
+# ratios are in benchmarks/RESULTS.md).
+USE_OUR_KERNEL = {
+    "layer_norm": True,
+    "softmax": True,
+}
 
 
-class CpuBackend(Backend):
+class CpuBackend(RowHooks, Backend):
     """NumPy arrays; fused optimizer steps by Numba's CPU kernels (imported on first use)."""
 
     name = "cpu"
@@ -21,6 +32,8 @@ class CpuBackend(Backend):
 
     def __init__(self):
         self._kernels = None  # gputensor.kernels.cpu, once an optimizer step needs it
+        self._row_kernels = None  # gputensor.kernels.cpu.rows, once a row hook needs it
+        self.use_our_kernel = dict(USE_OUR_KERNEL)  # row hook -> our kernel or the formula
 
     def asarray(self, data, dtype=None, index=None):
         """An ndarray holding ``data`` (no copy when already an ndarray of ``dtype``).
@@ -62,6 +75,12 @@ class CpuBackend(Backend):
             from ..kernels import cpu as kernels_cpu  # lazy: imports numba
             self._kernels = kernels_cpu
         return self._kernels
+
+    def row_kernels(self):
+        """The CPU row kernels (kernels/cpu/rows.py), imported on first use (it loads numba)."""
+        if self._row_kernels is None:
+            self._row_kernels = importlib.import_module("gputensor.kernels.cpu.rows")
+        return self._row_kernels
 
     def activation_backward(self, kind: str, g, y):
         """The input gradient of activation ``kind`` (relu, sigmoid, tanh) from its output."""

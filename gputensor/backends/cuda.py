@@ -42,6 +42,7 @@ from .base import Backend, OutOfMemoryError
 from .cuda_memory import format_size, peak_memory_hook
 from .flat_step import KERNEL_DTYPES, bind_step, run_step
 from .kernel_ufuncs import KernelNamespace
+from .row_hooks import RowHooks
 
 # Which implementation each hook uses by default: True = our Numba kernel (kernels/cuda),
 # False = CuPy (cuBLAS for matmul). No GPU was at hand when this was written: the defaults
@@ -57,6 +58,8 @@ USE_OUR_KERNEL = {
                                    # implementation: CuPy would take a pass per operation)
     "activation_backward": True,   # one fused launch instead of 2-3 CuPy elementwise passes
     "cross_entropy": True,         # one launch forward, one backward, instead of ~30 CuPy ones
+    "layer_norm": True,            # one launch forward (a block per row), two backward
+    "softmax": True,               # softmax/log_softmax over the last dim: one launch each way
 }
 EXTRA_HINT = ("install a CUDA build of gputensor's dependencies: pip install "
               "'gputensor[cuda13]' (CUDA 13 driver) or 'gputensor[cuda12]' (CUDA 12 driver)")
@@ -119,7 +122,7 @@ class _DeviceSwitch:
             self._context, self.backend.current_index = None, self._previous
 
 
-class CudaBackend(Backend):
+class CudaBackend(RowHooks, Backend):
     """CuPy (or the simulated CuPy) arrays and our Numba CUDA kernels, after ``load()``."""
 
     name = "cuda"
@@ -328,6 +331,10 @@ class CudaBackend(Backend):
         """The logits' gradient after ``cross_entropy_rows`` (``coef``: the per-row factor)."""
         return self.kernel_module("losses").cross_entropy_backward(logp, targets, row_weight, coef,
                                                               ignore_index)
+
+    def row_kernels(self):
+        """The CUDA row kernels (layer norm, softmax; kernels/cuda/rows.py)."""
+        return self.kernel_module("rows")
 
     def erf(self, x):
         """erf by CuPy's kernel (one launch, x's dtype); None when simulated (the formula)."""
