@@ -29,16 +29,8 @@ import math
 from .templates import specialize
 
 ROW_FUNCTIONS = ("layer_norm_forward_row", "layer_norm_backward_row",
-                 "layer_norm_backward_columns", "softmax_forward_row", "softmax_backward_row")
-
-
-def masked_value(x, additive, keep, j, mask_kind, minus_inf):
-    """Element ``j`` of the row with its mask applied."""
-    if mask_kind == 1:
-        return x[j] + additive[j]
-    if mask_kind == 2 and not keep[j]:
-        return minus_inf
-    return x[j]
+                 "layer_norm_backward_columns", "layer_norm_accumulate_row",
+                 "softmax_forward_row", "softmax_backward_row")
 
 
 def layer_norm_forward_row(x, weight, bias, y, n, inv_n, eps, one, has_weight, has_bias,
@@ -84,7 +76,8 @@ def layer_norm_backward_row(g, x, weight, dx, mean, rstd, n, inv_n, one, has_wei
 
 
 def layer_norm_backward_columns(g, x, mean, rstd, dweight, dbias, column, rows, n, one):
-    """``dweight`` and ``dbias`` of one column: sums over the rows of ``g * xhat`` and ``g``."""
+    """``dweight`` and ``dbias`` of one column: sums over the rows of ``g * xhat`` and ``g``
+    (CUDA's way: a thread per column, consecutive threads reading consecutive addresses)."""
     # d weight = sum_rows(g * xhat), d bias = sum_rows(g)
     zero = one - one
     sum_g_xhat = zero
@@ -97,29 +90,48 @@ def layer_norm_backward_columns(g, x, mean, rstd, dweight, dbias, column, rows, 
     dbias[column] = sum_g
 
 
+def layer_norm_accumulate_row(g, x, mean, rstd, dweight, dbias, n, lane, lanes):
+    """Add one row's part of the weight and bias gradients (``g * xhat`` and ``g``) to the
+    running column sums (the CPU's way: rows in order, columns contiguous)."""
+    # d weight = sum_rows(g * xhat), d bias = sum_rows(g)
+    for j in range(lane, n, lanes):
+        dweight[j] += g[j] * ((x[j] - mean) * rstd)
+        dbias[j] += g[j]
+
+
 def softmax_forward_row(x, additive, keep, y, n, mask_kind, log, zero, minus_inf, lane, lanes,
                         scratch):
     """Softmax (``log``: log-softmax) of the masked row into ``y``, shifted by its max.
 
-    A NaN makes the row NaN and a row of -inf gives NaN, as torch's softmax does.
+    A NaN makes the row NaN and a row of -inf gives NaN, as torch's softmax does. ``y``
+    holds the masked row, then its shifted exponentials (shifted values for ``log``), then
+    the result; each worker reads back only the elements it wrote.
     """
     top = minus_inf
     for j in range(lane, n, lanes):
-        value = MASKED(x, additive, keep, j, mask_kind, minus_inf)  # noqa: F821
+        value = x[j]
+        if mask_kind == 1:
+            value = value + additive[j]
+        elif mask_kind == 2 and not keep[j]:
+            value = minus_inf
+        y[j] = value
         if value > top or value != value:
             top = value
     top = ROW_MAX(top, scratch)  # noqa: F821
     total = zero
     for j in range(lane, n, lanes):
-        total += math.exp(MASKED(x, additive, keep, j, mask_kind, minus_inf) - top)  # noqa: F821
+        shifted = y[j] - top
+        exp_shifted = math.exp(shifted)
+        total += exp_shifted
+        y[j] = shifted if log else exp_shifted
     total = ROW_SUM(total, scratch)  # noqa: F821
-    log_total = math.log(total)
-    for j in range(lane, n, lanes):
-        shifted = MASKED(x, additive, keep, j, mask_kind, minus_inf) - top  # noqa: F821
-        if log:
-            y[j] = shifted - log_total
-        else:
-            y[j] = math.exp(shifted) / total
+    if log:
+        log_total = math.log(total)
+        for j in range(lane, n, lanes):
+            y[j] = y[j] - log_total
+    else:
+        for j in range(lane, n, lanes):
+            y[j] = y[j] / total
 
 
 def softmax_backward_row(g, y, keep, dx, n, mask_kind, log, zero, lane, lanes, scratch):
@@ -139,11 +151,9 @@ def softmax_backward_row(g, y, keep, dx, n, mask_kind, log, zero, lane, lanes, s
 
 
 def compile_rows(decorate, names: dict) -> dict:
-    """``{name: row function}`` with the target's ``names`` bound and ``MASKED`` compiled
-    by ``decorate`` (the helper and each function wrapped by ``decorate``)."""
-    masked = decorate(specialize(masked_value, names))
-    bound = {**names, "MASKED": masked}
-    return {name: decorate(specialize(globals()[name], bound)) for name in ROW_FUNCTIONS}
+    """``{name: row function}``: each wrapped by ``decorate`` with the target's ``names``
+    bound."""
+    return {name: decorate(specialize(globals()[name], names)) for name in ROW_FUNCTIONS}
 
 
 def mask_parts(xp, mask, dtype):
