@@ -11,10 +11,10 @@ import torch
 
 import gputensor
 
-from . import cases_core, cases_nn, cases_optim
+from . import cases_core, cases_nn, cases_optim, fused_rows
 from .runner import compile_package, import_seconds, print_table, run_case
 
-ALL_CASES = cases_core.CASES + cases_optim.CASES + cases_nn.CASES
+ALL_CASES = cases_core.CASES + cases_optim.CASES + cases_nn.CASES + fused_rows.CASES
 
 
 def main(argv=None) -> None:

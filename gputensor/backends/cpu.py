@@ -15,7 +15,7 @@ __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
 
 # Which row hooks run our Numba kernel (kernels/cpu/rows.py) rather than the op's NumPy
 # formula: the kernel where it was measured faster (python -m benchmarks.fused_rows, forward
-# + backward of a float32 (256, 1024) input; the ratios are in benchmarks/RESULTS.md).
+# + backward of a float32 (256, 1024) input, kernel time / NumPy formula time).
 USE_OUR_KERNEL = {
     "layer_norm": True,   # kernel / NumPy 0.41-0.45: two passes instead of ~15 array ones
     "softmax": False,     # kernel / NumPy 1.4-2.0: Numba's exp is scalar without SVML where
