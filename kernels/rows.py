@@ -29,7 +29,7 @@ import math
 from .templates import specialize
 
 ROW_FUNCTIONS = ("layer_norm_forward_row", "layer_norm_backward_row",
-                 "layer_norm_backward_columns", "layer_norm_accumulate_row",
+                 "layer_norm_column_sums", "layer_norm_accumulate_row",
                  "softmax_forward_row", "softmax_backward_row")
 
 
@@ -75,19 +75,19 @@ def layer_norm_backward_row(g, x, weight, dx, mean, rstd, n, inv_n, one, has_wei
         dx[j] = rstd * (gh - mean_gh - (x[j] - mean) * rstd * mean_gh_xhat)
 
 
-def layer_norm_backward_columns(g, x, mean, rstd, dweight, dbias, column, rows, n, one):
-    """``dweight`` and ``dbias`` of one column: sums over the rows of ``g * xhat`` and ``g``
-    (CUDA's way: a thread per column, consecutive threads reading consecutive addresses)."""
+def layer_norm_column_sums(g, x, mean, rstd, column, first, stop, n, one):
+    """``(sum(g * xhat), sum(g))`` of one column over rows ``first:stop``: its part of the
+    weight and bias gradients (CUDA's way: a thread per column and chunk of rows,
+    consecutive threads reading consecutive addresses)."""
     # d weight = sum_rows(g * xhat), d bias = sum_rows(g)
     zero = one - one
     sum_g_xhat = zero
     sum_g = zero
-    for r in range(rows):
+    for r in range(first, stop):
         gr = g[r * n + column]
         sum_g_xhat += gr * ((x[r * n + column] - mean[r]) * rstd[r])
         sum_g += gr
-    dweight[column] = sum_g_xhat
-    dbias[column] = sum_g
+    return sum_g_xhat, sum_g
 
 
 def layer_norm_accumulate_row(g, x, mean, rstd, dweight, dbias, n, lane, lanes):

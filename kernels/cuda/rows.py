@@ -5,7 +5,8 @@ The row functions of ``kernels/rows.py`` run with a block of ``ROW_BLOCK`` threa
 reductions in the block's shared array, whose result every thread gets. The grid strides
 over rows, one wave of resident blocks at most. Layer norm's weight and bias gradients are
 column sums: one thread per column loops over the rows (consecutive threads read
-consecutive addresses).
+consecutive addresses; when columns are too few to fill the GPU, the rows are split in chunks
+whose sums are added atomically, so their order varies between runs).
 
 Inputs are C-contiguous float32 or float64 (the entry points make them so); results are new
 arrays. The entry points take the same arguments as ``kernels/cpu/rows.py``'s.
@@ -25,6 +26,7 @@ from . import launch
 
 DTYPES = ("float32", "float64")
 ROW_BLOCK = launch.BLOCK  # threads per row (a power of 2)
+MIN_CHUNK = 32  # rows a thread of the weight and bias gradients sums at least
 if launch.SIMULATED:
     math = launch.SimMath()  # noqa: F811 (NaN and inf where Python's math would raise)
 
@@ -98,12 +100,24 @@ def layer_norm_backward_kernel(g, x, weight, dx, mean, rstd, rows, n, inv_n, one
                     ROW_BLOCK, scratch)
 
 
-def layer_norm_columns_kernel(g, x, mean, rstd, dweight, dbias, rows, n, one):
-    """Layer norm weight and bias gradients, one thread per column."""
-    # launch: 1-D grid-stride over n columns; grid launch.grid_size(n, kernel=...), block
-    # launch.BLOCK, CuPy's stream
-    for column in range(cuda.grid(1), n, cuda.gridsize(1)):
-        LN_COLUMNS(g, x, mean, rstd, dweight, dbias, column, rows, n, one)  # noqa: F821
+def layer_norm_columns_kernel(g, x, mean, rstd, dweight, dbias, rows, n, chunks, chunk_rows,
+                              one):
+    """Layer norm weight and bias gradients: a thread per (column, chunk of rows), its sums
+    added atomically into zeroed ``dweight``/``dbias`` when there are several chunks."""
+    # launch: 1-D grid-stride over n * chunks items; grid launch.grid_size(items, kernel=...),
+    # block launch.BLOCK, CuPy's stream
+    for item in range(cuda.grid(1), n * chunks, cuda.gridsize(1)):
+        chunk = item // n
+        column = item - chunk * n
+        first = chunk * chunk_rows
+        sum_g_xhat, sum_g = LN_COLUMNS(g, x, mean, rstd, column, first,  # noqa: F821
+                                       min(first + chunk_rows, rows), n, one)
+        if chunks > 1:
+            cuda.atomic.add(dweight, column, sum_g_xhat)
+            cuda.atomic.add(dbias, column, sum_g)
+        else:
+            dweight[column] = sum_g_xhat
+            dbias[column] = sum_g
 
 
 def softmax_forward_kernel(x, additive, keep, y, rows, n, mask_rows, mask_kind, log, zero,
@@ -135,7 +149,7 @@ def softmax_backward_kernel(g, y, keep, dx, rows, n, mask_rows, mask_kind, log, 
 
 _BOUND = {"LN_FORWARD": _ROWS["layer_norm_forward_row"],
           "LN_BACKWARD": _ROWS["layer_norm_backward_row"],
-          "LN_COLUMNS": _ROWS["layer_norm_backward_columns"],
+          "LN_COLUMNS": _ROWS["layer_norm_column_sums"],
           "SOFTMAX_FORWARD": _ROWS["softmax_forward_row"],
           "SOFTMAX_BACKWARD": _ROWS["softmax_backward_row"]}
 
@@ -155,7 +169,8 @@ def _signatures(template) -> dict:
                                          f"{t}, {t}, {t}, boolean, boolean)",
             "layer_norm_backward_kernel": f"void({a}, {a}, {a}, {a}, {a}, {a}, int64, int64, "
                                           f"{t}, {t}, boolean)",
-            "layer_norm_columns_kernel": f"void({a}, {a}, {a}, {a}, {a}, {a}, int64, int64, {t})",
+            "layer_norm_columns_kernel": f"void({a}, {a}, {a}, {a}, {a}, {a}, int64, int64, "
+                                         f"int64, int64, {t})",
             "softmax_forward_kernel": f"void({a}, {a}, {keep}, {a}, int64, int64, int64, int64, "
                                       f"boolean, {t}, {t})",
             "softmax_backward_kernel": f"void({a}, {a}, {keep}, {a}, int64, int64, int64, int64, "
@@ -234,9 +249,13 @@ def layer_norm_backward(g2, x2, mean, rstd, weight, needs):
         dweight, dbias = xp.zeros(n, dtype=dtype), xp.zeros(n, dtype=dtype)
         if rows and n:
             kernel = _kernel("layer_norm_columns_kernel", dtype)
-            kernel[launch.grid_size(n, kernel=kernel), launch.BLOCK, launch.stream()](
+            # chunks of rows per column: enough threads to fill the GPU, each >= MIN_CHUNK rows
+            max_threads = launch.max_blocks(kernel) * launch.BLOCK
+            chunks = min(max(1, max_threads // n), launch.ceil_div(rows, MIN_CHUNK))
+            chunk_rows = launch.ceil_div(rows, chunks)
+            kernel[launch.grid_size(n * chunks, kernel=kernel), launch.BLOCK, launch.stream()](
                 launch.inp(g), launch.inp(x), launch.inp(mean), launch.inp(rstd), dweight,
-                dbias, rows, n, dtype.type(1))
+                dbias, rows, n, chunks, chunk_rows, dtype.type(1))
     return dx, dweight if needs[1] else None, dbias if needs[2] else None
 
 
