@@ -15,13 +15,14 @@ arrays. The entry points take the same arguments as ``kernels/cpu/rows.py``'s.
 from __future__ import annotations
 
 import math
+import sys
 
 import numba
 import numpy as np
 from numba import cuda
 
 from .. import rows as row_functions
-from ..templates import specialize
+from ..templates import source_digest, specialize
 from . import launch
 
 DTYPES = ("float32", "float64")
@@ -154,10 +155,15 @@ _BOUND = {"LN_FORWARD": _ROWS["layer_norm_forward_row"],
           "SOFTMAX_BACKWARD": _ROWS["softmax_backward_row"]}
 
 
+# the kernels' names carry a digest of their sources (the row functions live in another
+# file), so that Numba's on-disk cache never serves a kernel built from older ones
+_DIGEST = source_digest(row_functions, sys.modules[__name__])
+
+
 def _specialize(template, dtype: str):
     """``template`` with the row functions and ``ACC`` (the shared array's type) bound."""
     return specialize(template, {**_BOUND, "ACC": getattr(numba, dtype)},
-                      f"{template.__name__}_{dtype}")
+                      f"{template.__name__}_{dtype}_{_DIGEST}")
 
 
 def _signatures(template) -> dict:
