@@ -1,6 +1,6 @@
 """Layer norm and softmax on the CPU: the row kernels vs the NumPy formulas vs torch.
 
-Usage: python -m benchmarks.fused_rows [--quick]
+Usage: python -m benchmarks.fused_rows [--quick] [--torch-threads N]
 
 Times forward + backward of ``layer_norm`` and of ``softmax``/``log_softmax`` over the last
 dim of a float32 (256, 1024) input (and a small (8, 64) one, where call overheads decide), in
@@ -89,7 +89,11 @@ def main(argv=None) -> None:
     """Print, per case, the kernel's time and its ratios to the NumPy formula and torch."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument("--torch-threads", type=int,
+                        help="torch's intra-op threads (default: torch's own choice)")
     args = parser.parse_args(argv)
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     rounds = 5 if args.quick else 15
     saved = dict(cpu.cpu_backend.use_our_kernel)
     print(f"{'case':<40} {'clock':<8} {'kernel':>10} {'numpy':>10} {'torch':>10} "
