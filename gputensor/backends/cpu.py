@@ -17,8 +17,9 @@ __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
 # formula: the kernel where it was measured faster (python -m benchmarks.fused_rows, forward
 # + backward of a float32 (256, 1024) input, kernel time / NumPy formula time).
 USE_OUR_KERNEL = {
-    "layer_norm": True,   # kernel / NumPy 0.41-0.45: two passes instead of ~15 array ones
-    "softmax": False,     # kernel / NumPy 1.4-2.0: Numba's exp is scalar without SVML where
+    "layer_norm": True,   # kernel / NumPy 0.28-0.45: a few passes over each row in cache
+                          # instead of ~15 array operations over the whole input
+    "softmax": False,     # kernel / NumPy 1.3-2.1: Numba's exp is scalar without SVML where
                           # NumPy's is vectorised
 }
 
