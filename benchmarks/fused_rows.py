@@ -5,7 +5,8 @@ Usage: python -m benchmarks.fused_rows [--quick] [--torch-threads N]
 Times forward + backward of ``layer_norm`` and of ``softmax``/``log_softmax`` over the last
 dim of a float32 (256, 1024) input (and a small (8, 64) one, where call overheads decide), in
 one process: gputensor with the backend's row kernel, gputensor with the op's NumPy formula
-(the hook switched off), and torch. The variants' samples alternate and medians are kept, so
+(the hooks switched off), and torch; "bwd only" runs the row kernel for the backward
+alone (the forward by the NumPy formula). The variants' samples alternate and medians are kept, so
 the ratios hold on a busy machine; wall clock (``perf_counter``) and CPU time
 (``process_time``, all threads) are both reported. ``USE_OUR_KERNEL`` in
 gputensor/backends/cpu.py follows the "kernel / numpy" column.
@@ -58,16 +59,18 @@ def softmax_step(lib, shape, log=False):
     return step
 
 
-def _variants(make, hook):
-    """``{name: step}``: gputensor with the kernel, with the NumPy formula, and torch."""
-    def ours(flag):
+def _variants(make, kernels: dict):
+    """``{name: step}``: gputensor with the row hooks set as ``kernels`` (hook -> our kernel
+    or not), with every one of them on the NumPy formula, and torch."""
+    def ours(choices):
         step = make(gputensor)
 
         def run():
-            cpu.cpu_backend.use_our_kernel[hook] = flag
+            cpu.cpu_backend.use_our_kernel.update(choices)
             step()
         return run
-    return {"kernel": ours(True), "numpy": ours(False), "torch": make(torch)}
+    return {"kernel": ours(kernels), "numpy": ours(dict.fromkeys(kernels, False)),
+            "torch": make(torch)}
 
 
 def measure(fns, inner: int, rounds: int, clock) -> dict:
@@ -101,14 +104,20 @@ def main(argv=None) -> None:
     try:
         for shape in SHAPES:
             inner = 20 if shape[0] > 100 else 200
+            both = {"softmax": True, "softmax_backward": True, "log_softmax_backward": True}
+            backward = {"softmax": False, "softmax_backward": True, "log_softmax_backward": True}
             cases = [(f"layer_norm fwd+bwd {shape}", lambda lib, s=shape: layer_norm_step(lib, s),
-                      "layer_norm"),
+                      {"layer_norm": True}),
                      (f"softmax fwd+bwd {shape}", lambda lib, s=shape: softmax_step(lib, s),
-                      "softmax"),
+                      both),
                      (f"log_softmax fwd+bwd {shape}",
-                      lambda lib, s=shape: softmax_step(lib, s, log=True), "softmax")]
-            for name, make, hook in cases:
-                fns = _variants(make, hook)
+                      lambda lib, s=shape: softmax_step(lib, s, log=True), both),
+                     (f"softmax bwd only {shape}", lambda lib, s=shape: softmax_step(lib, s),
+                      backward),
+                     (f"log_softmax bwd only {shape}",
+                      lambda lib, s=shape: softmax_step(lib, s, log=True), backward)]
+            for name, make, kernels in cases:
+                fns = _variants(make, kernels)
                 for clock_name, clock in (("wall", time.perf_counter),
                                           ("cpu", time.process_time)):
                     t = measure(fns, inner, rounds, clock)

@@ -25,6 +25,8 @@ OUR_KERNELS = {
     "cross_entropy": ("losses", "cross_entropy_forward"),
     "layer_norm": ("rows", "layer_norm_forward"),
     "softmax": ("rows", "softmax_forward"),
+    "softmax_backward": ("rows", "softmax_backward"),
+    "log_softmax_backward": ("rows", "softmax_backward"),
 }
 
 def _unary(name, shape=(3, 4), layout="contiguous"):
@@ -63,6 +65,10 @@ REACHES = {
     "layer_norm": [(test_functional.test_layer_norm, {"dtype": "float32", "shape": (2, 3, 4),
                                                       "norm": (3, 4), "affine": "both"})],
     "softmax": [(test_ops_reduce.test_softmax_logsumexp_are_stable, {})],
+    "softmax_backward": [(test_ops_reduce.test_reductions_along_one_dim,
+                          {"name": "softmax", "shape": (3, 4), "keepdim": False})],
+    "log_softmax_backward": [(test_ops_reduce.test_reductions_along_one_dim,
+                              {"name": "log_softmax", "shape": (3, 4), "keepdim": False})],
 }
 
 

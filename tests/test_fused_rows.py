@@ -172,6 +172,11 @@ def test_cpu_parallel_build_matches(monkeypatch):
 
 
 # ---- through the ops: each choice of the hooks matches torch ---------------------------
+def LOG(lib, x):  # noqa: N802 (a case of the table)
+    """log_softmax over the last dim of a 2-D input."""
+    return lib.log_softmax(x, 1)
+
+
 OP_CASES = {
     "layer_norm": [
         (lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (3, 4), w, b, eps=1e-3),
@@ -181,11 +186,18 @@ OP_CASES = {
     ],
     "softmax": [
         (lambda lib, x: x.softmax(-1), [(2, 3, 5)]),
-        (lambda lib, x: lib.log_softmax(x, 1), [(4, 6)]),
+        (LOG, [(4, 6)]),
         (lambda lib, x: lib.softmax(x, 1, dtype=lib.float64), [(3, 5)]),
         (lambda lib, x: x.softmax(0), [(3, 5)]),  # not the last dim: the formula
     ],
 }
+
+
+OP_CASES["softmax_backward"] = [case for case in OP_CASES["softmax"] if case[0] is not LOG]
+OP_CASES["log_softmax_backward"] = [(LOG, [(4, 6)]), OP_CASES["softmax"][-1]]
+HOOK_FUNCTIONS = {"layer_norm": "layer_norm_forward", "softmax": "softmax_forward",
+                  "softmax_backward": "softmax_backward",
+                  "log_softmax_backward": "softmax_backward"}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -196,10 +208,9 @@ def test_ops_match_torch_with_either_choice(hook, ours, dtype, device, monkeypat
     monkeypatch.setitem(backend.use_our_kernel, hook, ours)
     module = backend.row_kernels()
     calls = []
-    for function in ("layer_norm_forward", "softmax_forward"):
-        original = getattr(module, function)
-        monkeypatch.setattr(module, function,
-                            lambda *a, original=original: calls.append(1) or original(*a))
+    original = getattr(module, HOOK_FUNCTIONS[hook])
+    monkeypatch.setattr(module, HOOK_FUNCTIONS[hook],
+                        lambda *a: calls.append(1) or original(*a))
     for fn, shapes in OP_CASES[hook]:
         before = len(calls)
         check_op(fn, *[rand_array(s, dtype, -2, 2) for s in shapes], device=device)
@@ -213,7 +224,8 @@ def test_softmax_output_changed_in_place_fails_backward(device):
     x = gputensor.randn(2, 3, device=device, requires_grad=True)
     saved = dict(backend.use_our_kernel)
     try:
-        backend.use_our_kernel["softmax"] = True
+        backend.use_our_kernel.update(softmax=True, softmax_backward=True,
+                                      log_softmax_backward=True)
         y = x.softmax(-1)
         y.mul_(2)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):

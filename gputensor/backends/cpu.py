@@ -19,8 +19,10 @@ __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
 USE_OUR_KERNEL = {
     "layer_norm": True,   # kernel / NumPy 0.28-0.45: a few passes over each row in cache
                           # instead of ~15 array operations over the whole input
-    "softmax": False,     # kernel / NumPy 1.3-2.1: Numba's exp is scalar without SVML where
-                          # NumPy's is vectorised
+    "softmax": False,     # kernel / NumPy 1.3-2.0 (softmax and log_softmax): Numba's exp is
+                          # scalar without SVML where NumPy's is vectorised
+    "softmax_backward": True,        # kernel / NumPy 0.83 (the backward alone): no exp
+    "log_softmax_backward": False,   # kernel / NumPy 1.6: an exp per element, as above
 }
 
 

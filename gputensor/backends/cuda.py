@@ -59,7 +59,9 @@ USE_OUR_KERNEL = {
     "activation_backward": True,   # one fused launch instead of 2-3 CuPy elementwise passes
     "cross_entropy": True,         # one launch forward, one backward, instead of ~30 CuPy ones
     "layer_norm": True,            # one launch forward (a block per row), two backward
-    "softmax": True,               # softmax/log_softmax over the last dim: one launch each way
+    "softmax": True,               # softmax/log_softmax over the last dim: one launch
+    "softmax_backward": True,      # softmax's backward: one launch
+    "log_softmax_backward": True,  # log_softmax's backward: one launch
 }
 EXTRA_HINT = ("install a CUDA build of gputensor's dependencies: pip install "
               "'gputensor[cuda13]' (CUDA 13 driver) or 'gputensor[cuda12]' (CUDA 12 driver)")

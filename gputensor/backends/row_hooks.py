@@ -10,8 +10,9 @@ from .flat_step import KERNEL_DTYPES
 class RowHooks:
     """``layer_norm_rows``/``softmax_rows`` and their backwards by a row kernel module.
 
-    A backend mixing this in has ``use_our_kernel`` (hook -> bool, with "layer_norm" and
-    "softmax") and ``row_kernels()`` (the kernel module, loaded on first use).
+    A backend mixing this in has ``use_our_kernel`` (hook -> bool, with "layer_norm",
+    "softmax", "softmax_backward" and "log_softmax_backward") and ``row_kernels()`` (the
+    kernel module, loaded on first use).
     """
 
     def layer_norm_rows(self, x2, weight, bias, eps):
@@ -33,5 +34,11 @@ class RowHooks:
         return self.row_kernels().softmax_forward(x2, mask, log)
 
     def softmax_rows_backward(self, g2, y, mask=None, log=False):
-        """The input gradient after ``softmax_rows`` from its output ``y``."""
+        """The input gradient of softmax (``log``: log_softmax) over the rows of 2-D ``y``,
+        its output (however computed), by the row kernel; or None where the op's array
+        formula is to run instead (hook "softmax_backward" or "log_softmax_backward" off,
+        dtype without kernel)."""
+        hook = "log_softmax_backward" if log else "softmax_backward"
+        if not self.use_our_kernel[hook] or y.dtype not in KERNEL_DTYPES:
+            return None
         return self.row_kernels().softmax_backward(g2, y, mask, log)

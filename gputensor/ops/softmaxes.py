@@ -72,14 +72,14 @@ class Softmax(Op):
         if dtype is not None:
             x = x.astype(dtype, copy=False)
         ctx.axis = axis
-        ctx.fused = False
+        ctx.last_dim = axis == x.ndim - 1  # the backend's row kernels may serve it
         if x.size == 0:
+            ctx.last_dim = False
             ctx.save_for_backward(x)
             return x.copy()
-        if axis == x.ndim - 1:  # over the last dim: the backend's row kernel where it has one
+        if ctx.last_dim:
             rows = ctx.backend.softmax_rows(x.reshape(-1, x.shape[-1]), None, cls.log)
             if rows is not None:
-                ctx.fused = True
                 out = rows.reshape(x.shape)
                 ctx.save_for_backward(out)
                 return out
@@ -98,11 +98,12 @@ class Softmax(Op):
     @classmethod
     def backward(cls, ctx, g):
         (y,) = ctx.saved_tensors
-        if ctx.fused:  # the row kernel's backward (the derivative of array_backward)
+        if ctx.last_dim:  # the backend's row kernel (array_backward's derivative) if it has one
             n = y.shape[-1]
             grad = ctx.backend.softmax_rows_backward(g.reshape(-1, n), y.reshape(-1, n), None,
                                                      cls.log)
-            return grad.reshape(y.shape), None, None
+            if grad is not None:
+                return grad.reshape(y.shape), None, None
         return cls.array_backward(ctx, g, y), None, None
 
     @staticmethod
