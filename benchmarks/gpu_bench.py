@@ -10,6 +10,9 @@ over 100M float32 parameters (28 bytes per parameter) vs ``torch.optim.Adam(fuse
 our matmul at 4096x4096 float32 vs cuBLAS; the MLP 784-512-512-10 batch-128 Adam training
 step vs torch eager; and for every backend hook which implementation (Numba or CuPy) is
 faster, so ``USE_OUR_KERNEL`` in gputensor/backends/cuda_backend.py can follow the numbers.
+step vs torch eager; layer_norm and softmax/log_softmax forward + backward (our row kernels vs
+the CuPy formulas vs torch); and for every backend hook which implementation (Numba or CuPy) is
+faster, so ``USE_OUR_KERNEL`` in gputensor/backends/cuda.py can follow the numbers.
 Device times come from CUDA events around several back-to-back launches (so the host's
 launch cost overlaps the GPU work), medians of a few rounds after a warm-up; the MLP step is
 timed on the wall clock between synchronisations, as a user sees it. Prints a Markdown
@@ -36,6 +39,9 @@ MLP_SIZES = (784, 512, 512, 10)
 MLP_BATCH = 128
 ADAM_BYTES = 28  # per parameter: read p, g, m, v; write p, m, v
 CE_SHAPES = ((128, 10), (8192, 1000))  # (rows, classes) of the cross-entropy hook timings
+# (rows, n) of the layer_norm/softmax row-kernel timings: a CPU-sized case, an attention-sized
+# one (batch 8 x 16 heads x 512 queries over 512 keys) and a wide layer
+ROW_SHAPES = ((256, 1024), (8 * 16 * 512, 512), (4096, 8192))
 SMALL = 128 * 512  # elements of a small (MLP-sized) activation, where launch cost decides
 
 
@@ -248,6 +254,49 @@ def bench_cross_entropy(report, timer):
         backend.choose("cross_entropy", default)
 
 
+def bench_rows(report, timer, torch):
+    """layer_norm and softmax/log_softmax forward + backward through gputensor: our row
+    kernels (one block per row) vs the CuPy formulas, and torch CUDA."""
+    import gputensor
+    from gputensor import backends
+
+    backend = backends.backend_for("cuda")
+    defaults = dict(backend.use_our_kernel)
+    cases = [("layer_norm", "layer_norm", lambda lib, x, w, b: lib.nn.functional.layer_norm(
+                  x, (x.shape[-1],), w, b)),
+             ("softmax", "softmax", lambda lib, x, w, b: lib.softmax(x, -1)),
+             ("log_softmax", "softmax", lambda lib, x, w, b: lib.log_softmax(x, -1))]
+    try:
+        for rows, n in ROW_SHAPES:
+            for name, hook, fn in cases:
+                seconds = {}
+                for lib, ours in ((gputensor, True), (gputensor, False), (torch, None)):
+                    if lib is None:
+                        continue
+                    x = lib.randn(rows, n, device="cuda", requires_grad=True)
+                    w = lib.randn(n, device="cuda", requires_grad=True)
+                    b = lib.randn(n, device="cuda", requires_grad=True)
+                    g = lib.randn(rows, n, device="cuda")
+
+                    def step(lib=lib, x=x, w=w, b=b, g=g, fn=fn):
+                        x.grad = w.grad = b.grad = None
+                        fn(lib, x, w, b).backward(g)
+
+                    if ours is not None:
+                        backend.choose(hook, ours)
+                    seconds[ours] = timer.wall(step)
+                report.hook(f"{name} forward+backward ({rows}, {n}) float32, wall",
+                            seconds[True], seconds[False])
+                if None in seconds:
+                    report.row(f"{name} forward+backward ({rows}, {n}) float32 (x torch)",
+                               f"{seconds[True] / seconds[None]:.2f}x ({ms(seconds[True])})",
+                               f"torch {ms(seconds[None])}, CuPy formula "
+                               f"{ms(seconds[False])}")
+    finally:
+        for hook in ("layer_norm", "softmax"):
+            backend.choose(hook, defaults[hook])
+
+
 def _adam_scalars(step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """The Adam rule's scalars and flags by name, as gputensor.optim.Adam passes them."""
     scalars = {"beta1_c": 1 - beta1, "beta1": beta1, "beta2": beta2, "beta2_c": 1 - beta2,
@@ -425,6 +474,7 @@ def main(argv=None) -> int:
         free(cupy, torch)
     section(report, "sum_to_shape / activation_backward", bench_hooks, timer, cupy)
     section(report, "cross_entropy", bench_cross_entropy, timer)
+    section(report, "layer_norm / softmax rows", bench_rows, timer, torch)
     free(cupy, torch)
     if copy_bw:
         section(report, "fused Adam", bench_adam, timer, cupy, torch, copy_bw)

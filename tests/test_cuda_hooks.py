@@ -8,9 +8,11 @@ really ran.
 """
 
 import pytest
+import test_functional
 import test_losses
 import test_ops_linalg
 import test_ops_pointwise
+import test_ops_reduce
 
 from gputensor import backends
 
@@ -21,6 +23,10 @@ OUR_KERNELS = {
     "sum_to_shape": ("reduce", "sum_to_shape"),
     "activation_backward": ("activations", "activation_backward"),
     "cross_entropy": ("losses", "cross_entropy_forward"),
+    "layer_norm": ("rows", "layer_norm_forward"),
+    "softmax": ("rows", "softmax_forward"),
+    "softmax_backward": ("rows", "softmax_backward"),
+    "log_softmax_backward": ("rows", "softmax_backward"),
 }
 
 def _unary(name, shape=(3, 4), layout="contiguous"):
@@ -56,6 +62,13 @@ REACHES = {
     "cross_entropy": [_cross_entropy((6, 5), (6,), "mean", False),
                       _cross_entropy((6, 5), (6,), "sum", True),
                       _cross_entropy((3, 5, 4), (3, 4), "none", False)],
+    "layer_norm": [(test_functional.test_layer_norm, {"dtype": "float32", "shape": (2, 3, 4),
+                                                      "norm": (3, 4), "affine": "both"})],
+    "softmax": [(test_ops_reduce.test_softmax_logsumexp_are_stable, {})],
+    "softmax_backward": [(test_ops_reduce.test_reductions_along_one_dim,
+                          {"name": "softmax", "shape": (3, 4), "keepdim": False})],
+    "log_softmax_backward": [(test_ops_reduce.test_reductions_along_one_dim,
+                              {"name": "log_softmax", "shape": (3, 4), "keepdim": False})],
 }
 
 

@@ -104,6 +104,26 @@ class Backend(abc.ABC):
     def special_function(self, name: str, x):
         """``name`` ("erf", "erfc" or "erfinv") of a float32 or float64 array, in its dtype."""
 
+    def layer_norm_rows(self, x2, weight, bias, eps):
+        """``(y, mean, rstd)`` of layer norm over the rows of 2-D ``x2`` by a fused kernel, or
+        None where the op's array formula is to run instead."""
+        return None
+
+    def layer_norm_rows_backward(self, g2, x2, mean, rstd, weight, needs):
+        """``(dx, dweight, dbias)`` after ``layer_norm_rows`` (None for each not in ``needs``)."""
+        raise NotImplementedError(f"{self.name} has no fused layer norm")
+
+    def softmax_rows(self, x2, mask=None, log=False):
+        """Softmax (``log``: log_softmax) over the rows of 2-D ``x2``, ``mask`` (2-D, its row
+        ``r % len(mask)`` for row ``r``) added (float) or keeping (bool) elements, by a fused
+        kernel; or None where the op's array formula is to run instead."""
+        return None
+
+    def softmax_rows_backward(self, g2, y, mask=None, log=False):
+        """The input gradient of softmax over the rows of its 2-D output ``y`` (however it was
+        computed) by a fused kernel, or None where the op's array formula is to run."""
+        return None
+
     # ---- devices, memory and events: what gputensor.cuda calls ------------------------------
     # A kind without devices (the CPU) keeps these defaults: one device, always current, whose
     # work is done when its call returns, with no memory statistics.

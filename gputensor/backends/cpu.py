@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
+
 import ml_dtypes
 import numpy as np
 
 from .array_ops import activation_formula, sum_to_shape
 from .base import NO_SWITCH, Backend
 from .flat_step import bind_step, run_step
+from .row_hooks import RowHooks
 
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 
-__all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH"]
+__all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
+
+# Which row hooks run our Numba kernel (kernels/cpu/rows.py) rather than the op's NumPy
+# formula: the kernel where it was measured faster (python -m benchmarks.fused_rows, forward
+# + backward of a float32 (256, 1024) input, kernel time / NumPy formula time).
+USE_OUR_KERNEL = {
+    "layer_norm": True,   # kernel / NumPy 0.28-0.45: a few passes over each row in cache
+                          # instead of ~15 array operations over the whole input
+    "softmax": False,     # kernel / NumPy 1.3-2.0 (softmax and log_softmax): Numba's exp is
+                          # scalar without SVML where NumPy's is vectorised
+    "softmax_backward": True,        # kernel / NumPy 0.83 (the backward alone): no exp
+    "log_softmax_backward": False,   # kernel / NumPy 1.6: an exp per element, as above
+}
 
 _UFUNCS = {"sum": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
 
 
-class CpuBackend(Backend):
+class CpuBackend(RowHooks, Backend):
     """NumPy arrays; fused optimizer steps by Numba's CPU kernels (imported on first use)."""
 
     name = "cpu"
@@ -27,6 +42,8 @@ class CpuBackend(Backend):
     def __init__(self):
         self._kernels = None  # gputensor.kernels.cpu, once an optimizer step needs it
         self._special = None  # gputensor.kernels.cpu.special, once a special function runs
+        self._row_kernels = None  # gputensor.kernels.cpu.rows, once a row hook needs it
+        self.use_our_kernel = dict(USE_OUR_KERNEL)  # row hook -> our kernel or the formula
 
     def asarray(self, data, dtype=None, index=None):
         """An ndarray holding ``data`` (no copy when already an ndarray of ``dtype``).
@@ -74,6 +91,11 @@ class CpuBackend(Backend):
     def scatter_accumulate(self, target, positions, values, how: str) -> None:
         """Combine ``values`` into ``target`` at ``positions`` in place by NumPy's ufunc.at."""
         getattr(np, _UFUNCS[how]).at(target, positions, values)
+    def row_kernels(self):
+        """The CPU row kernels (kernels/cpu/rows.py), imported on first use (it loads numba)."""
+        if self._row_kernels is None:
+            self._row_kernels = importlib.import_module("gputensor.kernels.cpu.rows")
+        return self._row_kernels
 
     def activation_backward(self, kind: str, g, y):
         """The input gradient of activation ``kind`` (relu, sigmoid, tanh) from its output."""

@@ -44,6 +44,7 @@ from .cpu import cpu_backend
 from .cuda_memory import format_size, peak_memory_hook
 from .flat_step import KERNEL_DTYPES, bind_step, run_step
 from .kernel_ufuncs import KernelNamespace
+from .row_hooks import RowHooks
 
 # Which implementation each hook uses by default: True = our Numba kernel (kernels/cuda),
 # False = CuPy (cuBLAS for matmul). No GPU was at hand when this was written: the defaults
@@ -59,6 +60,10 @@ USE_OUR_KERNEL = {
                                    # implementation: CuPy would take a pass per operation)
     "activation_backward": True,   # one fused launch instead of 2-3 CuPy elementwise passes
     "cross_entropy": True,         # one launch forward, one backward, instead of ~30 CuPy ones
+    "layer_norm": True,            # one launch forward (a block per row), two backward
+    "softmax": True,               # softmax/log_softmax over the last dim: one launch
+    "softmax_backward": True,      # softmax's backward: one launch
+    "log_softmax_backward": True,  # log_softmax's backward: one launch
 }
 EXTRA_HINT = ("install a CUDA build of gputensor's dependencies: pip install "
               "'gputensor[cuda13]' (CUDA 13 driver) or 'gputensor[cuda12]' (CUDA 12 driver)")
@@ -130,7 +135,7 @@ def _refuse_bfloat16(dtype) -> None:
         raise TypeError(BFLOAT16_ON_CUDA)
 
 
-class CudaBackend(Backend):
+class CudaBackend(RowHooks, Backend):
     """CuPy (or the simulated CuPy) arrays and our Numba CUDA kernels, after ``load()``."""
 
     name = "cuda"
@@ -368,6 +373,10 @@ class CudaBackend(Backend):
         """The logits' gradient after ``cross_entropy_rows`` (``coef``: the per-row factor)."""
         return self.kernel_module("losses").cross_entropy_backward(logp, targets, row_weight, coef,
                                                               ignore_index)
+
+    def row_kernels(self):
+        """The CUDA row kernels (layer norm, softmax; kernels/cuda/rows.py)."""
+        return self.kernel_module("rows")
 
     def special_function(self, name: str, x):
         """erf, erfc or erfinv by CuPy's kernels (cupyx.scipy.special); simulated, by the CPU's

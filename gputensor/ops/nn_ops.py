@@ -226,13 +226,20 @@ class NativeLayerNorm(Op):
     @staticmethod
     def forward(ctx, x, w, b, norm_shape, eps):
         xp = ctx.xp
+        ctx.shape, ctx.norm_shape = x.shape, norm_shape
+        fused = ctx.backend.layer_norm_rows(x.reshape(-1, math.prod(norm_shape)),
+                                            _flat_or_none(w), _flat_or_none(b), eps)
+        ctx.fused = fused is not None
+        if ctx.fused:  # the backend's row kernel; its backward takes the saved mean and rstd
+            out, mean, rstd = fused
+            ctx.save_for_backward(x, mean, rstd, w)
+            return out.reshape(x.shape)
         x2 = x.reshape(-1, math.prod(norm_shape)).astype(acc_dtype(x.dtype), copy=False)
         mean = x2.mean(axis=1, keepdims=True)
         xc = x2 - mean
         rstd = 1 / xp.sqrt((xc * xc).mean(axis=1, keepdims=True) + eps)
         xhat = xc * rstd
         ctx.save_for_backward(xhat, rstd, w)
-        ctx.shape, ctx.norm_shape = x.shape, norm_shape
         out = xhat
         if w is not None:
             out = out * w.reshape(-1)
@@ -243,8 +250,10 @@ class NativeLayerNorm(Op):
     @staticmethod
     def backward(ctx, g):
         # dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight
-        xhat, rstd, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
+        if ctx.fused:
+            return NativeLayerNorm._fused_backward(ctx, g, needs)
+        xhat, rstd, w = ctx.saved_tensors
         g2 = g.reshape(xhat.shape).astype(xhat.dtype, copy=False)
         grad_x = grad_w = grad_b = None
         if needs[0]:
@@ -257,6 +266,23 @@ class NativeLayerNorm(Op):
         if needs[2]:
             grad_b = g2.sum(axis=0).reshape(ctx.norm_shape)
         return grad_x, grad_w, grad_b, None, None
+
+    @staticmethod
+    def _fused_backward(ctx, g, needs):
+        """The gradients by the backend's row kernel, from the saved mean and rstd."""
+        x, mean, rstd, w = ctx.saved_tensors
+        x2 = x.reshape(mean.shape[0], -1)
+        grad_x, grad_w, grad_b = ctx.backend.layer_norm_rows_backward(
+            g.reshape(x2.shape), x2, mean, rstd, _flat_or_none(w),
+            (needs[0], w is not None and needs[1], needs[2]))
+        return (None if grad_x is None else grad_x.reshape(ctx.shape),
+                None if grad_w is None else grad_w.reshape(w.shape),
+                None if grad_b is None else grad_b.reshape(ctx.norm_shape), None, None)
+
+
+def _flat_or_none(array):
+    """A parameter's array flattened (None stays None)."""
+    return None if array is None else array.reshape(-1)
 
 
 def _mixed_dtype(x_dtype, params):

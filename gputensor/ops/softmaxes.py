@@ -72,14 +72,24 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along one dim, shifted by the max."""
 
+    log = False  # the backend's row kernel computes log_softmax when set
+
     @classmethod
     def forward(cls, ctx, x, axis, dtype):
         if dtype is not None:
             x = x.astype(dtype, copy=False)
         ctx.axis = axis
+        ctx.last_dim = axis == x.ndim - 1  # the backend's row kernels may serve it
         if x.size == 0:
+            ctx.last_dim = False
             ctx.save_for_backward(x)
             return x.copy()
+        if ctx.last_dim:
+            rows = ctx.backend.softmax_rows(x.reshape(-1, x.shape[-1]), None, cls.log)
+            if rows is not None:
+                out = rows.reshape(x.shape)
+                ctx.save_for_backward(out)
+                return out
         xa = x.astype(acc_dtype(x.dtype), copy=False)
         shifted = xa - xa.max(axis=axis, keepdims=True)
         out = cls.normalize(ctx.xp, shifted, axis).astype(x.dtype, copy=False)
@@ -92,15 +102,28 @@ class Softmax(Op):
         e = xp.exp(shifted)
         return e / e.sum(axis=axis, keepdims=True)
 
-    @staticmethod
-    def backward(ctx, g):
-        # d softmax: y * (g - sum(g * y))
+    @classmethod
+    def backward(cls, ctx, g):
         (y,) = ctx.saved_tensors
-        return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True)), None, None
+        if ctx.last_dim:  # the backend's row kernel (array_backward's derivative) if it has one
+            n = y.shape[-1]
+            grad = ctx.backend.softmax_rows_backward(g.reshape(-1, n), y.reshape(-1, n), None,
+                                                     cls.log)
+            if grad is not None:
+                return grad.reshape(y.shape), None, None
+        return cls.array_backward(ctx, g, y), None, None
+
+    @staticmethod
+    def array_backward(ctx, g, y):
+        """The input gradient from the output ``y``, by array operations."""
+        # d softmax: y * (g - sum(g * y))
+        return y * (g - (g * y).sum(axis=ctx.axis, keepdims=True))
 
 
 class LogSoftmax(Softmax):
     """x - logsumexp(x) along one dim."""
+
+    log = True
 
     @staticmethod
     def normalize(xp, shifted, axis):
@@ -108,11 +131,10 @@ class LogSoftmax(Softmax):
         return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
     @staticmethod
-    def backward(ctx, g):
+    def array_backward(ctx, g, y):
+        """The input gradient from the output ``y``, by array operations."""
         # d log_softmax: g - softmax * sum(g)
-        (y,) = ctx.saved_tensors
-        xp = ctx.xp
-        return g - xp.exp(y) * g.sum(axis=ctx.axis, keepdims=True), None, None
+        return g - ctx.xp.exp(y) * g.sum(axis=ctx.axis, keepdims=True)
 
 
 def _softmax_like(op, kernel, input, dim, dtype):

@@ -1,4 +1,5 @@
-"""CPU kernels: ``numba.njit(parallel=True)`` loops built from ``kernels.rules``.
+"""CPU kernels: ``numba.njit(parallel=True)`` loops built from ``kernels.rules`` (``optim``)
+and from the row functions of ``kernels/rows.py`` (``rows``: layer norm and softmax).
 
 Importing this package imports numba; the CPU backend imports it on first use only.
 """

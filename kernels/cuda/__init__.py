@@ -9,7 +9,8 @@ process's settings: the CUDA backend (gputensor/backends/cuda_backend.py) sets N
 Modules: ``launch`` (grid sizing, stream, compile-once cache; shared by all), ``elementwise``
 (unary/binary ops with broadcasting over strided inputs), ``reduce`` (``sum_to_shape``),
 ``matmul`` (tiled float32), ``activations`` (fused activation backward), ``losses`` (fused
-cross entropy), ``optim`` (fused optimizer steps), ``ptx`` (compiles every kernel to PTX
+cross entropy), ``rows`` (layer norm and softmax, a block per row, from ``kernels/rows.py``),
+``optim`` (fused optimizer steps), ``ptx`` (compiles every kernel to PTX
 for sm_90: the CI check), ``checked`` (simulated launches check their arguments against the
 kernel's signature). The simulated CuPy that the simulated CUDA backend passes to these
 kernels lives with that backend (gputensor/backends/simcupy.py).

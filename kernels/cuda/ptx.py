@@ -21,7 +21,7 @@ import sys
 import time
 from typing import NamedTuple
 
-MODULES = ("elementwise", "reduce", "matmul", "activations", "optim", "losses")
+MODULES = ("elementwise", "reduce", "matmul", "activations", "optim", "losses", "rows")
 OPTIONAL = ("optim",)  # written separately; skipped while it does not exist
 CC = (9, 0)
 
