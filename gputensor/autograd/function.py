@@ -203,7 +203,7 @@ class Function(Node):
                 edges.append((None, 0))
                 meta.append(None)
                 continue
-            if t._base is not None:
+            if t._base is not None and t._view_version != t._version.value:
                 t._sync_view()  # a view whose storage changed in place now reads its base
             if t._requires_grad:
                 node = t._grad_fn
