@@ -82,15 +82,15 @@ def typename(obj) -> str:
 class TensorCore:
     """A backend array on a device plus the fields autograd needs (no ops: see Tensor)."""
 
-    __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_output_nr", "_grad",
+    __slots__ = ("_data", "_device", "_requires_grad", "_grad_fn", "_output_nr", "_grad",
                  "_version", "_base", "_hooks", "_acc_ref", "_retains_grad", "_inference",
-                 "__weakref__")
+                 "_view_version", "__weakref__")
 
     def _init(self, data, device) -> None:
         self._data = data
         self._device = device
         self._requires_grad = False
-        self.grad_fn = None
+        self._grad_fn = None
         self._output_nr = 0
         self._grad = None
         self._version = VersionCounter()
@@ -99,6 +99,7 @@ class TensorCore:
         self._acc_ref = None
         self._retains_grad = False
         self._inference = INFERENCE_MODE.enabled
+        self._view_version = 0
 
     @staticmethod
     def _make(data, device=CPU) -> TensorCore:
@@ -191,8 +192,30 @@ class TensorCore:
 
     # ---- autograd fields ---------------------------------------------------------
     @property
+    def grad_fn(self):
+        """The node that computed this tensor (None for leaves).
+
+        A view whose storage changed in place since its node was made gets a new node that
+        reads its base (torch's AsStridedBackward0), made here when it is read, as in torch.
+        """
+        if self._base is not None and self._view_version != self._version.value:
+            _view_refresher(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        self._grad_fn = node
+
+    def _sync_view(self) -> None:
+        """Bring a view's graph fields up to date after in-place changes to its storage."""
+        if self._base is not None and self._view_version != self._version.value:
+            _view_refresher(self)
+
+    @property
     def requires_grad(self) -> bool:
         """Whether gradients flow to or through this tensor."""
+        if self._base is not None and self._view_version != self._version.value:
+            _view_refresher(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -339,6 +362,20 @@ class TensorCore:
 
 
 _tensor_class = TensorCore  # replaced by gputensor.tensor.Tensor when that module loads
+
+
+def _no_refresh(view) -> None:
+    """The view refresher until the ops register theirs (nothing to rebase yet)."""
+
+
+_view_refresher = _no_refresh  # replaced by ops.view_writes.refresh_view when it loads
+NO_GRAD_VIEW = -1  # the _view_version of a view made under no_grad: never refreshed
+
+
+def set_view_refresher(refresh) -> None:
+    """Make ``refresh(view)`` rebuild a view's graph fields after its storage changed."""
+    global _view_refresher
+    _view_refresher = refresh
 
 
 def set_tensor_class(cls) -> None:

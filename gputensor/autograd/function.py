@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 
-from .._tensor_core import INFERENCE_MODE, TensorCore, type_text
+from .._tensor_core import INFERENCE_MODE, NO_GRAD_VIEW, TensorCore, type_text
 from ..backends import backend_for
 from ..dtypes import is_float_array_dtype
 from .grad_mode import is_grad_enabled, no_grad
@@ -203,8 +203,10 @@ class Function(Node):
                 edges.append((None, 0))
                 meta.append(None)
                 continue
+            if t._base is not None and t._view_version != t._version.value:
+                t._sync_view()  # a view whose storage changed in place now reads its base
             if t._requires_grad:
-                node = t.grad_fn
+                node = t._grad_fn
                 edges.append((grad_node(t) if node is None else node, t._output_nr))
             else:
                 edges.append((None, 0))
@@ -219,7 +221,7 @@ class Function(Node):
             out_meta.append((data.shape, data.dtype))
             if is_float_array_dtype(data.dtype) and nr not in non_diff:
                 out._requires_grad = True
-                out.grad_fn = self
+                out._grad_fn = self
                 out._output_nr = nr
         self._output_meta = tuple(out_meta)
 
@@ -309,6 +311,8 @@ class Op(Function):
             if isinstance(a, TensorCore):
                 tensors.append(a)
                 arrays.append(a._data)
+                if a._base is not None and a._view_version != a._version.value:
+                    a._sync_view()  # its storage changed in place: it now reads its base
                 if a._requires_grad:
                     grad = True
             else:
@@ -337,9 +341,13 @@ class Op(Function):
         outs = [make(result, device)] if single else [make(r, device) for r in result]
         if ctx.is_view:
             base = first._base if first._base is not None else first
+            # the version its node was made at; a view made under no_grad is never rebased
+            made_at = (first._version.value if first._view_version != NO_GRAD_VIEW
+                       and is_grad_enabled() else NO_GRAD_VIEW)
             for out in outs:
                 out._version = first._version
                 out._base = base
+                out._view_version = made_at
                 if first._inference:  # a view of an inference tensor is one too
                     out._inference = True
         if grad and is_grad_enabled():

@@ -91,6 +91,7 @@ def _tracks(t: Tensor, args) -> bool:
 
 
 def _inplace(t: Tensor, fn, args, kwargs=None, names=None, allow_overlap=False) -> Tensor:
+    t._sync_view()  # a view whose storage changed in place reads its base first
     _check_can_modify(t)
     if not allow_overlap and _overlapping(t._data):
         raise RuntimeError(view_writes.OVERLAP_ERROR)

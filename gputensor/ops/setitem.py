@@ -159,16 +159,13 @@ def _setitem(self, index, value):
 def _write(self, target, key, value) -> None:
     """Write ``value`` into ``target`` (self or its view) in place, as one in-place op.
 
-    When target is a view of self, self's graph is rebased; when self is itself a view
-    whose base took the write, self then reads the base, as in torch.
+    When target is a view, its base's graph is rebased; self, when it is another view of
+    that base, reads the base when next used, as in torch.
     """
-    base = self._base
-    base_node = None if base is None else base.grad_fn
     if key is None:  # copy_ or fill_
         fill = value.ndim == 0 and target.ndim
         (inplace.fill_ if fill else inplace.copy_)(target, value)
     else:  # index_put_ (recorded when autograd needs it)
-        view_writes.rebase(target, IndexPut.apply(target, value, key).grad_fn)
+        node = IndexPut.apply(target, value, key).grad_fn
         target._version.value += 1
-    if target is not self and base is not None and base.grad_fn is not base_node:
-        view_writes.reread(self)
+        view_writes.rebase(target, node)

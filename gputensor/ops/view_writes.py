@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Function
+from .._tensor_core import NO_GRAD_VIEW, set_view_refresher
+from ..autograd.function import Function, grad_node
 from .views import has_internal_overlap
 
 OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to tensor "
@@ -106,9 +107,11 @@ def rebase(tensor, node) -> None:
     """Record that ``node`` computed the new value written into ``tensor``, as torch does.
 
     ``node`` is the grad_fn of the out-of-place op whose first input was tensor's old value
-    (None: nothing to record). A view's base gets a CopySlices node wrapping it and the view
-    an AsStridedBackward0 node reading the base; a view made where its base was tracked and
-    it was not (under no_grad) keeps ``node`` as its own history.
+    (None: nothing to record); the storage's version was bumped already. A view's base gets
+    a CopySlices node wrapping it and the view an AsStridedBackward0 node reading the base;
+    a view made where its base was tracked and it was not (under no_grad) keeps ``node`` as
+    its own history. Other views of the storage read the base again when next used
+    (``refresh_view``).
     """
     if node is None:
         return
@@ -127,5 +130,22 @@ def reread(view, at=None) -> None:
     base = view._base
     if at is None:
         at = positions(base._data, view._data, base._backend.xp)
-    view.grad_fn = AsStrided._build(base, at, ((base.grad_fn, 0),))
+    view.grad_fn = AsStrided._build(base, at, ((grad_node(base), base._output_nr),))
     view._output_nr, view._requires_grad = 0, True
+    view._view_version = view._version.value
+
+
+def refresh_view(view) -> None:
+    """torch's update of a view's grad_fn when read after its storage changed in place.
+
+    The view then reads its base's current value (AsStridedBackward0), unless neither it nor
+    its base is tracked, or it was made under no_grad.
+    """
+    if view._view_version == NO_GRAD_VIEW:
+        return
+    if view._grad_fn is None and not view._base._requires_grad:
+        return  # nothing to track (yet): look again at the next read
+    reread(view)
+
+
+set_view_refresher(refresh_view)
