@@ -25,9 +25,17 @@ __all__ = [
 
 
 # ---- unary -------------------------------------------------------------------------
-def _unary(op, name):
+def _write_same_dtype(name, result, out):
+    """``write_out`` for ops whose ``out`` must have the result's dtype (torch's check)."""
+    if isinstance(out, TensorCore) and out.dtype is not result.dtype:
+        raise RuntimeError(f"Found dtype {type_name(out.dtype)} but expected "
+                           f"{type_name(result.dtype)}")
+    return write_out(name, result, out)
+
+
+def _unary(op, name, write=write_out):
     def fn(input, *, out=None):  # noqa: A002
-        return write_out(name, op.apply(input), out)
+        return write(name, op.apply(input), out)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise {op.__doc__}."
     return fn
@@ -46,9 +54,9 @@ log2 = _unary(un.Log2, "log2")
 log10 = _unary(un.Log10, "log10")
 exp2 = _unary(un.Exp2, "exp2")
 expm1 = _unary(un.Expm1, "expm1")
-trunc = fix = _unary(un.Trunc, "trunc")
-frac = _unary(un.Frac, "frac")
-sgn = _unary(un.Sgn, "sgn")
+trunc = fix = _unary(un.Trunc, "trunc", _write_same_dtype)
+frac = _unary(un.Frac, "frac", _write_same_dtype)
+sgn = _unary(un.Sgn, "sgn", _write_same_dtype)
 deg2rad = _unary(un.Deg2Rad, "deg2rad")
 rad2deg = _unary(un.Rad2Deg, "rad2deg")
 
@@ -65,13 +73,20 @@ def _without_graph(fn, input):  # noqa: A002
         return input._wrap(fn(input._backend.xp, input._data))
 
 
+def _write_bool(name, result, out):
+    """``write_out`` for the sign and infinity tests: torch takes bool outputs only."""
+    if isinstance(out, TensorCore) and out.dtype is not dtypes.bool:
+        raise RuntimeError(f"{name} does not support non-boolean outputs.")
+    return write_out(name, result, out)
+
+
 def _float_test(name, test, doc):
     def fn(input, *, out=None):  # noqa: A002
         def run(xp, x):
             if not is_float_array_dtype(x.dtype):
                 return xp.zeros(x.shape, dtype=bool)
             return test(xp, x)
-        return write_out(name, _without_graph(run, input), out)
+        return _write_bool(name, _without_graph(run, input), out)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     return fn
@@ -85,7 +100,7 @@ def _signbit(xp, x):
 
 def signbit(input, *, out=None):  # noqa: A002
     """Where the sign bit is set: negative numbers, -0.0 and NaNs with a sign (bool)."""
-    return write_out("signbit", _without_graph(_signbit, input), out)
+    return _write_bool("signbit", _without_graph(_signbit, input), out)
 
 
 isposinf = _float_test("isposinf", lambda xp, x: x == np.inf,
@@ -185,12 +200,18 @@ def float_power(input, exponent, *, out=None):  # noqa: A002
     """Elementwise input ** exponent computed in float64 (a float64 result)."""
     a, b = _pair(input, exponent)
     a, b = (pw.to_dtype(v, dtypes.float64) if isinstance(v, TensorCore) else v for v in (a, b))
+    if isinstance(out, TensorCore) and out.dtype is not dtypes.float64:
+        raise RuntimeError(f"the output given to float_power has dtype {type_name(out.dtype)} "
+                           f"but the operation's result requires dtype Double")
     return write_out("float_power", pw.pow(a, b), out)
 
 
 def heaviside(input, values, *, out=None):  # noqa: A002
     """The step function of input: 0 below zero, 1 above, ``values`` at zero."""
     _require_tensors("heaviside", ("input", input), ("values", values))
+    if isinstance(out, TensorCore) and out.dtype is not input.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different "
+                           "dtypes.")
     return write_out("heaviside", bm.Heaviside.apply(input, values), out)
 
 
@@ -211,7 +232,7 @@ def _inplace(fn, name):
     def op_(self, *args, **kwargs):
         return apply_inplace(self, fn, *args, **kwargs)
     op_.__name__ = op_.__qualname__ = name
-    op_.__doc__ = f"In-place ``{fn.__name__}``."
+    op_.__doc__ = f"In-place ``{name[:-1]}``."
     return op_
 
 
@@ -222,9 +243,9 @@ cosh_ = _inplace(cosh, "cosh_")
 asin_ = arcsin_ = _inplace(asin, "asin_")
 acos_ = arccos_ = _inplace(acos, "acos_")
 atan_ = arctan_ = _inplace(atan, "atan_")
-asinh_ = arcsinh_ = _inplace(asinh, "asinh_")
-acosh_ = arccosh_ = _inplace(acosh, "acosh_")
-atanh_ = arctanh_ = _inplace(atanh, "atanh_")
+asinh_ = arcsinh_ = _inplace(un.AsinhInPlace.apply, "asinh_")
+acosh_ = arccosh_ = _inplace(un.AcoshInPlace.apply, "acosh_")
+atanh_ = arctanh_ = _inplace(un.AtanhInPlace.apply, "atanh_")
 log2_ = _inplace(log2, "log2_")
 log10_ = _inplace(log10, "log10_")
 exp2_ = _inplace(exp2, "exp2_")

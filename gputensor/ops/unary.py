@@ -153,6 +153,21 @@ Acosh = _unary("Acosh", lambda xp, x: xp.arccosh(x),
                doc="inverse hyperbolic cosine")  # d acosh = 1 / sqrt(x^2 - 1)
 Atanh = _unary("Atanh", lambda xp, x: xp.arctanh(x), lambda xp, g, x, y: g / (1 - x * x),
                doc="inverse hyperbolic tangent")  # d atanh = 1 / (1 - x^2)
+def _in_place_without_derivative(op):
+    """torch's in-place form of ``op`` (node ``<op>Backward1``): it has no derivative."""
+    name = op.__name__
+
+    def backward(ctx, g):
+        raise NotImplementedError(f"the derivative for 'inplace version of {name.lower()}' is "
+                                  f"not implemented.")
+    return type(f"{name}InPlace", (op,), {"opname": name, "variant": 1, "__module__": __name__,
+                                          "backward": staticmethod(backward)})
+
+
+# torch's asinh_, acosh_ and atanh_ record an overload numbered 1 that backward refuses
+AsinhInPlace = _in_place_without_derivative(Asinh)
+AcoshInPlace = _in_place_without_derivative(Acosh)
+AtanhInPlace = _in_place_without_derivative(Atanh)
 Log2 = _unary("Log2", lambda xp, x: xp.log2(x), lambda xp, g, x, y: g / (x * _LN2),
               doc="base 2 logarithm")  # d log2 x = 1 / (x ln 2)
 Log10 = _unary("Log10", lambda xp, x: xp.log10(x), lambda xp, g, x, y: g / (x * _LN10),
