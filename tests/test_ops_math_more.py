@@ -249,7 +249,7 @@ def test_binary_dtypes(name, pair, device):
 
 def test_binary_grad_of_float64(device):
     for name in ("atan2", "fmod", "hypot", "copysign", "logaddexp", "logaddexp2", "xlogy",
-                 "addcmul", "addcdiv"):
+                 "float_power", "addcmul", "addcdiv"):
         check_op(BINARY[name][0], *binary_inputs(name, (2, 3), (3,), "float64", "float64"),
                  device=device)
 
@@ -306,7 +306,9 @@ def test_xlogy_gradient_at_zero(device):
     x = np.array([0.0, 0.0, 0.5, 2.0], "float32")
     y = np.array([0.0, 1.0, 0.0, 3.0], "float32")
     check_op(lambda lib, a, b: lib.xlogy(a, b), x, y, device=device)
-    check_op(lambda lib, a: lib.xlogy(a, 0.0), x, device=device)
+    for number in (0.0, -1.0, math.inf, math.nan, 2):
+        check_op(lambda lib, a, n=number: lib.xlogy(a, n), x, device=device)
+        check_op(lambda lib, b, n=number: lib.xlogy(n, b), y, device=device)
 
 
 def test_copysign_gradient_at_zero(device):

@@ -7,6 +7,8 @@ dtype first and the derivative sits beside the forward.
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Op
 from ..dtypes import is_float_array_dtype
 from .common import (
@@ -137,9 +139,21 @@ class Logaddexp2(BinaryOp):
         return g / (1 + exp2(b - a)), g / (1 + exp2(a - b))
 
 
+def _log_of_number(value: float) -> float:
+    return math.log(value) if value > 0 else -math.inf if value == 0 else math.nan
+
+
 def _xlogy(xp, a, b):
-    """a * log(b), 0 where a == 0 (even for b == 0 or inf), NaN where b is NaN."""
-    product = xp.where(a == 0, 0, a * xp.log(b))
+    """a * log(b), 0 where a == 0 (even for b == 0 or inf), NaN where b is NaN.
+
+    Either side may be a Python number (the conditions of ``where`` stay arrays, as CuPy
+    needs)."""
+    if not is_array(b):
+        if b != b:
+            return xp.full(a.shape, math.nan, dtype=a.dtype)
+        return xp.where(a == 0, 0, a * _log_of_number(b))
+    product = xp.where(a == 0, 0, a * xp.log(b)) if is_array(a) else \
+        (xp.zeros_like(b) if a == 0 else a * xp.log(b))
     return xp.where(b != b, b, product)
 
 
@@ -156,7 +170,11 @@ class Xlogy(BinaryOp):
         need_a, need_b = ctx.needs_input_grad[:2]
         ga = gb = None
         if need_a:  # d xlogy / da = log(b), taken as 0 where a == 0 and b <= 0
-            ga = xp.where((a == 0) & (b <= 0), 0, _xlogy(xp, g, b))
+            ga = _xlogy(xp, g, b)
+            if is_array(b):
+                ga = xp.where((a == 0) & (b <= 0), 0, ga)
+            elif not b > 0:  # (a number b: torch's mask holds for NaN too)
+                ga = xp.where(a == 0, 0, ga)
         if need_b:  # d xlogy / db = a / b
             gb = g * a / b
         return ga, gb
