@@ -505,6 +505,8 @@ ERRORS = {
     "fmod int by zero": lambda lib, x: lib.fmod(x.long(), 0),
     "fmod int by zero tensor": lambda lib, x: lib.fmod(x.long(), lib.zeros(4, dtype=lib.long)),
     "copysign number first": lambda lib, x: lib.copysign(-1.0, x),
+    "xlogy numbers": lambda lib, x: lib.xlogy(2, 3.5),
+    "float_power numbers": lambda lib, x: lib.float_power(2, 3.5),
     "frac int": lambda lib, x: lib.frac(x.long()),
     "frac bool": lambda lib, x: lib.frac(x > 0),
     "trunc bool": lambda lib, x: lib.trunc(x > 0),

@@ -179,16 +179,23 @@ def logaddexp2(input, other, *, out=None):  # noqa: A002
     return write_out("logaddexp2", bm.Logaddexp2.apply(input, other), out)
 
 
-def _pair(input, other):  # noqa: A002
-    """Both operands as Tensors or Python numbers (numbers may stand on either side)."""
+def _pair(name, input, other, arg="other"):  # noqa: A002
+    """Both operands as Tensors or Python numbers (a number may stand on either side)."""
     if isinstance(input, TensorCore):
         return input, pw.number_operand(other, input)
+    if not isinstance(other, TensorCore):
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+            f" * (Tensor input, Tensor {arg}, *, Tensor out = None)\n"
+            f" * (Number self, Tensor {arg}, *, Tensor out = None)\n"
+            f" * (Tensor input, Number {arg}, *, Tensor out = None)\n")
     return pw.number_operand(input, other), other
 
 
 def xlogy(input, other, *, out=None):  # noqa: A002
     """Elementwise input * log(other), 0 where input is 0 (NaN where other is NaN)."""
-    a, b = _pair(input, other)
+    a, b = _pair("xlogy", input, other)
     if not isinstance(a, TensorCore):
         op = bm.XlogyScalarFirst
     else:
@@ -198,7 +205,7 @@ def xlogy(input, other, *, out=None):  # noqa: A002
 
 def float_power(input, exponent, *, out=None):  # noqa: A002
     """Elementwise input ** exponent computed in float64 (a float64 result)."""
-    a, b = _pair(input, exponent)
+    a, b = _pair("float_power", input, exponent, "exponent")
     a, b = (pw.to_dtype(v, dtypes.float64) if isinstance(v, TensorCore) else v for v in (a, b))
     if isinstance(out, TensorCore) and out.dtype is not dtypes.float64:
         raise RuntimeError(f"the output given to float_power has dtype {type_name(out.dtype)} "

@@ -160,8 +160,9 @@ def _in_place_without_derivative(op):
     def backward(ctx, g):
         raise NotImplementedError(f"the derivative for 'inplace version of {name.lower()}' is "
                                   f"not implemented.")
-    return type(f"{name}InPlace", (op,), {"opname": name, "variant": 1, "__module__": __name__,
-                                          "backward": staticmethod(backward)})
+    return type(f"{name}InPlace", (op,), {
+        "__doc__": f"In-place {op.__doc__} (no derivative, as in torch).", "opname": name,
+        "variant": 1, "__module__": __name__, "backward": staticmethod(backward)})
 
 
 # torch's asinh_, acosh_ and atanh_ record an overload numbered 1 that backward refuses
