@@ -150,6 +150,50 @@ from .ops.masks import (  # noqa: A004
     triu,
     triu_indices,
 )
+from .ops.math_ops import (
+    acos,
+    acosh,
+    addcdiv,
+    addcmul,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    copysign,
+    cosh,
+    deg2rad,
+    exp2,
+    expm1,
+    fix,
+    float_power,
+    fmod,
+    frac,
+    heaviside,
+    hypot,
+    isneginf,
+    isposinf,
+    isreal,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    rad2deg,
+    sgn,
+    signbit,
+    sinh,
+    square,
+    tan,
+    trunc,
+    xlogy,
+)
 from .ops.norms import norm
 from .ops.pointwise import (  # noqa: A004
     abs,
@@ -314,3 +358,4 @@ __all__ += ["linalg", "special"]
 __all__ += ops.compare.__all__
 __all__ += ops.norms.__all__
 __all__ += ops.special.__all__
+__all__ += ops.math_ops.__all__

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd.function import Op
@@ -26,7 +28,8 @@ class UnaryOp(Op):
     ``saves`` is "x", "y" or None: what ``derivative`` reads (the other is passed as None).
     ``to_float`` ops give the default float dtype for bool and integer inputs, as torch
     does; ``int_copy`` ops return integer inputs unchanged (floor, ceil, round).
-    ``bool_kernel`` (a torch kernel name) or ``bool_error`` (a message) refuse bool inputs.
+    ``bool_kernel`` (a torch kernel name) or ``bool_error`` (a message) refuse bool inputs;
+    ``float_kernel`` (a torch kernel name) refuses every input that is not floating point.
     """
 
     saves = "x"
@@ -34,11 +37,14 @@ class UnaryOp(Op):
     int_copy = False
     bool_kernel = None
     bool_error = None
+    float_kernel = None  # a torch kernel name: refuses every non-float input (frac)
     activation = None  # relu/sigmoid/tanh: backward is the backend's fused activation_backward
 
     @classmethod
     def forward(cls, ctx, x):
         xp = ctx.xp
+        if cls.float_kernel and not is_float_array_dtype(x.dtype):
+            raise not_implemented(cls.float_kernel, x.dtype, device_type(ctx))
         if x.dtype.kind == "b":
             if cls.bool_error:
                 raise RuntimeError(cls.bool_error)
@@ -116,6 +122,73 @@ Ceil = _unary("Ceil", lambda xp, x: xp.ceil(x), _zero_grad, None, False, doc="ce
               int_copy=True, bool_kernel="ceil_vml")
 Round = _unary("Round", lambda xp, x: xp.round(x), _zero_grad, None, False,
                doc="round half to even", int_copy=True, bool_kernel="round_vml")
+
+# ---- trigonometric, hyperbolic, logarithms and powers of 2 and 10 ------------------------
+_LN2, _LN10, _DEGREE = math.log(2.0), math.log(10.0), math.pi / 180.0
+
+
+def _times_constant(x, factor: float):
+    """x * factor; half precision multiplies in float32, as torch's scalar multiply does."""
+    work = x.astype(np.float32) if x.dtype.itemsize < 4 else x
+    return work * work.dtype.type(factor)
+
+
+Tan = _unary("Tan", lambda xp, x: xp.tan(x), lambda xp, g, x, y: g * (1 + y * y), "y",
+             doc="tangent")  # d tan = 1 + tan^2
+Sinh = _unary("Sinh", lambda xp, x: xp.sinh(x), lambda xp, g, x, y: g * xp.cosh(x),
+              doc="hyperbolic sine")  # d sinh = cosh
+Cosh = _unary("Cosh", lambda xp, x: xp.cosh(x), lambda xp, g, x, y: g * xp.sinh(x),
+              doc="hyperbolic cosine")  # d cosh = sinh
+Asin = _unary("Asin", lambda xp, x: xp.arcsin(x), lambda xp, g, x, y: g / xp.sqrt(1 - x * x),
+              doc="arcsine")  # d asin = 1 / sqrt(1 - x^2)
+Acos = _unary("Acos", lambda xp, x: xp.arccos(x), lambda xp, g, x, y: -g / xp.sqrt(1 - x * x),
+              doc="arccosine")  # d acos = -1 / sqrt(1 - x^2)
+Atan = _unary("Atan", lambda xp, x: xp.arctan(x), lambda xp, g, x, y: g / (x * x + 1),
+              doc="arctangent")  # d atan = 1 / (1 + x^2)
+Asinh = _unary("Asinh", lambda xp, x: xp.arcsinh(x),
+               lambda xp, g, x, y: g / xp.sqrt(x * x + 1),
+               doc="inverse hyperbolic sine")  # d asinh = 1 / sqrt(x^2 + 1)
+Acosh = _unary("Acosh", lambda xp, x: xp.arccosh(x),
+               lambda xp, g, x, y: g / xp.sqrt(x * x - 1),
+               doc="inverse hyperbolic cosine")  # d acosh = 1 / sqrt(x^2 - 1)
+Atanh = _unary("Atanh", lambda xp, x: xp.arctanh(x), lambda xp, g, x, y: g / (1 - x * x),
+               doc="inverse hyperbolic tangent")  # d atanh = 1 / (1 - x^2)
+def _in_place_without_derivative(op):
+    """torch's in-place form of ``op`` (node ``<op>Backward1``): it has no derivative."""
+    name = op.__name__
+
+    def backward(ctx, g):
+        raise NotImplementedError(f"the derivative for 'inplace version of {name.lower()}' is "
+                                  f"not implemented.")
+    return type(f"{name}InPlace", (op,), {
+        "__doc__": f"In-place {op.__doc__} (no derivative, as in torch).", "opname": name,
+        "variant": 1, "__module__": __name__, "backward": staticmethod(backward)})
+
+
+# torch's asinh_, acosh_ and atanh_ record an overload numbered 1 that backward refuses
+AsinhInPlace = _in_place_without_derivative(Asinh)
+AcoshInPlace = _in_place_without_derivative(Acosh)
+AtanhInPlace = _in_place_without_derivative(Atanh)
+Log2 = _unary("Log2", lambda xp, x: xp.log2(x), lambda xp, g, x, y: g / (x * _LN2),
+              doc="base 2 logarithm")  # d log2 x = 1 / (x ln 2)
+Log10 = _unary("Log10", lambda xp, x: xp.log10(x), lambda xp, g, x, y: g / (x * _LN10),
+               doc="base 10 logarithm")  # d log10 x = 1 / (x ln 10)
+Exp2 = _unary("Exp2", lambda xp, x: xp.exp2(x), lambda xp, g, x, y: g * y * _LN2, "y",
+              doc="2^x")  # d 2^x = 2^x ln 2
+Expm1 = _unary("Expm1", lambda xp, x: xp.expm1(x), lambda xp, g, x, y: g * (y + 1), "y",
+               doc="e^x - 1")  # d (e^x - 1) = e^x
+Deg2Rad = _unary("Deg2Rad", lambda xp, x: _times_constant(x, _DEGREE),
+                 lambda xp, g, x, y: g * _DEGREE, None,
+                 doc="degrees to radians")  # d (x pi / 180) = pi / 180
+Rad2Deg = _unary("Rad2Deg", lambda xp, x: _times_constant(x, 1 / _DEGREE),
+                 lambda xp, g, x, y: g * (1 / _DEGREE), None,
+                 doc="radians to degrees")  # d (x 180 / pi) = 180 / pi
+Trunc = _unary("Trunc", lambda xp, x: xp.trunc(x), _zero_grad, None, False,
+               doc="round toward zero", int_copy=True, bool_kernel="trunc_vml")
+Frac = _unary("Frac", lambda xp, x: x - xp.trunc(x), lambda xp, g, x, y: g, None, False,
+              doc="fractional part x - trunc(x)", float_kernel="frac")  # d frac = 1
+Sgn = _unary("Sgn", Sign.compute, _zero_grad, None, False,
+             doc="sign (-1, 0 or 1; the unit complex number for complex)")
 
 
 class Sigmoid(UnaryOp):
