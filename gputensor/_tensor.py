@@ -27,6 +27,7 @@ from .ops import (
     linalg,
     masks,
     norms,
+    numpy_interop,
     pointwise,
     reduce,
     sampling,
@@ -317,6 +318,26 @@ class Tensor(TensorBase):
     allclose = compare.allclose
     equal = compare.equal
     norm = norms.tensor_norm
+    # ---- NumPy on the other side of an operator (ops/numpy_interop.py) ---------------------
+    # (these rebind the reflected and ordering operators above: arrays get torch's answers)
+    __array_priority__ = numpy_interop.ARRAY_PRIORITY
+    __array_wrap__ = numpy_interop.array_wrap
+    __radd__ = numpy_interop.radd
+    __rsub__ = numpy_interop.rsub
+    __rmul__ = numpy_interop.rmul
+    __rtruediv__ = numpy_interop.rdiv
+    __rfloordiv__ = numpy_interop.rfloor_divide
+    __rmod__ = numpy_interop.rremainder
+    __rpow__ = numpy_interop.rpow
+    __rmatmul__ = numpy_interop.rmatmul
+    __rand__ = numpy_interop.rbitwise_and
+    __ror__ = numpy_interop.rbitwise_or
+    __rxor__ = numpy_interop.rbitwise_xor
+    __lt__ = numpy_interop.lt_operator
+    __le__ = numpy_interop.le_operator
+    __gt__ = numpy_interop.gt_operator
+    __ge__ = numpy_interop.ge_operator
+    __ne__ = numpy_interop.ne_operator
 
 
 set_tensor_class(Tensor)
