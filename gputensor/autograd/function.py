@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import weakref
 
 from .._tensor_core import INFERENCE_MODE, TensorCore, type_text
 from ..backends import backend_for
 from ..dtypes import is_float_array_dtype
-from .function_checks import bind_arguments, checked_gradients, once_differentiable
+from .function_checks import (
+    alias_unmarked_inputs,
+    bind_arguments,
+    check_dirty,
+    checked_gradients,
+    modified_saved_message,
+    once_differentiable,
+)
 from .grad_mode import is_grad_enabled, no_grad
 
 __all__ = ["Function", "once_differentiable"]
@@ -24,16 +30,11 @@ INFERENCE_SAVED_ERROR = (
     "inference mode in computation tracked by autograd. To work around this, you can make a "
     "clone to get a normal tensor and use it in autograd, or use `gputensor.no_grad()` instead "
     "of `gputensor.inference_mode()`.")
-MODIFIED_SAVED_ERROR = (
-    "one of the variables needed for gradient computation has been modified by an inplace "
-    "operation: [{tensor}]{owner} is at version {version}; expected version {expected} "
-    "instead. Hint: enable anomaly detection to find the operation that failed to compute its "
-    "gradient, with gputensor.autograd.set_detect_anomaly(True, check_nan=False).")
 LEGACY_CALL_ERROR = (
     "Legacy autograd function with non-static forward method is deprecated. Please use "
     "new-style autograd function with static forward method. (Example: "
     "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
-_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+
 
 
 class Node:
@@ -175,7 +176,7 @@ class Function(Node):
             raise RuntimeError(SECOND_BACKWARD_ERROR)
         for record, (counter, expected, shape, dtype, index) in enumerate(self._saved_versions):
             if counter.value != expected and self._public:
-                raise RuntimeError(self._modified_message(record))
+                raise RuntimeError(modified_saved_message(self, record))
             if counter.value != expected:
                 shape_text = type_text(shape, dtype)
                 raise RuntimeError(
@@ -185,19 +186,6 @@ class Function(Node):
                     f"{expected} instead. Hint: the backtrace further above shows the "
                     "operation that failed to compute its gradient.")
         return self._saved or ()
-
-    def _modified_message(self, record: int) -> str:
-        """torch's message for saved tensor number ``record`` changed in place since."""
-        counter, expected, shape, dtype, _ = self._saved_versions[record]
-        saved = [s for s in self._saved if s is not None][record]
-        output_nr = self._saved_outputs[record]
-        node = self if output_nr is not None else saved.grad_fn
-        owner = ""
-        if node is not None:
-            number = saved._output_nr if output_nr is None else output_nr
-            owner = f", which is output {number} of {_BACKWARD_SUFFIX.sub('', node.name())},"
-        return MODIFIED_SAVED_ERROR.format(tensor=type_text(shape, dtype), owner=owner,
-                                           version=counter.value, expected=expected)
 
     def mark_non_differentiable(self, *outputs) -> None:
         """Mark outputs (by tensor, or by index in built-in ops) that get no gradient."""
@@ -227,9 +215,9 @@ class Function(Node):
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         if ctx._dirty:
-            ctx._check_dirty(outs, record)
+            check_dirty(ctx, outs, record)
         if record and all(isinstance(o, TensorCore) for o in outs):
-            outs = tuple(ctx._alias_unmarked_inputs(args, outs))
+            outs = tuple(alias_unmarked_inputs(ctx, args, outs))
             nd = ctx._non_differentiable
             ctx._wire(args, tensors, outs, [i for i, o in enumerate(outs)
                                             if any(o is n for n in nd)])
@@ -243,30 +231,6 @@ class Function(Node):
             ctx._saved_outputs = tuple(next((i for i, o in enumerate(outs) if o is s), None)
                                        for s in kept)
         return outs[0] if single else outs
-
-    def _check_dirty(self, outs, record: bool) -> None:
-        """torch's checks of the inputs marked dirty; each counts one more in-place change."""
-        for t in self._dirty:
-            if not any(o is t for o in outs):
-                raise RuntimeError(
-                    "Some elements marked as dirty during the forward method were not returned "
-                    "as output. The inputs that are modified inplace must all be outputs of the "
-                    "Function.")
-            if record and t._requires_grad and t.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad has been used in an "
-                                   "in-place operation.")
-        for t in self._dirty:
-            t._version.value += 1
-
-    def _alias_unmarked_inputs(self, args, outs):
-        """The outputs, each input returned as it is (not marked dirty) replaced by an alias,
-        so that the input keeps its own place in the graph."""
-        for out in outs:
-            if any(out is a for a in args) and not any(out is d for d in self._dirty):
-                alias = out._wrap(out._data)
-                alias._version = out._version
-                out = alias
-            yield out
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError(LEGACY_CALL_ERROR)

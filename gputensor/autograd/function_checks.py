@@ -3,21 +3,31 @@
 ``bind_arguments`` maps ``Function.apply``'s keyword arguments onto ``forward``'s
 parameters as torch's C++ ``apply`` does; ``checked_gradients`` validates what
 ``backward`` returns (count, type, shape, device) and turns it into arrays summed to each
-input's shape and cast to its dtype; ``once_differentiable`` is torch's decorator.
+input's shape and cast to its dtype; ``check_dirty`` and ``alias_unmarked_inputs`` treat
+inputs returned by forward; ``modified_saved_message`` is torch's text for a saved tensor
+changed in place; ``once_differentiable`` is torch's decorator.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import re
 
-from .._tensor_core import TensorCore
+from .._tensor_core import TensorCore, type_text
 from .grad_mode import no_grad
 
-__all__ = ["bind_arguments", "checked_gradients", "once_differentiable"]
+__all__ = ["alias_unmarked_inputs", "bind_arguments", "check_dirty", "checked_gradients",
+           "modified_saved_message", "once_differentiable"]
 
 _BINDABLE = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 _MISSING = object()
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+MODIFIED_SAVED_ERROR = (
+    "one of the variables needed for gradient computation has been modified by an inplace "
+    "operation: [{tensor}]{owner} is at version {version}; expected version {expected} "
+    "instead. Hint: enable anomaly detection to find the operation that failed to compute its "
+    "gradient, with gputensor.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def bind_arguments(function_class, args, kwargs, setup_style: bool) -> tuple:
@@ -110,3 +120,43 @@ def once_differentiable(fn):
         with no_grad():
             return fn(ctx, *args, **kwargs)
     return wrapper
+
+
+def modified_saved_message(node, record: int) -> str:
+    """torch's message for saved tensor number ``record`` changed in place since."""
+    counter, expected, shape, dtype, _ = node._saved_versions[record]
+    saved = [s for s in node._saved if s is not None][record]
+    output_nr = node._saved_outputs[record]
+    producer = node if output_nr is not None else saved.grad_fn
+    owner = ""
+    if producer is not None:
+        number = saved._output_nr if output_nr is None else output_nr
+        owner = f", which is output {number} of {_BACKWARD_SUFFIX.sub('', producer.name())},"
+    return MODIFIED_SAVED_ERROR.format(tensor=type_text(shape, dtype), owner=owner,
+                                       version=counter.value, expected=expected)
+
+
+def check_dirty(node, outs, record: bool) -> None:
+    """torch's checks of the inputs marked dirty; each counts one more in-place change."""
+    for t in node._dirty:
+        if not any(o is t for o in outs):
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned "
+                "as output. The inputs that are modified inplace must all be outputs of the "
+                "Function.")
+        if record and t._requires_grad and t.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                               "in-place operation.")
+    for t in node._dirty:
+        t._version.value += 1
+
+
+def alias_unmarked_inputs(node, args, outs):
+    """The outputs, each input returned as it is (not marked dirty) replaced by an alias,
+    so that the input keeps its own place in the graph."""
+    for out in outs:
+        if any(out is a for a in args) and not any(out is d for d in node._dirty):
+            alias = out._wrap(out._data)
+            alias._version = out._version
+            out = alias
+        yield out
