@@ -262,3 +262,26 @@ def test_returned_input_keeps_its_place_in_the_graph(device):
 def test_vmap_rule_is_not_generated():
     assert gputensor.autograd.Function.generate_vmap_rule is \
         torch.autograd.Function.generate_vmap_rule
+
+
+def test_tensor_outputs_among_others_keep_the_graph(device):
+    def run(lib):
+        seen = []
+
+        class Mixed(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return 3, x * 2, "label", x * 3
+
+            @staticmethod
+            def backward(ctx, g_number, g_double, g_label, g_triple):
+                seen.extend([g_number, g_label])
+                return g_double * 2 + g_triple * 3
+        x = leaf(lib)
+        number, doubled, label, tripled = Mixed.apply(x)
+        (doubled * tripled).sum().backward()
+        return (doubled, tripled, x.grad), (number, label, seen,
+                                            torch_text(doubled.grad_fn.name()))
+    ours, theirs = both(run, device)
+    assert_same(ours[0], theirs[0])
+    assert ours[1] == theirs[1]

@@ -14,6 +14,7 @@ from .function_checks import (
     checked_gradients,
     modified_saved_message,
     once_differentiable,
+    spread_outputs,
 )
 from .grad_mode import is_grad_enabled, no_grad
 
@@ -216,11 +217,15 @@ class Function(Node):
         outs = (outputs,) if single else outputs
         if ctx._dirty:
             check_dirty(ctx, outs, record)
-        if record and all(isinstance(o, TensorCore) for o in outs):
+        positions = [i for i, o in enumerate(outs) if isinstance(o, TensorCore)]
+        if record and positions:
             outs = tuple(alias_unmarked_inputs(ctx, args, outs))
             nd = ctx._non_differentiable
-            ctx._wire(args, tensors, outs, [i for i, o in enumerate(outs)
-                                            if any(o is n for n in nd)])
+            tensor_outs = [outs[i] for i in positions]
+            ctx._wire(args, tensors, tensor_outs, [k for k, o in enumerate(tensor_outs)
+                                                   if any(o is n for n in nd)])
+            if len(positions) != len(outs):
+                spread_outputs(ctx, tensor_outs, positions, len(outs))
             saved = ctx._saved or ()
             if any(isinstance(s, TensorCore) and s._inference for s in saved):
                 raise RuntimeError(INFERENCE_SAVED_ERROR)
@@ -279,8 +284,8 @@ class Function(Node):
             raise RuntimeError(SECOND_BACKWARD_ERROR)
         backend = self.backend
         if self._materialize_grads and any(g is None for g in grads):
-            grads = [backend.xp.zeros(shape, dtype) if g is None else g
-                     for g, (shape, dtype) in zip(grads, self._output_meta)]
+            grads = [backend.xp.zeros(*meta) if g is None and meta is not None else g
+                     for g, meta in zip(grads, self._output_meta)]
         try:
             if self._public:
                 wrap = self._wrap_grad

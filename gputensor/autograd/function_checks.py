@@ -18,7 +18,7 @@ from .._tensor_core import TensorCore, type_text
 from .grad_mode import no_grad
 
 __all__ = ["alias_unmarked_inputs", "bind_arguments", "check_dirty", "checked_gradients",
-           "modified_saved_message", "once_differentiable"]
+           "modified_saved_message", "once_differentiable", "spread_outputs"]
 
 _BINDABLE = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 _MISSING = object()
@@ -155,8 +155,22 @@ def alias_unmarked_inputs(node, args, outs):
     """The outputs, each input returned as it is (not marked dirty) replaced by an alias,
     so that the input keeps its own place in the graph."""
     for out in outs:
-        if any(out is a for a in args) and not any(out is d for d in node._dirty):
+        returned_input = isinstance(out, TensorCore) and any(out is a for a in args)
+        if returned_input and not any(out is d for d in node._dirty):
             alias = out._wrap(out._data)
             alias._version = out._version
             out = alias
         yield out
+
+
+def spread_outputs(node, tensor_outs, positions, count: int) -> None:
+    """Number a node's tensor outputs by their places among all ``count`` outputs of forward,
+    so that backward receives None at the places of the others (numbers, strings)."""
+    for out, position in zip(tensor_outs, positions):
+        if out.grad_fn is node:
+            out._output_nr = position
+    meta = [None] * count
+    for k, position in enumerate(positions):
+        meta[position] = node._output_meta[k]
+    node._output_meta = tuple(meta)
+    node._num_outputs = count
