@@ -2,7 +2,6 @@
 ``lib`` and run on gputensor (on every device) and on torch; values, gradients, grad_fn
 names and errors are compared."""
 
-
 import pytest
 import torch
 

@@ -119,9 +119,11 @@ def grad_node(t):
 class Function(Node):
     """Base class of differentiable operations; subclass with static forward and backward.
 
-    ``apply`` runs ``forward(ctx, *args)`` on tensors with grad mode off and records the
-    node when an input requires grad. ``backward(ctx, *grads)`` returns one gradient per
-    forward argument (None where there is none), as in torch.autograd.Function.
+    ``apply`` runs ``forward(ctx, *args)`` on tensors with grad mode off (or, torch 2's
+    style, ``forward(*args)`` then ``setup_context(ctx, args, output)``) and records the
+    node when an input requires grad; keyword arguments bind to forward's parameters.
+    ``backward(ctx, *grads)`` returns one gradient per forward argument (None where there
+    is none), checked as torch checks it (autograd/function_checks.py).
     """
 
     variant = None  # built-in ops number their overloads: MulBackward0, SumBackward1
