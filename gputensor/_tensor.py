@@ -319,9 +319,20 @@ class Tensor(TensorBase):
     equal = compare.equal
     norm = norms.tensor_norm
     # ---- NumPy on the other side of an operator (ops/numpy_interop.py) ---------------------
-    # (these rebind the reflected and ordering operators above: arrays get torch's answers)
+    # (these rebind the binary operators above: NumPy arrays get torch's answers)
     __array_priority__ = numpy_interop.ARRAY_PRIORITY
     __array_wrap__ = numpy_interop.array_wrap
+    __add__ = numpy_interop.add
+    __sub__ = numpy_interop.sub
+    __mul__ = numpy_interop.mul
+    __truediv__ = numpy_interop.div
+    __floordiv__ = numpy_interop.floor_divide
+    __mod__ = numpy_interop.remainder
+    __pow__ = numpy_interop.pow
+    __matmul__ = numpy_interop.matmul
+    __and__ = numpy_interop.bitwise_and
+    __or__ = numpy_interop.bitwise_or
+    __xor__ = numpy_interop.bitwise_xor
     __radd__ = numpy_interop.radd
     __rsub__ = numpy_interop.rsub
     __rmul__ = numpy_interop.rmul

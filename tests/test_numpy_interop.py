@@ -93,6 +93,45 @@ def test_numpy_array_divided_by_a_cuda_tensor_raises_torch_error():
     assert torch_text(str(ours.value)) == meta_message().replace("meta", "cuda:0")
 
 
+ARRAY_RIGHT = {
+    "+": lambda t, a: t + a,
+    "-": lambda t, a: t - a,
+    "*": lambda t, a: t * a,
+    "/": lambda t, a: t / (a + 3),
+    "//": lambda t, a: t // (a + 3),
+    "%": lambda t, a: t % (a + 3),
+    "**": lambda t, a: abs(t) ** a,
+    "@": lambda t, a: t @ a.reshape(3, 2),
+    "float32 *": lambda t, a: t * a.astype(np.float32),
+    "0-d +": lambda t, a: t + np.array(2.0),
+    "==": lambda t, a: t == a,
+}
+
+
+@pytest.mark.parametrize("fn", ARRAY_RIGHT.values(), ids=ARRAY_RIGHT.keys())
+@pytest.mark.parametrize("array", [FLOAT, INT], ids=["float", "int"])
+def test_numpy_array_on_the_right_computes_as_in_torch(fn, array):
+    def run(lib):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch's __array_wrap__
+            return fn(lib.tensor(array), np.round(FLOAT))
+    ours, theirs = run(gputensor), run(torch)
+    assert isinstance(ours, gputensor.Tensor)
+    assert_same(ours, theirs)
+
+
+@pytest.mark.parametrize("fn", [ARRAY_RIGHT["+"], ARRAY_RIGHT["*"], ARRAY_RIGHT["@"]],
+                         ids=["+", "*", "@"])
+def test_numpy_array_on_the_right_of_a_tensor_that_requires_grad(fn):
+    check_error(lambda lib: fn(lib.tensor(FLOAT, requires_grad=True), np.ones((2, 3))))
+
+
+def test_numpy_array_on_the_right_of_a_cuda_tensor_raises_torch_error():
+    with pytest.raises(TypeError) as ours:
+        gputensor.ones(3, device="cuda") * np.ones(3)
+    assert torch_text(str(ours.value)) == meta_message().replace("meta", "cuda:0")
+
+
 # ---- np.array and np.asarray of a tensor -------------------------------------------------------
 def meta_message():
     """torch's message for numpy() of a tensor not in CPU memory (its "meta" device)."""

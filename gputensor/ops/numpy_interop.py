@@ -5,8 +5,9 @@ defer to the Tensor's reflected operator. A NumPy scalar then counts as a Python
 (the result a tensor, its graph kept); an array gets torch's answer: ``TypeError`` for
 ``+ - * // % ** @ & | ^`` and ordering comparisons, NumPy's division by way of
 ``__array__`` (so a tensor that requires grad raises) for ``/``, identity for ``!=``.
-Results NumPy computes from a tensor (``np.exp(t)``) come back as tensors through
-``array_wrap``, as torch's do.
+With the array on the right NumPy computes, as for torch: from ``__array__`` (which raises
+for a tensor that requires grad or lives on a GPU), NumPy's dtypes, and the result comes
+back as a tensor through ``array_wrap``, as for ``np.exp(t)``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,29 @@ def _reflected(op):
     return reflected
 
 
+def _array_to_numpy(op):
+    """``op`` for a forward operator: NotImplemented for arrays, so NumPy computes the result
+    from ``input.__array__()`` (torch's errors) and ``array_wrap`` makes it a tensor."""
+    def forward(input, other):  # noqa: A002
+        if isinstance(other, np.ndarray):
+            return NotImplemented
+        return op(input, other)
+    forward.__name__ = f"{op.__name__}_operator"
+    forward.__doc__ = f"``input {op.__name__} other``, NumPy's for an array ``other``."
+    return forward
+
+
+add = _array_to_numpy(pointwise.add)
+sub = _array_to_numpy(pointwise.sub)
+mul = _array_to_numpy(pointwise.mul)
+div = _array_to_numpy(pointwise.div)
+floor_divide = _array_to_numpy(pointwise.floor_divide)
+remainder = _array_to_numpy(pointwise.remainder)
+pow = _array_to_numpy(pointwise.pow)  # noqa: A001
+matmul = _array_to_numpy(linalg.matmul)
+bitwise_and = _array_to_numpy(pointwise.bitwise_and)
+bitwise_or = _array_to_numpy(pointwise.bitwise_or)
+bitwise_xor = _array_to_numpy(pointwise.bitwise_xor)
 radd = _reflected(pointwise.add)
 rsub = _reflected(pointwise.rsub)
 rmul = _reflected(pointwise.mul)
