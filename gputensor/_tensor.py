@@ -28,6 +28,7 @@ from .ops import (
     masks,
     math_ops,
     norms,
+    numpy_interop,
     pointwise,
     reduce,
     sampling,
@@ -318,6 +319,37 @@ class Tensor(TensorBase):
     allclose = compare.allclose
     equal = compare.equal
     norm = norms.tensor_norm
+    # ---- NumPy on the other side of an operator (ops/numpy_interop.py) ---------------------
+    # (these rebind the binary operators above: NumPy arrays get torch's answers)
+    __array_priority__ = numpy_interop.ARRAY_PRIORITY
+    __array_wrap__ = numpy_interop.array_wrap
+    __add__ = numpy_interop.add
+    __sub__ = numpy_interop.sub
+    __mul__ = numpy_interop.mul
+    __truediv__ = numpy_interop.div
+    __floordiv__ = numpy_interop.floor_divide
+    __mod__ = numpy_interop.remainder
+    __pow__ = numpy_interop.pow
+    __matmul__ = numpy_interop.matmul
+    __and__ = numpy_interop.bitwise_and
+    __or__ = numpy_interop.bitwise_or
+    __xor__ = numpy_interop.bitwise_xor
+    __radd__ = numpy_interop.radd
+    __rsub__ = numpy_interop.rsub
+    __rmul__ = numpy_interop.rmul
+    __rtruediv__ = numpy_interop.rdiv
+    __rfloordiv__ = numpy_interop.rfloor_divide
+    __rmod__ = numpy_interop.rremainder
+    __rpow__ = numpy_interop.rpow
+    __rmatmul__ = numpy_interop.rmatmul
+    __rand__ = numpy_interop.rbitwise_and
+    __ror__ = numpy_interop.rbitwise_or
+    __rxor__ = numpy_interop.rbitwise_xor
+    __lt__ = numpy_interop.lt_operator
+    __le__ = numpy_interop.le_operator
+    __gt__ = numpy_interop.gt_operator
+    __ge__ = numpy_interop.ge_operator
+    __ne__ = numpy_interop.ne_operator
 
     # ---- more elementwise math (ops/math_ops.py) ----------------------------------------
     square = math_ops.square

@@ -26,6 +26,13 @@ FLOAT_TYPE_NAMES = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "floa
                     "int8": "CharTensor", "int16": "ShortTensor", "int32": "IntTensor",
                     "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
 
+NUMPY_NO_COPY_ERROR = (
+    "Unable to avoid copy while creating an array as requested.\nIf using "
+    "`np.array(obj, copy=False)` replace it with `np.asarray(obj)` to allow a copy when needed "
+    "(no behavior change in NumPy 1.x).\nFor more details, see "
+    "https://numpy.org/devdocs/numpy_2_0_migration_guide.html"
+    "#adapting-to-changes-in-the-copy-keyword.")
+
 
 class _InferenceModeState(threading.local):
     """Whether inference mode is on in this thread (switched by ``autograd.grad_mode``)."""
@@ -347,8 +354,14 @@ class TensorCore:
         return int(self._to_numpy().reshape(()).item())
 
     def __array__(self, dtype=None, copy=None):
-        arr = self.detach().numpy()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
+        """The data for NumPy: shared (``np.asarray``) or copied (``np.array``), with
+        ``numpy()``'s errors; ``copy=False`` refused as NumPy refuses it for torch's."""
+        if copy is False:
+            raise ValueError(NUMPY_NO_COPY_ERROR)
+        arr = self.numpy()
+        if dtype is None and not copy:
+            return arr
+        return np.array(arr, dtype=dtype, copy=True if copy else None)
 
     def __len__(self):
         if self._data.ndim == 0:

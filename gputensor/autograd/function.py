@@ -7,7 +7,18 @@ import weakref
 from .._tensor_core import INFERENCE_MODE, NO_GRAD_VIEW, TensorCore, type_text
 from ..backends import backend_for
 from ..dtypes import is_float_array_dtype
+from .function_checks import (
+    alias_unmarked_inputs,
+    bind_arguments,
+    check_dirty,
+    checked_gradients,
+    modified_saved_message,
+    once_differentiable,
+    spread_outputs,
+)
 from .grad_mode import is_grad_enabled, no_grad
+
+__all__ = ["Function", "once_differentiable"]
 
 SECOND_BACKWARD_ERROR = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -20,6 +31,11 @@ INFERENCE_SAVED_ERROR = (
     "inference mode in computation tracked by autograd. To work around this, you can make a "
     "clone to get a normal tensor and use it in autograd, or use `gputensor.no_grad()` instead "
     "of `gputensor.inference_mode()`.")
+LEGACY_CALL_ERROR = (
+    "Legacy autograd function with non-static forward method is deprecated. Please use "
+    "new-style autograd function with static forward method. (Example: "
+    "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
 
 
 class Node:
@@ -103,18 +119,24 @@ def grad_node(t):
 class Function(Node):
     """Base class of differentiable operations; subclass with static forward and backward.
 
-    ``apply`` runs ``forward(ctx, *args)`` on tensors with grad mode off and records the
-    node when an input requires grad. ``backward(ctx, *grads)`` returns one gradient per
-    forward argument (None where there is none), as in torch.autograd.Function.
+    ``apply`` runs ``forward(ctx, *args)`` on tensors with grad mode off (or, torch 2's
+    style, ``forward(*args)`` then ``setup_context(ctx, args, output)``) and records the
+    node when an input requires grad; keyword arguments bind to forward's parameters.
+    ``backward(ctx, *grads)`` returns one gradient per forward argument (None where there
+    is none), checked as torch checks it (autograd/function_checks.py).
     """
 
     variant = None  # built-in ops number their overloads: MulBackward0, SumBackward1
     opname = None  # the name before "Backward" when it is not the class name
     node_name = None  # the whole node name, for torch's few without "Backward" (CopySlices)
     is_view = False
+    generate_vmap_rule = False  # (torch's vmap support: not provided here)
     _saved = None
     _saved_versions = ()
+    _saved_outputs = ()  # (a user's Function) the output index of each saved tensor, or None
     _freed = False
+    _materialize_grads = True
+    _dirty = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -135,14 +157,29 @@ class Function(Node):
     # ---- ctx API -----------------------------------------------------------------
     def save_for_backward(self, *items) -> None:
         """Keep tensors (or arrays, in built-in ops) for backward."""
+        if self._public:
+            for i, item in enumerate(items):
+                if item is not None and not isinstance(item, TensorCore):
+                    raise TypeError("save_for_backward can only save variables, but argument "
+                                    f"{i} is of type {type(item).__name__}")
         self._saved = items
+
+    def mark_dirty(self, *tensors) -> None:
+        """Declare the inputs that forward modified in place (they must be returned)."""
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """With False, backward receives None (not zeros) for outputs that got no gradient."""
+        self._materialize_grads = bool(value)
 
     @property
     def saved_tensors(self):
         """What forward saved, checked against in-place changes since."""
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD_ERROR)
-        for counter, expected, shape, dtype, index in self._saved_versions:
+        for record, (counter, expected, shape, dtype, index) in enumerate(self._saved_versions):
+            if counter.value != expected and self._public:
+                raise RuntimeError(modified_saved_message(self, record))
             if counter.value != expected:
                 shape_text = type_text(shape, dtype)
                 raise RuntimeError(
@@ -162,28 +199,48 @@ class Function(Node):
 
     # ---- graph construction --------------------------------------------------
     @classmethod
-    def apply(cls, *args):
+    def apply(cls, *args, **kwargs):
         """Run the function on tensors and record it in the graph when needed."""
+        setup_style = cls.setup_context is not Function.setup_context
+        if kwargs or setup_style:
+            args = bind_arguments(cls, args, kwargs, setup_style)
         tensors = [a for a in args if isinstance(a, TensorCore)]
         ctx = cls._node_type(cls.variant)()
+        ctx.needs_input_grad = tuple(isinstance(a, TensorCore) and a.requires_grad
+                                     for a in args)
         record = is_grad_enabled() and any(t.requires_grad for t in tensors)
         with no_grad():
-            outputs = cls.forward(ctx, *args)
+            if setup_style:
+                outputs = cls.forward(*args)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args)
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        if record:
-            ctx.needs_input_grad = tuple(isinstance(a, TensorCore) and a.requires_grad
-                                         for a in args)
+        if ctx._dirty:
+            check_dirty(ctx, outs, record)
+        positions = [i for i, o in enumerate(outs) if isinstance(o, TensorCore)]
+        if record and positions:
+            outs = tuple(alias_unmarked_inputs(ctx, args, outs))
             nd = ctx._non_differentiable
-            ctx._wire(args, tensors, outs, [i for i, o in enumerate(outs)
-                                            if any(o is n for n in nd)])
+            tensor_outs = [outs[i] for i in positions]
+            ctx._wire(args, tensors, tensor_outs, [k for k, o in enumerate(tensor_outs)
+                                                   if any(o is n for n in nd)])
+            if len(positions) != len(outs):
+                spread_outputs(ctx, tensor_outs, positions, len(outs))
             saved = ctx._saved or ()
             if any(isinstance(s, TensorCore) and s._inference for s in saved):
                 raise RuntimeError(INFERENCE_SAVED_ERROR)
             ctx._saved_any = bool(saved)
+            kept = [s for s in saved if s is not None]
             ctx._saved_versions = tuple((s._version, s._version.value, s._data.shape,
-                                         s._data.dtype, 0) for s in saved if s is not None)
+                                         s._data.dtype, 0) for s in kept)
+            ctx._saved_outputs = tuple(next((i for i, o in enumerate(outs) if o is s), None)
+                                       for s in kept)
         return outs[0] if single else outs
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(LEGACY_CALL_ERROR)
 
     def _wire(self, args, tensors, outs, non_diff, arg_index=None, backend=None) -> None:
         """Connect this node to its inputs and make it the grad_fn of its outputs.
@@ -230,19 +287,22 @@ class Function(Node):
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD_ERROR)
         backend = self.backend
-        if any(g is None for g in grads):
-            grads = [backend.xp.zeros(shape, dtype) if g is None else g
-                     for g, (shape, dtype) in zip(grads, self._output_meta)]
+        if self._materialize_grads and any(g is None for g in grads):
+            grads = [backend.xp.zeros(*meta) if g is None and meta is not None else g
+                     for g, meta in zip(grads, self._output_meta)]
         try:
             if self._public:
                 wrap = self._wrap_grad
-                result = type(self).backward(self, *[wrap(g) for g in grads])
+                result = type(self).backward(self, *[None if g is None else wrap(g)
+                                                     for g in grads])
             else:
                 result = type(self).backward(self, *grads)
         except backend.OUT_OF_MEMORY as err:  # CuPy's, on a GPU: torch's clear RuntimeError
             raise backend.out_of_memory(err) from None
         if not isinstance(result, tuple):
             result = (result,)
+        if self._public:  # arrays, checked, summed to the inputs' shapes and cast
+            result = checked_gradients(self, result)
         if not retain_graph:
             self._saved = None
             self._freed = self._freed or bool(self._saved_versions) or self._saved_any
@@ -251,8 +311,6 @@ class Function(Node):
             g = result[pos] if pos < len(result) and meta is not None else None
             if g is not None:
                 shape, dtype = meta
-                if self._public:
-                    g = g._data
                 if g.shape != shape:
                     g = backend.sum_to_shape(g, shape)
                 if g.dtype != dtype:
@@ -271,12 +329,20 @@ class Function(Node):
     @staticmethod
     def forward(ctx, *args):
         """Compute the outputs; override in subclasses."""
-        raise NotImplementedError
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """(torch 2's style) Fill ``ctx`` from the inputs and output of a ctx-less forward."""
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
         """Compute the input gradients; override in subclasses."""
-        raise NotImplementedError
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
 
 
 _RANGES = [tuple(range(n)) for n in range(16)]

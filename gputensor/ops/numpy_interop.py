@@ -1,0 +1,87 @@
+"""NumPy on the other side of an operator: what torch does, never a silently dropped graph.
+
+``Tensor.__array_priority__`` makes NumPy scalars and arrays on the left of an operator
+defer to the Tensor's reflected operator. A NumPy scalar then counts as a Python number
+(the result a tensor, its graph kept); an array gets torch's answer: ``TypeError`` for
+``+ - * // % ** @ & | ^`` and ordering comparisons, NumPy's division by way of
+``__array__`` (so a tensor that requires grad raises) for ``/``, identity for ``!=``.
+With the array on the right NumPy computes, as for torch: from ``__array__`` (which raises
+for a tensor that requires grad or lives on a GPU), NumPy's dtypes, and the result comes
+back as a tensor through ``array_wrap``, as for ``np.exp(t)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import linalg, pointwise
+from .creation import from_numpy
+
+__all__: list[str] = []
+
+ARRAY_PRIORITY = 1000  # torch's: NumPy defers binary operators to the tensor
+
+
+def _reflected(op):
+    """``op`` for a reflected operator: NotImplemented (Python's TypeError) for arrays."""
+    def reflected(input, other):  # noqa: A002
+        if isinstance(other, np.ndarray):
+            return NotImplemented
+        return op(input, other)
+    reflected.__name__ = f"reflected_{op.__name__}"
+    reflected.__doc__ = f"``other {op.__name__} input`` for a non-array ``other``."
+    return reflected
+
+
+def _array_to_numpy(op):
+    """``op`` for a forward operator: NotImplemented for arrays, so NumPy computes the result
+    from ``input.__array__()`` (torch's errors) and ``array_wrap`` makes it a tensor."""
+    def forward(input, other):  # noqa: A002
+        if isinstance(other, np.ndarray):
+            return NotImplemented
+        return op(input, other)
+    forward.__name__ = f"{op.__name__}_operator"
+    forward.__doc__ = f"``input {op.__name__} other``, NumPy's for an array ``other``."
+    return forward
+
+
+add = _array_to_numpy(pointwise.add)
+sub = _array_to_numpy(pointwise.sub)
+mul = _array_to_numpy(pointwise.mul)
+div = _array_to_numpy(pointwise.div)
+floor_divide = _array_to_numpy(pointwise.floor_divide)
+remainder = _array_to_numpy(pointwise.remainder)
+pow = _array_to_numpy(pointwise.pow)  # noqa: A001
+matmul = _array_to_numpy(linalg.matmul)
+bitwise_and = _array_to_numpy(pointwise.bitwise_and)
+bitwise_or = _array_to_numpy(pointwise.bitwise_or)
+bitwise_xor = _array_to_numpy(pointwise.bitwise_xor)
+radd = _reflected(pointwise.add)
+rsub = _reflected(pointwise.rsub)
+rmul = _reflected(pointwise.mul)
+rfloor_divide = _reflected(pointwise.rfloor_divide)
+rremainder = _reflected(pointwise.rremainder)
+rpow = _reflected(pointwise.rpow)
+rmatmul = _reflected(linalg.rmatmul)
+rbitwise_and = _reflected(pointwise.bitwise_and)
+rbitwise_or = _reflected(pointwise.bitwise_or)
+rbitwise_xor = _reflected(pointwise.bitwise_xor)
+lt_operator = _reflected(pointwise.lt)
+le_operator = _reflected(pointwise.le)
+gt_operator = _reflected(pointwise.gt)
+ge_operator = _reflected(pointwise.ge)
+ne_operator = _reflected(pointwise.ne_operator)
+
+
+def rdiv(input, other):  # noqa: A002
+    """``other / input``; an array divides as torch's does, through ``input.__array__``."""
+    if isinstance(other, np.ndarray):
+        input.__array__()  # torch's errors: requires grad, or not in CPU memory
+    return pointwise.rdiv(input, other)
+
+
+def array_wrap(input, array, context=None, return_scalar=False):  # noqa: A002
+    """A NumPy result as a CPU tensor (``__array_wrap__``); bools as uint8, as torch."""
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8)
+    return from_numpy(np.asarray(array))
