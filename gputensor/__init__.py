@@ -214,6 +214,7 @@ from .ops.pointwise import (  # noqa: A004
     true_divide,
     where,
 )
+from .ops.random_fill import bernoulli, normal, poisson
 from .ops.reduce import (  # noqa: A004
     all,
     any,
@@ -314,3 +315,4 @@ __all__ += ["linalg", "special"]
 __all__ += ops.compare.__all__
 __all__ += ops.norms.__all__
 __all__ += ops.special.__all__
+__all__ += ops.random_fill.__all__

@@ -28,6 +28,7 @@ from .ops import (
     masks,
     norms,
     pointwise,
+    random_fill,
     reduce,
     sampling,
     scatter,
@@ -317,6 +318,16 @@ class Tensor(TensorBase):
     allclose = compare.allclose
     equal = compare.equal
     norm = norms.tensor_norm
+    # ---- random fills (ops/random_fill.py) ----------------------------------------------
+    normal_ = random_fill.normal_
+    uniform_ = random_fill.uniform_
+    bernoulli_ = random_fill.bernoulli_
+    bernoulli = random_fill.bernoulli
+    exponential_ = random_fill.exponential_
+    random_ = random_fill.random_
+    geometric_ = random_fill.geometric_
+    log_normal_ = random_fill.log_normal_
+    cauchy_ = random_fill.cauchy_
 
 
 set_tensor_class(Tensor)

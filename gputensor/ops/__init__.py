@@ -24,6 +24,7 @@ from . import (
     nn_ops,
     norms,
     pointwise,
+    random_fill,
     reduce,
     sampling,
     scatter,
