@@ -134,6 +134,7 @@ from .ops.extrema import (  # noqa: A004
 )
 from .ops.gather import gather, index_select, repeat_interleave, take, take_along_dim
 from .ops.index_update import index_add, index_copy, index_fill
+from .ops.index_writes import index_put, masked_scatter, select_scatter, slice_scatter
 from .ops.linalg import (  # noqa: A004
     bmm,
     dot,
@@ -251,6 +252,26 @@ from .ops.shape import (  # noqa: A004
     unflatten,
     unsqueeze,
 )
+from .ops.shape_more import (
+    argwhere,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    broadcast_shapes,
+    broadcast_tensors,
+    broadcast_to,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    dstack,
+    hstack,
+    ravel,
+    rot90,
+    row_stack,
+    tile,
+    vstack,
+)
 from .ops.softmaxes import (  # noqa: A004
     log_softmax,
     logsumexp,
@@ -316,3 +337,5 @@ __all__ += ops.compare.__all__
 __all__ += ops.norms.__all__
 __all__ += ops.special.__all__
 __all__ += ops.random_fill.__all__
+__all__ += ops.shape_more.__all__
+__all__ += ops.index_writes.__all__

@@ -23,6 +23,7 @@ from .ops import (
     gather,
     index,
     index_update,
+    index_writes,
     inplace,
     linalg,
     masks,
@@ -35,6 +36,7 @@ from .ops import (
     searching,
     setitem,
     shape,
+    shape_more,
     softmaxes,
     sorting,
     special,
@@ -318,7 +320,24 @@ class Tensor(TensorBase):
     allclose = compare.allclose
     equal = compare.equal
     norm = norms.tensor_norm
-    # ---- random fills (ops/random_fill.py) ----------------------------------------------
+    # ---- more shapes, writes at positions, random fills (ops/shape_more.py, index_writes.py,
+    # random_fill.py)
+    broadcast_to = shape_more.broadcast_to
+    ravel = shape_more.ravel
+    tile = shape_more.tile
+    rot90 = shape_more.rot90
+    unfold = shape_more.unfold
+    sum_to_size = shape_more.sum_to_size
+    argwhere = shape_more.argwhere
+    fill_diagonal_ = index_writes.fill_diagonal_
+    masked_scatter = index_writes.masked_scatter
+    masked_scatter_ = index_writes.masked_scatter_
+    index_put = index_writes.index_put
+    index_put_ = index_writes.index_put_
+    put = index_writes.put
+    put_ = index_writes.put_
+    slice_scatter = index_writes.slice_scatter
+    select_scatter = index_writes.select_scatter
     normal_ = random_fill.normal_
     uniform_ = random_fill.uniform_
     bernoulli_ = random_fill.bernoulli_
