@@ -151,6 +151,7 @@ from .ops.masks import (  # noqa: A004
     triu,
     triu_indices,
 )
+from .ops.math_more import cdist, cross, dist, inner, isin, logspace, tensordot
 from .ops.norms import norm
 from .ops.pointwise import (  # noqa: A004
     abs,
@@ -294,6 +295,18 @@ from .ops.special import (
     nan_to_num,
     nan_to_num_,
 )
+from .ops.stats import (
+    aminmax,
+    median,
+    mode,
+    nanmean,
+    nanmedian,
+    nanquantile,
+    nansum,
+    quantile,
+    std_mean,
+    var_mean,
+)
 from .ops.transfer import get_default_device
 from .printing import get_printoptions, printoptions, set_printoptions
 from .serialization import load, save
@@ -339,3 +352,5 @@ __all__ += ops.special.__all__
 __all__ += ops.random_fill.__all__
 __all__ += ops.shape_more.__all__
 __all__ += ops.index_writes.__all__
+__all__ += ops.stats.__all__
+__all__ += ops.math_more.__all__

@@ -27,6 +27,7 @@ from .ops import (
     inplace,
     linalg,
     masks,
+    math_more,
     norms,
     pointwise,
     random_fill,
@@ -40,6 +41,7 @@ from .ops import (
     softmaxes,
     sorting,
     special,
+    stats,
     views,
 )
 
@@ -320,8 +322,8 @@ class Tensor(TensorBase):
     allclose = compare.allclose
     equal = compare.equal
     norm = norms.tensor_norm
-    # ---- more shapes, writes at positions, random fills (ops/shape_more.py, index_writes.py,
-    # random_fill.py)
+    # ---- more shapes, writes at positions, statistics, products, random fills
+    # (ops/shape_more.py, index_writes.py, stats.py, math_more.py, random_fill.py)
     broadcast_to = shape_more.broadcast_to
     ravel = shape_more.ravel
     tile = shape_more.tile
@@ -338,6 +340,18 @@ class Tensor(TensorBase):
     put_ = index_writes.put_
     slice_scatter = index_writes.slice_scatter
     select_scatter = index_writes.select_scatter
+    median = stats.median
+    nanmedian = stats.nanmedian
+    mode = stats.mode
+    quantile = stats.quantile
+    nanquantile = stats.nanquantile
+    nansum = stats.nansum
+    nanmean = stats.nanmean
+    aminmax = stats.aminmax
+    isin = math_more.isin
+    inner = math_more.inner
+    cross = math_more.cross
+    dist = math_more.dist
     normal_ = random_fill.normal_
     uniform_ = random_fill.uniform_
     bernoulli_ = random_fill.bernoulli_

@@ -22,6 +22,7 @@ from . import (
     linalg,
     losses,
     masks,
+    math_more,
     nn_ops,
     norms,
     pointwise,
@@ -35,6 +36,7 @@ from . import (
     softmaxes,
     sorting,
     special,
+    stats,
     transfer,
 )
 from .blas import *  # noqa: F401,F403
