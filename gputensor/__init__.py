@@ -151,7 +151,17 @@ from .ops.masks import (  # noqa: A004
     triu,
     triu_indices,
 )
-from .ops.math_more import cdist, cross, dist, inner, isin, logspace, tensordot
+from .ops.math_more import (
+    cdist,
+    corrcoef,
+    cov,
+    cross,
+    dist,
+    inner,
+    isin,
+    logspace,
+    tensordot,
+)
 from .ops.norms import norm
 from .ops.pointwise import (  # noqa: A004
     abs,

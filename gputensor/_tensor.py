@@ -352,6 +352,8 @@ class Tensor(TensorBase):
     inner = math_more.inner
     cross = math_more.cross
     dist = math_more.dist
+    cov = math_more.cov
+    corrcoef = math_more.corrcoef
     normal_ = random_fill.normal_
     uniform_ = random_fill.uniform_
     bernoulli_ = random_fill.bernoulli_

@@ -103,6 +103,13 @@ OPS = {  # name: (fn(lib, *operands), arrays)
     "cdist_p3": (lambda lib, x, y: lib.cdist(x, y, 3.0), [A34, rand_array((5, 4))]),
     "cdist_inf": (lambda lib, x, y: lib.cdist(x, y, math.inf), [A34, rand_array((5, 4))]),
     "cdist_batch": (lambda lib, x, y: lib.cdist(x, y), [A234, rand_array((2, 5, 4))]),
+    "cov": (lambda lib, x: lib.cov(x), [A35]),
+    "cov_method_correction": (lambda lib, x: x.cov(correction=0), [A35]),
+    "cov_1d": (lambda lib, v: lib.cov(v), [A5]),
+    "cov_int": (lambda lib, x: lib.cov(x), [INTS]),
+    "corrcoef": (lambda lib, x: lib.corrcoef(x), [A35]),
+    "corrcoef_method": (lambda lib, x: x.corrcoef(), [A234[0]]),
+    "corrcoef_1d": (lambda lib, v: lib.corrcoef(v), [A5]),
 }
 
 
@@ -122,6 +129,13 @@ def test_cross_without_dim_warns(device):
             assert any("without specifying the dim" in str(w.message) for w in caught)
         return result
     check_op(fn, A43.T.copy(), B43.T.copy(), device=device)
+
+
+def test_cov_few_observations_warns(device):
+    def fn(lib, x):
+        with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+            return lib.cov(x)
+    check_op(fn, rand_array((2, 1)), device=device)
 
 
 def test_return_types(device):
@@ -190,6 +204,7 @@ ERRORS = {
     "cdist_columns": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 4)),
     "cdist_1d": lambda lib: lib.cdist(lib.ones(3), lib.ones(2, 3)),
     "cdist_p": lambda lib: lib.cdist(lib.ones(2, 3), lib.ones(2, 3), p=-1),
+    "cov_3d": lambda lib: lib.cov(lib.zeros(2, 2, 2)),
     "aminmax_empty": lambda lib: lib.zeros(0).aminmax(),
     "aminmax_empty_dim": lambda lib: lib.zeros(2, 0).aminmax(dim=1),
 }

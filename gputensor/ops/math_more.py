@@ -15,7 +15,7 @@ from .common import broadcast_shapes, normalize_dim, type_name
 from .creation import _linspace_values, _np_dtype, _place, as_tensor_like
 from .out import write_out
 
-__all__ = ["cdist", "cross", "dist", "inner", "isin", "logspace", "tensordot"]
+__all__ = ["cdist", "corrcoef", "cov", "cross", "dist", "inner", "isin", "logspace", "tensordot"]
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False, *,
@@ -231,3 +231,36 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     return Cdist.apply(x1, x2, float(p))
+
+
+# ---- covariance, correlation -------------------------------------------------------------------
+def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
+    """The covariance matrix of the variables in the rows of ``input`` (observations in columns)."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("cov(): fweights and aweights are not supported by gputensor")
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {input.ndim} dimensions")
+    x = views.view(input, (1, -1)) if input.ndim < 2 else input
+    if not x.dtype.is_floating_point:
+        x = x.to(dtypes.get_default_dtype())
+    observations = x.shape[1]
+    norm_factor = observations - correction
+    if norm_factor <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the number of observations.", UserWarning, stacklevel=2)
+        norm_factor = 0
+    centered = x - views.unsqueeze(x.mean(1), 1)
+    product = linalg.mm(centered, centered.t())
+    return views.squeeze(product / norm_factor)
+
+
+def corrcoef(input):  # noqa: A002
+    """The Pearson correlation coefficients of the variables in the rows of ``input``."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    stddev = c.diagonal().sqrt()
+    c = c / views.view(stddev, (-1, 1))
+    c = c / views.view(stddev, (1, -1))
+    return c.clip(-1, 1)
