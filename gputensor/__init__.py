@@ -134,7 +134,14 @@ from .ops.extrema import (  # noqa: A004
 )
 from .ops.gather import gather, index_select, repeat_interleave, take, take_along_dim
 from .ops.index_update import index_add, index_copy, index_fill
-from .ops.index_writes import index_put, masked_scatter, select_scatter, slice_scatter
+from .ops.index_writes import (
+    index_put,
+    index_put_,
+    masked_scatter,
+    put,
+    select_scatter,
+    slice_scatter,
+)
 from .ops.linalg import (  # noqa: A004
     bmm,
     dot,

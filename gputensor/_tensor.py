@@ -348,7 +348,6 @@ class Tensor(TensorBase):
     nansum = stats.nansum
     nanmean = stats.nanmean
     aminmax = stats.aminmax
-    isin = math_more.isin
     inner = math_more.inner
     cross = math_more.cross
     dist = math_more.dist

@@ -73,6 +73,9 @@ OPS = {  # name: (fn(lib, *operands), arrays)
     "index_put_accumulate_": (lambda lib, x, s: (x * 1).index_put_(
         [lib.tensor([1, 1])], s, accumulate=True), [A34, A0]),
     "put": (lambda lib, x, v: x.put(lib.tensor([1, -1, 5]), v[:3]), [A34, A4]),
+    "put_function": (lambda lib, x, v: lib.put(x, lib.tensor([0, 2]), v[:2], True), [A34, A4]),
+    "index_put__function": (lambda lib, x, v: lib.index_put_(x * 1, (lib.tensor([2]),), v),
+                            [A34, A4]),
     "put_": (lambda lib, x, v: (x * 1).put_(lib.tensor([[0, 7]]), v[:2]), [A34, A4]),
     "put_accumulate": (lambda lib, x, v: (x * 1).put_(lib.tensor([3, 3, 3]), v[:3], True),
                        [A34, A4]),

@@ -143,11 +143,13 @@ def test_return_types(device):
         ours = run_on(gputensor, device, lambda lib, n=name: getattr(lib.tensor(A34), n)(1))
         theirs = getattr(torch.tensor(A34), name)(1)
         assert type(ours).__name__ == type(theirs).__name__ == name
+        assert type(ours) is getattr(gputensor.return_types, name)
         assert_same(ours.values, theirs.values)
         assert_same(ours.indices, theirs.indices)
         assert "return_types." + name + "(\nvalues=" in repr(ours)
     ours = run_on(gputensor, device, lambda lib: lib.aminmax(lib.tensor(A34)))
     theirs = torch.aminmax(torch.tensor(A34))
+    assert type(ours) is gputensor.return_types.aminmax
     assert_same(ours.min, theirs.min)
     assert_same(ours.max, theirs.max)
     assert repr(ours).replace("gputensor", "torch").startswith("torch.return_types.aminmax(")

@@ -7,7 +7,7 @@ from ..autograd.function import Op
 from . import inplace, setitem, view_writes, views
 from .common import broadcast_shapes, normalize_dim, type_name
 
-__all__ = ["index_put", "masked_scatter", "select_scatter", "slice_scatter"]
+__all__ = ["index_put", "index_put_", "masked_scatter", "put", "select_scatter", "slice_scatter"]
 
 
 # ---- masked_scatter ------------------------------------------------------------------------
