@@ -233,6 +233,7 @@ from .ops.pointwise import (  # noqa: A004
     true_divide,
     where,
 )
+from .ops.quantiles import nanquantile, quantile
 from .ops.random_fill import bernoulli, normal, poisson
 from .ops.reduce import (  # noqa: A004
     all,
@@ -318,9 +319,7 @@ from .ops.stats import (
     mode,
     nanmean,
     nanmedian,
-    nanquantile,
     nansum,
-    quantile,
     std_mean,
     var_mean,
 )
@@ -371,3 +370,4 @@ __all__ += ops.shape_more.__all__
 __all__ += ops.index_writes.__all__
 __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
+__all__ += ops.quantiles.__all__

@@ -30,6 +30,7 @@ from .ops import (
     math_more,
     norms,
     pointwise,
+    quantiles,
     random_fill,
     reduce,
     sampling,
@@ -323,7 +324,7 @@ class Tensor(TensorBase):
     equal = compare.equal
     norm = norms.tensor_norm
     # ---- more shapes, writes at positions, statistics, products, random fills
-    # (ops/shape_more.py, index_writes.py, stats.py, math_more.py, random_fill.py)
+    # (ops/shape_more.py, index_writes.py, stats.py, quantiles.py, math_more.py, random_fill.py)
     broadcast_to = shape_more.broadcast_to
     ravel = shape_more.ravel
     tile = shape_more.tile
@@ -343,8 +344,8 @@ class Tensor(TensorBase):
     median = stats.median
     nanmedian = stats.nanmedian
     mode = stats.mode
-    quantile = stats.quantile
-    nanquantile = stats.nanquantile
+    quantile = quantiles.quantile
+    nanquantile = quantiles.nanquantile
     nansum = stats.nansum
     nanmean = stats.nanmean
     aminmax = stats.aminmax

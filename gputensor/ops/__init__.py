@@ -26,6 +26,7 @@ from . import (
     nn_ops,
     norms,
     pointwise,
+    quantiles,
     random_fill,
     reduce,
     sampling,
