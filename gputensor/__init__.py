@@ -134,6 +134,14 @@ from .ops.extrema import (  # noqa: A004
 )
 from .ops.gather import gather, index_select, repeat_interleave, take, take_along_dim
 from .ops.index_update import index_add, index_copy, index_fill
+from .ops.index_writes import (
+    index_put,
+    index_put_,
+    masked_scatter,
+    put,
+    select_scatter,
+    slice_scatter,
+)
 from .ops.linalg import (  # noqa: A004
     bmm,
     dot,
@@ -149,6 +157,17 @@ from .ops.masks import (  # noqa: A004
     tril_indices,
     triu,
     triu_indices,
+)
+from .ops.math_more import (
+    cdist,
+    corrcoef,
+    cov,
+    cross,
+    dist,
+    inner,
+    isin,
+    logspace,
+    tensordot,
 )
 from .ops.math_ops import (
     acos,
@@ -258,6 +277,8 @@ from .ops.pointwise import (  # noqa: A004
     true_divide,
     where,
 )
+from .ops.quantiles import nanquantile, quantile
+from .ops.random_fill import bernoulli, normal, poisson
 from .ops.reduce import (  # noqa: A004
     all,
     any,
@@ -294,6 +315,26 @@ from .ops.shape import (  # noqa: A004
     unflatten,
     unsqueeze,
 )
+from .ops.shape_more import (
+    argwhere,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    broadcast_shapes,
+    broadcast_tensors,
+    broadcast_to,
+    cartesian_prod,
+    column_stack,
+    combinations,
+    dstack,
+    hstack,
+    ravel,
+    rot90,
+    row_stack,
+    tile,
+    vstack,
+)
 from .ops.softmaxes import (  # noqa: A004
     log_softmax,
     logsumexp,
@@ -315,6 +356,16 @@ from .ops.special import (
     logit_,
     nan_to_num,
     nan_to_num_,
+)
+from .ops.stats import (
+    aminmax,
+    median,
+    mode,
+    nanmean,
+    nanmedian,
+    nansum,
+    std_mean,
+    var_mean,
 )
 from .ops.transfer import get_default_device
 from .printing import get_printoptions, printoptions, set_printoptions
@@ -359,3 +410,9 @@ __all__ += ops.compare.__all__
 __all__ += ops.norms.__all__
 __all__ += ops.special.__all__
 __all__ += ops.math_ops.__all__
+__all__ += ops.random_fill.__all__
+__all__ += ops.shape_more.__all__
+__all__ += ops.index_writes.__all__
+__all__ += ops.stats.__all__
+__all__ += ops.math_more.__all__
+__all__ += ops.quantiles.__all__

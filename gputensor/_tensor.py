@@ -4,15 +4,16 @@ Each method is a direct reference to the function that implements it (``sum =
 reduce.sum``: ``x.sum(1)`` is ``reduce.sum(x, 1)``), grouped by the ops module that holds
 it, so "where is ``x.sum`` defined?" reads off this file. The methods that are no op
 (casts, ``to``, ``new_*``, ``backward``, Python's protocols) come from ``TensorBase``
-(_tensor_base.py). ``_tensor.pyi`` is generated from this class (``python -m
-gputensor._stubgen``).
+(_tensor_base.py), the later families of ops (more elementwise math, shapes, statistics,
+random fills) from ``TensorMoreOps`` (_tensor_more.py). ``_tensor.pyi`` is generated from
+this class (``python -m gputensor._stubgen``).
 """
 
 from __future__ import annotations
 
 from . import dtypes
-from ._tensor_base import TensorBase
 from ._tensor_core import set_tensor_class, typename
+from ._tensor_more import TensorMoreOps
 from .ops import (
     blas,
     compare,
@@ -26,7 +27,6 @@ from .ops import (
     inplace,
     linalg,
     masks,
-    math_ops,
     norms,
     numpy_interop,
     pointwise,
@@ -45,7 +45,7 @@ from .ops import (
 __all__ = ["Tensor", "typename"]
 
 
-class Tensor(TensorBase):
+class Tensor(TensorMoreOps):
     """A multi-dimensional array on a device, with optional gradient tracking."""
 
     __module__ = "gputensor"  # the public name, as torch's class is torch.Tensor
@@ -99,7 +99,7 @@ class Tensor(TensorBase):
     __ipow__ = inplace.pow_
     __ifloordiv__ = inplace.floor_divide_
     __imod__ = inplace.remainder_
-    __hash__ = TensorBase.__hash__  # defining __eq__ would otherwise drop it
+    __hash__ = TensorMoreOps.__hash__  # defining __eq__ would otherwise drop it
 
     # ---- pointwise (ops/pointwise.py) ------------------------------------------------
     add = pointwise.add
@@ -350,87 +350,6 @@ class Tensor(TensorBase):
     __gt__ = numpy_interop.gt_operator
     __ge__ = numpy_interop.ge_operator
     __ne__ = numpy_interop.ne_operator
-
-    # ---- more elementwise math (ops/math_ops.py) ----------------------------------------
-    square = math_ops.square
-    tan = math_ops.tan
-    sinh = math_ops.sinh
-    cosh = math_ops.cosh
-    asin = math_ops.asin
-    arcsin = math_ops.arcsin
-    acos = math_ops.acos
-    arccos = math_ops.arccos
-    atan = math_ops.atan
-    arctan = math_ops.arctan
-    asinh = math_ops.asinh
-    arcsinh = math_ops.arcsinh
-    acosh = math_ops.acosh
-    arccosh = math_ops.arccosh
-    atanh = math_ops.atanh
-    arctanh = math_ops.arctanh
-    log2 = math_ops.log2
-    log10 = math_ops.log10
-    exp2 = math_ops.exp2
-    expm1 = math_ops.expm1
-    trunc = math_ops.trunc
-    fix = math_ops.fix
-    frac = math_ops.frac
-    sgn = math_ops.sgn
-    signbit = math_ops.signbit
-    deg2rad = math_ops.deg2rad
-    rad2deg = math_ops.rad2deg
-    isposinf = math_ops.isposinf
-    isneginf = math_ops.isneginf
-    isreal = math_ops.isreal
-    atan2 = math_ops.atan2
-    arctan2 = math_ops.arctan2
-    fmod = math_ops.fmod
-    hypot = math_ops.hypot
-    copysign = math_ops.copysign
-    logaddexp = math_ops.logaddexp
-    logaddexp2 = math_ops.logaddexp2
-    xlogy = math_ops.xlogy
-    float_power = math_ops.float_power
-    heaviside = math_ops.heaviside
-    addcmul = math_ops.addcmul
-    addcdiv = math_ops.addcdiv
-    square_ = math_ops.square_
-    tan_ = math_ops.tan_
-    sinh_ = math_ops.sinh_
-    cosh_ = math_ops.cosh_
-    asin_ = math_ops.asin_
-    arcsin_ = math_ops.arcsin_
-    acos_ = math_ops.acos_
-    arccos_ = math_ops.arccos_
-    atan_ = math_ops.atan_
-    arctan_ = math_ops.arctan_
-    asinh_ = math_ops.asinh_
-    arcsinh_ = math_ops.arcsinh_
-    acosh_ = math_ops.acosh_
-    arccosh_ = math_ops.arccosh_
-    atanh_ = math_ops.atanh_
-    arctanh_ = math_ops.arctanh_
-    log2_ = math_ops.log2_
-    log10_ = math_ops.log10_
-    exp2_ = math_ops.exp2_
-    expm1_ = math_ops.expm1_
-    trunc_ = math_ops.trunc_
-    fix_ = math_ops.fix_
-    frac_ = math_ops.frac_
-    sgn_ = math_ops.sgn_
-    deg2rad_ = math_ops.deg2rad_
-    rad2deg_ = math_ops.rad2deg_
-    atan2_ = math_ops.atan2_
-    arctan2_ = math_ops.arctan2_
-    fmod_ = math_ops.fmod_
-    hypot_ = math_ops.hypot_
-    copysign_ = math_ops.copysign_
-    xlogy_ = math_ops.xlogy_
-    float_power_ = math_ops.float_power_
-    heaviside_ = math_ops.heaviside_
-    addcmul_ = math_ops.addcmul_
-    addcdiv_ = math_ops.addcdiv_
-    true_divide_ = math_ops.true_divide_
 
 
 set_tensor_class(Tensor)

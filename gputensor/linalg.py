@@ -1,14 +1,15 @@
-"""gputensor.linalg: torch.linalg's namespace (norms, matmul, vecdot, svdvals)."""
+"""gputensor.linalg: torch.linalg's namespace (norms, matmul, vecdot, svdvals, cross)."""
 
 from __future__ import annotations
 
 from .ops import pointwise, reduce
 from .ops.linalg import matmul
+from .ops.math_more import linalg_cross as cross
 from .ops.norms import linalg_norm as norm
 from .ops.norms import matrix_norm, svdvals, vector_norm
 from .ops.out import write_out
 
-__all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "vecdot", "svdvals"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "vecdot", "svdvals", "cross"]
 
 
 def vecdot(x, y, *, dim=-1, out=None):

@@ -29,7 +29,7 @@ LAYERS = [
     ("tensor core", ("gputensor._tensor_core", "gputensor.random")),
     ("autograd", ("gputensor.autograd",)),
     ("ops", ("gputensor.ops",)),
-    ("Tensor", ("gputensor._tensor_base", "gputensor._tensor")),
+    ("Tensor", ("gputensor._tensor_base", "gputensor._tensor_more", "gputensor._tensor")),
     # (gputensor.linalg and gputensor.special: torch's namespaces of ops, above ops)
     ("nn, optim and the rest", ("gputensor.linalg", "gputensor.special", "gputensor.")),
     ("the public surface", ("gputensor",)),
