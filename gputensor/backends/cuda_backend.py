@@ -65,6 +65,7 @@ USE_OUR_KERNEL = {
     "softmax_backward": True,      # softmax's backward: one launch
     "log_softmax_backward": True,  # log_softmax's backward: one launch
 }
+SIMULATED_FORMULAS = ("layer_norm", "softmax", "softmax_backward", "log_softmax_backward")
 EXTRA_HINT = ("install a CUDA build of gputensor's dependencies: pip install "
               "'gputensor[cuda13]' (CUDA 13 driver) or 'gputensor[cuda12]' (CUDA 12 driver)")
 # the dtypes CuPy's ``add.at`` (atomicAdd) handles; int64 and the rest are summed by sorting
@@ -165,6 +166,10 @@ class CudaBackend(RowHooks, Backend):
             simcupy.configure(simulated)
             self._base_xp, self._device_type = simcupy.xp, simcupy.Device
             self._device_count, self.current_index, self.simulated = simulated, 0, True
+            # the row kernels run a block of threads per row, each thread a Python thread in
+            # Numba's simulator: a whole model would take minutes, so simulated ops take the
+            # array formulas (tests/test_fused_rows.py switches the kernels on, small shapes)
+            self.use_our_kernel.update(dict.fromkeys(SIMULATED_FORMULAS, False))
             self._set_namespace()
             return
         try:
