@@ -25,6 +25,25 @@ if TYPE_CHECKING:
 __all__ = ["TensorBase"]
 
 
+
+_TO_SIGNATURES = (
+    "(torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+    "bool copy = False, *, torch.memory_format memory_format = None)",
+    "(torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None)",
+    "(Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None)")
+
+
+def _to_arguments_error(args, **keywords) -> str:
+    """torch's TypeError text for ``to()`` called with arguments of the wrong types."""
+    given = "".join(f"{type(a).__name__}, " for a in args)
+    given += "".join(f"{k}={type(v).__name__}, " for k, v in keywords.items() if v is not None)
+    if args:
+        given = given[:-2]
+    return (f"to() received an invalid combination of arguments - got ({given}), but expected "
+            "one of:\n" + "".join(f" * {s}\n" for s in _TO_SIGNATURES))
+
 class TensorBase(TensorCore):
     """The core's fields with casts, device moves, ``new_*``, autograd entry points and
     Python's protocols."""
@@ -84,6 +103,8 @@ class TensorBase(TensorCore):
     def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False,
            memory_format=None) -> Tensor:
         """A tensor with another dtype and/or device (self when nothing changes)."""
+        if dtype is not None and not isinstance(dtype, dtypes.dtype):
+            raise TypeError(_to_arguments_error(args, dtype=dtype, device=device))
         for arg in args:
             if isinstance(arg, dtypes.dtype):
                 dtype = arg

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,16 @@ def _new(array, dev, requires_grad) -> Tensor:
     return t
 
 
+def new_shape(size) -> tuple:
+    """``shape_arg(size)``, with torch's RuntimeError for a negative size."""
+    shape = shape_arg(size)
+    for n in shape:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: "
+                               f"[{', '.join(map(str, shape))}]")
+    return shape
+
+
 def _np_dtype(dtype, fallback=None):
     if dtype is None:
         return (fallback or dtypes.get_default_dtype()).numpy
@@ -74,6 +85,9 @@ def _infer_dtype(array: np.ndarray, data) -> np.dtype:
         return array.dtype if isinstance(data, np.ndarray) else np.dtype(np.int64)
     if kind == "b":
         return array.dtype
+    if kind == "O":
+        bad = next(v for v in array.ravel() if not isinstance(v, (numbers.Number, np.generic)))
+        raise RuntimeError(f"Could not infer dtype of {type(bad).__name__}")
     raise TypeError(f"can't convert data of type {array.dtype} to a tensor")
 
 
@@ -147,6 +161,7 @@ def _into_out(fn, out, dtype, device, *args, **kwargs):
 def _filled(shape, value, dtype, device, requires_grad):
     """A tensor of ``value`` made on its device (no host array, no copy)."""
     dev = as_device(device if device is not None else _default_device)
+    shape = new_shape(shape)
     return _new(backend_for(dev.type).full(shape, value, dtype, dev.index), dev, requires_grad)
 
 
@@ -154,6 +169,8 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tens
     """A tensor of zeros."""
     if out is not None:
         return _into_out(zeros, out, dtype, device, *size)
+    if any(n < 0 for n in shape_arg(size)):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
     return _filled(shape_arg(size), 0, _np_dtype(dtype), device, requires_grad)
 
 
@@ -212,10 +229,12 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype=None, 
         return _into_out(arange, out, dtype, device, start, end, step)
     if end is None:
         start, end = 0, start
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start:g} -> {end:g}")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
@@ -275,7 +294,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     if out is not None:
         return _into_out(rand, out, dtype, device, *size, generator=generator)
     gen = as_numpy_generator(generator)
-    values = gen.random(shape_arg(size), dtype=np.float64)
+    values = gen.random(new_shape(size), dtype=np.float64)
     return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
 
 
@@ -284,7 +303,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     if out is not None:
         return _into_out(randn, out, dtype, device, *size, generator=generator)
     gen = as_numpy_generator(generator)
-    values = gen.standard_normal(shape_arg(size), dtype=np.float64)
+    values = gen.standard_normal(new_shape(size), dtype=np.float64)
     return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
 
 
@@ -299,8 +318,12 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing 1 required positional argument: 'size'")
+    shape = new_shape((size,))
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
     gen = as_numpy_generator(generator)
-    values = gen.integers(low, high, size=shape_arg((size,)), dtype=np.int64)
+    values = gen.integers(low, high, size=shape, dtype=np.int64)
     return _place(values.astype(_np_dtype(dtype, dtypes.int64)), device, requires_grad)
 
 
@@ -308,6 +331,7 @@ def randperm(n, generator=None, dtype=None, device=None, *, out=None) -> Tensor:
     """A random permutation of 0..n-1."""
     if out is not None:
         return _into_out(randperm, out, dtype, device, n, generator)
+    new_shape((n,))
     gen = as_numpy_generator(generator)
     return _place(gen.permutation(n).astype(_np_dtype(dtype, dtypes.int64)), device)
 
