@@ -8,6 +8,7 @@ every op as a method on top.
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import TYPE_CHECKING
 
@@ -159,7 +160,10 @@ class TensorBase(TensorCore):
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
         """Like ``tensor``, with this tensor's dtype and device by default."""
-        return creation.tensor(data, **self._like_this(dtype, device, requires_grad))
+        if isinstance(data, TensorCore):
+            warnings.warn(creation.COPY_CONSTRUCT_WARNING.format("tensor.new_tensor"),
+                          UserWarning, stacklevel=2)
+        return creation.tensor_from_data(data, **self._like_this(dtype, device, requires_grad))
 
     def _like_this(self, dtype, device, requires_grad) -> dict:
         return {"dtype": dtype or self.dtype, "device": device or self.device,

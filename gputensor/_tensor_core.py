@@ -11,6 +11,7 @@ subclass (registered once by ``set_tensor_class``, as torch's C core builds
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 
@@ -25,6 +26,14 @@ FLOAT_TYPE_NAMES = {"float16": "HalfTensor", "bfloat16": "BFloat16Tensor", "floa
                     "float64": "DoubleTensor",
                     "int8": "CharTensor", "int16": "ShortTensor", "int32": "IntTensor",
                     "int64": "LongTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
+    "you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
+    "See github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
 class _InferenceModeState(threading.local):
@@ -227,6 +236,8 @@ class TensorCore:
     @property
     def grad(self):
         """The accumulated gradient (leaves, and tensors that called retain_grad)."""
+        if self.grad_fn is not None and not self._retains_grad and self._grad is None:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter

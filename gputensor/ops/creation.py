@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 _default_device = None
+COPY_CONSTRUCT_WARNING = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+    "sourceTensor.detach().clone().requires_grad_(True), rather than {}(sourceTensor).")
 
 
 def set_default_device(device) -> None:
@@ -117,6 +121,13 @@ def _host_array(data) -> np.ndarray:
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor copying ``data`` (nested lists, numbers, NumPy arrays or tensors)."""
+    if isinstance(data, TensorCore):
+        warnings.warn(COPY_CONSTRUCT_WARNING.format("gputensor.tensor"), UserWarning, stacklevel=2)
+    return tensor_from_data(data, dtype, device, requires_grad)
+
+
+def tensor_from_data(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``tensor(data)`` without torch's warning for a tensor given as data."""
     array = _host_array(data)
     target = _np_dtype(dtype) if dtype is not None else _infer_dtype(array, data)
     if isinstance(data, TensorCore):
@@ -134,7 +145,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data
     if isinstance(data, np.ndarray) and device is None and dtype is None:
         return from_numpy(data)
-    return tensor(data, dtype=dtype, device=device)
+    return tensor_from_data(data, dtype=dtype, device=device)
 
 
 def as_tensor_like(value, like: Tensor) -> Tensor:

@@ -155,7 +155,7 @@ class Embedding(Op):
         xp = ctx.xp
         (indices,) = ctx.saved_tensors
         idx = indices.reshape(-1)
-        g2 = g.reshape(idx.shape[0], -1)
+        g2 = g.reshape((idx.shape[0],) + g.shape[indices.ndim:])  # rows of embedding_dim
         if ctx.scale:
             counts = xp.bincount(idx, minlength=ctx.num)
             g2 = g2 / counts[idx][:, None].astype(g2.dtype)
