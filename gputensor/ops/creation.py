@@ -59,6 +59,9 @@ def _new(array, dev, requires_grad) -> Tensor:
     """A new leaf tensor on ``dev`` around backend array ``array``."""
     t = TensorCore._make(array, dev)
     if requires_grad:
+        if not dtypes.is_float_array_dtype(array.dtype):
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
         t.requires_grad_(True)
     return t
 
@@ -73,11 +76,12 @@ def new_shape(size) -> tuple:
     return shape
 
 
-def _np_dtype(dtype, fallback=None):
+def _np_dtype(dtype, fallback=None, caller="tensor"):
     if dtype is None:
         return (fallback or dtypes.get_default_dtype()).numpy
     if not isinstance(dtype, dtypes.dtype):
-        raise TypeError(f"dtype must be a gputensor.dtype, got {type(dtype).__name__}")
+        raise TypeError(f"{caller}(): argument 'dtype' must be gputensor.dtype, not "
+                        f"{type(dtype).__name__}")
     return dtype.numpy
 
 
@@ -182,19 +186,20 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tens
         return _into_out(zeros, out, dtype, device, *size)
     if any(n < 0 for n in shape_arg(size)):
         raise RuntimeError("zeros: Dimension size must be non-negative.")
-    return _filled(shape_arg(size), 0, _np_dtype(dtype), device, requires_grad)
+    return _filled(shape_arg(size), 0, _np_dtype(dtype, caller="zeros"), device,
+                   requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     """A tensor of ones."""
     if out is not None:
         return _into_out(ones, out, dtype, device, *size)
-    return _filled(shape_arg(size), 1, _np_dtype(dtype), device, requires_grad)
+    return _filled(shape_arg(size), 1, _np_dtype(dtype, caller="ones"), device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """An uninitialised tensor (zeros here)."""
-    return _filled(shape_arg(size), 0, _np_dtype(dtype), device, requires_grad)
+    return _filled(shape_arg(size), 0, _np_dtype(dtype, caller="empty"), device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, *, out=None) -> Tensor:
@@ -203,7 +208,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, *, out=
         return _into_out(full, out, dtype, device, size, fill_value)
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value)
-    return _filled(shape_arg((size,)), fill_value, _np_dtype(dtype), device, requires_grad)
+    return _filled(shape_arg((size,)), fill_value, _np_dtype(dtype, caller="full"), device,
+                   requires_grad)
 
 
 def _like(fn, t, dtype, device, requires_grad, *args):
@@ -296,6 +302,9 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, *, out=None) ->
     """The identity matrix (n x m)."""
     if out is not None:
         return _into_out(eye, out, dtype, device, n, m)
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     return _place(np.eye(n, n if m is None else m, dtype=_np_dtype(dtype)), device,
                   requires_grad)
 
