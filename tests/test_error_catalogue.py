@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import gputensor
-from helpers import LIBS, check_op, made_on, to_numpy, torch_text
+from helpers import check_op, made_on, to_numpy, torch_text
 
 TENSOR_TABLES = ("CREATION", "DTYPES_DEVICES", "SHAPES", "INDEXING", "POINTWISE", "REDUCTIONS",
                  "LINALG", "INPLACE")

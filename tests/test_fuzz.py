@@ -16,7 +16,7 @@ from helpers import LAYOUTS, assert_same, dtype_name, made_on, make_input, rand_
 SEED = 20261206
 BATCHES = 20
 CASES_PER_BATCH = {"cpu": 150, "cuda": 20}  # 3000 cases on the CPU, 400 on simulated CUDA
-DTYPES = ("float32", "float32", "float32", "float64", "int64", "int32", "bool")
+DTYPES = ("float32", "float32", "float32", "float64", "int64", "int32", "uint8", "bool")
 FLOATS = ("float32", "float64")
 
 
@@ -57,7 +57,8 @@ UNARY = {  # name: (fn(lib, x, u), dtype kinds it is drawn for: f float, i int, 
     "argmax_dim": (lambda lib, x, u: x.argmax(_dim(x, u)), "fi"),
     "prod_dim": (lambda lib, x, u: x.prod(_dim(x, u)), "fi"),
     "var": (lambda lib, x, u: x.var(), "f"),
-    "std_dim": (lambda lib, x, u: x.std(_dim(x, u), correction=0), "f"),
+    # std left out: over a constant slice torch's gradient is rounding noise over ~0
+    "var_dim": (lambda lib, x, u: x.var(_dim(x, u), correction=0), "f"),
     "softmax": (lambda lib, x, u: x.softmax(_dim(x, u)), "f"),
     "log_softmax": (lambda lib, x, u: lib.log_softmax(x, _dim(x, u)), "f"),
     "logsumexp": (lambda lib, x, u: x.logsumexp(_dim(x, u)), "f"),
@@ -92,6 +93,15 @@ UNARY = {  # name: (fn(lib, x, u), dtype kinds it is drawn for: f float, i int, 
     "norm": (lambda lib, x, u: x.norm(), "f"),
     "gather_first": (lambda lib, x, u: x.gather(_dim(x, u), lib.zeros_like(x, dtype=lib.long)),
                      "fib"),
+    "add_int": (lambda lib, x, u: x + 2, "fib"),
+    "mul_float": (lambda lib, x, u: x * 1.5, "fib"),
+    "div_int": (lambda lib, x, u: x / 3, "fib"),
+    "rdiv": (lambda lib, x, u: 2 / (x.abs() + 1), "fi"),
+    "pow_float": (lambda lib, x, u: x.abs() ** 1.5, "fi"),
+    "rpow": (lambda lib, x, u: 2 ** x, "fi"),
+    "add_bool": (lambda lib, x, u: x + True, "fib"),
+    "gt_float": (lambda lib, x, u: x > 0.5, "fib"),
+    "sub_scalar_tensor": (lambda lib, x, u: x - lib.tensor(1.5, dtype=lib.float64), "fi"),
     "matmul_self_t": (lambda lib, x, u: x @ x.transpose(-1, -2) if x.dim() >= 2 else x @ x,
                       "f"),
 }
@@ -117,6 +127,12 @@ BINARY = {  # name: (fn(lib, x, y), dtype kinds)
     "floor_divide": (lambda lib, x, y: x // (y.abs() + 1) if y.dtype != lib.bool else x // 2,
                      "fi"),
     "remainder": (lambda lib, x, y: x % (y.abs() + 1) if y.dtype != lib.bool else x % 2, "fi"),
+    "add_inplace": (lambda lib, x, y: (x * 1).add_(y), "fib"),
+    "mul_inplace": (lambda lib, x, y: (x + 0).mul_(y), "fi"),
+    "sub_inplace_alpha": (lambda lib, x, y: (x * 1).sub_(y, alpha=2), "fi"),
+    "div_inplace": (lambda lib, x, y: (x * 1).div_(y.abs() + 1), "f"),
+    "copy_inplace": (lambda lib, x, y: (x * 1).copy_(y), "fib"),
+    "masked_fill_inplace": (lambda lib, x, y: (x * 1).masked_fill_(y > 0, -1), "fi"),
     "where_mask": (lambda lib, x, y: lib.where(y > 0, x, 0.5), "fib"),
 }
 

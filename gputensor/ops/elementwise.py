@@ -131,7 +131,8 @@ class Add(BinaryOp):
         return g, g * ctx.alpha if ctx.alpha != 1 else g  # d(a + k b) = 1, k
 
 
-def _check_bool_subtraction(a, b) -> None:
+def check_bool_subtraction(a, b) -> None:
+    """torch's error for a subtraction with a bool operand (arrays or Python numbers)."""
     if _is_bool(a) and _is_bool(b):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
@@ -146,7 +147,7 @@ class Sub(BinaryOp):
 
     number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
-    check = staticmethod(lambda ctx, a, b: _check_bool_subtraction(a, b))
+    check = staticmethod(lambda ctx, a, b: check_bool_subtraction(a, b))
 
     @staticmethod
     def compute(ctx, xp, a, b):
@@ -162,7 +163,7 @@ class Rsub(BinaryOp):
     """b - alpha * a (``torch.rsub``; the number form backs ``number - tensor``)."""
 
     swapped = True
-    check = staticmethod(lambda ctx, a, b: _check_bool_subtraction(a, b))
+    check = staticmethod(lambda ctx, a, b: check_bool_subtraction(a, b))
 
     @staticmethod
     def compute(ctx, xp, a, b):

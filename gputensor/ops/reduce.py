@@ -124,7 +124,7 @@ class Mean(Op):
         ctx.count = reduced_count(x.shape, axes)
         total = x.astype(acc_dtype(out_dtype), copy=False).sum(axis=axes, keepdims=keepdim)
         out = _divide(ctx.xp, ctx.xp.asarray(total), ctx.count)
-        return out.astype(out_dtype, copy=False)
+        return ctx.xp.asarray(out.astype(out_dtype, copy=False))  # 0-d: an array, no scalar
 
     @staticmethod
     def backward(ctx, g):
