@@ -56,7 +56,8 @@ UNARY = {  # name: (fn(lib, x, u), dtype kinds it is drawn for: f float, i int, 
     "max_dim": (lambda lib, x, u: x.max(_dim(x, u))[0], "fi"),
     "argmax_dim": (lambda lib, x, u: x.argmax(_dim(x, u)), "fi"),
     "prod_dim": (lambda lib, x, u: x.prod(_dim(x, u)), "fi"),
-    "var": (lambda lib, x, u: x.var(), "f"),
+    # correction 0: with no degree of freedom left torch's gradient at inf and nan differs
+    "var": (lambda lib, x, u: x.var(correction=0), "f"),
     # std left out: over a constant slice torch's gradient is rounding noise over ~0
     "var_dim": (lambda lib, x, u: x.var(_dim(x, u), correction=0), "f"),
     "softmax": (lambda lib, x, u: x.softmax(_dim(x, u)), "f"),
@@ -88,7 +89,8 @@ UNARY = {  # name: (fn(lib, x, u), dtype kinds it is drawn for: f float, i int, 
     "rsub_number": (lambda lib, x, u: 1 - x, "fi"),
     "sort": (lambda lib, x, u: x.sort(_dim(x, u), descending=u > 0.5)[0], "fi"),
     "masked_select": (lambda lib, x, u: x[x > 0], "fi"),
-    "cummax_like": (lambda lib, x, u: x.cumprod(_dim(x, u)), "f"),
+    # finite inputs only: with 0 and inf in one slice torch's gradient takes another route
+    "cumprod": (lambda lib, x, u: lib.nan_to_num(x).clamp(-3, 3).cumprod(_dim(x, u)), "f"),
     "min_all": (lambda lib, x, u: x.min(), "fi"),
     "norm": (lambda lib, x, u: x.norm(), "f"),
     "gather_first": (lambda lib, x, u: x.gather(_dim(x, u), lib.zeros_like(x, dtype=lib.long)),
@@ -168,6 +170,9 @@ class Leaf:
 
     def __init__(self, rng, shape, dtype):
         self.array = rand_array(shape, dtype, rng=rng)
+        if self.array.dtype.kind == "f" and self.array.size and rng.random() < 0.1:
+            flat = self.array.reshape(-1)  # now and then a special value: 0, +-inf or nan
+            flat[int(rng.integers(flat.size))] = rng.choice([0.0, np.inf, -np.inf, np.nan])
         self.layout = str(rng.choice(LAYOUTS))
         self.grad = np.dtype(dtype).kind == "f"
 

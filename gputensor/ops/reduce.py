@@ -186,6 +186,8 @@ class Prod(Op):
         # (as torch, also for inf and nan), else computed without dividing by x_i
         x, result = ctx.saved_tensors
         xp = ctx.xp
+        if x.ndim == 0:  # as torch: the gradient itself, whatever x is
+            return g.reshape(()), None, None, None
         with np.errstate(invalid="ignore", divide="ignore"):
             if ctx.axis is None:
                 others = _products_of_others(xp, x.reshape(-1), 0).reshape(x.shape)
