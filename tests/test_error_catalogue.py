@@ -181,6 +181,12 @@ def _masked_assign(lib, x, mask):
     return y
 
 
+def _masked_assign_tensor(lib, x, mask):
+    y = x.clone()
+    y[mask] = lib.tensor(2.7)  # one value: torch casts it as masked_fill_ does
+    return y
+
+
 def _embedding_empty(lib, weight, index):
     return lib.nn.functional.embedding(index, weight)
 
@@ -210,6 +216,8 @@ EDGE_VALUES = {  # name: (fn(lib, *operands), arrays): values and gradients as t
                           [np.array([[1.0, np.nan], [2.0, 3.0]], np.float32)]),
     "int_masked_assign_float": (_masked_assign, [np.array([1, 2, 3]),
                                                  np.array([True, False, True])]),
+    "int_masked_assign_float_tensor": (_masked_assign_tensor, [np.array([1, 2, 3]),
+                                                               np.array([True, False, True])]),
     "int_masked_fill_float": (lambda lib, x, m: x.masked_fill(m, 2.7),
                               [np.array([1, 2, 3]), np.array([True, False, True])]),
     "empty_long_floor_divide_by_zero": (lambda lib, x: x // 0, [np.zeros(0, np.int64)]),
