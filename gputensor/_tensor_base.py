@@ -143,6 +143,7 @@ class TensorBase(TensorCore):
     # ---- new tensors like this one ------------------------------------------------------
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
         """Like ``zeros``, with this tensor's dtype and device by default."""
+        creation.new_shape(size)  # torch's message for a negative size, not zeros()'s
         return creation.zeros(*size, **self._like_this(dtype, device, requires_grad))
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:

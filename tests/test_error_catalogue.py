@@ -2,11 +2,12 @@
 message and change nothing (values, gradients, versions, module parameters and buffers,
 optimizer and scheduler state); torch's warnings and edge values.
 
-The calls live in catalogue_tensors.py and catalogue_modules.py.
+The calls live in catalogue_tensors.py, catalogue_modules.py and catalogue_calls.py.
 """
 
 import warnings
 
+import catalogue_calls
 import catalogue_modules
 import catalogue_tensors
 import numpy as np
@@ -19,7 +20,7 @@ from helpers import check_op, made_on, to_numpy, torch_text
 TENSOR_TABLES = ("CREATION", "DTYPES_DEVICES", "SHAPES", "INDEXING", "POINTWISE", "REDUCTIONS",
                  "LINALG", "INPLACE")
 MODULE_TABLES = ("AUTOGRAD", "NN", "LOSSES", "OPTIM", "DATA", "SERIALIZATION")
-CPU_ONLY_TABLES = ("OPTIM", "DATA", "SERIALIZATION")  # no device in these calls
+CPU_ONLY_TABLES = ("OPTIM", "DATA", "SERIALIZATION", "HOST_CALLS")  # no device in these calls
 
 
 def _tensor_case(fn):
@@ -30,6 +31,10 @@ CASES = {f"{table}/{name}": _tensor_case(fn)
          for table in TENSOR_TABLES for name, fn in getattr(catalogue_tensors, table).items()}
 CASES.update({f"{table}/{name}": case for table in MODULE_TABLES
               for name, case in getattr(catalogue_modules, table).items()})
+CASES.update({f"CALLS/{name}": ((lambda lib: ()), lambda lib, fn=fn: fn(lib))
+              for name, fn in catalogue_calls.ON_DEVICE.items()})
+CASES.update({f"HOST_CALLS/{name}": ((lambda lib: ()), lambda lib, fn=fn: fn(lib))
+              for name, fn in catalogue_calls.ON_HOST.items()})
 
 
 # where torch changes state before it raises (we change nothing): it loads the matching
@@ -140,6 +145,9 @@ WARNINGS = {  # name: fn(lib): torch warns (the same category and text)
     "new_tensor_of_tensor": lambda lib: lib.zeros(2).new_tensor(lib.zeros(2)),
     "T_of_3d": lambda lib: lib.zeros(2, 3, 4).T,
     "var_one_element": lambda lib: lib.ones(1).var(),
+    "softmax_implicit_dim": lambda lib: lib.nn.functional.softmax(lib.ones(2, 3)),
+    "optimizer_repeated_parameter": lambda lib: lib.optim.SGD([lib.ones(2, requires_grad=True)] * 2,
+                                                              lr=0.1),
 }
 SILENT = {  # name: fn(lib): torch does not warn
     "grad_of_leaf": lambda lib: lib.ones(2, requires_grad=True).grad,

@@ -93,6 +93,10 @@ def _infer_dtype(array: np.ndarray, data) -> np.dtype:
         return array.dtype if isinstance(data, np.ndarray) else np.dtype(np.int64)
     if kind == "b":
         return array.dtype
+    if kind in "US":  # strings: a sequence of them, or one among numbers
+        if all(isinstance(v, str) for v in np.asarray(data, dtype=object).ravel()):
+            raise ValueError("too many dimensions 'str'")
+        raise TypeError("new(): invalid data type 'str'")
     if kind == "O":
         bad = next(v for v in array.ravel() if not isinstance(v, (numbers.Number, np.generic)))
         raise RuntimeError(f"Could not infer dtype of {type(bad).__name__}")
@@ -118,8 +122,10 @@ def _host_array(data) -> np.ndarray:
             data = [_host_array(x) for x in data]
         else:
             _check_nested(data)
+    elif isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
     elif not isinstance(data, (np.ndarray, numbers.Number, np.generic)):
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     return np.asarray(data)
 
 
