@@ -57,7 +57,7 @@ class Tensor(TensorMoreOps):
     def __init__(self, *args, device=None):
         """``Tensor(sizes...)`` (uninitialised float) or ``Tensor(data)`` (as float)."""
         if len(args) == 1 and not isinstance(args[0], int):
-            src = creation.tensor(args[0], dtype=dtypes.get_default_dtype(), device=device)
+            src = creation.tensor_from_data(args[0], dtypes.get_default_dtype(), device)
         else:
             src = creation.empty(*args, device=device)
         self._init(src._data, src._device)

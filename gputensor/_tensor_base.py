@@ -8,6 +8,7 @@ every op as a method on top.
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,25 @@ if TYPE_CHECKING:
 
 __all__ = ["TensorBase"]
 
+
+
+_TO_SIGNATURES = (
+    "(torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, "
+    "bool copy = False, *, torch.memory_format memory_format = None)",
+    "(torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None)",
+    "(Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+    "torch.memory_format memory_format = None)")
+
+
+def _to_arguments_error(args, **keywords) -> str:
+    """torch's TypeError text for ``to()`` called with arguments of the wrong types."""
+    given = "".join(f"{type(a).__name__}, " for a in args)
+    given += "".join(f"{k}={type(v).__name__}, " for k, v in keywords.items() if v is not None)
+    if args:
+        given = given[:-2]
+    return (f"to() received an invalid combination of arguments - got ({given}), but expected "
+            "one of:\n" + "".join(f" * {s}\n" for s in _TO_SIGNATURES))
 
 class TensorBase(TensorCore):
     """The core's fields with casts, device moves, ``new_*``, autograd entry points and
@@ -84,6 +104,8 @@ class TensorBase(TensorCore):
     def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False,
            memory_format=None) -> Tensor:
         """A tensor with another dtype and/or device (self when nothing changes)."""
+        if dtype is not None and not isinstance(dtype, dtypes.dtype):
+            raise TypeError(_to_arguments_error(args, dtype=dtype, device=device))
         for arg in args:
             if isinstance(arg, dtypes.dtype):
                 dtype = arg
@@ -121,6 +143,7 @@ class TensorBase(TensorCore):
     # ---- new tensors like this one ------------------------------------------------------
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
         """Like ``zeros``, with this tensor's dtype and device by default."""
+        creation.new_shape(size)  # torch's message for a negative size, not zeros()'s
         return creation.zeros(*size, **self._like_this(dtype, device, requires_grad))
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -138,7 +161,10 @@ class TensorBase(TensorCore):
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
         """Like ``tensor``, with this tensor's dtype and device by default."""
-        return creation.tensor(data, **self._like_this(dtype, device, requires_grad))
+        if isinstance(data, TensorCore):
+            warnings.warn(creation.COPY_CONSTRUCT_WARNING.format("tensor.new_tensor"),
+                          UserWarning, stacklevel=2)
+        return creation.tensor_from_data(data, **self._like_this(dtype, device, requires_grad))
 
     def _like_this(self, dtype, device, requires_grad) -> dict:
         return {"dtype": dtype or self.dtype, "device": device or self.device,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from . import backends
 
+TORCH_DEVICE_TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, "
+                      "xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone")
+
 
 class device:  # noqa: N801 - torch's name
     """Where a tensor's storage lives: a type ("cpu" or "cuda") and an optional index."""
@@ -23,7 +26,8 @@ class device:  # noqa: N801 - torch's name
         kind, sep, number = spec.partition(":")
         if kind not in ("cpu", "cuda"):
             raise RuntimeError(
-                f"Expected one of cpu, cuda device type at start of device string: {spec}")
+                f"Expected one of {TORCH_DEVICE_TYPES} device type at start of device string: "
+                f"{spec}")
         if sep:
             if index is not None:
                 raise RuntimeError(f"type (string) must not include an index because index was "

@@ -77,9 +77,16 @@ def from_numpy_dtype(np_dtype) -> dtype:
     try:
         return _BY_NUMPY[np.dtype(np_dtype)]
     except KeyError:
-        raise TypeError(
-            f"can't convert np.ndarray of type {np.dtype(np_dtype)}. The only supported types "
-            "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        np_dtype = np.dtype(np_dtype)
+        if np_dtype.kind in "biufc":  # a type torch has and we have not
+            raise TypeError(
+                f"can't convert np.ndarray of type {np_dtype}. The only supported types are: "
+                "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+            ) from None
+        raise TypeError(  # torch's words for what it cannot convert either
+            f"can't convert np.ndarray of type numpy.{np_dtype.type.__name__}. The only "
+            "supported types are: float64, float32, float16, complex64, complex128, int64, "
+            "int32, int16, int8, uint64, uint32, uint16, uint8, and bool."
         ) from None
 
 
@@ -92,7 +99,7 @@ def set_default_dtype(d: dtype) -> None:
     """Set the default floating point dtype (float16, float32 or float64)."""
     global _default_float
     if not isinstance(d, dtype) or not d.is_floating_point:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+        raise TypeError("only floating-point types are supported as the default type")
     _default_float = d
 
 

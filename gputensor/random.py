@@ -104,7 +104,7 @@ def default_generator() -> Generator:
 
 def manual_seed(seed) -> Generator:
     """Seed the global random generator: the same seed gives the same numbers every run."""
-    return _default_generator.manual_seed(seed)
+    return _default_generator.manual_seed(int(seed))  # as torch: "7" and 1.5 are seeds too
 
 
 def seed() -> int:

@@ -121,6 +121,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """Accumulate into the leaves' ``.grad`` the gradients of ``tensors``."""
     if create_graph:
         raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+    if inputs is not None and not _as_tuple(inputs):
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     outputs = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) or (None,) * len(outputs)
     root_grads = _root_grads(outputs, grads)

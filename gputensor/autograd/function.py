@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import weakref
 
 from .._tensor_core import INFERENCE_MODE, NO_GRAD_VIEW, TensorCore, type_text
@@ -12,7 +13,6 @@ from .function_checks import (
     bind_arguments,
     check_dirty,
     checked_gradients,
-    modified_saved_message,
     once_differentiable,
     spread_outputs,
 )
@@ -26,6 +26,7 @@ SECOND_BACKWARD_ERROR = (
     "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
     "backward through the graph a second time or if you need to access saved tensors after "
     "calling backward.")
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 INFERENCE_SAVED_ERROR = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
     "inference mode in computation tracked by autograd. To work around this, you can make a "
@@ -116,6 +117,24 @@ def grad_node(t):
     return acc
 
 
+def _modified_error(node, shape_text, source, version, expected) -> str:
+    """torch's message for a saved tensor changed in place: ``source`` is the index of
+    ``node``'s saved output, or a weak reference to a saved input (named by its grad_fn now,
+    with no clause for a leaf)."""
+    if isinstance(source, int):
+        producer, index = node, source
+    else:
+        tensor = source()
+        producer, index = (None, 0) if tensor is None else (tensor.grad_fn, tensor._output_nr)
+    clause = "" if producer is None else \
+        f", which is output {index} of {_BACKWARD_SUFFIX.sub('', producer.name())},"
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{shape_text}]{clause} is at version {version}; expected "
+            f"version {expected} instead. Hint: enable anomaly detection to find the operation "
+            "that failed to compute its gradient, with "
+            "gputensor.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
 class Function(Node):
     """Base class of differentiable operations; subclass with static forward and backward.
 
@@ -133,7 +152,6 @@ class Function(Node):
     generate_vmap_rule = False  # (torch's vmap support: not provided here)
     _saved = None
     _saved_versions = ()
-    _saved_outputs = ()  # (a user's Function) the output index of each saved tensor, or None
     _freed = False
     _materialize_grads = True
     _dirty = ()
@@ -177,17 +195,10 @@ class Function(Node):
         """What forward saved, checked against in-place changes since."""
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD_ERROR)
-        for record, (counter, expected, shape, dtype, index) in enumerate(self._saved_versions):
-            if counter.value != expected and self._public:
-                raise RuntimeError(modified_saved_message(self, record))
+        for counter, expected, shape, dtype, source in self._saved_versions:
             if counter.value != expected:
-                shape_text = type_text(shape, dtype)
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: [{shape_text}], which is output {index} of "
-                    f"{self.name()}, is at version {counter.value}; expected version "
-                    f"{expected} instead. Hint: the backtrace further above shows the "
-                    "operation that failed to compute its gradient.")
+                raise RuntimeError(_modified_error(self, type_text(shape, dtype), source,
+                                                   counter.value, expected))
         return self._saved or ()
 
     def mark_non_differentiable(self, *outputs) -> None:
@@ -232,11 +243,10 @@ class Function(Node):
             if any(isinstance(s, TensorCore) and s._inference for s in saved):
                 raise RuntimeError(INFERENCE_SAVED_ERROR)
             ctx._saved_any = bool(saved)
-            kept = [s for s in saved if s is not None]
-            ctx._saved_versions = tuple((s._version, s._version.value, s._data.shape,
-                                         s._data.dtype, 0) for s in kept)
-            ctx._saved_outputs = tuple(next((i for i, o in enumerate(outs) if o is s), None)
-                                       for s in kept)
+            ctx._saved_versions = tuple(
+                (s._version, s._version.value, s._data.shape, s._data.dtype,
+                 next((i for i, o in enumerate(outs) if o is s), weakref.ref(s)))
+                for s in saved if s is not None)
         return outs[0] if single else outs
 
     def __call__(self, *args, **kwargs):
@@ -448,21 +458,21 @@ class Op(Function):
         """Remember the version of each saved array's tensor, to detect in-place changes."""
         records = []
         for item in self._saved:
-            owner, index = None, 0
+            owner, source = None, None
             for i, out in enumerate(outs):
                 if out._data is item:
-                    owner, index = out, i
+                    owner, source = out, i
                     break
             if owner is None:
                 for t in tensors:
                     if t._data is item:
-                        owner = t
+                        owner, source = t, weakref.ref(t)
                         break
             if owner is not None:
                 if owner._inference and not INFERENCE_MODE.enabled:
                     raise RuntimeError(INFERENCE_SAVED_ERROR)
                 counter = owner._version
-                records.append((counter, counter.value, item.shape, item.dtype, index))
+                records.append((counter, counter.value, item.shape, item.dtype, source))
         self._saved_versions = tuple(records)
 
     @property

@@ -12,22 +12,15 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
 
-from .._tensor_core import TensorCore, type_text
+from .._tensor_core import TensorCore
 from .grad_mode import no_grad
 
 __all__ = ["alias_unmarked_inputs", "bind_arguments", "check_dirty", "checked_gradients",
-           "modified_saved_message", "once_differentiable", "spread_outputs"]
+           "once_differentiable", "spread_outputs"]
 
 _BINDABLE = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 _MISSING = object()
-_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
-MODIFIED_SAVED_ERROR = (
-    "one of the variables needed for gradient computation has been modified by an inplace "
-    "operation: [{tensor}]{owner} is at version {version}; expected version {expected} "
-    "instead. Hint: enable anomaly detection to find the operation that failed to compute its "
-    "gradient, with gputensor.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def bind_arguments(function_class, args, kwargs, setup_style: bool) -> tuple:
@@ -120,20 +113,6 @@ def once_differentiable(fn):
         with no_grad():
             return fn(ctx, *args, **kwargs)
     return wrapper
-
-
-def modified_saved_message(node, record: int) -> str:
-    """torch's message for saved tensor number ``record`` changed in place since."""
-    counter, expected, shape, dtype, _ = node._saved_versions[record]
-    saved = [s for s in node._saved if s is not None][record]
-    output_nr = node._saved_outputs[record]
-    producer = node if output_nr is not None else saved.grad_fn
-    owner = ""
-    if producer is not None:
-        number = saved._output_nr if output_nr is None else output_nr
-        owner = f", which is output {number} of {_BACKWARD_SUFFIX.sub('', producer.name())},"
-    return MODIFIED_SAVED_ERROR.format(tensor=type_text(shape, dtype), owner=owner,
-                                       version=counter.value, expected=expected)
 
 
 def check_dirty(node, outs, record: bool) -> None:

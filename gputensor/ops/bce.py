@@ -16,8 +16,11 @@ class BinaryCrossEntropy(Op):
     @staticmethod
     def forward(ctx, x, y, w, reduction):
         xp = ctx.xp
-        if not bool(((x >= 0) & (x <= 1)).all()):
-            raise RuntimeError("all elements of input should be between 0 and 1")
+        bad_input, bad_target = ~((x >= 0) & (x <= 1)), ~((y >= 0) & (y <= 1))
+        if bool((bad_input | bad_target).any()):  # torch checks element by element
+            first = int((bad_input | bad_target).reshape(-1).argmax())
+            which = "input" if bool(bad_input.reshape(-1)[first]) else "target"
+            raise RuntimeError(f"all elements of {which} should be between 0 and 1")
         loss = (y - 1) * xp.maximum(xp.log1p(-x), -100) - y * xp.maximum(xp.log(x), -100)
         if w is not None:
             w = w.astype(x.dtype, copy=False)

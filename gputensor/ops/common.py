@@ -170,7 +170,8 @@ def check_broadcast(a_shape, b_shape):
     n = max(len(a_shape), len(b_shape))
     a = (1,) * (n - len(a_shape)) + tuple(a_shape)
     b = (1,) * (n - len(b_shape)) + tuple(b_shape)
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i in reversed(range(n)):  # torch names the last mismatching dimension
+        x, y = a[i], b[i]
         if x != y and x != 1 and y != 1:
             raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
                                f"({y}) at non-singleton dimension {i}")

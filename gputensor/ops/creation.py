@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import numbers
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +36,9 @@ __all__ = [
 ]
 
 _default_device = None
+COPY_CONSTRUCT_WARNING = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+    "sourceTensor.detach().clone().requires_grad_(True), rather than {}(sourceTensor).")
 
 
 def set_default_device(device) -> None:
@@ -54,15 +59,29 @@ def _new(array, dev, requires_grad) -> Tensor:
     """A new leaf tensor on ``dev`` around backend array ``array``."""
     t = TensorCore._make(array, dev)
     if requires_grad:
+        if not dtypes.is_float_array_dtype(array.dtype):
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
         t.requires_grad_(True)
     return t
 
 
-def _np_dtype(dtype, fallback=None):
+def new_shape(size) -> tuple:
+    """``shape_arg(size)``, with torch's RuntimeError for a negative size."""
+    shape = shape_arg(size)
+    for n in shape:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: "
+                               f"[{', '.join(map(str, shape))}]")
+    return shape
+
+
+def _np_dtype(dtype, fallback=None, caller="tensor"):
     if dtype is None:
         return (fallback or dtypes.get_default_dtype()).numpy
     if not isinstance(dtype, dtypes.dtype):
-        raise TypeError(f"dtype must be a gputensor.dtype, got {type(dtype).__name__}")
+        raise TypeError(f"{caller}(): argument 'dtype' must be gputensor.dtype, not "
+                        f"{type(dtype).__name__}")
     return dtype.numpy
 
 
@@ -74,6 +93,13 @@ def _infer_dtype(array: np.ndarray, data) -> np.dtype:
         return array.dtype if isinstance(data, np.ndarray) else np.dtype(np.int64)
     if kind == "b":
         return array.dtype
+    if kind in "US":  # strings: a sequence of them, or one among numbers
+        if all(isinstance(v, str) for v in np.asarray(data, dtype=object).ravel()):
+            raise ValueError("too many dimensions 'str'")
+        raise TypeError("new(): invalid data type 'str'")
+    if kind == "O":
+        bad = next(v for v in array.ravel() if not isinstance(v, (numbers.Number, np.generic)))
+        raise RuntimeError(f"Could not infer dtype of {type(bad).__name__}")
     raise TypeError(f"can't convert data of type {array.dtype} to a tensor")
 
 
@@ -96,13 +122,22 @@ def _host_array(data) -> np.ndarray:
             data = [_host_array(x) for x in data]
         else:
             _check_nested(data)
+    elif isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
     elif not isinstance(data, (np.ndarray, numbers.Number, np.generic)):
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
     return np.asarray(data)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor copying ``data`` (nested lists, numbers, NumPy arrays or tensors)."""
+    if isinstance(data, TensorCore):
+        warnings.warn(COPY_CONSTRUCT_WARNING.format("gputensor.tensor"), UserWarning, stacklevel=2)
+    return tensor_from_data(data, dtype, device, requires_grad)
+
+
+def tensor_from_data(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``tensor(data)`` without torch's warning for a tensor given as data."""
     array = _host_array(data)
     target = _np_dtype(dtype) if dtype is not None else _infer_dtype(array, data)
     if isinstance(data, TensorCore):
@@ -120,7 +155,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data
     if isinstance(data, np.ndarray) and device is None and dtype is None:
         return from_numpy(data)
-    return tensor(data, dtype=dtype, device=device)
+    return tensor_from_data(data, dtype=dtype, device=device)
 
 
 def as_tensor_like(value, like: Tensor) -> Tensor:
@@ -147,6 +182,7 @@ def _into_out(fn, out, dtype, device, *args, **kwargs):
 def _filled(shape, value, dtype, device, requires_grad):
     """A tensor of ``value`` made on its device (no host array, no copy)."""
     dev = as_device(device if device is not None else _default_device)
+    shape = new_shape(shape)
     return _new(backend_for(dev.type).full(shape, value, dtype, dev.index), dev, requires_grad)
 
 
@@ -154,19 +190,22 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tens
     """A tensor of zeros."""
     if out is not None:
         return _into_out(zeros, out, dtype, device, *size)
-    return _filled(shape_arg(size), 0, _np_dtype(dtype), device, requires_grad)
+    if any(n < 0 for n in shape_arg(size)):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")
+    return _filled(shape_arg(size), 0, _np_dtype(dtype, caller="zeros"), device,
+                   requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
     """A tensor of ones."""
     if out is not None:
         return _into_out(ones, out, dtype, device, *size)
-    return _filled(shape_arg(size), 1, _np_dtype(dtype), device, requires_grad)
+    return _filled(shape_arg(size), 1, _np_dtype(dtype, caller="ones"), device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """An uninitialised tensor (zeros here)."""
-    return _filled(shape_arg(size), 0, _np_dtype(dtype), device, requires_grad)
+    return _filled(shape_arg(size), 0, _np_dtype(dtype, caller="empty"), device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, *, out=None) -> Tensor:
@@ -175,7 +214,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, *, out=
         return _into_out(full, out, dtype, device, size, fill_value)
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value)
-    return _filled(shape_arg((size,)), fill_value, _np_dtype(dtype), device, requires_grad)
+    return _filled(shape_arg((size,)), fill_value, _np_dtype(dtype, caller="full"), device,
+                   requires_grad)
 
 
 def _like(fn, t, dtype, device, requires_grad, *args):
@@ -212,10 +252,12 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype=None, 
         return _into_out(arange, out, dtype, device, start, end, step)
     if end is None:
         start, end = 0, start
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start:g} -> {end:g}")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
@@ -266,6 +308,9 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, *, out=None) ->
     """The identity matrix (n x m)."""
     if out is not None:
         return _into_out(eye, out, dtype, device, n, m)
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     return _place(np.eye(n, n if m is None else m, dtype=_np_dtype(dtype)), device,
                   requires_grad)
 
@@ -275,7 +320,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     if out is not None:
         return _into_out(rand, out, dtype, device, *size, generator=generator)
     gen = as_numpy_generator(generator)
-    values = gen.random(shape_arg(size), dtype=np.float64)
+    values = gen.random(new_shape(size), dtype=np.float64)
     return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
 
 
@@ -284,7 +329,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     if out is not None:
         return _into_out(randn, out, dtype, device, *size, generator=generator)
     gen = as_numpy_generator(generator)
-    values = gen.standard_normal(shape_arg(size), dtype=np.float64)
+    values = gen.standard_normal(new_shape(size), dtype=np.float64)
     return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
 
 
@@ -299,8 +344,12 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing 1 required positional argument: 'size'")
+    shape = new_shape((size,))
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
     gen = as_numpy_generator(generator)
-    values = gen.integers(low, high, size=shape_arg((size,)), dtype=np.int64)
+    values = gen.integers(low, high, size=shape, dtype=np.int64)
     return _place(values.astype(_np_dtype(dtype, dtypes.int64)), device, requires_grad)
 
 
@@ -308,6 +357,7 @@ def randperm(n, generator=None, dtype=None, device=None, *, out=None) -> Tensor:
     """A random permutation of 0..n-1."""
     if out is not None:
         return _into_out(randperm, out, dtype, device, n, generator)
+    new_shape((n,))
     gen = as_numpy_generator(generator)
     return _place(gen.permutation(n).astype(_np_dtype(dtype, dtypes.int64)), device)
 

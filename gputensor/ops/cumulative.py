@@ -133,7 +133,7 @@ class Cumprod(Op):
         # after it, 0.
         x, out = ctx.saved_tensors
         xp = ctx.xp
-        if x.ndim == 0:
+        if x.ndim == 0 or x.size <= 1 or x.shape[ctx.axis] == 1:  # as torch: g itself
             return g, None, None
         axis = ctx.axis
         zero = x == 0

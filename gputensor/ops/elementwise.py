@@ -32,8 +32,10 @@ def _is_bool(x) -> bool:
     return x.dtype.kind == "b" if is_array(x) else isinstance(x, bool)
 
 
-def _check_integer_divisor(xp, dt, b) -> None:
-    """torch's error for an integer division or remainder by zero."""
+def _check_integer_divisor(xp, dt, b, a=None) -> None:
+    """torch's error for an integer division or remainder by zero (none for an empty result)."""
+    if any(is_array(v) and v.size == 0 for v in (a, b)):
+        return
     if dt.kind in "iu" and (bool((b == 0).any()) if is_array(b) else b == 0):
         raise RuntimeError("ZeroDivisionError")
 
@@ -129,7 +131,8 @@ class Add(BinaryOp):
         return g, g * ctx.alpha if ctx.alpha != 1 else g  # d(a + k b) = 1, k
 
 
-def _check_bool_subtraction(a, b) -> None:
+def check_bool_subtraction(a, b) -> None:
+    """torch's error for a subtraction with a bool operand (arrays or Python numbers)."""
     if _is_bool(a) and _is_bool(b):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
@@ -144,7 +147,7 @@ class Sub(BinaryOp):
 
     number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
-    check = staticmethod(lambda ctx, a, b: _check_bool_subtraction(a, b))
+    check = staticmethod(lambda ctx, a, b: check_bool_subtraction(a, b))
 
     @staticmethod
     def compute(ctx, xp, a, b):
@@ -160,7 +163,7 @@ class Rsub(BinaryOp):
     """b - alpha * a (``torch.rsub``; the number form backs ``number - tensor``)."""
 
     swapped = True
-    check = staticmethod(lambda ctx, a, b: _check_bool_subtraction(a, b))
+    check = staticmethod(lambda ctx, a, b: check_bool_subtraction(a, b))
 
     @staticmethod
     def compute(ctx, xp, a, b):
@@ -233,7 +236,7 @@ class DivMode(BinaryOp):
         mode = ctx.options[0]
         if ctx.dtype.kind == "b":
             raise not_implemented(f"div_{mode}", ctx.dtype, device_type(ctx))
-        _check_integer_divisor(ctx.xp, ctx.dtype, b)
+        _check_integer_divisor(ctx.xp, ctx.dtype, b, a)
 
     @staticmethod
     def compute(ctx, xp, a, b):
@@ -282,7 +285,7 @@ class FloorDivide(NotDifferentiable):
     def check(ctx, a, b):
         if ctx.dtype.kind == "b":
             raise not_implemented("div_floor", ctx.dtype, device_type(ctx))
-        _check_integer_divisor(ctx.xp, ctx.dtype, b)
+        _check_integer_divisor(ctx.xp, ctx.dtype, b, a)
 
     compute = staticmethod(lambda ctx, xp, a, b: _floor_divide(xp, a, b))
 
@@ -290,7 +293,7 @@ class FloorDivide(NotDifferentiable):
 def _check_remainder(ctx, a, b) -> None:
     if ctx.dtype.kind == "b":
         raise not_implemented("remainder", ctx.dtype, device_type(ctx))
-    _check_integer_divisor(ctx.xp, ctx.dtype, b)
+    _check_integer_divisor(ctx.xp, ctx.dtype, b, a)
 
 
 class Remainder(BinaryOp):

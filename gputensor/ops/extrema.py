@@ -71,7 +71,7 @@ class MaxAll(Op):
         # d max = 1 / (number of ties) at every maximal element, 0 elsewhere
         x, out = ctx.saved_tensors
         mask = _ties_mask(ctx.xp, x, out)
-        return mask * (g / mask.sum())
+        return ctx.xp.where(mask, g / mask.sum(), 0)  # 0 elsewhere even for a nan g (torch's CPU)
 
 
 class MinAll(MaxAll):
@@ -102,7 +102,8 @@ class Amax(Op):
         mask = x == out
         count = mask.sum(axis=ctx.axes, keepdims=True)
         g = expand_grad(xp, g, x.shape, ctx.axes, ctx.keepdim)
-        return (g / count) * mask, None, None
+        with np.errstate(divide="ignore", invalid="ignore"):  # as torch: a slice whose max
+            return (g / count) * mask, None, None  # is nan (no element equal) gets nan
 
 
 class Amin(Amax):

@@ -121,7 +121,7 @@ def _check_mm(a_shape, b_shape, a_dtype, b_dtype):
     if a_dtype != b_dtype:
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
                            f"{_CPP_NAMES[a_dtype.name]} != {_CPP_NAMES[b_dtype.name]}")
-    if a_dtype.name == "bool":
+    if a_dtype.name == "bool" and 0 not in a_shape and 0 not in b_shape:  # empty: no kernel
         raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
 
 
@@ -134,7 +134,7 @@ def _check_mv(mat_shape, vec_len, mat_dtype, vec_dtype):
         vec, mat = type_name(vec_dtype), type_name(mat_dtype)
         raise RuntimeError(f"addmv input tensors must have the same dtype, but got {vec}, "
                            f"{mat}, and {vec}")
-    if mat_dtype.name == "bool":
+    if mat_dtype.name == "bool" and 0 not in mat_shape:  # empty: no kernel
         raise NotImplementedError("\"addmv_impl_cpu\" not implemented for 'Bool'")
 
 
@@ -146,8 +146,8 @@ def _check_bmm(batch, a_shape, b_shape, a_dtype, b_dtype):
     if a_dtype != b_dtype:
         raise RuntimeError(f"expected scalar type {type_name(a_dtype)} but found "
                            f"{type_name(b_dtype)}")
-    if a_dtype.name == "bool":
-        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+    if a_dtype.name == "bool" and batch and 0 not in a_shape and 0 not in b_shape:
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")  # empty: no kernel
 
 
 def dot(input, tensor, *, out=None):

@@ -7,7 +7,7 @@ import numpy as np
 from .. import dtypes
 from .._tensor_core import TensorCore
 from ..autograd.function import Op
-from .common import broadcast_shapes, cast_scalar
+from .common import broadcast_shapes, cast_scalar, check_broadcast
 from .creation import _np_dtype, _place
 from .inplace import apply_inplace
 from .out import write_out
@@ -153,6 +153,7 @@ def masked_fill(input, mask, value):  # noqa: A002
 def masked_fill_(self, mask, value):
     """In-place ``masked_fill`` (the mask broadcasts to the tensor's shape)."""
     _check_bool_mask(mask)
+    check_broadcast(self.shape, mask.shape)  # torch names the tensor a, the mask b
     return apply_inplace(self, masked_fill, mask, value)
 
 

@@ -155,7 +155,7 @@ class Embedding(Op):
         xp = ctx.xp
         (indices,) = ctx.saved_tensors
         idx = indices.reshape(-1)
-        g2 = g.reshape(idx.shape[0], -1)
+        g2 = g.reshape((idx.shape[0],) + g.shape[indices.ndim:])  # rows of embedding_dim
         if ctx.scale:
             counts = xp.bincount(idx, minlength=ctx.num)
             g2 = g2 / counts[idx][:, None].astype(g2.dtype)
@@ -390,8 +390,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     elif running_mean is None:
         raise RuntimeError("running_mean must be defined in evaluation mode")
     channels = input.shape[1] if input.ndim > 1 else 0
-    for name, p in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
+    for name, p in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
         if p is not None and p.numel() != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {p.numel()}")
     dt = input._data.dtype

@@ -72,7 +72,8 @@ def add(input, other, alpha: float = 1, *, out=None):  # noqa: A002
 def sub(input, other, alpha: float = 1, *, out=None):  # noqa: A002
     """input - alpha * other."""
     a, b = _pair(input, other)
-    if isinstance(a, TensorCore):
+    ew.check_bool_subtraction(*(v._data if isinstance(v, TensorCore) else v for v in (a, b)))
+    if isinstance(a, TensorCore):  # (torch refuses bool before it broadcasts)
         result = ew.Sub.apply(a, b, alpha)
     else:
         result = ew.RsubScalar.apply(b, a, alpha)
@@ -272,7 +273,8 @@ def _nondiff(fn, *tensors):
     """A result without graph history, computed on the first tensor's backend."""
     first = tensors[0]
     with first._on_device():
-        return first._wrap(fn(first._backend.xp, *[t._data for t in tensors]))
+        xp = first._backend.xp
+        return first._wrap(as_array(xp, fn(xp, *[t._data for t in tensors])))  # 0-d: an array
 
 
 def _compare_arrays(xp, ufunc: str, a, b):

@@ -124,7 +124,7 @@ class Mean(Op):
         ctx.count = reduced_count(x.shape, axes)
         total = x.astype(acc_dtype(out_dtype), copy=False).sum(axis=axes, keepdims=keepdim)
         out = _divide(ctx.xp, ctx.xp.asarray(total), ctx.count)
-        return out.astype(out_dtype, copy=False)
+        return ctx.xp.asarray(out.astype(out_dtype, copy=False))  # 0-d: an array, no scalar
 
     @staticmethod
     def backward(ctx, g):
@@ -174,20 +174,33 @@ class Prod(Op):
     def forward(ctx, x, axis, keepdim, dtype):
         out_dtype = np.dtype(dtype) if dtype is not None else _int_to_long(x.dtype)
         x = x.astype(out_dtype, copy=False)
-        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):  # inf * 0 is nan silently, as in torch
+            result = ctx.xp.asarray(x.prod(axis=axis, keepdims=keepdim))
+        ctx.save_for_backward(x, result)
         ctx.axis, ctx.keepdim = axis, keepdim
-        return ctx.xp.asarray(x.prod(axis=axis, keepdims=keepdim))
+        return result
 
     @staticmethod
     def backward(ctx, g):
-        # d prod / dx_i = product of the other elements (computed without dividing by x_i)
-        (x,) = ctx.saved_tensors
+        # d prod / dx_i = product of the other elements: prod / x_i when no element is 0
+        # (as torch, also for inf and nan), else computed without dividing by x_i
+        x, result = ctx.saved_tensors
         xp = ctx.xp
-        if ctx.axis is None:
-            others = _products_of_others(xp, x.reshape(-1), 0).reshape(x.shape)
-            return xp.broadcast_to(g.reshape(()), x.shape) * others, None, None, None
-        others = _products_of_others(xp, x, ctx.axis)
-        return expand_grad(xp, g, x.shape, (ctx.axis,), ctx.keepdim) * others, None, None, None
+        if x.ndim == 0:  # as torch: the gradient itself, whatever x is
+            return g.reshape(()), None, None, None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if ctx.axis is None:
+                others = _products_of_others(xp, x.reshape(-1), 0).reshape(x.shape)
+                g = xp.broadcast_to(g.reshape(()), x.shape)
+                result = result.reshape(())
+            else:
+                others = _products_of_others(xp, x, ctx.axis)
+                g = expand_grad(xp, g, x.shape, (ctx.axis,), ctx.keepdim)
+                if not ctx.keepdim:
+                    result = xp.expand_dims(result, ctx.axis)
+            quotient = (result / xp.where(x == 0, 1, x)).astype(x.dtype, copy=False)
+            others = xp.where((x == 0).any(), others, quotient)
+            return g * others, None, None, None
 
 
 class ProdDim(Prod):
@@ -222,9 +235,11 @@ class Var(Op):
         xp = ctx.xp
         count = reduced_count(x.shape, axes)
         xa = x.astype(acc_dtype(x.dtype), copy=False)
-        centered = xa - _divide(xp, xa.sum(axis=axes, keepdims=True), count)
+        with np.errstate(invalid="ignore"):  # inf - inf is nan silently, as in torch
+            centered = xa - _divide(xp, xa.sum(axis=axes, keepdims=True), count)
         if x.size:  # constant slices: exactly 0 as torch's Welford gives, not rounding noise
-            constant = xa.max(axis=axes, keepdims=True) == xa.min(axis=axes, keepdims=True)
+            high = xa.max(axis=axes, keepdims=True)
+            constant = (high == xa.min(axis=axes, keepdims=True)) & xp.isfinite(high)
             centered = xp.where(constant, 0, centered).astype(centered.dtype, copy=False)
         squares = (centered * centered).sum(axis=axes, keepdims=keepdim)
         dof = count - correction

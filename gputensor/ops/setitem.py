@@ -123,6 +123,9 @@ def _setitem(self, index, value):
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} "
                                "cannot be broadcast to indexing result of shape "
                                f"{list(result_shape)}")
+        if value.dtype is not self.dtype and value.numel() == 1 and len(plan.entries) == 1 \
+                and plan.entries[0][1].dtype.kind == "b":  # torch: masked_fill_ with its item
+            value = TensorCore._make(value._data.astype(self._data.dtype), value._device)
         if value.dtype is not self.dtype:
             raise RuntimeError("Index put requires the source and destination dtypes match, got "
                                f"{_TYPE_NAMES[self.dtype.name]} for the destination and "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from .. import dtypes
 from .._tensor_core import TensorCore
 from ..autograd.function import Op
@@ -280,8 +282,17 @@ def adjoint(input):  # noqa: A002
     return transpose(input, -2, -1)
 
 
+T_DEPRECATED = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+    "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+    "matrices or `x.permute(*gputensor.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+    "tensor.")
+
+
 def reversed_dims(input):  # noqa: A002
     """``Tensor.T``: all dims reversed (torch deprecates it for ndim != 2)."""
+    if input.ndim > 2:
+        warnings.warn(T_DEPRECATED, UserWarning, stacklevel=3)
     return Permute.apply(input, tuple(range(input.ndim - 1, -1, -1)))
 
 

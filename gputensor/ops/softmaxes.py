@@ -92,7 +92,7 @@ class Softmax(Op):
                 return out
         xa = x.astype(acc_dtype(x.dtype), copy=False)
         shifted = xa - xa.max(axis=axis, keepdims=True)
-        out = cls.normalize(ctx.xp, shifted, axis).astype(x.dtype, copy=False)
+        out = ctx.xp.asarray(cls.normalize(ctx.xp, shifted, axis).astype(x.dtype, copy=False))
         ctx.save_for_backward(out)
         return out
 
@@ -142,7 +142,7 @@ def _softmax_like(op, kernel, input, dim, dtype):
         raise TypeError(f"{kernel}(): argument 'dim' must be int, not {type(dim).__name__}")
     axis = normalize_dim(dim, input.ndim)
     result = dtype or input.dtype
-    if not result.is_floating_point:
+    if not result.is_floating_point and input.numel():  # torch returns an empty one as it is
         last = "_lastdim" if axis == input.ndim - 1 or input.ndim == 0 else ""
         raise NotImplementedError(f'"{kernel}{last}_kernel_impl" not implemented for '
                                   f"'{type_name(result)}'")

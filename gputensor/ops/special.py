@@ -139,17 +139,19 @@ class LerpTensor(Op):
 
 def _check_lerp(kind, start, end, weight=None):
     """torch's errors: integer inputs, and an end (or non-0-d weight) of another dtype."""
-    if start.dtype.kind != "f":
-        raise NotImplementedError(f'"lerp_kernel_{kind}" not implemented for '
-                                  f"'{type_name(start.dtype)}'")
     others = [("end", end)] + ([("weight", weight)] if weight is not None and weight.ndim else [])
     for name, other in others:
         if other.dtype != start.dtype:
             raise RuntimeError(f"expected dtype {_c_name(start.dtype)} for `{name}` but got "
                                f"dtype {_c_name(other.dtype)}")
+    if start.dtype.kind != "f":
+        raise NotImplementedError(f'"lerp_kernel_{kind}" not implemented for '
+                                  f"'{type_name(start.dtype)}'")
 
 
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+            "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
 
 
 def _c_name(dt) -> str:

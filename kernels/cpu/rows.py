@@ -135,10 +135,12 @@ def compiled_loop(name: str, dtype, size: int = SERIAL_BELOW):
 
 
 def _flat(array, dtype=None):
-    """``array`` as a C-contiguous 1-D array (of ``dtype`` when given)."""
+    """``array`` as a writeable C-contiguous 1-D array (of ``dtype`` when given): the loops'
+    signatures take writeable arrays, and a broadcast gradient is a read-only view."""
     if dtype is not None:
         array = array.astype(dtype, copy=False)
-    return np.ascontiguousarray(array).reshape(-1)
+    array = np.ascontiguousarray(array)
+    return (array if array.flags.writeable else array.copy()).reshape(-1)
 
 
 def _optional(array, dtype):

@@ -114,18 +114,21 @@ class BatchNorm1d(Module):
         """Batch statistics in training (updating the running ones), running ones in eval."""
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
-            if self.momentum is None:  # a cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked)
+        counting = (self.training and self.track_running_stats
+                    and self.num_batches_tracked is not None)
+        if counting and self.momentum is None:  # a cumulative moving average
+            factor = 1.0 / (float(self.num_batches_tracked) + 1)
         if self.training:
             bn_training = True
         else:
             bn_training = self.running_mean is None and self.running_var is None
         use_buffers = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if use_buffers else None,
-                            self.running_var if use_buffers else None, self.weight, self.bias,
-                            bn_training, factor, self.eps)
+        out = F.batch_norm(input, self.running_mean if use_buffers else None,
+                           self.running_var if use_buffers else None, self.weight, self.bias,
+                           bn_training, factor, self.eps)
+        if counting:  # counted once the batch is accepted (torch counts a rejected one too)
+            self.num_batches_tracked.add_(1)
+        return out
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs) -> None:
