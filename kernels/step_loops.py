@@ -12,9 +12,8 @@ buffers. The kernel's loops and element access are names bound per target:
 - ``INNER(n)``: the elements of a chunk of ``n`` it takes (``range`` on the CPU; on CUDA,
   thread-stride within the block);
 - ``TENSOR(table, k, start, n, like)``: the window of tensor ``k`` on the chunk (elements
-  ``start:start + n``; an address and offset on CUDA). A target may give the window as
-  an expression written into the loop instead (``window``): the CPU makes an array over the
-  window's address in place, as a call the loop ran about 12% slower;
+  ``start:start + n``; an address and offset on both targets). A target may give the
+  window as an expression written into the loop instead (``window``);
   ``LOAD(window, j, like)`` and ``STORE(window, j, value)`` read and write its element
   ``j`` (``like`` is a scalar of the element type);
 - ``RULE``: the rule compiled for the target.

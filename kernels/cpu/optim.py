@@ -3,8 +3,10 @@
 The kernels of ``kernels/step_loops.py``, generated from the rules of ``kernels.rules``
 (inlined), with ``OUTER`` bound to ``numba.prange`` over the chunks and ``INNER`` to
 ``range`` over a chunk's elements. A rule's tensors (parameters, gradients) arrive as
-tables of the addresses of the user's 1-D arrays (``array_list``; a typed list of the arrays
-cost about 0.2 us per array and chunk), its state as flat buffers.
+tables of the addresses of the user's 1-D arrays (``array_list``), read and written through
+the address as the CUDA kernels do (a typed list of the arrays cost about 0.2 us per array
+and chunk, and an array made over each chunk's address left the loop 3-7% slower than one
+over a flat buffer), its state as flat buffers.
 One explicit signature per dtype (float32, float64) is compiled on first use and cached on
 disk (``cache=True``; the kernel's name carries a digest of its sources). Scalars arrive in
 the arrays' dtype, so float32 parameters are updated in float32 arithmetic, as torch does.
@@ -26,36 +28,51 @@ from .. import rules
 from ..step_loops import build
 
 
-@numba.njit(inline="always")
-def _load(tensor, j, like):
-    """Element ``j`` of a tensor."""
-    return tensor[j]
-
-
-@numba.njit(inline="always")
-def _store(tensor, j, value):
-    """Write element ``j`` of a tensor."""
-    tensor[j] = value
-
-
 @intrinsic
-def _pointer(typingctx, address, start, like):
-    """A pointer to element ``start`` of the array of ``like``'s type at ``address``."""
+def _load_at(typingctx, address, j, like):
+    """Element ``j`` of the array of ``like``'s type at ``address``."""
     def codegen(context, builder, signature, args):
         pointer = builder.inttoptr(args[0], context.get_value_type(like).as_pointer())
         index = context.cast(builder, args[1], signature.args[1], types.intp)
-        return builder.gep(pointer, [index])
-    return types.CPointer(like)(address, start, like), codegen
+        return builder.load(builder.gep(pointer, [index]))
+    return like(address, j, like), codegen
+
+
+@intrinsic
+def _store_at(typingctx, address, j, value):
+    """Write ``value`` to element ``j`` of the array of its type at ``address``."""
+    def codegen(context, builder, signature, args):
+        pointer = builder.inttoptr(args[0], context.get_value_type(value).as_pointer())
+        index = context.cast(builder, args[1], signature.args[1], types.intp)
+        builder.store(args[2], builder.gep(pointer, [index]))
+        return context.get_dummy_value()
+    return types.void(address, j, value), codegen
+
+
+@numba.njit(inline="always")
+def _tensor(table, k, start, n, like):
+    """Elements ``start:start + n`` of tensor ``k`` of an address table: (address, start)."""
+    return table[k], start
+
+
+@numba.njit(inline="always")
+def _load(window, j, like):
+    """Element ``j`` of a window."""
+    return _load_at(window[0], window[1] + j, like)
+
+
+@numba.njit(inline="always")
+def _store(window, j, value):
+    """Write element ``j`` of a window."""
+    _store_at(window[0], window[1] + j, value)
 
 
 # rule -> its kernel (a plain Python function until compiled_kernel compiles it). A tensor
-# is a table of its arrays' addresses; its window on a chunk is made in the loop itself, as
-# an array over the address (through a call the loop runs slower)
+# is a table of its arrays' addresses, read and written through the address (the same
+# intrinsics as kernels/cuda/optim.py's, for Numba's CPU target)
 KERNELS = build("cpu", numba.njit(inline="always"),
-                {"OUTER": prange, "INNER": range, "LOAD": _load, "STORE": _store,
-                 "carray": numba.carray, "_pointer": _pointer},
-                sys.modules[__name__],
-                window="carray(_pointer({table}[{k}], {start}, {like}), {n})")
+                {"OUTER": prange, "INNER": range, "TENSOR": _tensor, "LOAD": _load,
+                 "STORE": _store}, sys.modules[__name__])
 
 # elements; smaller steps run on one thread: the vectorised loop is memory-bound, so a
 # second thread adds little, and waking the pool right after a BLAS call makes the two
