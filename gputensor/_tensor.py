@@ -62,30 +62,38 @@ class Tensor(TensorMoreOps):
             src = creation.empty(*args, device=device)
         self._init(src._data, src._device)
 
-    # ---- operators -----------------------------------------------------------------
-    __add__ = __radd__ = pointwise.add  # radd as torch: self.add(other)
-    __sub__ = pointwise.sub
-    __rsub__ = pointwise.rsub
-    __mul__ = __rmul__ = pointwise.mul  # rmul as torch: self.mul(other)
-    __truediv__ = pointwise.div
-    __rtruediv__ = pointwise.rdiv
-    __floordiv__ = pointwise.floor_divide
-    __rfloordiv__ = pointwise.rfloor_divide
-    __mod__ = pointwise.remainder
-    __rmod__ = pointwise.rremainder
-    __pow__ = pointwise.pow
-    __rpow__ = pointwise.rpow
-    __matmul__ = linalg.matmul
-    __rmatmul__ = linalg.rmatmul
-    __and__ = __rand__ = pointwise.bitwise_and
-    __or__ = __ror__ = pointwise.bitwise_or
-    __xor__ = __rxor__ = pointwise.bitwise_xor
-    __lt__ = pointwise.lt
-    __le__ = pointwise.le
-    __gt__ = pointwise.gt
-    __ge__ = pointwise.ge
+    # ---- operators (ops/numpy_interop.py: pointwise's and linalg's ops, with torch's answers
+    # for a NumPy array on the other side; radd/rmul as torch: self.add(other)) ----------
+    __array_priority__ = numpy_interop.ARRAY_PRIORITY
+    __array_wrap__ = numpy_interop.array_wrap
+    __add__ = numpy_interop.add
+    __radd__ = numpy_interop.radd
+    __sub__ = numpy_interop.sub
+    __rsub__ = numpy_interop.rsub
+    __mul__ = numpy_interop.mul
+    __rmul__ = numpy_interop.rmul
+    __truediv__ = numpy_interop.div
+    __rtruediv__ = numpy_interop.rdiv
+    __floordiv__ = numpy_interop.floor_divide
+    __rfloordiv__ = numpy_interop.rfloor_divide
+    __mod__ = numpy_interop.remainder
+    __rmod__ = numpy_interop.rremainder
+    __pow__ = numpy_interop.pow
+    __rpow__ = numpy_interop.rpow
+    __matmul__ = numpy_interop.matmul
+    __rmatmul__ = numpy_interop.rmatmul
+    __and__ = numpy_interop.bitwise_and
+    __rand__ = numpy_interop.rbitwise_and
+    __or__ = numpy_interop.bitwise_or
+    __ror__ = numpy_interop.rbitwise_or
+    __xor__ = numpy_interop.bitwise_xor
+    __rxor__ = numpy_interop.rbitwise_xor
+    __lt__ = numpy_interop.lt_operator
+    __le__ = numpy_interop.le_operator
+    __gt__ = numpy_interop.gt_operator
+    __ge__ = numpy_interop.ge_operator
     __eq__ = pointwise.eq_operator
-    __ne__ = pointwise.ne_operator
+    __ne__ = numpy_interop.ne_operator
     __neg__ = pointwise.neg
     __pos__ = pointwise.positive
     __abs__ = pointwise.abs
@@ -319,37 +327,6 @@ class Tensor(TensorMoreOps):
     allclose = compare.allclose
     equal = compare.equal
     norm = norms.tensor_norm
-    # ---- NumPy on the other side of an operator (ops/numpy_interop.py) ---------------------
-    # (these rebind the binary operators above: NumPy arrays get torch's answers)
-    __array_priority__ = numpy_interop.ARRAY_PRIORITY
-    __array_wrap__ = numpy_interop.array_wrap
-    __add__ = numpy_interop.add
-    __sub__ = numpy_interop.sub
-    __mul__ = numpy_interop.mul
-    __truediv__ = numpy_interop.div
-    __floordiv__ = numpy_interop.floor_divide
-    __mod__ = numpy_interop.remainder
-    __pow__ = numpy_interop.pow
-    __matmul__ = numpy_interop.matmul
-    __and__ = numpy_interop.bitwise_and
-    __or__ = numpy_interop.bitwise_or
-    __xor__ = numpy_interop.bitwise_xor
-    __radd__ = numpy_interop.radd
-    __rsub__ = numpy_interop.rsub
-    __rmul__ = numpy_interop.rmul
-    __rtruediv__ = numpy_interop.rdiv
-    __rfloordiv__ = numpy_interop.rfloor_divide
-    __rmod__ = numpy_interop.rremainder
-    __rpow__ = numpy_interop.rpow
-    __rmatmul__ = numpy_interop.rmatmul
-    __rand__ = numpy_interop.rbitwise_and
-    __ror__ = numpy_interop.rbitwise_or
-    __rxor__ = numpy_interop.rbitwise_xor
-    __lt__ = numpy_interop.lt_operator
-    __le__ = numpy_interop.le_operator
-    __gt__ = numpy_interop.gt_operator
-    __ge__ = numpy_interop.ge_operator
-    __ne__ = numpy_interop.ne_operator
 
 
 set_tensor_class(Tensor)

@@ -108,8 +108,9 @@ class AccumulateGrad(Node):
 
 def grad_node(t):
     """The node gradients for tensor ``t`` flow into: its grad_fn, or its leaf accumulator."""
-    if t.grad_fn is not None:
-        return t.grad_fn
+    node = t.grad_fn
+    if node is not None:
+        return node
     acc = t._acc_ref() if t._acc_ref is not None else None
     if acc is None:
         acc = AccumulateGrad(t)

@@ -22,27 +22,26 @@ __all__: list[str] = []
 ARRAY_PRIORITY = 1000  # torch's: NumPy defers binary operators to the tensor
 
 
-def _reflected(op):
-    """``op`` for a reflected operator: NotImplemented (Python's TypeError) for arrays."""
-    def reflected(input, other):  # noqa: A002
+def _defers_arrays(op, name: str, doc: str):
+    """``op`` as an operator that returns NotImplemented for a NumPy array ``other``: Python
+    then raises the TypeError (a reflected operator), or NumPy computes the result from
+    ``input.__array__()`` (torch's errors) and ``array_wrap`` makes it a tensor."""
+    def operator(input, other):  # noqa: A002
         if isinstance(other, np.ndarray):
             return NotImplemented
         return op(input, other)
-    reflected.__name__ = f"reflected_{op.__name__}"
-    reflected.__doc__ = f"``other {op.__name__} input`` for a non-array ``other``."
-    return reflected
+    operator.__name__, operator.__doc__ = name, doc
+    return operator
+
+
+def _reflected(op):
+    return _defers_arrays(op, f"reflected_{op.__name__}",
+                          f"``other {op.__name__} input`` for a non-array ``other``.")
 
 
 def _array_to_numpy(op):
-    """``op`` for a forward operator: NotImplemented for arrays, so NumPy computes the result
-    from ``input.__array__()`` (torch's errors) and ``array_wrap`` makes it a tensor."""
-    def forward(input, other):  # noqa: A002
-        if isinstance(other, np.ndarray):
-            return NotImplemented
-        return op(input, other)
-    forward.__name__ = f"{op.__name__}_operator"
-    forward.__doc__ = f"``input {op.__name__} other``, NumPy's for an array ``other``."
-    return forward
+    return _defers_arrays(op, f"{op.__name__}_operator",
+                          f"``input {op.__name__} other``, NumPy's for an array ``other``.")
 
 
 add = _array_to_numpy(pointwise.add)
