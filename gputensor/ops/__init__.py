@@ -19,6 +19,7 @@ from . import (
     index_update,
     index_writes,
     inplace,
+    lifted,
     linalg,
     losses,
     masks,

@@ -58,7 +58,7 @@ def scalar_category(value) -> int:
 
 def is_array(value) -> bool:
     """Whether ``value`` is a backend array (NumPy or CuPy), not a Python number."""
-    return isinstance(value, _backends.array_types)
+    return isinstance(value, _backends.array_types) or hasattr(value, "is_lifted_array")
 
 
 def result_dtype(*operands) -> np.dtype:
