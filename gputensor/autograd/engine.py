@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
+
 from .._tensor_core import TensorCore
 from .function import AccumulateGrad, grad_node
-from .graph_backward import run_node
 from .grad_mode import enable_grad, no_grad
+from .graph_backward import run_node
+
+CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using "
+    "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+    "make sure to reset the .grad fields of your parameters to None after use to break the "
+    "cycle and avoid the leak.")
 
 
 def _as_tuple(x):
@@ -147,6 +156,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     root_grads = _root_grads(outputs, grads, create_graph)
     roots = [(grad_node(t), t._output_nr) for t in outputs]
     retain = create_graph if retain_graph is None else retain_graph
+    if create_graph:
+        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
     with enable_grad() if create_graph else no_grad():
         _run(roots, root_grads, bool(retain), accumulate=True, graph=create_graph)
 

@@ -3,9 +3,9 @@
 The engine calls ``run_node`` instead of a node's ``_run_backward``: the gradients are
 tensors, grad mode is on, and what a node computes is recorded, so the gradients can be
 differentiated again. A user's Function runs its backward on those tensors; a built-in op
-runs its one backward formula through the ops layer's lifted arrays (``ops/lifted.py``,
-installed here as ``LIFTED``). A backward with no differentiable form still gives its
-gradients, and a node that raises torch's error if a gradient ever flows back through it.
+runs its one backward formula on the ops layer's lifted arrays (``ops/lifted.py``; the ops
+layer installs its part here as ``LIFTED``). A backward with no differentiable form still
+gives its gradients, and a node that raises torch's error if a gradient flows back into it.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ __all__ = ["LIFTED", "run_node", "saved_tensors_in_graph"]
 
 
 class _Lifted:
-    """The ops layer's part (set by ``gputensor.ops.lifted`` on import)."""
+    """The ops layer's part (set by ``gputensor.ops.lifted_namespace`` on import)."""
 
-    op_backward = None  # (node, grads) -> one tensor or None per argument; NotLiftable
+    op_backward = None  # (node, grads) -> one tensor or None per argument; NotLiftableError
     not_liftable = ()  # the exception types that mean "no differentiable form"
     sum_to_shape = None  # (tensor, shape) -> tensor, differentiable
     cast = None  # (tensor, numpy dtype) -> tensor, differentiable
@@ -47,11 +47,13 @@ class NoDoubleBackward(Function):
     _run_backward_graph = _run_backward
 
 
-def _blocked(node, tensors, message):
-    """``tensors`` (gradients) with a grad_fn that raises ``message`` when reached."""
-    sources = [t for t in tensors if t is not None]
-    edges = tuple((grad_node(t), t._output_nr) for t in sources if t._requires_grad)
-    edges += tuple(e for e in node.next_functions if e[0] is not None)
+def _blocked(node, tensors, message, sources=None):
+    """``tensors`` (gradients) with a grad_fn that raises ``message`` when reached: they
+    depend on ``sources`` (tensors) and, when None, on the node's own inputs too."""
+    edges = tuple((grad_node(t), t._output_nr) for t in (sources or tensors)
+                  if t is not None and t._requires_grad)
+    if sources is None:
+        edges += tuple(e for e in node.next_functions if e[0] is not None)
     if not edges:
         return tensors
     block = NoDoubleBackward._node_type(None)()
@@ -115,7 +117,7 @@ def run_node(node, grads, retain_graph: bool):
                                    keep_tensors=True)
         if getattr(backward, "once_differentiable", False):
             result = _blocked(node, list(result), "trying to differentiate twice a function "
-                              "that was marked with @once_differentiable")
+                              "that was marked with @once_differentiable", grads)
     else:
         try:
             if custom:

@@ -20,6 +20,7 @@ from . import (
     index_writes,
     inplace,
     lifted,
+    lifted_namespace,
     linalg,
     losses,
     masks,
