@@ -466,23 +466,23 @@ class Op(Function):
         """Remember the version of each saved array's tensor, to detect in-place changes."""
         records, roles = [], []  # roles: an output's index, _INPUT + an input's, or None
         for item in self._saved:
-            owner, source = None, None
+            owner = role = source = None
             for i, out in enumerate(outs):
                 if out._data is item:
-                    owner, source = out, i
+                    owner = out
+                    role = source = i
                     break
             if owner is None:
-                for t in tensors:
+                for k, t in enumerate(tensors):
                     if t._data is item:
-                        owner, source = t, weakref.ref(t)
+                        owner, source, role = t, weakref.ref(t), _INPUT + k
                         break
             if owner is not None:
                 if owner._inference and not INFERENCE_MODE.enabled:
                     raise RuntimeError(INFERENCE_SAVED_ERROR)
                 counter = owner._version
                 records.append((counter, counter.value, item.shape, item.dtype, source))
-            roles.append(source if owner is None or isinstance(source, int)
-                         else next(k for k, t in enumerate(tensors) if t is owner) + _INPUT)
+            roles.append(role)
         self._saved_versions = tuple(records)
         self._saved_roles = tuple(roles)
 

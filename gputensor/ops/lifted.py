@@ -19,6 +19,7 @@ import numpy as np
 
 from .._tensor_core import TensorCore
 from ..dtypes import from_numpy_dtype
+from . import common
 
 # NumPy's names for the unary functions whose gputensor method has another name
 _UNARY_NAMES = {"negative": "neg", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
@@ -267,3 +268,6 @@ def lift(value, device):
 
 class NotLiftableError(TypeError):
     """An array operation with no differentiable form: the backward runs on plain arrays."""
+
+
+common.LIFTED_TYPES[0] = LiftedArray
