@@ -100,13 +100,13 @@ class Tensor(TensorMoreOps):
     __invert__ = pointwise.invert_operator
     __getitem__ = index.getitem
     __setitem__ = setitem.setitem
-    __iadd__ = inplace.add_
-    __isub__ = inplace.sub_
-    __imul__ = inplace.mul_
-    __itruediv__ = inplace.div_
-    __ipow__ = inplace.pow_
-    __ifloordiv__ = inplace.floor_divide_
-    __imod__ = inplace.remainder_
+    __iadd__ = numpy_interop.iadd
+    __isub__ = numpy_interop.isub
+    __imul__ = numpy_interop.imul
+    __itruediv__ = numpy_interop.itruediv
+    __ipow__ = numpy_interop.ipow
+    __ifloordiv__ = numpy_interop.ifloordiv
+    __imod__ = numpy_interop.imod
     __hash__ = TensorMoreOps.__hash__  # defining __eq__ would otherwise drop it
 
     # ---- pointwise (ops/pointwise.py) ------------------------------------------------
