@@ -66,6 +66,16 @@ from .legacy import (
     set_num_interop_threads,
     set_num_threads,
 )
+from .ops.activations_more import (
+    celu,
+    celu_,
+    hardshrink,
+    prelu,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)
 from .ops.blas import (
     addbmm,
     addmm,
@@ -416,3 +426,4 @@ __all__ += ops.index_writes.__all__
 __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
+__all__ += ops.activations_more.__all__

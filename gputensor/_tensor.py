@@ -15,6 +15,7 @@ from . import dtypes
 from ._tensor_core import set_tensor_class, typename
 from ._tensor_more import TensorMoreOps
 from .ops import (
+    activations_more,
     blas,
     compare,
     counting,
@@ -327,6 +328,9 @@ class Tensor(TensorMoreOps):
     allclose = compare.allclose
     equal = compare.equal
     norm = norms.tensor_norm
+    # ---- activations (ops/activations_more.py) -------------------------------------------
+    prelu = activations_more.prelu
+    hardshrink = activations_more.hardshrink
 
 
 set_tensor_class(Tensor)

@@ -10,6 +10,29 @@ from ..ops import inplace as _inplace
 from ..ops import pointwise as _pointwise
 from ..ops import softmaxes as _softmaxes
 from ..ops.activations import dropout, elu, elu_, gelu, leaky_relu, leaky_relu_, silu
+from ..ops.activations_more import (  # noqa: F401 - the public F names
+    celu,
+    celu_,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    selu_,
+    softmin,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
 from ..ops.bce import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.losses import huber_loss, l1_loss, mse_loss, smooth_l1_loss
@@ -24,6 +47,9 @@ __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "scaled_dot_product_attention", "multi_head_attention_forward",
 ]
+__all__ += ["celu", "celu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+            "hardtanh_", "logsigmoid", "mish", "prelu", "relu6", "selu", "selu_", "softmin",
+            "softplus", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_"]
 
 sigmoid = _pointwise.sigmoid
 tanh = _pointwise.tanh
