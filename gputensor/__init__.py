@@ -133,6 +133,7 @@ from .ops.cumulative import (
     logcumsumexp,
     roll,
 )
+from .ops.dropouts import alpha_dropout, feature_alpha_dropout
 from .ops.einsum import einsum
 from .ops.extrema import (  # noqa: A004
     amax,
@@ -223,6 +224,7 @@ from .ops.math_ops import (
     trunc,
     xlogy,
 )
+from .ops.norm_layers import group_norm, instance_norm
 from .ops.norms import norm
 from .ops.pointwise import (  # noqa: A004
     abs,
@@ -427,3 +429,5 @@ __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
 __all__ += ops.activations_more.__all__
+__all__ += ops.dropouts.__all__
+__all__ += ops.norm_layers.__all__
