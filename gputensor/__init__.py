@@ -133,6 +133,7 @@ from .ops.cumulative import (
     logcumsumexp,
     roll,
 )
+from .ops.distances import cosine_similarity, pairwise_distance
 from .ops.dropouts import alpha_dropout, feature_alpha_dropout
 from .ops.einsum import einsum
 from .ops.extrema import (  # noqa: A004
@@ -300,6 +301,7 @@ from .ops.reduce import (  # noqa: A004
     sum,
     var,
 )
+from .ops.resampling import pixel_shuffle, pixel_unshuffle
 from .ops.sampling import multinomial
 from .ops.scatter import scatter, scatter_add, scatter_reduce
 from .ops.searching import bucketize, searchsorted, unique, unique_consecutive
@@ -431,3 +433,5 @@ __all__ += ops.quantiles.__all__
 __all__ += ops.activations_more.__all__
 __all__ += ops.dropouts.__all__
 __all__ += ops.norm_layers.__all__
+__all__ += ops.distances.__all__
+__all__ += ops.resampling.__all__
