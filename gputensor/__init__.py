@@ -66,11 +66,11 @@ from .legacy import (
     set_num_interop_threads,
     set_num_threads,
 )
+from .ops.activations_dims import prelu
 from .ops.activations_more import (
     celu,
     celu_,
     hardshrink,
-    prelu,
     selu,
     selu_,
     threshold,
@@ -431,6 +431,7 @@ __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
 __all__ += ops.activations_more.__all__
+__all__ += ops.activations_dims.__all__
 __all__ += ops.dropouts.__all__
 __all__ += ops.norm_layers.__all__
 __all__ += ops.distances.__all__

@@ -10,10 +10,10 @@ from ..ops import inplace as _inplace
 from ..ops import pointwise as _pointwise
 from ..ops import softmaxes as _softmaxes
 from ..ops.activations import dropout, elu, elu_, gelu, leaky_relu, leaky_relu_, silu
+from ..ops.activations_dims import glu, prelu, softmin
 from ..ops.activations_more import (  # noqa: F401 - the public F names
     celu,
     celu_,
-    glu,
     hardshrink,
     hardsigmoid,
     hardswish,
@@ -21,11 +21,9 @@ from ..ops.activations_more import (  # noqa: F401 - the public F names
     hardtanh_,
     logsigmoid,
     mish,
-    prelu,
     relu6,
     selu,
     selu_,
-    softmin,
     softplus,
     softshrink,
     softsign,

@@ -9,7 +9,6 @@ from .norms import LinalgVectorNorm, _float_input, norm, vector_norm
 from .out import write_out
 
 __all__ = ["cosine_similarity", "pairwise_distance"]
-FUNCTIONAL = ["cosine_similarity", "pairwise_distance", "normalize"]
 
 
 class NormOverDim(LinalgVectorNorm):

@@ -17,7 +17,6 @@ from .inplace import add_, apply_inplace, mul_
 from .views import squeeze, unsqueeze
 
 __all__ = ["alpha_dropout", "feature_alpha_dropout"]
-FUNCTIONAL = ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
 SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of selu: where dropped units go
 

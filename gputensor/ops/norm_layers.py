@@ -13,7 +13,6 @@ from .nn_ops import _mixed_dtype, _shape_text, batch_norm
 from .reduce import acc_dtype
 
 __all__ = ["group_norm", "instance_norm"]
-FUNCTIONAL = ["group_norm", "instance_norm", "local_response_norm"]
 
 
 class NativeGroupNorm(Op):

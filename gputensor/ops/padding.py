@@ -12,7 +12,6 @@ from ..autograd.function import Op
 from .nn_ops import _shape_text
 
 __all__ = []
-FUNCTIONAL = ["pad"]
 
 
 class AxisMap(Op):

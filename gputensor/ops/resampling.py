@@ -14,7 +14,6 @@ from .common import type_name
 from .padding import _named
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle"]
-FUNCTIONAL = ["interpolate", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle"]
 
 _SPATIAL = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
