@@ -134,7 +134,9 @@ from .ops.cumulative import (
     roll,
 )
 from .ops.distances import cosine_similarity, pairwise_distance
-from .ops.dropouts import alpha_dropout, feature_alpha_dropout
+from .ops.dropouts import alpha_dropout_, feature_alpha_dropout_
+from .ops.dropouts import torch_alpha_dropout as alpha_dropout
+from .ops.dropouts import torch_feature_alpha_dropout as feature_alpha_dropout
 from .ops.einsum import einsum
 from .ops.extrema import (  # noqa: A004
     amax,
@@ -225,7 +227,8 @@ from .ops.math_ops import (
     trunc,
     xlogy,
 )
-from .ops.norm_layers import group_norm, instance_norm
+from .ops.norm_layers import group_norm
+from .ops.norm_layers import torch_instance_norm as instance_norm
 from .ops.norms import norm
 from .ops.pointwise import (  # noqa: A004
     abs,
@@ -432,7 +435,7 @@ __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
 __all__ += ops.activations_more.__all__
 __all__ += ops.activations_dims.__all__
-__all__ += ops.dropouts.__all__
-__all__ += ops.norm_layers.__all__
+__all__ += ops.dropouts.__all__ + ["alpha_dropout", "feature_alpha_dropout"]
+__all__ += ops.norm_layers.__all__ + ["instance_norm"]
 __all__ += ops.distances.__all__
 __all__ += ops.resampling.__all__

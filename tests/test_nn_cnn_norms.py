@@ -105,6 +105,8 @@ FUNCTIONAL = {  # fn(lib, x, *params): the functional forms, values and gradient
     "instance_norm_eval": lambda lib, x, w, b: lib.nn.functional.instance_norm(
         x, lib.zeros(3) + 0.5, lib.ones(3) * 2, w, b, use_input_stats=False),
     "local_response_norm": lambda lib, x, w, b: lib.nn.functional.local_response_norm(x, 2),
+    "instance_norm_torch": lambda lib, x, w, b: lib.instance_norm(x, w, b, None, None, True,
+                                                                  0.1, 1e-5, False),
 }
 
 
@@ -246,6 +248,17 @@ def test_alpha_dropout_statistics(device):
     assert 0.18 < dropped.mean() < 0.22
     out.sum().backward()
     np.testing.assert_allclose(to_numpy(x.grad), np.where(dropped, 0.0, a), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["alpha_dropout_", "feature_alpha_dropout_"])
+def test_alpha_dropout_in_place(name, device):
+    x = gputensor.tensor(rand_array((40, 30, 2), low=3, high=4), device=device)
+    assert getattr(gputensor, name)(x, 0.5, False) is x
+    assert getattr(gputensor, name)(x, 0.5, True) is x
+    values = to_numpy(x)
+    a = 1 / np.sqrt((1.7580993408473766 ** 2 * 0.5 + 1) * 0.5)
+    dropped = np.isclose(values, -1.7580993408473766 * a * 0.5, atol=1e-6)
+    assert 0.4 < dropped.mean() < 0.6 and np.all(values[~dropped] > 0)
 
 
 def test_feature_alpha_dropout_channels(device):

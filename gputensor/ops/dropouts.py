@@ -16,7 +16,7 @@ from .creation import default_generator
 from .inplace import add_, apply_inplace, mul_
 from .views import squeeze, unsqueeze
 
-__all__ = ["alpha_dropout", "feature_alpha_dropout"]
+__all__ = ["alpha_dropout_", "feature_alpha_dropout_"]  # (and torch's positional forms below)
 
 SELU_ALPHA_PRIME = 1.7580993408473766  # -scale * alpha of selu: where dropped units go
 
@@ -129,3 +129,24 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Alpha dropout of whole channels."""
     _check_p(p)
     return _dropout_impl(input, p, training, inplace, True, True)
+
+
+# ---- torch's top-level forms: (input, p, train) ------------------------------------------------
+def torch_alpha_dropout(input, p, train):
+    """``torch.alpha_dropout(input, p, train)``."""
+    return alpha_dropout(input, p, train)
+
+
+def alpha_dropout_(input, p, train):
+    """``torch.alpha_dropout_``: alpha dropout in place."""
+    return alpha_dropout(input, p, train, inplace=True)
+
+
+def torch_feature_alpha_dropout(input, p, train):
+    """``torch.feature_alpha_dropout(input, p, train)``."""
+    return feature_alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout_(input, p, train):
+    """``torch.feature_alpha_dropout_``: channel-wise alpha dropout in place."""
+    return feature_alpha_dropout(input, p, train, inplace=True)

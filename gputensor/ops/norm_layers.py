@@ -12,7 +12,7 @@ from .common import type_name
 from .nn_ops import _mixed_dtype, _shape_text, batch_norm
 from .reduce import acc_dtype
 
-__all__ = ["group_norm", "instance_norm"]
+__all__ = ["group_norm"]  # (and torch.instance_norm, whose arguments differ from F's)
 
 
 class NativeGroupNorm(Op):
@@ -146,3 +146,10 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     div = pointwise.div(total, size)
     div = pointwise.pow(pointwise.add(pointwise.mul(div, alpha), k), beta)
     return pointwise.div(input, div)
+
+
+def torch_instance_norm(input, weight, bias, running_mean, running_var, use_input_stats,
+                        momentum, eps, cudnn_enabled):
+    """``torch.instance_norm``: F.instance_norm with torch's own argument order."""
+    return instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                         momentum, eps)
