@@ -164,10 +164,12 @@ def test_instance_norm_channel_warning():
             "not passing in num_features, which is not used because affine=False"]
 
 
-def test_batch_norm_rank_error_changes_nothing(device):
+@pytest.mark.parametrize("shape,error", [((2, 3, 4), ValueError), ((2, 4, 2, 2), RuntimeError),
+                                         ((1, 3, 1, 1), ValueError)])
+def test_batch_norm_error_changes_nothing(shape, error, device):
     layer = gputensor.nn.BatchNorm2d(3, device=device)
-    with pytest.raises(ValueError, match=r"expected 4D input \(got 3D input\)"):
-        layer(gputensor.ones(2, 3, 4, device=device))
+    with pytest.raises(error):
+        layer(gputensor.ones(*shape, device=device))
     assert int(layer.num_batches_tracked) == 0
     assert layer.running_mean.tolist() == [0.0, 0.0, 0.0]
     assert layer.running_var.tolist() == [1.0, 1.0, 1.0]
