@@ -15,6 +15,8 @@ from . import dtypes
 from ._tensor_core import set_tensor_class, typename
 from ._tensor_more import TensorMoreOps
 from .ops import (
+    activations_dims,
+    activations_more,
     blas,
     compare,
     counting,
@@ -327,6 +329,9 @@ class Tensor(TensorMoreOps):
     allclose = compare.allclose
     equal = compare.equal
     norm = norms.tensor_norm
+    # ---- activations (ops/activations_more.py, ops/activations_dims.py) -------------------
+    prelu = activations_dims.prelu
+    hardshrink = activations_more.hardshrink
 
 
 set_tensor_class(Tensor)
