@@ -8,9 +8,11 @@ import torch
 from test_optim import (
     _cloned_state_dict,
     _close_plain,
+    _data,
     _groups,
     _plain,
     assert_trajectories_match,
+    loss_fn,
     make_params,
     trajectory,
 )
@@ -229,3 +231,66 @@ def test_flags_defaults_and_add_param_group_like_torch(name):
     assert ours[1:3] == theirs[1:3]
     np.testing.assert_allclose(np.concatenate(ours[3]), np.concatenate(theirs[3]), rtol=1e-6)
     _close_plain(_plain(ours[0].state_dict()), _plain(theirs[0].state_dict()))
+
+
+# ---- LBFGS --------------------------------------------------------------------------------
+def _lbfgs_run(lib, dtype, steps=4, **options):
+    init, x, y = _data(dtype)
+    params = make_params(lib, init)
+    x, y = lib.tensor(x), lib.tensor(y)
+    opt = lib.optim.LBFGS(params, **options)
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn(lib, params, x, y)
+        loss.backward()
+        return loss
+    losses = [opt.step(closure).item() for _ in range(steps)]
+    return losses, [p.detach().numpy().copy() for p in params], opt
+
+
+LBFGS_OPTIONS = [{}, dict(line_search_fn="strong_wolfe"),
+                 dict(lr=0.5, history_size=3, max_iter=7),
+                 dict(line_search_fn="strong_wolfe", max_iter=5, max_eval=6, history_size=2),
+                 dict(tolerance_grad=1e-2, tolerance_change=1e-3)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("index", range(len(LBFGS_OPTIONS)))
+def test_lbfgs_matches_torch(index, dtype):
+    options = LBFGS_OPTIONS[index]
+    steps = 4
+    if dtype == "float32":  # rounding differences grow over many iterations: fewer of them
+        options = {"max_iter": 5, **options}
+        steps = 2
+    ours = _lbfgs_run(gputensor, dtype, steps, **options)
+    theirs = _lbfgs_run(torch, dtype, steps, **options)
+    tol = dict(rtol=1e-5, atol=1e-7) if dtype == "float64" else dict(rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(ours[0], theirs[0], **tol)
+    for a, b in zip(ours[1], theirs[1]):
+        np.testing.assert_allclose(a, b, **tol)
+    ours_state, theirs_state = ours[2].state_dict(), theirs[2].state_dict()
+    assert ours_state["param_groups"] == theirs_state["param_groups"]
+    ours_entry, theirs_entry = ours_state["state"][0], theirs_state["state"][0]
+    assert list(ours_entry) == list(theirs_entry)
+    for key in ("func_evals", "n_iter"):
+        assert ours_entry[key] == theirs_entry[key]
+    assert len(ours_entry["old_dirs"]) == len(theirs_entry["old_dirs"])
+
+
+def test_lbfgs_errors_match_torch():
+    check_error(lambda lib: lib.optim.LBFGS(_param(lib), lr=-1.0))
+    check_error(lambda lib: lib.optim.LBFGS([{"params": _param(lib)},
+                                             {"params": _param(lib)}]))
+
+    def bad_line_search(lib):
+        p = _param(lib)
+        opt = lib.optim.LBFGS(p, line_search_fn="armijo")
+
+        def closure():
+            opt.zero_grad()
+            loss = (p[0] ** 2).sum()
+            loss.backward()
+            return loss
+        opt.step(closure)
+    check_error(bad_line_search)
