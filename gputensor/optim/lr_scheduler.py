@@ -141,6 +141,10 @@ class LRScheduler:
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch=None) -> None:
+        """Move to ``epoch`` (the next one when None) and write the new rates."""
         self._get_lr_called_within_step = True
         try:
             if epoch is None:
@@ -419,3 +423,17 @@ class ReduceLROnPlateau(LRScheduler):
         self.__dict__.update(state_dict)
         self._init_is_better(mode=self.mode, threshold=self.threshold,
                              threshold_mode=self.threshold_mode)
+
+
+# the cyclic and combined schedules live in their own modules, which build on the above
+from .lr_scheduler_combined import (  # noqa: E402
+    ChainedScheduler,
+    ConstantLR,
+    MultiplicativeLR,
+    PolynomialLR,
+    SequentialLR,
+)
+from .lr_scheduler_cyclic import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR  # noqa: E402
+
+__all__ += ["ChainedScheduler", "ConstantLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+            "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "SequentialLR"]
