@@ -7,13 +7,13 @@ from __future__ import annotations
 import types
 from bisect import bisect_right
 
-from .lr_scheduler import (
+from .lr_scheduler_base import (
     LRScheduler,
-    ReduceLROnPlateau,
     _group_values,
     _set_group_value,
     _warn_get_lr_outside_step,
 )
+from .lr_scheduler_plateau import ReduceLROnPlateau
 
 __all__ = ["ChainedScheduler", "ConstantLR", "MultiplicativeLR", "PolynomialLR",
            "SequentialLR"]

@@ -7,7 +7,12 @@ import math
 import types
 from functools import partial
 
-from .lr_scheduler import LRScheduler, _group_values, _set_group_value, _warn_get_lr_outside_step
+from .lr_scheduler_base import (
+    LRScheduler,
+    _group_values,
+    _set_group_value,
+    _warn_get_lr_outside_step,
+)
 from .optimizer import Optimizer
 
 __all__ = ["CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR"]
