@@ -13,6 +13,22 @@ from ..ops.activations import dropout, elu, elu_, gelu, leaky_relu, leaky_relu_,
 from ..ops.bce import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.losses import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+from ..ops.losses_more import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    triplet_margin_loss,
+)
+from ..ops.margin_losses import (
+    logsigmoid,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    soft_margin_loss,
+)
 from ..ops.nn_ops import batch_norm, embedding, layer_norm, linear
 from .attention import scaled_dot_product_attention
 from .multi_head_attention import multi_head_attention_forward
@@ -23,6 +39,10 @@ __all__ = [
     "batch_norm", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "scaled_dot_product_attention", "multi_head_attention_forward",
+    "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss",
+    "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
+    "multilabel_soft_margin_loss", "soft_margin_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "logsigmoid",
 ]
 
 sigmoid = _pointwise.sigmoid
