@@ -294,3 +294,46 @@ def test_lbfgs_errors_match_torch():
             return loss
         opt.step(closure)
     check_error(bad_line_search)
+
+
+# ---- fused / foreach / capturable / differentiable, as torch takes them ---------------------
+FLAG_OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+                   "RAdam", "ASGD", "Rprop"]
+FLAG_COMBINATIONS = [
+    dict(differentiable=True), dict(foreach=True), dict(foreach=False), dict(fused=True),
+    dict(capturable=True), dict(fused=True, foreach=True), dict(fused=True, differentiable=True),
+    dict(capturable=True, foreach=True), dict(maximize=True, foreach=True),
+    dict(capturable=True, differentiable=True),
+]
+
+
+def _step_with_flags(lib, name, flags, requires_grad=True):
+    p = lib.tensor([1.0, -2.0], requires_grad=requires_grad)
+    try:
+        opt = getattr(lib.optim, name)([p], lr=0.1, **flags)
+        p.grad = lib.tensor([0.5, 1.0])
+        opt.step()
+    except Exception as e:  # noqa: BLE001 - comparing whatever torch raises
+        return type(e).__name__, str(e)
+    return "ok", p.detach().numpy().tolist()
+
+
+@pytest.mark.parametrize("flags", FLAG_COMBINATIONS,
+                         ids=["-".join(sorted(f)) for f in FLAG_COMBINATIONS])
+@pytest.mark.parametrize("name", FLAG_OPTIMIZERS)
+def test_flags_accepted_and_refused_like_torch(name, flags):
+    ours = _step_with_flags(gputensor, name, flags)
+    theirs = _step_with_flags(torch, name, flags)
+    assert ours[0] == theirs[0]
+    if ours[0] == "ok":
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-6)
+    else:
+        assert ours[1] == theirs[1]
+
+
+@pytest.mark.parametrize("name", FLAG_OPTIMIZERS)
+def test_differentiable_step_of_tensors_without_grad_steps_like_torch(name):
+    ours = _step_with_flags(gputensor, name, dict(differentiable=True), requires_grad=False)
+    theirs = _step_with_flags(torch, name, dict(differentiable=True), requires_grad=False)
+    assert ours[0] == theirs[0] == "ok"
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-6)

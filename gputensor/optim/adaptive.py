@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .adam import _to_scalar
+from .flags import check_fused_flags
 from .flat import FusedOptimizer
 from .optimizer import check_lr
-from .sgd import check_fused_flags
 
 
 def check_adam_options(lr, betas, eps, weight_decay) -> None:
@@ -25,6 +25,7 @@ class Adadelta(FusedOptimizer):
     """Adadelta (Zeiler 2012): step sizes from running averages of squared updates."""
 
     rule = "adadelta"
+    capturable_xla = (False, False)
 
     def __init__(self, params, lr=1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0, foreach=None, *, capturable=False, maximize=False,
@@ -90,6 +91,8 @@ class NAdam(FusedOptimizer):
     """NAdam (Dozat 2016): Adam with Nesterov momentum and a momentum-decay schedule."""
 
     rule = "nadam"
+    capturable_state = ("params, mu_products and state_steps",
+                        "params, mu_products, and state_steps")
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from .adam import _to_scalar
+from .flags import check_fused_flags
 from .flat import FusedOptimizer
 from .optimizer import check_lr
-from .sgd import check_fused_flags
 
 
 class ASGD(FusedOptimizer):
     """Averaged stochastic gradient descent (Polyak & Juditsky 1992)."""
 
     rule = "asgd"
+    capturable_state = ("params, mus, etas, and state_steps",) * 2
 
     def __init__(self, params, lr=1e-2, lambd: float = 1e-4, alpha: float = 0.75,
                  t0: float = 1e6, weight_decay: float = 0, foreach=None, maximize=False,
@@ -48,6 +49,7 @@ class Rprop(FusedOptimizer):
     """Resilient backpropagation: per-element step sizes adapted to the gradient's sign."""
 
     rule = "rprop"
+    capturable_xla = (True, True)
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):

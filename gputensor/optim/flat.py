@@ -23,6 +23,7 @@ from .. import dtypes
 from .._tensor import Tensor
 from ..backends.flat_step import ArrayList
 from ..dtypes import is_float_array_dtype
+from .flags import check_step_flags
 from .optimizer import Optimizer
 
 # Packs of at most this many elements copy their gradients into one flat buffer each step
@@ -194,6 +195,9 @@ class FusedOptimizer(Optimizer):
 
     rule = None
     has_step = True
+    # torch's capturable=True assertion on the CPU (single-tensor, foreach): see flags.py
+    capturable_state = ("params and state_steps", "params and state_steps")
+    capturable_xla = (True, False)
 
     def __init__(self, params, defaults):
         self._packs = []
@@ -272,6 +276,7 @@ class FusedOptimizer(Optimizer):
     def step(self, closure=None):
         """Perform a single optimization step; returns the closure's loss, if any."""
         loss = self._run_closure(closure)
+        check_step_flags(self)
         for index, group in enumerate(self.param_groups):
             entry = self._group_packs(index, group)
             names_inits = self._state_names(group)
