@@ -239,3 +239,61 @@ def test_errors_match_torch(index):
 def test_size_mismatch_broadcasts_like_torch():
     x, t = log_probs((3, 4), "float64"), probs((4,), "float64")
     check_op(lambda lib, a, b: fn_of(lib).kl_div(a, b, reduction="sum"), x, t)
+
+
+# ---- CTC --------------------------------------------------------------------------------------
+CTC_TARGETS = np.array([[1, 2, 2, 4], [3, 1, 0, 0], [4, 4, 4, 0]])
+CTC_CASES = {
+    "padded": lambda F, lib, lp, r, z: F.ctc_loss(lp, lib.tensor(CTC_TARGETS), [7, 5, 6],
+                                                  [4, 2, 3], reduction=r, zero_infinity=z),
+    "concatenated_blank": lambda F, lib, lp, r, z: F.ctc_loss(
+        lp, lib.tensor([1, 2, 2, 3, 1, 3, 3]), lib.tensor([7, 7, 4]), lib.tensor([3, 2, 2]),
+        blank=4, reduction=r, zero_infinity=z),
+    "impossible": lambda F, lib, lp, r, z: F.ctc_loss(lp, lib.tensor(CTC_TARGETS), [2, 5, 6],
+                                                      [4, 2, 3], reduction=r, zero_infinity=z),
+    "empty_target": lambda F, lib, lp, r, z: F.ctc_loss(lp, lib.tensor(CTC_TARGETS), [7, 3, 6],
+                                                        [4, 0, 1], reduction=r,
+                                                        zero_infinity=z),
+    "unbatched": lambda F, lib, lp, r, z: F.ctc_loss(lp[:, 1], lib.tensor([3, 3, 1]), [6], [3],
+                                                     reduction=r, zero_infinity=z),
+}
+
+
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", sorted(CTC_CASES))
+def test_ctc_loss_matches_torch(name, reduction, zero_infinity, device):
+    if name == "impossible" and not zero_infinity and reduction != "none":
+        pytest.skip("an infinite loss has NaN gradients: compared with reduction='none' only")
+    x = RNG.standard_normal((7, 3, 5))
+    lp = (x - np.log(np.exp(x).sum(-1, keepdims=True))).astype("float64")
+    check_op(lambda lib, a: CTC_CASES[name](fn_of(lib), lib, a, reduction, zero_infinity), lp,
+             device=device, grad=not (name == "impossible" and not zero_infinity))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_ctc_loss_module_matches_torch(dtype):
+    x = RNG.standard_normal((6, 2, 4))
+    lp = (x - np.log(np.exp(x).sum(-1, keepdims=True))).astype(dtype)
+    check_op(lambda lib, a: lib.nn.CTCLoss(blank=1, zero_infinity=True)(
+        a, lib.tensor([[0, 2, 3], [2, 2, 0]]), [6, 5], [3, 2]), lp)
+
+
+LP = np.log(np.full((6, 2, 4), 0.25, "float32"))
+CTC_ERRORS = [
+    lambda lib: fn_of(lib).ctc_loss(lib.tensor(LP), lib.tensor([[1, 2], [1, 1]]), [6], [2, 2]),
+    lambda lib: fn_of(lib).ctc_loss(lib.tensor(LP), lib.tensor([[1, 2], [1, 1]]), [6, 6], [2]),
+    lambda lib: fn_of(lib).ctc_loss(lib.tensor(LP), lib.tensor([[1, 2], [1, 1]]), [7, 6],
+                                    [2, 2]),
+    lambda lib: fn_of(lib).ctc_loss(lib.tensor(LP), lib.tensor([[1, 2], [1, 1]]), [6, 6],
+                                    [3, 2]),
+    lambda lib: fn_of(lib).ctc_loss(lib.tensor(LP), lib.tensor([[1, 2], [1, 1]]), [6, 6],
+                                    [2, 2], blank=4),
+    lambda lib: fn_of(lib).ctc_loss(lib.tensor(LP), lib.tensor([[1, 2], [1, 1]]), [6, 6],
+                                    [2, 2], reduction="avg"),
+]
+
+
+@pytest.mark.parametrize("index", range(len(CTC_ERRORS)))
+def test_ctc_loss_errors_match_torch(index):
+    check_error(CTC_ERRORS[index])

@@ -12,6 +12,7 @@ from ..ops import softmaxes as _softmaxes
 from ..ops.activations import dropout, elu, elu_, gelu, leaky_relu, leaky_relu_, silu
 from ..ops.bce import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.cross_entropy import cross_entropy, nll_loss
+from ..ops.ctc import ctc_loss
 from ..ops.losses import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from ..ops.losses_more import (
     cosine_embedding_loss,
@@ -42,7 +43,7 @@ __all__ = [
     "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss",
     "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
     "multilabel_soft_margin_loss", "soft_margin_loss", "multi_margin_loss",
-    "multilabel_margin_loss", "logsigmoid",
+    "multilabel_margin_loss", "logsigmoid", "ctc_loss",
 ]
 
 sigmoid = _pointwise.sigmoid
