@@ -337,3 +337,26 @@ def test_differentiable_step_of_tensors_without_grad_steps_like_torch(name):
     theirs = _step_with_flags(torch, name, dict(differentiable=True), requires_grad=False)
     assert ours[0] == theirs[0] == "ok"
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("options", [{}, dict(line_search_fn="strong_wolfe")])
+def test_lbfgs_on_cuda_matches_torch(options, cuda_device):
+    rng = np.random.default_rng(9)
+    start = rng.uniform(-1, 1, (3,))
+    target = rng.uniform(-1, 1, (3,))
+
+    def run(lib, device):
+        w = lib.tensor(start, device=device, requires_grad=True)
+        goal = lib.tensor(target, device=device)
+        opt = lib.optim.LBFGS([w], max_iter=6, history_size=3, **options)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((w - goal) ** 4).sum() + (w * w).sum()
+            loss.backward()
+            return loss
+        losses = [opt.step(closure).item() for _ in range(2)]
+        return losses, w.detach().cpu().numpy()
+    ours, theirs = run(gputensor, cuda_device), run(torch, "cpu")
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-10)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-8, atol=1e-10)
