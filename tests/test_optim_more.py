@@ -360,3 +360,25 @@ def test_lbfgs_on_cuda_matches_torch(options, cuda_device):
     ours, theirs = run(gputensor, cuda_device), run(torch, "cpu")
     np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-10)
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-8, atol=1e-10)
+
+
+SPARSE_ADAM_ERRORS = [dict(lr=0.0), dict(eps=0.0), dict(betas=(1.0, 0.9)),
+                      dict(betas=(0.9, -1.0))]
+
+
+@pytest.mark.parametrize("options", SPARSE_ADAM_ERRORS)
+def test_sparse_adam_checks_like_torch(options):
+    check_error(lambda lib: lib.optim.SparseAdam(_param(lib), **options))
+
+
+def test_sparse_adam_refuses_dense_gradients_like_torch():
+    def step(lib):
+        params = _param(lib)
+        opt = lib.optim.SparseAdam(params, lr=0.1, maximize=True)
+        assert opt.step() is None  # no gradient yet: nothing to do
+        params[0].grad = lib.ones(2)
+        opt.step()
+    check_error(step)
+    ours = gputensor.optim.SparseAdam(_param(gputensor), lr=0.1)
+    theirs = torch.optim.SparseAdam(_param(torch), lr=0.1)
+    assert repr(ours) == repr(theirs)
