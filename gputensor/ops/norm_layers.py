@@ -20,7 +20,7 @@ class NativeGroupNorm(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, groups, eps):
-        n, c = x.shape[0], x.shape[1]
+        c = x.shape[1]
         ctx.shape, ctx.groups, ctx.eps = x.shape, groups, eps
         xhat, rstd = NativeGroupNorm.normalized(ctx, x)
         ctx.save_for_backward(xhat, rstd, w, x)
