@@ -504,3 +504,18 @@ def test_custom_function_double_backward_and_once_differentiable():
         messages.append(str(info.value))
     np.testing.assert_allclose(messages[2], messages[0])
     assert messages[3] == messages[1]
+
+
+def test_second_derivatives_across_dtypes_match_torch():
+    """Operands of different dtypes are cast inside the op: the casts stay in the graph."""
+    results = []
+    for lib in (torch, gputensor):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        z = (x * y) ** 2 / (x + 1).double() + lib.nanmean(x**3)
+        gx, gy = lib.autograd.grad(z.sum(), (x, y), create_graph=True)
+        hx, hy = lib.autograd.grad(gx.sum() + (gy**2).sum(), (x, y))
+        results.append([t.detach().numpy() for t in (gx, gy, hx, hy)])
+    for ours, theirs in zip(results[1], results[0]):
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
