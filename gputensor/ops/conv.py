@@ -3,9 +3,9 @@ group (forward and backward side by side; 1-D runs as 2-D with a height of 1).""
 
 from __future__ import annotations
 
+from .._tensor_core import FLOAT_TYPE_NAMES
 from ..autograd.function import Op
 from . import views
-from .common import type_name
 from .conv_geometry import col2im, im2col, pad_channels_first
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -211,12 +211,20 @@ def _check_shapes(x, w, b, groups, padding, dilation, transposed):
 
 
 def _check_dtypes(x, w, b):
+    """torch's errors for a weight or bias of another dtype than the input."""
     if w.dtype != x.dtype:
-        raise RuntimeError(f"expected scalar type {type_name(x.dtype)} but found "
-                           f"{type_name(w.dtype)}")
+        cuda = "cuda." if x.device.type == "cuda" else ""
+        raise RuntimeError(
+            f"Input type (gputensor.{cuda}{FLOAT_TYPE_NAMES[x._data.dtype.name]}) and weight "
+            f"type (gputensor.{cuda}{FLOAT_TYPE_NAMES[w._data.dtype.name]}) should be the same "
+            "or input should be a MKLDNN tensor and weight is a dense tensor")
     if b is not None and b.dtype != x.dtype:
-        raise RuntimeError(f"expected scalar type {type_name(x.dtype)} but found "
-                           f"{type_name(b.dtype)}")
+        raise RuntimeError(f"Input type ({_c_name(x.dtype)}) and bias type ({_c_name(b.dtype)}) "
+                           "should be the same")
+
+
+def _c_name(dtype) -> str:
+    return str(dtype).split(".")[-1]
 
 
 def _padding_pairs(padding, w, stride, dilation, dims):
@@ -246,10 +254,10 @@ def _convolution(name, dims, input, weight, bias, stride, padding, dilation, gro
     count = weight.ndim - 2
     stride = expand_param("stride", stride, count)
     dilation = expand_param("dilation", dilation, count)
-    pads = _padding_pairs(padding, weight, stride, dilation, count)
-    output_padding = expand_param("output_padding", output_padding, count)
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    pads = _padding_pairs(padding, weight, stride, dilation, count)
+    output_padding = expand_param("output_padding", output_padding, count)
     if any(p < 0 for pair in pads for p in pair):
         raise RuntimeError("negative padding is not supported")
     if any(p < 0 for p in output_padding):
@@ -279,6 +287,8 @@ def _check_transposed(x, w, stride, pads, dilation, output_padding):
             f"output_padding_height: {output_padding[0]} output_padding_width: "
             f"{output_padding[1]} stride_height: {stride[0]} stride_width: {stride[1]} "
             f"dilation_height: {dilation[0]} dilation_width: {dilation[1]}")
+    if len(stride) == 1:
+        return  # (torch gives an empty result for a 1-D output size of 0)
     sizes = x.shape[2:]
     outs = [(i - 1) * s - sum(p) + d * (k - 1) + 1 + op for i, s, p, d, k, op in
             zip(sizes, stride, pads, dilation, w.shape[2:], output_padding)]
