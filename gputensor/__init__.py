@@ -66,6 +66,7 @@ from .legacy import (
     set_num_interop_threads,
     set_num_threads,
 )
+from .ops.adaptive_pooling import adaptive_avg_pool1d
 from .ops.blas import (
     addbmm,
     addmm,
@@ -81,6 +82,7 @@ from .ops.blas import (
     trace,
 )
 from .ops.compare import allclose, equal, isclose
+from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .ops.counting import bincount, count_nonzero, histc
 from .ops.creation import (  # noqa: A004
     Generator,
@@ -277,6 +279,7 @@ from .ops.pointwise import (  # noqa: A004
     true_divide,
     where,
 )
+from .ops.pooling import avg_pool1d, max_pool1d, max_pool1d_with_indices, max_pool2d
 from .ops.quantiles import nanquantile, quantile
 from .ops.random_fill import bernoulli, normal, poisson
 from .ops.reduce import (  # noqa: A004
@@ -416,3 +419,4 @@ __all__ += ops.index_writes.__all__
 __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
+__all__ += ops.conv.__all__ + ops.pooling.__all__ + ops.adaptive_pooling.__all__

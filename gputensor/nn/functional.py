@@ -15,6 +15,8 @@ from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.losses import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from ..ops.nn_ops import batch_norm, embedding, layer_norm, linear
 from .attention import scaled_dot_product_attention
+from .functional_conv import *  # noqa: F403 - convolution and pooling
+from .functional_conv import __all__ as _conv_all
 from .multi_head_attention import multi_head_attention_forward
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "scaled_dot_product_attention", "multi_head_attention_forward",
 ]
+__all__ += _conv_all
 
 sigmoid = _pointwise.sigmoid
 tanh = _pointwise.tanh

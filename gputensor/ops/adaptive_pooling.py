@@ -9,8 +9,7 @@ from .._tensor_core import FLOAT_TYPE_NAMES
 from ..autograd.function import Op
 from . import reduce, views
 
-__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
-           "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d"]
+__all__ = ["adaptive_avg_pool1d"]  # torch's top-level name (nn.functional has them all)
 
 
 def _window_bounds(size, out):

@@ -9,8 +9,8 @@ from ..autograd.function import Op
 from . import views
 from .conv_geometry import window_slices
 
-__all__ = ["avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
-           "max_pool2d_with_indices"]
+# torch's top-level names (nn.functional has them all)
+__all__ = ["avg_pool1d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d"]
 
 
 def pool_out_size(size, kernel, pad, stride, dilation, ceil_mode):
