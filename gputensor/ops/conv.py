@@ -74,7 +74,7 @@ def _forward(ctx, x, w, kernel):
     out_size = _out_size(padded.shape[2:], kernel, stride, dilation)
     cols = im2col(xp, padded, kernel, stride, dilation, out_size)
     ctx.geometry = padded.shape[2:], out_size
-    cols2 = cols.reshape(groups, -1, n * out_size[0] * out_size[1])
+    cols2 = cols.reshape(groups, w[0].size, n * out_size[0] * out_size[1])
     out = _matmul(backend, w.reshape(groups, o // groups, -1), cols2)
     out = out.reshape((o, n) + out_size).transpose(1, 0, 2, 3)
     return out, cols2
@@ -87,7 +87,8 @@ def _backward(ctx, g, w, needs):
     cols2 = ctx.keep
     padded_size, out_size = ctx.geometry
     o, n = w.shape[0], g.shape[0]
-    gt = xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, o // groups, -1)
+    gt = xp.ascontiguousarray(g.transpose(1, 0, 2, 3))
+    gt = gt.reshape(groups, o // groups, n * out_size[0] * out_size[1])
     w3 = w.reshape(groups, o // groups, -1)
     grad_x = grad_w = None
     if needs[1]:
@@ -115,7 +116,7 @@ def _transposed_forward(ctx, x, w, kernel, output_padding):
     stride, pads, dilation, groups = ctx.settings
     n, c, h, wd = x.shape
     og = w.shape[1]
-    xt = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(groups, c // groups, -1)
+    xt = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(groups, c // groups, n * h * wd)
     cols = _matmul(backend, w.reshape(groups, c // groups, -1).transpose(0, 2, 1), xt)
     cols = cols.reshape((groups * og,) + tuple(kernel) + (n, h, wd))
     full_size = tuple((i - 1) * s + d * (k - 1) + 1 + op for i, s, d, k, op in
@@ -139,14 +140,15 @@ def _transposed_backward(ctx, g, x, w, needs):
     oh, ow = g.shape[2:]
     padded[:, :, top:top + oh, left:left + ow] = g.transpose(1, 0, 2, 3)
     cols = im2col(xp, padded, w.shape[2:], stride, dilation, in_size)
-    cols = cols.reshape(groups, -1, n * in_size[0] * in_size[1])
+    cols = cols.reshape(groups, w[0].size, n * in_size[0] * in_size[1])
     grad_x = grad_w = None
     if needs[0]:
         grad_x = _matmul(backend, w.reshape(groups, c // groups, -1), cols)
         grad_x = grad_x.reshape((c, n) + in_size).transpose(1, 0, 2, 3)
         grad_x = xp.ascontiguousarray(grad_x)
     if needs[1]:
-        xt = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(groups, c // groups, -1)
+        xt = xp.ascontiguousarray(x.transpose(1, 0, 2, 3))
+        xt = xt.reshape(groups, c // groups, n * in_size[0] * in_size[1])
         grad_w = _matmul(backend, xt, cols.transpose(0, 2, 1))
     return grad_x, grad_w
 
@@ -223,8 +225,14 @@ def _check_dtypes(x, w, b):
                            "should be the same")
 
 
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16"}
+
+
 def _c_name(dtype) -> str:
-    return str(dtype).split(".")[-1]
+    """The C++ name torch prints for a dtype (float, double)."""
+    name = str(dtype).split(".")[-1]
+    return _C_NAMES.get(name, name)
 
 
 def _padding_pairs(padding, w, stride, dilation, dims):
@@ -252,12 +260,17 @@ def _convolution(name, dims, input, weight, bias, stride, padding, dilation, gro
     if unbatched:
         input = views.unsqueeze(input, 0)
     count = weight.ndim - 2
-    stride = expand_param("stride", stride, count)
-    dilation = expand_param("dilation", dilation, count)
+
+    def expand(name, value):  # ints take the function's rank first, as torch's int[2]
+        return expand_param(name, (value,) * dims if isinstance(value, int) else value, count)
+
+    stride, dilation = expand("stride", stride), expand("dilation", dilation)
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
+    if not isinstance(padding, str):
+        padding = expand("padding", padding)
     pads = _padding_pairs(padding, weight, stride, dilation, count)
-    output_padding = expand_param("output_padding", output_padding, count)
+    output_padding = expand("output_padding", output_padding)
     if any(p < 0 for pair in pads for p in pair):
         raise RuntimeError("negative padding is not supported")
     if any(p < 0 for p in output_padding):
@@ -268,26 +281,27 @@ def _convolution(name, dims, input, weight, bias, stride, padding, dilation, gro
         raise RuntimeError("non-positive dilation is not supported")
     _check_shapes(input, weight, bias, groups, pads, dilation, transposed)
     _check_dtypes(input, weight, bias)
-    if transposed:
-        _check_transposed(input, weight, stride, pads, dilation, output_padding)
     if count == 1:
         stride, dilation = (1,) + stride, (1,) + dilation
         pads, output_padding = ((0, 0),) + pads, (0,) + output_padding
+    if transposed:
+        _check_transposed(input, weight, stride, pads, dilation, output_padding, count)
     out = Convolution.apply(input, weight, bias, stride, pads, dilation, transposed,
                             output_padding, groups)
     return views.squeeze(out, 0) if unbatched else out
 
 
-def _check_transposed(x, w, stride, pads, dilation, output_padding):
-    """torch's errors for a transposed convolution's output padding and output size."""
-    if len(stride) == 2 and any(op >= s and op >= d for op, s, d in
+def _check_transposed(x, w, stride, pads, dilation, output_padding, count):
+    """torch's errors for a transposed convolution's output padding and output size (the
+    settings as 2-D ones)."""
+    if any(op >= s and op >= d for op, s, d in
                                 zip(output_padding, stride, dilation)):
         raise RuntimeError(
             "output padding must be smaller than either stride or dilation, but got "
             f"output_padding_height: {output_padding[0]} output_padding_width: "
             f"{output_padding[1]} stride_height: {stride[0]} stride_width: {stride[1]} "
             f"dilation_height: {dilation[0]} dilation_width: {dilation[1]}")
-    if len(stride) == 1:
+    if count == 1:
         return  # (torch gives an empty result for a 1-D output size of 0)
     sizes = x.shape[2:]
     outs = [(i - 1) * s - sum(p) + d * (k - 1) + 1 + op for i, s, p, d, k, op in
