@@ -188,7 +188,6 @@ def _unpool_size(x, kernel, stride, padding, output_size):
                for d in range(dims)]
     if output_size is None:
         return tuple(default)
-    output_size = list(output_size)
     if len(output_size) == dims + 2:
         output_size = output_size[2:]
     if len(output_size) != dims:

@@ -182,7 +182,9 @@ def _check_pool2d(x, kernel, pads, dilation, out_size):
     if min(dilation) <= 0:
         raise RuntimeError(f"dilation should be greater than zero, but got dilationH: "
                            f"{dilation[0]} dilationW: {dilation[1]}")
-    if x.ndim not in (3, 4) or any(n == 0 for n in x.shape[-3:]):
+    if x.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    if any(n == 0 for n in x.shape[-3:]):
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
                            f"for input, but got:{_shape_list(x.shape)}")
     for k, p, d in zip(kernel, pads, dilation):
