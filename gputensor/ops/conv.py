@@ -3,6 +3,8 @@ group (forward and backward side by side; 1-D runs as 2-D with a height of 1).""
 
 from __future__ import annotations
 
+import warnings
+
 from .._tensor_core import FLOAT_TYPE_NAMES
 from ..autograd.function import Op
 from . import views
@@ -245,6 +247,9 @@ def _padding_pairs(padding, w, stride, dilation, dims):
         if any(s != 1 for s in stride):
             raise RuntimeError("padding='same' is not supported for strided convolutions")
         totals = [d * (k - 1) for d, k in zip(dilation, w.shape[2:])]
+        if any(t % 2 for t in totals):
+            warnings.warn("Using padding='same' with even kernel lengths and odd dilation may "
+                          "require a zero-padded copy of the input be created", stacklevel=4)
         return tuple((t // 2, t - t // 2) for t in totals)
     padding = expand_param("padding", padding, dims)
     return tuple((p, p) for p in padding)
