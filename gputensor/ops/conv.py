@@ -93,8 +93,8 @@ def _backward(ctx, g, w, needs):
     gt = gt.reshape(groups, o // groups, n * out_size[0] * out_size[1])
     w3 = w.reshape(groups, o // groups, -1)
     grad_x = grad_w = None
-    if needs[1]:
-        grad_w = _matmul(backend, gt, cols2.transpose(0, 2, 1))
+    if needs[1]:  # as (cols @ g^T)^T: BLAS splits the long reduction better this way round
+        grad_w = _matmul(backend, cols2, gt.transpose(0, 2, 1)).transpose(0, 2, 1)
     if needs[0]:
         grad_cols = _matmul(backend, w3.transpose(0, 2, 1), gt)
         c = groups * w.shape[1]
