@@ -157,3 +157,12 @@ def test_unbatched_grad_fn_and_shapes(device):
     w = rand_array((2, 3, 3, 3))
     check_op(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2) * 2, x, w,
              device=device, **TOLERANCE)
+
+
+def test_input_changed_in_place_before_backward(device):
+    def run(lib):
+        x = lib.ones(1, 2, 4, 4, requires_grad=True) * 1
+        y = lib.nn.functional.conv2d(x, lib.ones(3, 2, 3, 3, requires_grad=True))
+        x.add_(1)
+        y.sum().backward()
+    check_error(run, device=device)
