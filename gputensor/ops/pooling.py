@@ -22,13 +22,23 @@ def pool_out_size(size, kernel, pad, stride, dilation, ceil_mode):
     return out
 
 
-def _padded(xp, x, pads, out_size, kernel, stride, dilation, fill):
-    """``x`` in a frame of ``fill`` wide enough for every window (ceil_mode's last one too)."""
-    *lead, h, w = x.shape
+def _frame_shape(shape, pads, out_size, kernel, stride, dilation):
+    """The shape of the input in a frame wide enough for every window (ceil_mode's last one
+    too)."""
+    *lead, h, w = shape
     (ph, pw), (oh, ow) = pads, out_size
     hp = max(h + 2 * ph, (oh - 1) * stride[0] + (kernel[0] - 1) * dilation[0] + 1)
     wp = max(w + 2 * pw, (ow - 1) * stride[1] + (kernel[1] - 1) * dilation[1] + 1)
-    out = xp.full(tuple(lead) + (hp, wp), fill, dtype=x.dtype)
+    return tuple(lead) + (hp, wp)
+
+
+def _padded(xp, x, pads, out_size, kernel, stride, dilation, fill):
+    """``x`` in a frame of ``fill`` wide enough for every window (ceil_mode's last one too)."""
+    shape = _frame_shape(x.shape, pads, out_size, kernel, stride, dilation)
+    (ph, pw), (h, w) = pads, x.shape[-2:]
+    if shape == x.shape:
+        return x  # every window lies inside: no frame, no copy
+    out = xp.full(shape, fill, dtype=x.dtype)
     out[..., ph:ph + h, pw:pw + w] = x
     return out
 
@@ -53,6 +63,13 @@ class MaxPool2DWithIndices(Op):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, pads, dilation, out_size):
+        ctx.non_differentiable = (1,)
+        by_kernel = ctx.backend.max_pool_planes(x, kernel, stride, pads, dilation, out_size)
+        if by_kernel is not None:
+            best, indices, ctx.arg = by_kernel
+            ctx.geometry = (_frame_shape(x.shape, pads, out_size, kernel, stride, dilation),
+                            kernel, stride, pads, dilation, x.shape)
+            return best, indices
         xp = ctx.xp
         floating = x.dtype.kind == "f"
         low = -np.inf if floating else np.iinfo(x.dtype).min
@@ -77,19 +94,17 @@ class MaxPool2DWithIndices(Op):
             if not started:
                 take |= arg < 0
             if not (rows_in and cols_in):
-                inside = (_inside_mask(xp, di, oh, stride[0], pads[0], h)[:, None]
-                          & _inside_mask(xp, dj, ow, stride[1], pads[1], w)[None, :])
-                take &= inside
-            best = xp.where(take, v, best)
-            arg = xp.where(take, np.int32(k), arg)
+                take &= (_inside_mask(xp, di, oh, stride[0], pads[0], h)[:, None]
+                         & _inside_mask(xp, dj, ow, stride[1], pads[1], w)[None, :])
+            xp.copyto(best, v, where=take)
+            xp.copyto(arg, k, where=take)
             started = started or (rows_in and cols_in)
         ctx.arg, ctx.geometry = arg, (padded.shape, kernel, stride, pads, dilation, x.shape)
-        kw = kernel[1]
         base = ((xp.arange(oh) * stride[0] - pads[0])[:, None] * w
                 + (xp.arange(ow) * stride[1] - pads[1])[None, :])
-        indices = base + (arg // kw) * (dilation[0] * w) + (arg % kw) * dilation[1]
-        ctx.non_differentiable = (1,)
-        return best, indices.astype(np.int64)
+        shifts = ctx.backend.asarray([di * w + dj for _, di, dj in _offsets(kernel, dilation)],
+                                     dtype=np.int64)
+        return best, xp.take(shifts, arg) + base
 
     @staticmethod
     def backward(ctx, g, _):
@@ -119,7 +134,10 @@ class AvgPool2D(Op):
         for _, di, dj in _offsets(kernel, (1, 1)):
             rows, columns = window_slices(di, dj, oh, ow, stride)
             v = padded[..., rows, columns]
-            total = v.copy() if total is None else total + v
+            if total is None:
+                total = v.copy()
+            else:
+                total += v
         divisor = ctx.backend.asarray(
             _divisors(x.shape[-2:], kernel, stride, pads, out_size, count_include_pad,
                       divisor_override), dtype=x.dtype)
