@@ -176,3 +176,9 @@ def test_max_unpool_errors(device, output_size, indices_dtype, cut):
             indices = indices[:, :, :1]
         return lib.nn.functional.max_unpool2d(values, indices, 2, output_size=output_size)
     check_error(run, device=device)
+
+
+@pytest.mark.parametrize("kwargs", MAX_POOL2D[:3])
+def test_max_pool2d_integers(device, kwargs):
+    check_op(lambda lib, x: lib.nn.functional.max_pool2d(x, return_indices=True, **kwargs),
+             rand_array((2, 3, 7, 6), "int64"), device=device, grad=False)
