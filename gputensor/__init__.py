@@ -76,6 +76,7 @@ from .ops.activations_more import (
     threshold,
     threshold_,
 )
+from .ops.adaptive_pooling import adaptive_avg_pool1d
 from .ops.blas import (
     addbmm,
     addmm,
@@ -91,6 +92,7 @@ from .ops.blas import (
     trace,
 )
 from .ops.compare import allclose, equal, isclose
+from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .ops.counting import bincount, count_nonzero, histc
 from .ops.creation import (  # noqa: A004
     Generator,
@@ -293,6 +295,7 @@ from .ops.pointwise import (  # noqa: A004
     true_divide,
     where,
 )
+from .ops.pooling import avg_pool1d, max_pool1d, max_pool1d_with_indices, max_pool2d
 from .ops.quantiles import nanquantile, quantile
 from .ops.random_fill import bernoulli, normal, poisson
 from .ops.reduce import (  # noqa: A004
@@ -439,3 +442,4 @@ __all__ += ops.dropouts.__all__ + ["alpha_dropout", "feature_alpha_dropout"]
 __all__ += ops.norm_layers.__all__ + ["instance_norm"]
 __all__ += ops.distances.__all__
 __all__ += ops.resampling.__all__
+__all__ += ops.conv.__all__ + ops.pooling.__all__ + ops.adaptive_pooling.__all__
