@@ -1,6 +1,7 @@
 """gputensor: a PyTorch-compatible tensor library on NumPy (CPU) and CuPy/Numba (CUDA)."""
 
-from . import (
+from . import (  # _source_checkout first: it makes gputensor.kernels findable
+    _source_checkout,
     accelerator,
     amp,
     autograd,
@@ -11,9 +12,11 @@ from . import (
     legacy,
     linalg,
     nn,
+    onnx,
     ops,
     optim,
     return_types,
+    serialization,
     special,
     utils,
 )
@@ -416,3 +419,4 @@ __all__ += ops.index_writes.__all__
 __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
+__all__ += ["onnx", "serialization"]
