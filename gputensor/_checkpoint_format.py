@@ -138,8 +138,9 @@ class Reader:
                       f"{self.data_size} (a wrong header length, or bytes added at the end)")
         return entries
 
-    def read_arrays(self, entries, use_mmap):
-        """{name: array} and the CRC-32 of the data bytes; mmap'd arrays are copy-on-write."""
+    def read_arrays(self, entries, use_mmap, checksum=True):
+        """{name: array} and the CRC-32 of the data bytes (0 unless ``checksum``); mmap'd
+        arrays are copy-on-write."""
         mapped = None
         if use_mmap and entries and entries[-1][4] > 0:
             mapped = mmap_module.mmap(self.fh.fileno(), 0, access=mmap_module.ACCESS_COPY)
@@ -153,7 +154,8 @@ class Reader:
                 arr = np.empty(shape, dtype=wire)
                 flat = arr.reshape(-1).view(np.uint8)
                 self._read_into(flat, begin, end)
-            crc = update_crc(crc, flat)
+            if checksum:
+                crc = update_crc(crc, flat)
             if dtype is dtypes.bool:
                 arr = arr.view(np.bool_) if np.all(arr <= 1) else arr.astype(np.bool_)
             elif not arr.dtype.isnative:

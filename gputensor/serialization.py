@@ -244,7 +244,7 @@ def _read(f, use_mmap, verify):
                 reader.fail(f"the saved structure is not JSON ({err})")
         else:  # a plain safetensors file: a dict of its tensors, in file order
             structure = {"$dict": [[e[0], {"$tensor": e[0]}] for e in entries]}
-        arrays, crc = reader.read_arrays(entries, use_mmap)
+        arrays, crc = reader.read_arrays(entries, use_mmap, verify)
         if verify:
             reader.check_crc(meta, crc)
         reader.seek_past(entries)
@@ -260,7 +260,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     elsewhere. Whole objects (a saved model) are rebuilt only from classes allowlisted with
     ``add_safe_globals``/``safe_globals``, unless ``weights_only=False``. ``mmap=True`` maps
     the file's tensor data instead of reading it (copy-on-write). ``verify=False`` skips the
-    CRC-32 check of the data (about 0.25 s per GB).
+    CRC-32 check of the data (it runs at about 1 GB/s and, with ``mmap=True``, reads every
+    page once).
     """
     del pickle_module, pickle_load_args  # torch's pickle options: nothing is ever unpickled
     device_for = _check_map_location(map_location)
