@@ -82,11 +82,37 @@ def test_embedding_attention_and_two_outputs():
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("make, x_shape", [
+    (lambda: nn.LSTM(3, 4, num_layers=2), (5, 2, 3)),
+    (lambda: nn.GRU(3, 4, batch_first=True, bidirectional=True), (2, 5, 3)),
+    (lambda: nn.RNN(3, 4, nonlinearity="relu"), (4, 1, 3)),
+])
+def test_recurrent_layers_unrolled_over_the_traced_length(make, x_shape):
+    model = make()
+    x = gputensor.randn(*x_shape)
+    buffer = io.BytesIO()
+    gputensor.onnx.export(model, (x,), buffer, input_names=["x"])
+    model.eval()
+    got = _run(buffer.getvalue(), {"x": x})
+    out, state = model(x)
+    expected = [out, *(state if isinstance(state, tuple) else (state,))]
+    assert len(got) == len(expected)
+    for ours, theirs in zip(got, expected):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+class RunningTotal(nn.Module):
+    """A model with an op that has no ONNX form here."""
+
+    def forward(self, x):
+        return gputensor.cumsum(x, 0).relu()
+
+
 def test_an_op_without_an_onnx_form_is_named():
     with pytest.raises(gputensor.onnx.UnsupportedOperatorError,
-                       match="Exporting the operator 'Unbind' to ONNX opset version 18 is not "
+                       match="Exporting the operator 'Cumsum' to ONNX opset version 18 is not "
                              "supported") as err:
-        gputensor.onnx.export(nn.LSTM(3, 4), gputensor.randn(2, 1, 3), io.BytesIO())
+        gputensor.onnx.export(RunningTotal(), gputensor.randn(2, 3), io.BytesIO())
     assert isinstance(err.value, RuntimeError)
     with pytest.raises(gputensor.onnx.UnsupportedOperatorError,
                        match="'NativeLayerNorm' to ONNX opset version 16"):
@@ -104,3 +130,13 @@ def test_import_works_without_the_onnx_package():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT)).stdout
     assert "pip install 'gputensor[onnx]'" in out
+
+
+def test_export_from_every_device(device):
+    model = nn.Sequential(nn.Linear(3, 4), nn.SiLU(), nn.LayerNorm(4), nn.LeakyReLU(0.2))
+    model.to(device)
+    x = gputensor.randn(2, 3, device=device)
+    buffer = io.BytesIO()
+    gputensor.onnx.export(model, (x,), buffer, input_names=["x"])
+    (got,) = _run(buffer.getvalue(), {"x": x.cpu()})
+    np.testing.assert_allclose(got, model(x).detach().cpu().numpy(), rtol=1e-5, atol=1e-6)

@@ -176,3 +176,15 @@ def test_the_checkpoint_modules_take_only_an_exception_type_from_pickle():
         assert imports in ([], ["from pickle import UnpicklingError  # the exception type torch "
                                 "raises; nothing is unpickled"])
         assert "eval(" not in source and "exec(" not in source and "pickle.load" not in source
+
+
+def test_a_model_on_a_device_loads_there_or_where_map_location_says(device):
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU()).to(device)
+    buffer = _saved(gputensor, model)
+    loaded = gputensor.load(buffer, weights_only=False)
+    assert {p.device.type for p in loaded.parameters()} == {device}
+    buffer.seek(0)
+    on_cpu = gputensor.load(buffer, weights_only=False, map_location="cpu")
+    assert {p.device.type for p in on_cpu.parameters()} == {"cpu"}
+    x = gputensor.randn(4, 2)
+    assert np.array_equal(on_cpu(x).detach().numpy(), model(x.to(device)).detach().cpu().numpy())

@@ -233,6 +233,32 @@ def _cat(g, args, outs):
     g.node("Concat", kept, out=outs[0].name, axis=int(dim))
 
 
+@converts("shape.Stack")
+def _stack(g, args, outs):
+    dim, dtype, *xs = args
+    axes = g.int64s([dim], "axes")
+    pieces = [g.node("Unsqueeze", [g.value(x, outs[0].dtype), axes]) for x in xs]
+    g.node("Concat", pieces, out=outs[0].name, axis=int(dim))
+
+
+@converts("shape.SplitWithSizes")
+def _split(g, args, outs):
+    x, dim, sizes = args
+    g.node_multi("Split", [g.value(x), g.int64s([o.shape[dim] for o in outs], "split")],
+                 [o.name for o in outs], axis=int(dim))
+
+
+@converts("shape.Unbind")
+def _unbind(g, args, outs):
+    x, dim = args
+    pieces = [g.fresh("piece") for _ in outs]
+    g.node_multi("Split", [g.value(x), g.int64s([1] * len(outs), "split")], pieces,
+                 axis=int(dim))
+    axes = g.int64s([dim], "axes")
+    for piece, out in zip(pieces, outs):
+        g.node("Squeeze", [piece, axes], out=out.name)
+
+
 # ---- reductions ------------------------------------------------------------------------------
 def _reduce(onnx_op):
     def convert(g, args, outs):

@@ -52,12 +52,13 @@ class _Recorder:
 
 
 def _flat_tensors(value, what):
+    """The tensors of a tensor or of nested tuples and lists of them, in order (as torch)."""
     if isinstance(value, TensorCore):
         return [value]
-    if isinstance(value, (tuple, list)) and all(isinstance(v, TensorCore) for v in value):
-        return list(value)
-    raise TypeError(f"gputensor.onnx.export: the model's {what} must be tensors or a tuple "
-                    f"of tensors, not {type(value).__name__}")
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _flat_tensors(v, what)]
+    raise TypeError(f"gputensor.onnx.export: the model's {what} must be tensors or (nested) "
+                    f"tuples of tensors, not {type(value).__name__}")
 
 
 def _names(given, count, prefix):

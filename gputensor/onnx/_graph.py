@@ -56,8 +56,8 @@ class Graph:
         """An initializer holding ``array``; returns its name."""
         onnx = onnx_module()
         name = self.fresh(hint)
-        array = np.asarray(array)
-        self.initializers.append(onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        array = np.array(array, order="C")  # (np.ascontiguousarray makes 0-d arrays 1-d)
+        self.initializers.append(onnx.numpy_helper.from_array(array, name))
         return name
 
     def value(self, obj, dtype=None, hint="const"):
@@ -84,6 +84,13 @@ class Graph:
                                                 name=self.fresh(f"{op_type}_node"),
                                                 **attributes))
         return out
+
+    def node_multi(self, op_type, inputs, outs, **attributes):
+        """Add one node with several named outputs."""
+        onnx = onnx_module()
+        self.nodes.append(onnx.helper.make_node(op_type, list(inputs), list(outs),
+                                                name=self.fresh(f"{op_type}_node"),
+                                                **attributes))
 
     def int64s(self, values, hint="shape"):
         """A 1-D int64 constant (shapes, axes)."""
