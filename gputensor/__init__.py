@@ -1,6 +1,7 @@
 """gputensor: a PyTorch-compatible tensor library on NumPy (CPU) and CuPy/Numba (CUDA)."""
 
-from . import (
+from . import (  # _source_checkout first: it makes gputensor.kernels findable
+    _source_checkout,
     accelerator,
     amp,
     autograd,
@@ -11,9 +12,11 @@ from . import (
     legacy,
     linalg,
     nn,
+    onnx,
     ops,
     optim,
     return_types,
+    serialization,
     special,
     utils,
 )
@@ -443,3 +446,4 @@ __all__ += ops.norm_layers.__all__ + ["instance_norm"]
 __all__ += ops.distances.__all__
 __all__ += ops.resampling.__all__
 __all__ += ops.conv.__all__ + ops.pooling.__all__ + ops.adaptive_pooling.__all__
+__all__ += ["onnx", "serialization"]
