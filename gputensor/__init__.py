@@ -123,6 +123,7 @@ from .ops.cumulative import (
     logcumsumexp,
     roll,
 )
+from .ops.dlpack import from_dlpack
 from .ops.einsum import einsum
 from .ops.extrema import (  # noqa: A004
     amax,
@@ -416,3 +417,4 @@ __all__ += ops.index_writes.__all__
 __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
+__all__ += ops.dlpack.__all__

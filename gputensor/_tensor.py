@@ -20,6 +20,7 @@ from .ops import (
     counting,
     creation,
     cumulative,
+    dlpack,
     extrema,
     gather,
     index,
@@ -29,6 +30,7 @@ from .ops import (
     masks,
     norms,
     numpy_interop,
+    pickling,
     pointwise,
     reduce,
     sampling,
@@ -327,6 +329,15 @@ class Tensor(TensorMoreOps):
     allclose = compare.allclose
     equal = compare.equal
     norm = norms.tensor_norm
+
+    # ---- exchange with other libraries, pickle and copy (ops/dlpack.py, ops/pickling.py) ----
+    __dlpack__ = dlpack.dlpack
+    __dlpack_device__ = dlpack.dlpack_device
+    __cuda_array_interface__ = property(dlpack.cuda_array_interface,
+                                        doc="The CUDA array interface of a CUDA tensor.")
+    __reduce_ex__ = pickling.reduce_ex
+    __copy__ = pickling.shallow_copy
+    __deepcopy__ = pickling.deep_copy
 
 
 set_tensor_class(Tensor)
