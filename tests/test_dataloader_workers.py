@@ -7,6 +7,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -296,3 +298,30 @@ def test_pin_memory_loads_the_same_batches(monkeypatch):
             list(module.DataLoader(_datasets(lib, module)[0](), pin_memory=True))
         texts.append([str(w.message) for w in caught])
     assert texts[0] == texts[1] and len(texts[0]) == 1
+
+
+EXIT_SCRIPT = """
+import os, sys
+import gputensor.utils.data as data
+from worker_datasets import SpawnSquares
+
+class Pids(SpawnSquares):
+    def __getitem__(self, i):
+        return os.getpid()
+
+loader = data.DataLoader(Pids(), batch_size=None, num_workers=2, persistent_workers=True)
+iterator = iter(loader)
+print(next(iterator), next(iterator), flush=True)
+"""
+
+
+def test_workers_end_at_interpreter_exit():
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests_dir, *sys.path])}
+    done = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], capture_output=True, text=True,
+                          timeout=60, env=env, check=True)
+    pids = [int(p) for p in done.stdout.split()]
+    assert len(set(pids)) == 2 and "Traceback" not in done.stderr
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
