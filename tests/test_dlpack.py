@@ -191,3 +191,11 @@ def test_numpy_array_copies_and_asarray_shares_or_raises_as_torch():
 def test_bad_input_to_from_dlpack():
     with pytest.raises(TypeError, match="from_dlpack"):
         gputensor.from_dlpack([1, 2])
+
+
+def test_negative_strides_are_exported_as_a_copy():
+    reversed_view = gputensor.from_numpy(np.arange(5.0)[::-1])
+    assert reversed_view.stride() == (-1,)
+    assert torch.from_dlpack(reversed_view).tolist() == [4.0, 3.0, 2.0, 1.0, 0.0]
+    with pytest.raises(BufferError, match="negative strides"):
+        reversed_view.__dlpack__(copy=False)

@@ -218,3 +218,20 @@ def test_a_module_from_a_child_process():
     x = gputensor.randn(4, 3)
     expected.train(), received.train()
     assert received(x).tolist() == expected(x).tolist()
+
+
+def _zero_output_hook(module, args, output):
+    return output * 0
+
+
+def test_module_hooks_pickle_as_torchs():
+    for lib in (gputensor, torch):
+        model = lib.nn.Linear(2, 2)
+        model.register_forward_hook(_zero_output_hook)
+        model.register_buffer("extra", lib.ones(1))
+        for back in (_round_trip(model), copy.deepcopy(model)):
+            assert back(lib.ones(1, 2)).tolist() == [[0.0, 0.0]]
+            assert [name for name, _ in back.named_buffers()] == ["extra"]
+        model.register_forward_hook(lambda *args: None)
+        with pytest.raises((pickle.PicklingError, AttributeError)):  # a local function
+            pickle.dumps(model)
