@@ -24,6 +24,8 @@ STATUS_CHECK_INTERVAL = 1.0  # seconds between checks that the workers still liv
 class MultiProcessingIter:
     """Batches loaded by ``loader.num_workers`` worker processes, in the sampler's order."""
 
+    _shutdown = True
+
     def __init__(self, loader, base_seed: int) -> None:
         self._index_sampler = loader._index_sampler  # (not the loader: a persistent loader
         # holds this iterator, which stops its workers when the loader goes)
@@ -32,12 +34,12 @@ class MultiProcessingIter:
         self._timeout = loader.timeout
         self._persistent_workers = loader.persistent_workers
         self._iterable = loader._iterable
-        self._shutdown = False
         self._workers = []
         self._index_queues = []
         context = loader.multiprocessing_context or multiprocessing.get_context()
         self._result_queue = context.Queue()
         self._done_event = context.Event()
+        self._shutdown = False  # (True, the class's value, until the queues exist)
         try:
             for worker_id in range(self._num_workers):
                 index_queue = context.Queue()
