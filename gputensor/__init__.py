@@ -139,6 +139,7 @@ from .ops.cumulative import (
     roll,
 )
 from .ops.distances import cosine_similarity, pairwise_distance
+from .ops.dlpack import from_dlpack
 from .ops.dropouts import alpha_dropout_, feature_alpha_dropout_
 from .ops.dropouts import torch_alpha_dropout as alpha_dropout
 from .ops.dropouts import torch_feature_alpha_dropout as feature_alpha_dropout
@@ -447,3 +448,4 @@ __all__ += ops.distances.__all__
 __all__ += ops.resampling.__all__
 __all__ += ops.conv.__all__ + ops.pooling.__all__ + ops.adaptive_pooling.__all__
 __all__ += ["onnx", "serialization"]
+__all__ += ops.dlpack.__all__

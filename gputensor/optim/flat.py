@@ -263,15 +263,15 @@ class FusedOptimizer(Optimizer):
     def _group_added(self, group) -> None:
         self._group_packs(len(self.param_groups) - 1, group)
 
-    def __getstate__(self) -> dict:
-        """The optimizer without its flat buffers (rebuilt by ``__setstate__``)."""
-        return {k: v for k, v in self.__dict__.items() if k != "_packs"}
-
     def __setstate__(self, state: dict) -> None:
+        unpickled = "defaults" not in self.__dict__  # pickle's new object: no fields yet
+        if unpickled:
+            super().__setstate__(state)
         new_state = state.get("state", self.__dict__.get("state"))
         groups = state["param_groups"] if "param_groups" in state else self.param_groups
         entries = [self._build_group(g, new_state) for g in groups]  # may raise: nothing changed
-        super().__setstate__(state)
+        if not unpickled:
+            super().__setstate__(state)
         for entry in entries:
             self._commit_group(entry, new_state)
         self._packs = entries
