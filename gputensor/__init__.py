@@ -13,6 +13,7 @@ from . import (
     nn,
     ops,
     optim,
+    random,
     return_types,
     special,
     utils,
@@ -369,6 +370,7 @@ from .ops.stats import (
 )
 from .ops.transfer import get_default_device
 from .printing import get_printoptions, printoptions, set_printoptions
+from .random import get_rng_state, set_rng_state
 from .serialization import load, save
 from .size import Size
 
@@ -416,3 +418,4 @@ __all__ += ops.index_writes.__all__
 __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
+__all__ += ["random", "get_rng_state", "set_rng_state"]

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, random_draws
 from .._tensor_core import TensorCore
 from ..backends import backend_for
 from ..device import as_device
 from ..device import device as device_type
 from ..random import (
     Generator,
-    as_numpy_generator,
+    as_generator,
     default_generator,
     initial_seed,
     manual_seed,
@@ -315,22 +315,33 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, *, out=None) ->
                   requires_grad)
 
 
+def _float_draw_dtype(dtype, caller):
+    """The dtype a float draw makes (the default dtype for None), refusing other dtypes."""
+    dt = dtypes.from_numpy_dtype(_np_dtype(dtype))
+    if not dt.is_floating_point:
+        raise NotImplementedError(f'"{caller}" not implemented for '
+                                  f"'{dtypes.SCALAR_TYPE_NAMES[dt]}'")
+    return dt
+
+
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    """Uniform samples from [0, 1)."""
+    """Uniform samples from [0, 1) (torch's stream: the same numbers on every device)."""
     if out is not None:
         return _into_out(rand, out, dtype, device, *size, generator=generator)
-    gen = as_numpy_generator(generator)
-    values = gen.random(new_shape(size), dtype=np.float64)
-    return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
+    shape = new_shape(size)
+    dt = _float_draw_dtype(dtype, "check_uniform_bounds")
+    values = random_draws.uniform(as_generator(generator), math.prod(shape), dt)
+    return _place(values.astype(dt.numpy).reshape(shape), device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    """Standard normal samples."""
+    """Standard normal samples (torch's stream: the same numbers on every device)."""
     if out is not None:
         return _into_out(randn, out, dtype, device, *size, generator=generator)
-    gen = as_numpy_generator(generator)
-    values = gen.standard_normal(new_shape(size), dtype=np.float64)
-    return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
+    shape = new_shape(size)
+    dt = _float_draw_dtype(dtype, "normal_kernel_cpu")
+    values = random_draws.normal(as_generator(generator), math.prod(shape), dt)
+    return _place(values.astype(dt.numpy).reshape(shape), device, requires_grad)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
@@ -348,18 +359,19 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                            f"from={low} >= to={high}")
-    gen = as_numpy_generator(generator)
-    values = gen.integers(low, high, size=shape, dtype=np.int64)
-    return _place(values.astype(_np_dtype(dtype, dtypes.int64)), device, requires_grad)
+    dt = dtypes.from_numpy_dtype(_np_dtype(dtype, dtypes.int64))
+    values = random_draws.integers(as_generator(generator), math.prod(shape), int(low),
+                                   int(high), dt)
+    return _place(values.astype(dt.numpy).reshape(shape), device, requires_grad)
 
 
 def randperm(n, generator=None, dtype=None, device=None, *, out=None) -> Tensor:
-    """A random permutation of 0..n-1."""
+    """A random permutation of 0..n-1 (torch's CPU shuffle)."""
     if out is not None:
         return _into_out(randperm, out, dtype, device, n, generator)
     new_shape((n,))
-    gen = as_numpy_generator(generator)
-    return _place(gen.permutation(n).astype(_np_dtype(dtype, dtypes.int64)), device)
+    values = random_draws.randperm(as_generator(generator), n)
+    return _place(values.astype(_np_dtype(dtype, dtypes.int64)), device)
 
 
 def _random_like(fn, t, dtype, device, requires_grad):
