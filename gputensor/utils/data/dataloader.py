@@ -7,7 +7,7 @@ from typing import Any
 
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, random_int64
 
 __all__ = ["DataLoader", "get_worker_info"]
 
@@ -147,6 +147,7 @@ class _DataLoaderIter:
         self._collate_fn = loader.collate_fn
         self._drop_last = loader.drop_last
         self._sampler_iter = iter(loader._index_sampler)
+        self._base_seed = random_int64(loader.generator)  # drawn as torch draws it
         self._dataset_iter = iter(loader.dataset) if loader._iterable else None
         self._ended = False
 
