@@ -5,16 +5,16 @@ array of values in torch's fill order (the caller places them: see ``fill_order`
 transforms are ATen's (``DistributionsHelper.h``, ``TransformationHelper.h``,
 ``cpu/DistributionTemplates.h``):
 
-- uniform float32: (random() & (2^24 - 1)) * 2^-24; float64: 53 bits of random64() (two
-  draws, the first the high word); float16/bfloat16: 11/8 bits of random().
+- uniform float32 (and float16/bfloat16, rounded): (random() & (2^24 - 1)) * 2^-24;
+  float64: 53 bits of random64() (two draws, the first the high word).
 - normal of 16 or more values into a contiguous tensor: uniforms first, then Box-Muller over
   blocks of 16 (a tail redraws the last 16); otherwise ``normal_distribution<double>`` value
   by value, its second sample kept in the generator for the next call.
 - integers in [base, base + span): draw % span (random64() when span >= 2^32 for the
   64-bit and float dtypes).
 
-float16 and bfloat16 normals of 16 or more values are the float32 values rounded (torch
-computes those blocks in the narrow type itself: they can differ in the last bit).
+float16 and bfloat16 normals of 16 or more contiguous values are float32 blocks rounded,
+each block's 16 uniforms drawn just before it is transformed (the tail block included).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from .random import Generator, stream_kernels
 __all__ = ["uniform", "normal", "integers", "random_bits", "randperm", "raw32",
            "exponential", "geometric", "cauchy", "log_normal", "fill_order", "place"]
 
-_UNIFORM_BITS = {dtypes.float16: 11, dtypes.bfloat16: 8, dtypes.float32: 24}
 # random_() without bounds: the integers [0, 2^bits] of a float dtype, [0, max] of an int one
 _RANDOM_FLOAT_BITS = {dtypes.float16: 11, dtypes.bfloat16: 8, dtypes.float32: 24,
                       dtypes.float64: 53}
@@ -55,7 +54,7 @@ def uniform(gen: Generator, n: int, dtype, low=0.0, high=1.0) -> np.ndarray:
         kernels.fill_uniform64(mt, meta, out, float(low), float(high))
         return out
     out = np.empty(n, dtype=np.float32)
-    kernels.fill_uniform32(mt, meta, out, _UNIFORM_BITS.get(dtype, 24), float(low), float(high))
+    kernels.fill_uniform32(mt, meta, out, 24, float(low), float(high))
     return out
 
 
@@ -72,6 +71,14 @@ def normal(gen: Generator, n: int, dtype, mean=0.0, std=1.0, contiguous=True) ->
         if dtype == dtypes.float64:
             out = np.empty(n, dtype=np.float64)
             kernels.normal_fill64(mt, meta, out, float(mean), float(std))
+        elif dtype in (dtypes.float16, dtypes.bfloat16):
+            full = n // 16 * 16
+            blocks = np.empty(-(-n // 16) * 16, dtype=np.float32)
+            kernels.normal_fill32(mt, meta, blocks, float(mean), float(std))
+            out = np.empty(n, dtype=np.float32)
+            out[:full] = blocks[:full]
+            if full < n:  # the tail block: the last 16 values
+                out[n - 16:] = blocks[full:]
         else:
             out = np.empty(n, dtype=np.float32)
             kernels.normal_fill32(mt, meta, out, float(mean), float(std))
