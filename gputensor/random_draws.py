@@ -5,13 +5,14 @@ array of values in torch's fill order (the caller places them: see ``fill_order`
 transforms are ATen's (``DistributionsHelper.h``, ``TransformationHelper.h``,
 ``cpu/DistributionTemplates.h``):
 
-- uniform float32 (and float16/bfloat16, rounded): (random() & (2^24 - 1)) * 2^-24;
+- uniform float32 (and float16/bfloat16, rounded; ``to`` becomes ``from``):
+  (random() & (2^24 - 1)) * 2^-24;
   float64: 53 bits of random64() (two draws, the first the high word).
 - normal of 16 or more values into a contiguous tensor: uniforms first, then Box-Muller over
   blocks of 16 (a tail redraws the last 16); otherwise ``normal_distribution<double>`` value
   by value, its second sample kept in the generator for the next call.
-- integers in [base, base + span): draw % span (random64() when span >= 2^32 for the
-  64-bit and float dtypes).
+- integers in [base, base + span): draw % span, the draw random64() when span >= 2^28
+  (found by experiment against torch 2.13, for every dtype), else random().
 
 float16 and bfloat16 normals of 16 or more contiguous values are float32 blocks rounded,
 each block's 16 uniforms drawn just before it is transformed (the tail block included).
@@ -30,7 +31,7 @@ __all__ = ["uniform", "normal", "integers", "random_bits", "randperm", "raw32",
 # random_() without bounds: the integers [0, 2^bits] of a float dtype, [0, max] of an int one
 _RANDOM_FLOAT_BITS = {dtypes.float16: 11, dtypes.bfloat16: 8, dtypes.float32: 24,
                       dtypes.float64: 53}
-_WIDE_DTYPES = (dtypes.int64, dtypes.float64, dtypes.float32, dtypes.bfloat16)
+_WIDE_SPAN = 2 ** 28  # spans from here on take a 64-bit draw
 
 
 def _engine(gen: Generator):
@@ -46,8 +47,9 @@ def raw32(gen: Generator, n: int) -> np.ndarray:
 
 
 def uniform(gen: Generator, n: int, dtype, low=0.0, high=1.0) -> np.ndarray:
-    """``uniform_real_distribution`` values in [low, high), float64 for float64 else float32
-    (cast them to the tensor's dtype)."""
+    """``uniform_real_distribution`` values in [low, high) of ``dtype`` (float64 for float64,
+    else float32 values rounded to ``dtype``; a value that rounds to ``high`` is ``low``, as
+    torch keeps the interval open)."""
     kernels, mt, meta = _engine(gen)
     if dtype == dtypes.float64:
         out = np.empty(n, dtype=np.float64)
@@ -55,6 +57,9 @@ def uniform(gen: Generator, n: int, dtype, low=0.0, high=1.0) -> np.ndarray:
         return out
     out = np.empty(n, dtype=np.float32)
     kernels.fill_uniform32(mt, meta, out, 24, float(low), float(high))
+    if dtype in (dtypes.float16, dtypes.bfloat16):
+        out = out.astype(dtype.numpy)
+        out[out == dtype.numpy.type(high)] = dtype.numpy.type(low)
     return out
 
 
@@ -93,7 +98,7 @@ def integers(gen: Generator, n: int, low: int, high: int, dtype) -> np.ndarray:
     """``random_(low, high)``: (draw % (high - low)) + low, as int64."""
     kernels, mt, meta = _engine(gen)
     span = high - low
-    wide = span >= 2 ** 32 and dtype in _WIDE_DTYPES
+    wide = span >= _WIDE_SPAN
     out = np.empty(n, dtype=np.int64)
     kernels.fill_int_mod(mt, meta, out, np.uint64(span % 2 ** 64), np.uint64(low % 2 ** 64),
                          wide)

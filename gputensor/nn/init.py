@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..ops import creation
+from ..ops.pointwise import where
 
 __all__ = ["calculate_gain", "constant", "constant_", "dirac", "dirac_", "eye", "eye_",
            "kaiming_normal", "kaiming_normal_", "kaiming_uniform", "kaiming_uniform_", "normal",
@@ -91,14 +92,40 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
-    with no_grad():  # torch's inverse-CDF method: erfinv of uniforms, then clamped
-        low = _norm_cdf((a - mean) / std)
-        high = _norm_cdf((b - mean) / std)
-        tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
-        tensor.erfinv_()
-        tensor.mul_(std * math.sqrt(2.0))
-        tensor.add_(mean)
-        tensor.clamp_(min=a, max=b)
+    with no_grad():
+        mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+        if mass > 0.3:  # normal draws, those outside [a, b] drawn again (torch's steps)
+            low, high = (float(tensor.dtype.numpy.type(bound)) for bound in (a, b))
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < low) | (result > high)
+                if not mask.any():
+                    break
+                redrawn = creation.empty_like(result).normal_(mean, std, generator=generator)
+                result = where(mask, redrawn, result)
+            if tensor is not result:
+                tensor.copy_(result)
+            return tensor
+        # a far tail: uniform draws in [a, b] kept with the density's relative height
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        candidates = creation.empty_like(tensor)
+        accept_buf = creation.empty_like(tensor)
+        tensor.uniform_(a, b, generator=generator)
+        candidates.copy_(tensor)
+        candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        pending = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+        if pending.any():
+            result = tensor
+            while True:
+                candidates.uniform_(a, b, generator=generator)
+                result = where(pending, candidates, result)
+                candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+                accepted = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+                pending = where(pending, accepted, pending)
+                if not pending.any():
+                    break
+            tensor.copy_(result)
         return tensor
 
 

@@ -294,8 +294,9 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A0
                            "enhancement request to PyTorch.)")
     with input._on_device():
         draw_dtype = dtypes.float64 if input.dtype == dtypes.float64 else dtypes.float32
+        # torch fills a contiguous result (empty_like in the legacy contiguous format)
         uniform = random_draws.uniform(as_generator(generator), input.numel(), draw_dtype)
-        uniform = random_draws.place(uniform, input.shape, input._data.strides)
+        uniform = uniform.reshape(input.shape)
         uniform = input._backend.asarray(uniform, index=input._device.index)
         return write_out("bernoulli", Bernoulli.apply(input, uniform), out)
 
