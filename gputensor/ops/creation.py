@@ -331,7 +331,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     shape = new_shape(size)
     dt = _float_draw_dtype(dtype, "check_uniform_bounds")
     values = random_draws.uniform(as_generator(generator), math.prod(shape), dt)
-    return _place(values.astype(dt.numpy).reshape(shape), device, requires_grad)
+    return _place(values.astype(dt.numpy, copy=False).reshape(shape), device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
@@ -341,7 +341,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     shape = new_shape(size)
     dt = _float_draw_dtype(dtype, "normal_kernel_cpu")
     values = random_draws.normal(as_generator(generator), math.prod(shape), dt)
-    return _place(values.astype(dt.numpy).reshape(shape), device, requires_grad)
+    return _place(values.astype(dt.numpy, copy=False).reshape(shape), device, requires_grad)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
@@ -362,7 +362,7 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
     dt = dtypes.from_numpy_dtype(_np_dtype(dtype, dtypes.int64))
     values = random_draws.integers(as_generator(generator), math.prod(shape), int(low),
                                    int(high), dt)
-    return _place(values.astype(dt.numpy).reshape(shape), device, requires_grad)
+    return _place(values.astype(dt.numpy, copy=False).reshape(shape), device, requires_grad)
 
 
 def randperm(n, generator=None, dtype=None, device=None, *, out=None) -> Tensor:
@@ -371,7 +371,7 @@ def randperm(n, generator=None, dtype=None, device=None, *, out=None) -> Tensor:
         return _into_out(randperm, out, dtype, device, n, generator)
     new_shape((n,))
     values = random_draws.randperm(as_generator(generator), n)
-    return _place(values.astype(_np_dtype(dtype, dtypes.int64)), device)
+    return _place(values.astype(_np_dtype(dtype, dtypes.int64), copy=False), device)
 
 
 def _random_like(fn, t, dtype, device, requires_grad):
