@@ -80,6 +80,20 @@ def test_shapes_and_like(shape, device):
     check(draw, device=device)
 
 
+@pytest.mark.parametrize("layout", ["transposed", "sliced", "sliced-transposed"])
+def test_like_draws_fill_a_result_laid_out_like_the_input(layout, device):
+    def draw(lib, dev):
+        x = lib.zeros(9, 8, device=dev)
+        x = x.t() if layout == "transposed" else x[::2, 1:]
+        if layout == "sliced-transposed":
+            x = x.t()
+        gen = lib.Generator().manual_seed(3)
+        return (lib.rand_like(x), lib.randn_like(x), lib.randint_like(x, 7),
+                lib.randint_like(x, -3, 4, dtype=lib.int32), lib.randn_like(x, generator=gen),
+                lib.rand_like(x, dtype=lib.float64, generator=gen))
+    check(draw, device=device)
+
+
 @pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "float32",
                                    "float64"])
 def test_randint(dtype, device):

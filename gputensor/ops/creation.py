@@ -374,22 +374,49 @@ def randperm(n, generator=None, dtype=None, device=None, *, out=None) -> Tensor:
     return _place(values.astype(_np_dtype(dtype, dtypes.int64), copy=False), device)
 
 
-def _random_like(fn, t, dtype, device, requires_grad):
-    return fn(*t.shape, dtype=dtype or t.dtype, device=device or t.device,
-              requires_grad=requires_grad)
+def _drawn_like(t, values, dt, device, requires_grad) -> Tensor:
+    """Values drawn in the fill order of a result laid out like ``t`` (torch's
+    preserve_format), as a new tensor of ``t``'s shape."""
+    arranged = random_draws.place(values, tuple(t.shape), t._data.strides)
+    return _place(arranged.astype(dt.numpy, copy=False), device or t.device, requires_grad)
 
 
-def rand_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    """Uniform samples shaped like ``input``."""
-    return _random_like(rand, input, dtype, device, requires_grad)
+def _like_dtype(t, dtype, caller):
+    dt = dtype or t.dtype
+    return _float_draw_dtype(dt, caller) if caller else dt
 
 
-def randn_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    """Normal samples shaped like ``input``."""
-    return _random_like(randn, input, dtype, device, requires_grad)
+def rand_like(input, *, generator=None, dtype=None, device=None,  # noqa: A002
+              requires_grad=False, memory_format=None) -> Tensor:
+    """Uniform samples shaped (and laid out) like ``input``."""
+    dt = _like_dtype(input, dtype, "check_uniform_bounds")
+    values = random_draws.uniform(as_generator(generator), input.numel(), dt)
+    return _drawn_like(input, values, dt, device, requires_grad)
 
 
-def randint_like(input, low, high=None, dtype=None, device=None) -> Tensor:  # noqa: A002
-    """Random integers shaped like ``input``."""
-    return randint(low, high, input.shape, dtype=dtype or input.dtype,
-                   device=device or input.device)
+def randn_like(input, *, generator=None, dtype=None, device=None,  # noqa: A002
+               requires_grad=False, memory_format=None) -> Tensor:
+    """Normal samples shaped (and laid out) like ``input``: a result with ``input``'s
+    non-contiguous layout takes torch's value-by-value path."""
+    dt = _like_dtype(input, dtype, "normal_kernel_cpu")
+    order = [axis for axis in random_draws.fill_order(input._data.strides)
+             if input.shape[axis] > 1]
+    contiguous = order == sorted(order)  # the result's layout is C order
+    values = random_draws.normal(as_generator(generator), input.numel(), dt,
+                                 contiguous=contiguous)
+    return _drawn_like(input, values, dt, device, requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None,  # noqa: A002
+                 device=None, requires_grad=False, memory_format=None) -> Tensor:
+    """Random integers in [low, high) (``randint_like(input, high)``: [0, high)) shaped like
+    ``input``."""
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
+    dt = _like_dtype(input, dtype, None)
+    values = random_draws.integers(as_generator(generator), input.numel(), int(low), int(high),
+                                   dt)
+    return _drawn_like(input, values, dt, device, requires_grad)
