@@ -200,14 +200,5 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
         _default_generator.set_state(saved)
 
 
-def as_numpy_generator(generator=None) -> np.random.Generator:
-    """A NumPy generator seeded from one 64-bit draw of ``generator`` (None: the global one),
-    for the few draws whose torch algorithm is not reproduced (``poisson``)."""
-    gen = as_generator(generator)
-    draws = np.empty(2, dtype=np.int64)
-    stream_kernels().fill_raw32(gen.mt, gen.meta, draws)
-    return np.random.Generator(np.random.PCG64((int(draws[0]) << 32) | int(draws[1])))
-
-
 _default_generator = Generator()
 _default_generator.manual_seed(_nondeterministic_seed())

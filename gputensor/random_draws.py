@@ -26,7 +26,7 @@ from . import dtypes
 from .random import Generator, stream_kernels
 
 __all__ = ["uniform", "normal", "integers", "random_bits", "randperm", "raw32",
-           "exponential", "geometric", "cauchy", "log_normal", "fill_order", "place"]
+           "exponential", "geometric", "cauchy", "log_normal", "poisson", "fill_order", "place"]
 
 # random_() without bounds: the integers [0, 2^bits] of a float dtype, [0, max] of an int one
 _RANDOM_FLOAT_BITS = {dtypes.float16: 11, dtypes.bfloat16: 8, dtypes.float32: 24,
@@ -143,6 +143,14 @@ def cauchy(gen: Generator, n: int, median: float, sigma: float) -> np.ndarray:
     """median + sigma * tan(pi * (u - 1/2)) (float64)."""
     return stream_kernels().transform_cauchy(uniform_double(gen, n), float(median),
                                              float(sigma))
+
+
+def poisson(gen: Generator, rates: np.ndarray) -> np.ndarray:
+    """ATen's CPU ``sample_poisson`` for each of the float64 ``rates``, in order."""
+    kernels, mt, meta = _engine(gen)
+    out = np.empty(rates.size, dtype=np.float64)
+    kernels.fill_poisson(mt, meta, rates, out)
+    return out
 
 
 def log_normal(gen: Generator, n: int, mean: float, std: float) -> np.ndarray:

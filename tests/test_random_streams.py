@@ -186,6 +186,16 @@ def test_bernoulli_with_tensor_probabilities(dtype, device):
     check(draws, device=device)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_poisson(dtype, device):
+    rates = np.concatenate([np.linspace(0, 9.5, 20), np.linspace(10, 80, 22)]).reshape(6, 7)
+
+    def draws(lib, dev):
+        r = lib.tensor(rates, dtype=getattr(lib, dtype), device=dev)
+        return lib.poisson(r), lib.poisson(r.t()), lib.poisson(r[::2, 1:])
+    check(draws, device=device)
+
+
 @pytest.mark.parametrize("replacement", [False, True])
 @pytest.mark.parametrize("samples", [1, 3, 9])
 def test_multinomial(samples, replacement, device):

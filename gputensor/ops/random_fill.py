@@ -16,7 +16,7 @@ import numpy as np
 from .. import dtypes, random_draws
 from .._tensor_core import TensorCore
 from ..autograd.function import Op, check_same_device
-from ..random import as_generator, as_numpy_generator
+from ..random import as_generator
 from .common import broadcast_shapes, not_implemented, shape_arg
 from .creation import _np_dtype, _place
 from .inplace import CPP_NAMES, apply_inplace
@@ -320,7 +320,9 @@ def poisson(input, generator=None) -> Tensor:  # noqa: A002
     rates = input._backend.to_numpy(input._data).astype(np.float64)  # drawn on the host
     if np.any(rates < 0):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    counts = as_numpy_generator(generator).poisson(rates)
+    # torch walks the rates in C order (its result is contiguous)
+    counts = random_draws.poisson(as_generator(generator), np.ascontiguousarray(rates).ravel())
+    counts = counts.reshape(rates.shape)
     with input._on_device():
         return Poisson.apply(input, _device_array(input, counts))
 

@@ -20,7 +20,7 @@ from numba.extending import intrinsic
 
 __all__ = ["fill_raw32", "fill_uniform32", "fill_uniform64", "normal_fill32", "normal_fill64",
            "fill_normal_pairs", "fill_int_mod", "fill_randperm", "transform_exponential",
-           "transform_geometric", "transform_cauchy", "transform_exp"]
+           "transform_geometric", "transform_cauchy", "transform_exp", "fill_poisson"]
 
 _N = 624
 _M = 397
@@ -317,3 +317,49 @@ def transform_exp(x):
     for i in range(x.size):
         x[i] = math.exp(x[i])
     return x
+
+
+@numba.njit(inline="always", **_JIT)
+def _uniform_double(mt, meta):
+    return np.float64(_next64(mt, meta) & np.uint64(_MASK53)) * _LOW53
+
+
+@numba.njit(**_JIT)
+def fill_poisson(mt, meta, rates, out):
+    """ATen's CPU ``sample_poisson`` for each rate (53-bit uniforms): Hormann's transformed
+    rejection from rate 10 on, else the product of uniforms against exp(-rate)."""
+    for i in range(rates.size):
+        lam = rates[i]
+        if lam >= 10:
+            slam = math.sqrt(lam)
+            loglam = math.log(lam)
+            b = fma(2.53, slam, 0.931)
+            a = fma(0.02483, b, -0.059)
+            invalpha = 1.1239 + 1.1328 / (b - 3.4)
+            vr = 0.9277 - 3.6224 / (b - 2)
+            while True:
+                u = _uniform_double(mt, meta) - 0.5
+                v = _uniform_double(mt, meta)
+                us = 0.5 - abs(u)
+                k = math.floor(fma(2 * a / us + b, u, lam) + 0.43)
+                if us >= 0.07 and v <= vr:
+                    break
+                if k < 0 or (us < 0.013 and v > us):
+                    continue
+                if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+                        <= fma(np.float64(k), loglam, -lam) - math.lgamma(k + 1.0)):
+                    break
+            out[i] = k
+        elif lam == 0:
+            out[i] = 0
+        else:
+            enlam = math.exp(-lam)
+            count = 0
+            prod = 1.0
+            while True:
+                prod *= _uniform_double(mt, meta)
+                if prod > enlam:
+                    count += 1
+                else:
+                    break
+            out[i] = count
