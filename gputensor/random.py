@@ -147,11 +147,6 @@ class Generator:
         return f"<gputensor.Generator object at {id(self):#x}>"
 
 
-def default_generator() -> Generator:
-    """The global random generator (seeded from the OS at start, as torch's is)."""
-    return _default_generator
-
-
 def as_generator(generator=None) -> Generator:
     """``generator``, or the global generator for None."""
     if generator is None:
@@ -201,4 +196,5 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
 
 
 _default_generator = Generator()
-_default_generator.manual_seed(_nondeterministic_seed())
+_default_generator.manual_seed(_nondeterministic_seed())  # from the OS at start, as torch's
+default_generator = _default_generator  # the global generator (torch.default_generator)

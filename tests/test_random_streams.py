@@ -234,6 +234,19 @@ def test_generator_objects_and_their_seeds():
         assert lib.manual_seed(2 ** 40 + 3).initial_seed() == lib.initial_seed() == 2 ** 40 + 3
 
 
+def test_the_default_generator_is_the_global_one():
+    def draws(lib, dev):
+        lib.default_generator.manual_seed(9)
+        first = lib.randn(5)
+        state = lib.default_generator.get_state()
+        lib.default_generator.set_state(state)
+        return first, lib.rand(4, generator=lib.default_generator), lib.rand(4)
+    check(draws)
+    for lib in LIBS:
+        assert lib.manual_seed(3) is lib.default_generator
+        assert lib.default_generator.initial_seed() == 3
+
+
 def test_states_move_between_torch_and_gputensor():
     for seed in SEEDS:
         gputensor.manual_seed(seed)

@@ -223,7 +223,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
                            f"{type_name(data.dtype)}")
     keep = 1.0 - p
     # torch's CPU dropout: noise = empty_like(input).bernoulli_(1 - p).div_(1 - p); input * noise
-    draws = random_draws.uniform_double(default_generator(), input.numel())
+    draws = random_draws.uniform_double(default_generator, input.numel())
     kept = random_draws.place(draws < keep, input.shape, data.strides)
     scale = data.dtype.type(1) / data.dtype.type(keep) if keep else data.dtype.type(0)
     mask = np.multiply(kept, scale, dtype=data.dtype)
