@@ -389,3 +389,20 @@ def test_shuffled_dataloader_epochs_and_samplers():
                  lib.tensor(list(lib.utils.data.WeightedRandomSampler([0.1, 0.5, 0.4], 12)))]
         return epochs + [batch[0] for batch in seeded] + drawn + [lib.rand(3)]
     check(batches, seeds=SEEDS[:3])
+
+
+def test_dropout_inside_layers_draws_torchs_masks():
+    # the layers' arithmetic may round differently in the last bits; a different mask would
+    # change values by whole units, and the stream after them must be the same
+    def run(lib, dev):
+        encoder = lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.3)
+        lstm = lib.nn.LSTM(4, 5, num_layers=2, dropout=0.4)
+        x, y, q = lib.randn(3, 2, 8), lib.randn(6, 2, 4), lib.randn(1, 2, 5, 4)
+        return (encoder(x), lstm(y)[0],
+                lib.nn.functional.scaled_dot_product_attention(q, q, q, dropout_p=0.5),
+                lib.rand(5))
+    for seed in SEEDS[:3]:
+        ours, theirs = both(run, seed)
+        for a, b in zip(ours[:3], theirs[:3]):
+            np.testing.assert_allclose(bits(a), bits(b), rtol=1e-5, atol=1e-6)
+        assert_identical(ours[3], theirs[3])
