@@ -123,7 +123,11 @@ def uniform_(self, *args, generator=None, **bounds) -> Tensor:
 
 
 def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
-    """Fill with 1 where a draw with probability ``p`` (a number or a tensor) succeeds, else 0."""
+    """Fill with 1 where a draw with probability ``p`` (a number or a tensor) succeeds, else 0.
+
+    As torch 2.13 on the CPU: a number ``p`` compares one 53-bit uniform per element (torch's
+    serial kernel, not MKL's, so no result depends on the thread count); a tensor ``p``
+    one 53-bit uniform for float64 probabilities, else a 24-bit one."""
     gen = as_generator(generator)
     if isinstance(p, TensorCore):
         check_same_device(self, p)
