@@ -99,13 +99,6 @@ from .ops.creation import (  # noqa: A004
     manual_seed,
     ones,
     ones_like,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
     seed,
     set_default_device,
     tensor,
@@ -280,6 +273,7 @@ from .ops.pointwise import (  # noqa: A004
 )
 from .ops.quantiles import nanquantile, quantile
 from .ops.random_fill import bernoulli, normal, poisson
+from .ops.random_tensors import rand, rand_like, randint, randint_like, randn, randn_like, randperm
 from .ops.reduce import (  # noqa: A004
     all,
     any,
@@ -419,3 +413,4 @@ __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
 __all__ += ["random", "get_rng_state", "set_rng_state"]
+__all__ += ops.random_tensors.__all__

@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..ops import creation
 from ..ops.pointwise import where
+from ..ops.random_tensors import randperm
 
 __all__ = ["calculate_gain", "constant", "constant_", "dirac", "dirac_", "eye", "eye_",
            "kaiming_normal", "kaiming_normal_", "kaiming_uniform", "kaiming_uniform_", "normal",
@@ -180,7 +181,7 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
     with no_grad():
         tensor.normal_(0, std, generator=generator)
         for col_idx in range(cols):
-            row_indices = creation.randperm(rows)  # the global generator, as torch
+            row_indices = randperm(rows)  # the global generator, as torch
             tensor[row_indices[:num_zeros], col_idx] = 0
     return tensor
 

@@ -28,6 +28,7 @@ from . import (
     pointwise,
     quantiles,
     random_fill,
+    random_tensors,
     reduce,
     sampling,
     scatter,

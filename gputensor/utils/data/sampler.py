@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 
 from ... import dtypes, random_draws
-from ...ops.creation import as_tensor, randint, randperm
+from ...ops.creation import as_tensor
+from ...ops.random_tensors import randint, randperm
 from ...ops.sampling import multinomial
 from ...random import Generator, as_generator
 
