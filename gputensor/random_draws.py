@@ -28,7 +28,7 @@ import numpy as np
 from . import dtypes
 from .random import Generator, stream_kernels
 
-__all__ = ["uniform", "normal", "integers", "random_bits", "randperm", "raw32",
+__all__ = ["uniform", "normal", "integers", "integers_from", "random_bits", "randperm", "raw32",
            "exponential", "geometric", "cauchy", "log_normal", "poisson", "fill_order", "place"]
 
 # random_() without bounds: the integers [0, 2^bits] of a float dtype, [0, max] of an int one
@@ -106,6 +106,23 @@ def integers(gen: Generator, n: int, low: int, high: int, dtype) -> np.ndarray:
     kernels.fill_int_mod(mt, meta, out, np.uint64(span % 2 ** 64), np.uint64(low % 2 ** 64),
                          wide)
     return out
+
+
+def integers_from(gen: Generator, n: int, low: int, dtype) -> np.ndarray:
+    """``random_(low, None)``: [low, the largest integer ``dtype`` holds exactly]; from the
+    int64 minimum, every int64 (the 64-bit draw itself)."""
+    if dtype == dtypes.bool:
+        top = 1
+    elif dtype in _RANDOM_FLOAT_BITS:
+        top = 2 ** _RANDOM_FLOAT_BITS[dtype]
+    else:
+        top = int(np.iinfo(dtype.numpy).max)
+    if top - low + 1 == 2 ** 64:
+        kernels, mt, meta = _engine(gen)
+        out = np.empty(n, dtype=np.int64)
+        kernels.fill_int_mod(mt, meta, out, np.uint64(0), np.uint64(0), True)
+        return out
+    return integers(gen, n, low, top + 1, dtype)
 
 
 def random_bits(gen: Generator, n: int, dtype) -> np.ndarray:

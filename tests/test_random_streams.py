@@ -134,6 +134,7 @@ FILLS = {
     "log_normal_": lambda t: t.log_normal_(0.1, 0.5),
     "random_ to": lambda t: t.random_(20),
     "random_ range": lambda t: t.random_(-4, 9),
+    "random_ from": lambda t: t.random_(2, None),
     "random_": lambda t: t.random_(),
 }
 
@@ -148,9 +149,9 @@ def test_float_fills(name, dtype, layout, device):
 
 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "bool"])
-@pytest.mark.parametrize("name", ["random_", "random_ to", "bernoulli_ float"])
+@pytest.mark.parametrize("name", ["random_", "random_ to", "random_ from", "bernoulli_ float"])
 def test_integer_fills(name, dtype, device):
-    if dtype == "bool" and name == "random_ to":
+    if dtype == "bool" and name in ("random_ to", "random_ from"):
         name = "bernoulli_ float"
     check(lambda lib, dev: FILLS[name](_target(lib, dev, dtype, "transposed")), seeds=SEEDS[:3],
           device=device)

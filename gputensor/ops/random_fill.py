@@ -162,6 +162,9 @@ def random_(self, *args, generator=None, **bounds) -> Tensor:
     op = RandomRangeFill if "from" in given else RandomToFill if "to" in given else RandomFill
     low, high = given.get("from", 0), given.get("to")
     gen = as_generator(generator)
+    if high is None and "from" in given:  # [from, the dtype's largest exact integer]
+        return _fill(self, op, random_draws.integers_from(gen, self.numel(), int(low),
+                                                          self.dtype))
     if high is None:  # every integer the dtype holds exactly: floats up to 2^mantissa
         return _fill(self, op, random_draws.random_bits(gen, self.numel(), self.dtype))
     if low >= high:
