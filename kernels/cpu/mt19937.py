@@ -137,23 +137,29 @@ _SIN_P = (_F(-1.9515295891e-4), _F(8.3321608736e-3), _F(-1.6666654611e-1))
 _TWO_PI32 = _F(2.0 * math.pi)
 _ONE32 = _F(1.0)
 _HALF32 = _F(0.5)
+_ZERO32 = _F(0.0)
 
 
 @numba.njit(inline="always", **_JIT)
 def _cephes_log(u):
-    """avx_mathfun's ``log256_ps`` for one normal float32 in (0, 1], fused as compiled."""
+    """avx_mathfun's ``log256_ps`` for one normal float32 in (0, 1], fused as compiled.
+
+    Written without branches (selects), as the vector code is, so the loop vectorises."""
     bits = _float32_bits(u)
     e = np.float32((bits >> 23) - 0x7F) + _ONE32
     x = _bits_float32(np.int32((bits & ~0x7F800000) | 0x3F000000))  # the mantissa in [0.5, 1)
-    if x < _SQRTHF:
-        e = e - _ONE32
-        x = (x - _ONE32) + x
-    else:
-        x = x - _ONE32
+    below = x < _SQRTHF
+    e = e - (_ONE32 if below else _ZERO32)
+    x = (x - _ONE32) + (x if below else _ZERO32)
     z = x * x
-    y = _LOG_P[0]
-    for k in range(1, 9):
-        y = fma(y, x, _LOG_P[k])
+    y = fma(_LOG_P[0], x, _LOG_P[1])
+    y = fma(y, x, _LOG_P[2])
+    y = fma(y, x, _LOG_P[3])
+    y = fma(y, x, _LOG_P[4])
+    y = fma(y, x, _LOG_P[5])
+    y = fma(y, x, _LOG_P[6])
+    y = fma(y, x, _LOG_P[7])
+    y = fma(y, x, _LOG_P[8])
     y = y * x
     y = fma(y, z, e * _LOG_Q1)
     y = fma(z, -_HALF32, y)
@@ -179,14 +185,11 @@ def _cephes_sincos(x):
     ys = fma(ys, z, _SIN_P[2])
     ys = ys * z
     ys = fma(ys, x, x)
-    if j & 2 == 0:
-        sin, cos = ys, yc
-    else:
-        sin, cos = yc, ys
-    if j & 4:
-        sin = -sin
-    if ~(j - 2) & 4:
-        cos = -cos
+    sine_poly = (j & 2) == 0
+    sin = ys if sine_poly else yc
+    cos = yc if sine_poly else ys
+    sin = -sin if (j & 4) != 0 else sin
+    cos = -cos if (~(j - 2) & 4) != 0 else cos
     return sin, cos
 
 
