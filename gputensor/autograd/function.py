@@ -39,6 +39,16 @@ LEGACY_CALL_ERROR = (
 
 
 
+class _ViewWrites:
+    """The ops layer's rebase of a view's base after the view changed in place (set by
+    ``gputensor.ops.view_writes``): used for a Function's inputs marked dirty."""
+
+    rebase = None  # (view, node) -> None
+
+
+VIEW_WRITES = _ViewWrites()
+
+
 class Node:
     """A node of the backward graph, reachable from a tensor as its ``grad_fn``."""
 
@@ -248,6 +258,9 @@ class Function(Node):
                 (s._version, s._version.value, s._data.shape, s._data.dtype,
                  next((i for i, o in enumerate(outs) if o is s), weakref.ref(s)))
                 for s in saved if s is not None)
+            for t in ctx._dirty:
+                if t._base is not None:  # a view written in place: its base is rebased (as
+                    VIEW_WRITES.rebase(t, ctx)  # torch, taking the view for input 0)
         return outs[0] if single else outs
 
     def __call__(self, *args, **kwargs):
@@ -332,6 +345,7 @@ class Function(Node):
         return in_grads
 
     _saved_any = False
+    _saved_roles = ()
     _moves = None  # {argument position: device} of inputs copied from another device
 
     def _wrap_grad(self, array):
@@ -357,6 +371,7 @@ class Function(Node):
 
 
 _RANGES = [tuple(range(n)) for n in range(16)]
+_INPUT = 1 << 20  # a saved array's role: _INPUT + k is the k-th tensor argument's array
 _TWO_ARGUMENTS = (0, 1)
 
 
@@ -376,6 +391,12 @@ class Op(Function):
 
     variant = 0
     _public = False
+    # for a backward that builds a graph (ops/lifted.py): whether the formula can run on
+    # lifted arrays, and the ctx attributes and saved positions that are constants or that
+    # the backward recomputes from saved inputs when ``ctx.backend.lifted``
+    liftable = True
+    recomputed_when_lifted = ()
+    saved_casts = ()  # for each saved position: the argument it is a dtype cast of, or None
     number_edges = False  # (add, sub, mul, div) a number operand still gets a (None, 0) edge
     out_device = None  # forward sets it when the outputs live on another device (a copy)
 
@@ -421,12 +442,17 @@ class Op(Function):
             # the version its node was made at; a view made under no_grad is never rebased
             made_at = (first._version.value if first._view_version != NO_GRAD_VIEW
                        and is_grad_enabled() else NO_GRAD_VIEW)
+            # torch: a view made under no_grad of a tensor that requires grad requires grad
+            untracked = made_at == NO_GRAD_VIEW and grad and not is_grad_enabled() \
+                and not first._inference
             for out in outs:
                 out._version = first._version
                 out._base = base
                 out._view_version = made_at
                 if first._inference:  # a view of an inference tensor is one too
                     out._inference = True
+                elif untracked and is_float_array_dtype(out._data.dtype):
+                    out._requires_grad = True
         if grad and is_grad_enabled():
             ctx.needs_input_grad = tuple([isinstance(a, TensorCore) and a._requires_grad
                                           for a in args])
@@ -457,24 +483,27 @@ class Op(Function):
 
     def _record_versions(self, tensors, outs) -> None:
         """Remember the version of each saved array's tensor, to detect in-place changes."""
-        records = []
+        records, roles = [], []  # roles: an output's index, _INPUT + an input's, or None
         for item in self._saved:
-            owner, source = None, None
+            owner = role = source = None
             for i, out in enumerate(outs):
                 if out._data is item:
-                    owner, source = out, i
+                    owner = out
+                    role = source = i
                     break
             if owner is None:
-                for t in tensors:
+                for k, t in enumerate(tensors):
                     if t._data is item:
-                        owner, source = t, weakref.ref(t)
+                        owner, source, role = t, weakref.ref(t), _INPUT + k
                         break
             if owner is not None:
                 if owner._inference and not INFERENCE_MODE.enabled:
                     raise RuntimeError(INFERENCE_SAVED_ERROR)
                 counter = owner._version
                 records.append((counter, counter.value, item.shape, item.dtype, source))
+            roles.append(role)
         self._saved_versions = tuple(records)
+        self._saved_roles = tuple(roles)
 
     @property
     def non_differentiable(self):

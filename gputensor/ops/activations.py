@@ -68,40 +68,51 @@ class LeakyReluResult(LeakyRelu):
 
 
 class Elu(Op):
-    """x where x > 0, else alpha * (exp(x) - 1)."""
+    """scale * x where x > 0, else scale * alpha * (exp(input_scale * x) - 1) (elu, selu, celu)."""
 
     @staticmethod
-    def forward(ctx, x, alpha):
+    def forward(ctx, x, alpha, scale=1.0, input_scale=1.0):
         _check_float("elu_cpu", x)
         xp = ctx.xp
         ctx.save_for_backward(x)
-        ctx.alpha = alpha
-        return xp.where(x > 0, x, x.dtype.type(alpha) * xp.expm1(x)).astype(x.dtype, copy=False)
+        ctx.coefs = (alpha, scale, input_scale)
+        kind = x.dtype.type
+        negative = kind(alpha * scale) * xp.expm1(x * kind(input_scale)) if input_scale != 1 \
+            else kind(alpha * scale) * xp.expm1(x)
+        positive = x if scale == 1 else x * kind(scale)
+        return xp.where(x > 0, positive, negative).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         xp = ctx.xp
-        # d elu = 1 where x > 0, else alpha * exp(x)
-        return xp.where(x > 0, g, g * (x.dtype.type(ctx.alpha) * xp.exp(x))), None
+        alpha, scale, input_scale = ctx.coefs
+        kind = x.dtype.type
+        # d elu = scale where x > 0, else scale * alpha * input_scale * exp(input_scale * x)
+        negative = g * (kind(alpha * scale * input_scale) * xp.exp(x * kind(input_scale)))
+        return xp.where(x > 0, g * kind(scale), negative), None, None, None
 
 
 class EluResult(Elu):
-    """In-place elu: the derivative is read from the result (y + alpha where y <= 0)."""
+    """In-place elu: the derivative is read from the result."""
 
     opname, variant = "Elu", 1
 
     @staticmethod
-    def forward(ctx, x, alpha):
-        y = Elu.forward(ctx, x, alpha)
+    def forward(ctx, x, alpha, scale=1.0, input_scale=1.0):
+        y = Elu.forward(ctx, x, alpha, scale, input_scale)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        # d elu = 1 where y > 0, else y + alpha
-        return ctx.xp.where(y > 0, g, g * (y + y.dtype.type(ctx.alpha))), None
+        alpha, scale, input_scale = ctx.coefs
+        kind = y.dtype.type
+        # d elu = scale where y > 0, else input_scale * (y + scale * alpha)
+        return (ctx.xp.where(y > 0, g * kind(scale),
+                             g * (kind(input_scale) * (y + kind(scale * alpha)))),
+                None, None, None)
 
 
 class Gelu(Op):
@@ -110,22 +121,32 @@ class Gelu(Op):
     @staticmethod
     def forward(ctx, x, approximate):
         _check_float("GeluKernelImpl", x)
-        xp = ctx.xp
         ctx.approximate = approximate
+        saved = Gelu.inner_or_cdf(ctx, x)
+        ctx.save_for_backward(x, saved)
         if approximate == "tanh":
             xa = x.astype(acc_dtype(x.dtype), copy=False)
-            inner = xp.tanh(_TANH_BETA * (xa + _TANH_KAPPA * xa * xa * xa))
-            ctx.save_for_backward(x, inner)
-            return (0.5 * xa * (1 + inner)).astype(x.dtype, copy=False)
+            return (0.5 * xa * (1 + saved)).astype(x.dtype, copy=False)
+        return (x * saved).astype(x.dtype, copy=False)
+
+    recomputed_when_lifted = (1,)
+
+    @staticmethod
+    def inner_or_cdf(ctx, x):
+        """tanh(inner) (the tanh approximation) or the normal cdf Phi(x), in float32 at least."""
+        xp = ctx.xp
+        if ctx.approximate == "tanh":
+            xa = x.astype(acc_dtype(x.dtype), copy=False)
+            return xp.tanh(_TANH_BETA * (xa + _TANH_KAPPA * xa * xa * xa))
         erf = ctx.backend.special_function("erf", (x * _SQRT1_2).astype(acc_dtype(x.dtype)))
-        cdf = (0.5 * (1 + erf)).astype(acc_dtype(x.dtype), copy=False)
-        ctx.save_for_backward(x, cdf)
-        return (x * cdf).astype(x.dtype, copy=False)
+        return (0.5 * (1 + erf)).astype(acc_dtype(x.dtype), copy=False)
 
     @staticmethod
     def backward(ctx, g):
         x, saved = ctx.saved_tensors
         xp = ctx.xp
+        if getattr(ctx.backend, "lifted", False):
+            saved = Gelu.inner_or_cdf(ctx, x)
         x = x.astype(saved.dtype, copy=False)
         if ctx.approximate == "tanh":
             # d = 0.5 (1 + t) + 0.5 x (1 - t^2) beta (1 + 3 kappa x^2), t = tanh(inner)
@@ -141,15 +162,23 @@ class Silu(Op):
     @staticmethod
     def forward(ctx, x):
         _check_float("silu_cpu", x)
-        xp = ctx.xp
-        e = xp.exp(-xp.abs(x))
-        sig = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        sig = Silu.sigmoid(ctx.xp, x)
         ctx.save_for_backward(x, sig)
         return x * sig
+
+    recomputed_when_lifted = (1,)
+
+    @staticmethod
+    def sigmoid(xp, x):
+        """sigmoid(x) without overflow."""
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         x, sig = ctx.saved_tensors
+        if getattr(ctx.backend, "lifted", False):
+            sig = Silu.sigmoid(ctx.xp, x)
         # d silu = s (1 + x (1 - s)), s = sigmoid(x)
         return g * (sig * (1 + x * (1 - sig)))
 
