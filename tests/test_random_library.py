@@ -99,3 +99,17 @@ def test_dropout_inside_layers_draws_torchs_masks():
         for a, b in zip(ours[:3], theirs[:3]):
             np.testing.assert_allclose(bits(a), bits(b), rtol=1e-5, atol=1e-6)
         assert_identical(ours[3], theirs[3])
+
+
+@pytest.mark.parametrize("name, args, shape", [
+    ("dropout1d", (0.3,), (2, 4, 5)),
+    ("dropout2d", (0.4,), (2, 3, 4, 4)),
+    ("dropout3d", (0.5,), (2, 3, 2, 2, 2)),
+    ("alpha_dropout", (0.3, True), (4, 6)),
+    ("feature_alpha_dropout", (0.3, True), (2, 3, 4)),
+])
+def test_channel_and_alpha_dropout_masks(name, args, shape, device):
+    def masks(lib, dev):
+        x = lib.ones(*shape, device=dev) * 1.5
+        return getattr(lib.nn.functional, name)(x, *args), lib.rand(3, device=dev)
+    check(masks, seeds=SEEDS[:3], device=device)
