@@ -15,6 +15,7 @@ from . import (  # _source_checkout first: it makes gputensor.kernels findable
     onnx,
     ops,
     optim,
+    random,
     return_types,
     serialization,
     special,
@@ -113,13 +114,6 @@ from .ops.creation import (  # noqa: A004
     manual_seed,
     ones,
     ones_like,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
     seed,
     set_default_device,
     tensor,
@@ -302,6 +296,7 @@ from .ops.pointwise import (  # noqa: A004
 from .ops.pooling import avg_pool1d, max_pool1d, max_pool1d_with_indices, max_pool2d
 from .ops.quantiles import nanquantile, quantile
 from .ops.random_fill import bernoulli, normal, poisson
+from .ops.random_tensors import rand, rand_like, randint, randint_like, randn, randn_like, randperm
 from .ops.reduce import (  # noqa: A004
     all,
     any,
@@ -393,6 +388,7 @@ from .ops.stats import (
 )
 from .ops.transfer import get_default_device
 from .printing import get_printoptions, printoptions, set_printoptions
+from .random import get_rng_state, set_rng_state
 from .serialization import load, save
 from .size import Size
 
@@ -449,3 +445,5 @@ __all__ += ops.resampling.__all__
 __all__ += ops.conv.__all__ + ops.pooling.__all__ + ops.adaptive_pooling.__all__
 __all__ += ["onnx", "serialization"]
 __all__ += ops.dlpack.__all__
+__all__ += ["random", "get_rng_state", "set_rng_state"]
+__all__ += ops.random_tensors.__all__
