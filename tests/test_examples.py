@@ -36,6 +36,20 @@ def test_train_digits_reaches_95_percent_and_saves_plot_and_checkpoint(tmp_path,
     assert checkpoint["epoch"] == 30 and "0.weight" in checkpoint["model"]
 
 
+def test_train_cnn_reaches_97_percent_and_saves_its_files(tmp_path, capsys, cuda_unavailable):
+    cnn = _load("train_cnn")
+    accuracy = cnn.main(["--device", "cuda", "--out", str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert accuracy >= 0.97
+    assert "CUDA is not available here; training on the CPU instead." in printed
+    assert "the reloaded model agrees" in printed
+    for name in ("training.png", "mistakes.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    checkpoint = gputensor.load(tmp_path / "cnn.gtckpt")
+    assert checkpoint["epoch"] == 8 and "features.0.weight" in checkpoint["model"]
+    assert checkpoint["schedule"]["total_steps"] == 8 * 23  # 1437 training digits, batches of 64
+
+
 def _tour_output(default_device="cpu"):
     """What the seed tour prints with ``default_device`` as gputensor's default device."""
     out = io.StringIO()
