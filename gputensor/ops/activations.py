@@ -145,7 +145,7 @@ class Gelu(Op):
     def backward(ctx, g):
         x, saved = ctx.saved_tensors
         xp = ctx.xp
-        if getattr(ctx.backend, "lifted", False):
+        if ctx.backend.lifted:
             saved = Gelu.inner_or_cdf(ctx, x)
         x = x.astype(saved.dtype, copy=False)
         if ctx.approximate == "tanh":
@@ -177,7 +177,7 @@ class Silu(Op):
     @staticmethod
     def backward(ctx, g):
         x, sig = ctx.saved_tensors
-        if getattr(ctx.backend, "lifted", False):
+        if ctx.backend.lifted:
             sig = Silu.sigmoid(ctx.xp, x)
         # d silu = s (1 + x (1 - s)), s = sigmoid(x)
         return g * (sig * (1 + x * (1 - sig)))
