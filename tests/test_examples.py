@@ -14,6 +14,7 @@ import gputensor
 from helpers import my_cool_net
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+sys.path.insert(0, str(EXAMPLES))  # as running an example puts its folder first
 
 
 def _load(name):
