@@ -116,7 +116,8 @@ def run(pg, async_op: bool, start_blocking, start_nonblocking, finish, result=No
         Work([start_nonblocking()], finish, pg._timeout).wait()
         return None
     start_blocking()
-    finish()
+    if finish is not None:
+        finish()
     return None
 
 
