@@ -105,8 +105,8 @@ class TensorCore:
     """A backend array on a device plus the fields autograd needs (no ops: see Tensor)."""
 
     __slots__ = ("_data", "_device", "_requires_grad", "_grad_fn", "_output_nr", "_grad",
-                 "_version", "_base", "_hooks", "_post_acc_hooks", "_acc_ref", "_retains_grad", "_inference",
-                 "_view_version", "__weakref__")
+                 "_version", "_base", "_hooks", "_post_acc_hooks", "_acc_ref", "_retains_grad",
+                 "_inference", "_view_version", "__weakref__")
 
     def _init(self, data, device) -> None:
         self._data = data
