@@ -82,6 +82,8 @@ def run_collectives(rank, size):
                 t = tensor_of(mine, dtype_name, layout)
                 dist.all_reduce(t, op=op)
                 check(f"all_reduce {op} {label}", as_numpy(t), reference(op, stack, dtype_name))
+                if op not in (dist.ReduceOp.SUM, dist.ReduceOp.AVG):
+                    continue  # async and reduce: the sum and the average suffice
                 t = tensor_of(mine, dtype_name, layout)
                 work = dist.all_reduce(t, op=op, async_op=True)
                 assert work.wait() is True and work.is_completed()
