@@ -60,24 +60,38 @@ def _same_memory(array, data) -> bool:
         return True
     if not (isinstance(array, np.ndarray) and isinstance(data, np.ndarray)):
         return False
-    return (array.size == data.size and data.flags.c_contiguous and array.flags.c_contiguous
-            and array.dtype == data.dtype and array.ctypes.data == data.ctypes.data)
+    return (array.size == data.size and array.dtype == data.dtype
+            and array.__array_interface__["data"][0] == data.__array_interface__["data"][0]
+            and data.flags.c_contiguous and array.flags.c_contiguous)
+
+
+_MPI_OPS = {}
+
+
+def _mpi_op(op: ReduceOp):
+    """The MPI operation for ``op`` (AVG: a sum, divided afterwards)."""
+    if not _MPI_OPS:
+        MPI = _mpi()
+        _MPI_OPS.update({ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM,
+                         ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MIN: MPI.MIN,
+                         ReduceOp.MAX: MPI.MAX})
+    return _MPI_OPS[op]
 
 
 def reduce_dtype(array, op: ReduceOp):
-    """(the array to reduce, the MPI op, a function turning the reduced array into the result)."""
-    MPI = _mpi()
-    mpi_op = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
-              ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX}[op]
+    """(the array to reduce, the MPI op, a function turning the reduced array into the result,
+    or None when the reduced array is the result)."""
     dtype = array.dtype
+    if dtype.kind in "fiuc" and dtype.itemsize > 2 or dtype.kind in "iu":
+        return array, _mpi_op(op), None
     if dtype == np.bool_:
         if op is ReduceOp.AVG:
             raise TypeError("Cannot use ReduceOp.AVG with boolean inputs")
-        mpi_op = {ReduceOp.SUM: MPI.MAX, ReduceOp.PRODUCT: MPI.MIN}.get(op, mpi_op)
-        return array.view(np.uint8), mpi_op, lambda r: r.view(np.bool_)
+        op = {ReduceOp.SUM: ReduceOp.MAX, ReduceOp.PRODUCT: ReduceOp.MIN}.get(op, op)
+        return array.view(np.uint8), _mpi_op(op), lambda r: r.view(np.bool_)
     if dtype.name in _UPCAST:
-        return array.astype(np.float32), mpi_op, lambda r: r.astype(dtype)
-    return array, mpi_op, None
+        return array.astype(np.float32), _mpi_op(op), lambda r: r.astype(dtype)
+    return array, _mpi_op(op), None
 
 
 def averaged(array, size: int):
