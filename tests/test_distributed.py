@@ -33,8 +33,9 @@ needs_mpi = pytest.mark.skipif(
 
 def mpirun(n: int, *args: str, timeout: float = 40, env=None) -> subprocess.CompletedProcess:
     """Run ``python args...`` on ``n`` MPI processes; the finished process (text output)."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     environment.pop("GPUTENSOR_SIMULATE_CUDA", None)
+    environment.update(env or {})
     return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, *args], capture_output=True,
                           text=True, timeout=timeout, env=environment, cwd=ROOT)
 
@@ -50,6 +51,15 @@ def assert_ok(result, n: int) -> None:
 @pytest.mark.parametrize("n, device", [(2, "cpu"), (3, "cpu"), (2, "cuda")])
 def test_collectives_against_numpy(n, device):
     assert_ok(mpirun(n, str(SCRIPTS / "collectives.py"), device), n)
+
+
+@needs_mpi
+@pytest.mark.gpu
+def test_collectives_through_real_nccl():
+    n = gputensor.cuda.device_count()  # one rank per GPU (NCCL refuses two on one GPU)
+    environment = {"GPUTENSOR_SIMULATE_CUDA": "0"}
+    result = mpirun(n, str(SCRIPTS / "collectives.py"), "gpu", env=environment, timeout=120)
+    assert_ok(result, n)
 
 
 @needs_mpi

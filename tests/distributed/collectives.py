@@ -1,7 +1,8 @@
 """Every collective against a NumPy reference, on 2 or 3 MPI processes.
 
 Run as ``mpiexec -n N python collectives.py DEVICE`` (DEVICE: "cpu" over the "gloo"/MPI
-backend, or "cuda" on the simulated device over the "nccl" backend's MPI stand-in).
+backend, "cuda" on the simulated device over the "nccl" backend's MPI stand-in, or "gpu":
+real GPUs (one per rank, ``LOCAL_RANK``-th) through NCCL).
 """
 
 import os
@@ -15,7 +16,7 @@ import numpy as np
 import gputensor as torch
 import gputensor.distributed as dist
 
-DEVICE = sys.argv[1] if len(sys.argv) > 1 else "cpu"
+DEVICE = {"gpu": "cuda"}.get(sys.argv[1], sys.argv[1]) if len(sys.argv) > 1 else "cpu"
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "int32": torch.int32,
           "int64": torch.int64, "uint8": torch.uint8, "bool": torch.bool}
 LAYOUTS = ("contiguous", "strided", "0-d")
@@ -193,13 +194,16 @@ def main():
     except ValueError as err:
         assert str(err) == ("Default process group has not been initialized, please make sure "
                             "to call init_process_group."), err
+    if sys.argv[1:] == ["gpu"]:
+        torch.cuda.set_device(int(os.environ.get("MPI_LOCALRANKID", "0")))
     dist.init_process_group("nccl" if DEVICE == "cuda" else "gloo")
     rank, size = dist.get_rank(), dist.get_world_size()
     assert dist.get_backend() == ("nccl" if DEVICE == "cuda" else "gloo")
     run_collectives(rank, size)
-    run_point_to_point(rank, size)
-    run_groups(rank, size)
-    run_errors(rank, size)
+    if size > 1:
+        run_point_to_point(rank, size)
+        run_groups(rank, size)
+        run_errors(rank, size)
     dist.destroy_process_group()
     assert not dist.is_initialized()
     print(f"OK rank {rank} of {size}", flush=True)
