@@ -78,10 +78,11 @@ def test_a_rank_that_raises_stops_every_rank():
 
 
 @needs_mpi
-def test_torch_environment_variables():
-    result = mpirun(2, str(SCRIPTS / "faults.py"), "environment", timeout=30)
+@pytest.mark.parametrize("case, ranks_ok", [("environment", 2), ("timeout", 1)])
+def test_torch_environment_variables_and_timeout(case, ranks_ok):
+    result = mpirun(2, str(SCRIPTS / "faults.py"), case, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("OK environment") == 2, result.stdout + result.stderr
+    assert result.stdout.count(f"OK {case}") == ranks_ok, result.stdout + result.stderr
 
 
 @needs_mpi

@@ -98,7 +98,8 @@ def check_fingerprint(pg, opname: str, tensor, op=None) -> None:
                _DTYPE_NAMES.index(tensor._data.dtype.name), len(shape))
     row[4:4 + len(shape)] = shape
     rows = np.empty((pg.size(), row.size), np.int64)
-    pg._comm.Allgather(row, rows)
+    run(pg, False, lambda: pg._comm.Allgather(row, rows),
+        lambda: pg._comm.Iallgather(row, rows), None)
     differ = np.nonzero((rows != rows[0]).any(axis=1))[0]
     if differ.size:
         other = int(differ[0])

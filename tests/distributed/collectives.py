@@ -148,6 +148,19 @@ def run_point_to_point(rank, size):
     gathered = [None] * size
     dist.all_gather_object(gathered, ("rank", rank))
     assert gathered == [("rank", r) for r in range(size)], gathered
+    gathered = [None] * size if rank == 0 else None
+    dist.gather_object({"from": rank}, gathered, dst=0)
+    if rank == 0:
+        assert gathered == [{"from": r} for r in range(size)], gathered
+    received = [None]
+    dist.scatter_object_list(received, [f"item {r}" for r in range(size)] if rank == 1 else None,
+                             src=1)
+    assert received == [f"item {rank}"], received
+    out = torch.zeros(2, device=DEVICE)
+    pieces = [torch.tensor([float(rank), float(r)], device=DEVICE) for r in range(size)]
+    dist.reduce_scatter(out, pieces)
+    check("reduce_scatter", as_numpy(out),
+          np.array([sum(range(size)), rank * size], np.float32))
 
 
 def run_groups(rank, size):

@@ -2,12 +2,16 @@
 
 - ``raise``: rank 1 raises while rank 0 waits in an all-reduce: every rank must stop (the
   excepthook aborts the job), never hang.
+- ``timeout``: a collective that a rank joins late gives up after ``init_process_group``'s
+  timeout with a RuntimeError.
 - ``environment``: a ``RANK`` that disagrees with MPI's rank is a clear error; torchrun's
   variables that agree with MPI are accepted.
 """
 
+import datetime
 import os
 import sys
+import time
 
 import gputensor as torch
 import gputensor.distributed as dist
@@ -20,6 +24,19 @@ if CASE == "raise":
         raise RuntimeError("rank 1 failed on purpose")
     dist.all_reduce(torch.ones(3))
     print("rank 0 finished an all-reduce rank 1 never joined", flush=True)
+elif CASE == "timeout":  # rank 1 is late: rank 0's all-reduce gives up after 0.5 s
+    dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=0.5))
+    if dist.get_rank() == 0:
+        start = time.monotonic()
+        try:
+            dist.all_reduce(torch.ones(3))
+        except RuntimeError as err:
+            assert "timed out after 0.5 seconds" in str(err), err
+            assert time.monotonic() - start < 5
+            print("OK timeout", flush=True)
+    else:
+        time.sleep(1.5)
+    os._exit(0)  # the pending all-reduce cannot be finished: leave without MPI's finalize
 elif CASE == "environment":
     # RANK that disagrees with MPI's rank: a clear error, nothing initialised
     os.environ["RANK"] = str(1 - int(os.environ["PMI_RANK"]))
