@@ -122,9 +122,30 @@ def check_unused(rank, size):
         raise AssertionError("an unused parameter without find_unused_parameters did not raise")
 
 
+def check_construction_errors():
+    if DEVICE != "cpu":
+        return
+    try:
+        nn.parallel.DistributedDataParallel(nn.Linear(2, 2), device_ids=[0])
+    except ValueError as err:
+        assert str(err) == (
+            "DistributedDataParallel device_ids and output_device arguments only work with "
+            "single-device/multiple-device GPU modules or CPU modules, but got device_ids [0], "
+            "output_device None, and module parameters {device(type='cpu')}."), err
+    else:
+        raise AssertionError("device_ids with a CPU module did not raise")
+    try:  # replicas of different shapes
+        nn.parallel.DistributedDataParallel(nn.Linear(2, 2 + dist.get_rank()))
+    except RuntimeError as err:
+        assert str(err).startswith("DDP expects same model across all ranks"), err
+    else:
+        raise AssertionError("replicas of different shapes did not raise")
+
+
 def main():
     dist.init_process_group("nccl" if DEVICE == "cuda" else "gloo")
     rank, size = dist.get_rank(), dist.get_world_size()
+    check_construction_errors()
     check_training(rank, size)
     check_no_sync(rank, size)
     check_unused(rank, size)
