@@ -86,6 +86,14 @@ def test_torch_environment_variables_and_timeout(case, ranks_ok):
 
 
 @needs_mpi
+def test_the_launcher_sets_torchrun_variables():
+    result = mpirun(2, "-m", "gputensor.distributed.run", str(SCRIPTS / "faults.py"),
+                    "launcher", timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("OK launcher") == 2, result.stdout + result.stderr
+
+
+@needs_mpi
 def test_digits_example_on_two_ranks(tmp_path):
     result = mpirun(2, "examples/train_digits_ddp.py", "--epochs", "2", "--out", str(tmp_path),
                     timeout=40)

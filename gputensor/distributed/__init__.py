@@ -9,11 +9,15 @@ written for ``torchrun`` runs unchanged under ``mpiexec``: torch's environment v
 (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``, ``MASTER_PORT``) are honoured where
 set, and ``RANK``/``WORLD_SIZE`` (or ``rank=``/``world_size=``) that disagree with MPI's rank
 and size raise a ValueError that says so. ``MASTER_ADDR``/``MASTER_PORT`` and ``init_method``
-are accepted and not needed: MPI does the rendezvous.
+are accepted and not needed: MPI does the rendezvous. ``init_process_group`` sets the variables
+that are missing from MPI's view (``LOCAL_RANK`` from the ranks sharing this node), and a
+script that reads them before ``init_process_group`` runs under
+``mpiexec -n 4 python -m gputensor.distributed.run train.py``, which sets them first.
 
 Backends: ``"mpi"`` (CPU tensors, and CUDA tensors staged through host memory); ``"gloo"`` is
 run by the same MPI transport (``get_backend()`` still answers "gloo"); ``"nccl"`` moves CUDA
-tensors with NCCL through ``cupy.cuda.nccl`` (the communicator's id is sent over MPI). On the
+tensors with NCCL through ``cupy.cuda.nccl`` (the communicator's id is sent over MPI; CPU
+tensors of an "nccl" group go over MPI). On the
 simulated CUDA device MPI stands in for NCCL (the arrays are staged through the host), so the
 NCCL code paths run in CI without a GPU.
 

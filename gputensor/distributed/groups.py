@@ -3,7 +3,8 @@
 Every group is an MPI communicator (``mpi4py``, imported on first use). The rendezvous is
 MPI's own: ``mpiexec -n N`` starts the processes and tells each its rank and the world size.
 torch's environment variables (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``), where set, must agree
-with MPI's view; ``MASTER_ADDR``/``MASTER_PORT`` are accepted and not needed.
+with MPI's view, and are set from it where not; ``MASTER_ADDR``/``MASTER_PORT`` are accepted
+and not needed.
 """
 
 from __future__ import annotations
@@ -133,10 +134,28 @@ class _State:
     previous_excepthook = None
 
 
-def _check_environment(rank: int, size: int, rank_arg: int, world_size_arg: int) -> None:
-    """Refuse an environment or arguments that disagree with MPI's rank and size."""
+def mpi_environment() -> dict:
+    """torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK, ...) as MPI sees this process."""
+    MPI = _mpi()
+    world = MPI.COMM_WORLD
+    node = world.Split_type(MPI.COMM_TYPE_SHARED)
+    values = {"RANK": world.Get_rank(), "WORLD_SIZE": world.Get_size(),
+              "LOCAL_RANK": node.Get_rank(), "LOCAL_WORLD_SIZE": node.Get_size(),
+              "MASTER_ADDR": world.bcast(MPI.Get_processor_name(), root=0),
+              "MASTER_PORT": 29500}
+    node.Free()
+    return {name: str(value) for name, value in values.items()}
+
+
+def _check_environment(rank_arg: int, world_size_arg: int) -> dict:
+    """Refuse an environment or arguments that disagree with MPI's ranks and sizes; MPI's
+    view as torchrun's variables."""
+    mpi = mpi_environment()
+    rank, size = int(mpi["RANK"]), int(mpi["WORLD_SIZE"])
     for name, given, actual in (("RANK", os.environ.get("RANK"), rank),
                                 ("WORLD_SIZE", os.environ.get("WORLD_SIZE"), size),
+                                ("LOCAL_RANK", os.environ.get("LOCAL_RANK"),
+                                 int(mpi["LOCAL_RANK"])),
                                 ("rank", rank_arg, rank), ("world_size", world_size_arg, size)):
         if given is None or int(given) == -1:
             continue
@@ -144,8 +163,10 @@ def _check_environment(rank: int, size: int, rank_arg: int, world_size_arg: int)
             source = f"the environment variable {name}" if name.isupper() else f"{name}="
             raise ValueError(
                 f"{source} says {int(given)} but MPI gives this process rank {rank} of a world "
-                f"of {size}: launch with `mpiexec -n <world size> python script.py` "
+                f"of {size} (local rank {mpi['LOCAL_RANK']}): launch with "
+                "`mpiexec -n <world size> python script.py` "
                 "(gputensor.distributed runs over MPI; MPI assigns ranks)")
+    return mpi
 
 
 def _abort_on_uncaught(exc_type, exc, tb) -> None:
@@ -169,7 +190,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                         f"{type(timeout)}")
     MPI = _mpi()
     world = MPI.COMM_WORLD
-    _check_environment(world.Get_rank(), world.Get_size(), rank, world_size)
+    for variable, value in _check_environment(rank, world_size).items():
+        os.environ.setdefault(variable, value)  # as torchrun's, for code that reads them later
     comm = world.Dup()
     _State.default = ProcessGroup(comm, str(name), list(range(world.Get_size())), timeout)
     _State.groups = [_State.default]

@@ -4,6 +4,8 @@
   excepthook aborts the job), never hang.
 - ``timeout``: a collective that a rank joins late gives up after ``init_process_group``'s
   timeout with a RuntimeError.
+- ``launcher``: run through ``python -m gputensor.distributed.run``, torchrun's variables are
+  set before the script runs.
 - ``environment``: a ``RANK`` that disagrees with MPI's rank is a clear error; torchrun's
   variables that agree with MPI are accepted.
 """
@@ -37,6 +39,13 @@ elif CASE == "timeout":  # rank 1 is late: rank 0's all-reduce gives up after 0.
     else:
         time.sleep(1.5)
     os._exit(0)  # the pending all-reduce cannot be finished: leave without MPI's finalize
+elif CASE == "launcher":  # under python -m gputensor.distributed.run: torchrun's variables
+    local_rank = int(os.environ["LOCAL_RANK"])  # read before init_process_group, as scripts do
+    assert local_rank == int(os.environ["PMI_RANK"]) == int(os.environ["RANK"])
+    assert os.environ["WORLD_SIZE"] == os.environ["LOCAL_WORLD_SIZE"] == os.environ["PMI_SIZE"]
+    dist.init_process_group("gloo")
+    assert dist.get_rank() == local_rank
+    print("OK launcher", flush=True)
 elif CASE == "environment":
     # RANK that disagrees with MPI's rank: a clear error, nothing initialised
     os.environ["RANK"] = str(1 - int(os.environ["PMI_RANK"]))
