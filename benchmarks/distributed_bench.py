@@ -5,8 +5,8 @@ Usage: mpiexec -n 2 python -m benchmarks.distributed_bench [--quick]
 1. ``dist.all_reduce`` of a float32 CPU tensor against ``comm.Allreduce(MPI.IN_PLACE, buf)``
    of mpi4py on a NumPy buffer of the same size, with gputensor's cross-rank fingerprint check
    on (the default) and off (``GPUTENSOR_DISTRIBUTED_CHECKS=0``). The three variants' samples
-   alternate and medians are kept; the bus bandwidth is ``2 (N - 1) / N * bytes / time``
-   (the ring model: what each rank sends).
+   alternate (each one first in turn) and medians are kept; the bus bandwidth is
+   ``2 (N - 1) / N * bytes / time`` (the ring model: what each rank sends).
 2. One training step (forward, backward, SGD step) of an MLP 784-512-512-10 (669,706
    parameters, 2.7 MB of float32 gradients) on a batch of 64 rows per rank: the plain model
    against the same model in DistributedDataParallel, run in the same processes.
@@ -60,10 +60,11 @@ def all_reduce_table(repeats: int) -> list[str]:
         inner = max(1, (8 << 20) // nbytes)
         for fn in samples:
             fn()
-        for _ in range(repeats):
-            for fn, kept in samples.items():
-                kept.append(timed(lambda fn=fn, inner=inner: [fn() for _ in range(inner)])
-                            / inner)
+        order = list(samples)
+        for i in range(repeats):  # the variants alternate, each first in turn
+            for fn in order[i % 3:] + order[:i % 3]:
+                samples[fn].append(timed(lambda fn=fn, inner=inner: [fn() for _ in range(inner)])
+                                   / inner)
         t_raw, t_ours, t_free = (statistics.median(samples[f]) for f in (raw, ours,
                                                                           ours_unchecked))
         bus = 2 * (size - 1) / size * nbytes / t_raw / 1e9
@@ -96,9 +97,10 @@ def ddp_table(repeats: int) -> list[str]:
         steps[name] = step
         step()
     samples = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            samples[name].append(timed(step))
+    names = list(steps)
+    for i in range(repeats):
+        for name in names[i % 2:] + names[:i % 2]:
+            samples[name].append(timed(steps[name]))
     base = statistics.median(samples["one process (no DDP)"])
     rows = ["| step (MLP 784-512-512-10, 64 rows per rank) | median | vs one process |",
             "|---|---|---|"]

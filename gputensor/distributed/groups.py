@@ -104,6 +104,7 @@ class ProcessGroup:
         self._ranks = list(ranks)
         self._timeout = timeout  # None: blocking calls wait as long as MPI does
         self._nccl = None  # the NCCL communicator, made on first use of a CUDA tensor
+        self._fingerprints = None  # the buffers of the collectives' fingerprint check
 
     def rank(self) -> int:
         """This process's rank in the group."""
@@ -192,7 +193,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     world = MPI.COMM_WORLD
     for variable, value in _check_environment(rank, world_size).items():
         os.environ.setdefault(variable, value)  # as torchrun's, for code that reads them later
-    comm = world.Dup()
+    comm = world.Dup()  # the library's messages never meet the program's own MPI traffic
     _State.default = ProcessGroup(comm, str(name), list(range(world.Get_size())), timeout)
     _State.groups = [_State.default]
     if sys.excepthook is not _abort_on_uncaught:

@@ -55,14 +55,16 @@ def unstage(tensor, array) -> None:
 
 
 def _same_memory(array, data) -> bool:
-    """True when ``array`` is ``data``'s own memory in the same layout (nothing to copy)."""
+    """True when ``array`` is ``data``'s own memory in the same layout (nothing to copy).
+
+    The arrays met here are the tensor's contiguous array, views of all of it, or copies, so
+    two contiguous arrays of one size and dtype that overlap start at the same address."""
     if array is data:
         return True
-    if not (isinstance(array, np.ndarray) and isinstance(data, np.ndarray)):
-        return False
-    return (array.size == data.size and array.dtype == data.dtype
-            and array.__array_interface__["data"][0] == data.__array_interface__["data"][0]
-            and data.flags.c_contiguous and array.flags.c_contiguous)
+    return (type(array) is np.ndarray and type(data) is np.ndarray
+            and array.size == data.size and array.dtype == data.dtype
+            and data.flags.c_contiguous and array.flags.c_contiguous
+            and np.may_share_memory(array, data))
 
 
 _MPI_OPS = {}
