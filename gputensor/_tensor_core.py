@@ -105,8 +105,8 @@ class TensorCore:
     """A backend array on a device plus the fields autograd needs (no ops: see Tensor)."""
 
     __slots__ = ("_data", "_device", "_requires_grad", "_grad_fn", "_output_nr", "_grad",
-                 "_version", "_base", "_hooks", "_acc_ref", "_retains_grad", "_inference",
-                 "_view_version", "__weakref__")
+                 "_version", "_base", "_hooks", "_post_acc_hooks", "_acc_ref", "_retains_grad",
+                 "_inference", "_view_version", "__weakref__")
 
     def _init(self, data, device) -> None:
         self._data = data
@@ -118,6 +118,7 @@ class TensorCore:
         self._version = VersionCounter()
         self._base = None
         self._hooks = None
+        self._post_acc_hooks = None
         self._acc_ref = None
         self._retains_grad = False
         self._inference = INFERENCE_MODE.enabled

@@ -28,7 +28,8 @@ def _requirements(extra):
 @pytest.mark.parametrize("extra, major", [("cuda12", 12), ("cuda13", 13)])
 def test_each_cuda_extra_stays_on_its_cuda_major_version(extra, major):
     reqs = _requirements(extra)
-    assert set(reqs) == {f"cupy-cuda{major}x", "numba-cuda", "cuda-bindings"}
+    assert set(reqs) == {f"cupy-cuda{major}x", "numba-cuda", "cuda-bindings",
+                         f"nvidia-nccl-cu{major}"}
     assert reqs["numba-cuda"].extras == {f"cu{major}"}  # numba-cuda's NVVM/NVRTC of that major
     bindings = reqs["cuda-bindings"].specifier
     assert bindings.contains(f"{major}.9.1") and not bindings.contains(f"{major + 1}.0.0")

@@ -2,14 +2,14 @@
 
 ``DataParallel`` wraps a module and runs it on the device its inputs are on: gputensor does
 not split a batch over several GPUs, so with several devices the work still runs on one.
-``DistributedDataParallel`` needs a process group, which ``gputensor.distributed`` cannot
-make yet: building one raises torch's error for a missing process group.
+``DistributedDataParallel`` (``distributed.py``) runs one replica per process and averages
+the gradients over a ``gputensor.distributed`` process group.
 """
 
 from __future__ import annotations
 
-from ... import distributed
 from ..modules import Module
+from .distributed import DistributedDataParallel
 
 __all__ = ["DataParallel", "DistributedDataParallel"]
 
@@ -23,21 +23,6 @@ class DataParallel(Module):
         self.device_ids = [] if device_ids is None else list(device_ids)
         self.output_device = output_device
         self.dim = dim
-
-    def forward(self, *inputs, **kwargs):
-        """The wrapped module's output for these inputs."""
-        return self.module(*inputs, **kwargs)
-
-
-class DistributedDataParallel(Module):
-    """Data parallelism across processes: needs a process group, which cannot exist yet."""
-
-    def __init__(self, module, *args, **kwargs):
-        super().__init__()
-        if not distributed.is_initialized():
-            raise ValueError("Default process group has not been initialized, please make "
-                             "sure to call init_process_group.")
-        self.module = module
 
     def forward(self, *inputs, **kwargs):
         """The wrapped module's output for these inputs."""
