@@ -7,6 +7,7 @@ from . import (
     backends,
     cuda,
     distributed,
+    distributions,
     dtypes,
     legacy,
     linalg,
@@ -131,6 +132,13 @@ from .ops.extrema import (  # noqa: A004
     argmin,
     max,
     min,
+)
+from .ops.gamma_functions import digamma, lgamma, polygamma
+from .ops.gamma_sampling import (
+    _dirichlet_grad,
+    _sample_dirichlet,
+    _standard_gamma,
+    _standard_gamma_grad,
 )
 from .ops.gather import gather, index_select, repeat_interleave, take, take_along_dim
 from .ops.index_update import index_add, index_copy, index_fill
@@ -368,6 +376,7 @@ from .ops.stats import (
     var_mean,
 )
 from .ops.transfer import get_default_device
+from .ops.triangular import cholesky_inverse
 from .printing import get_printoptions, printoptions, set_printoptions
 from .serialization import load, save
 from .size import Size
@@ -416,3 +425,5 @@ __all__ += ops.index_writes.__all__
 __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
+__all__ += ops.gamma_functions.__all__
+__all__ += ops.triangular.__all__

@@ -18,7 +18,7 @@ from .autograd import engine
 from .autograd.function import RemovableHandle
 from .device import as_device
 from .device import device as device_type
-from .ops import creation, pointwise, shape, transfer
+from .ops import creation, gamma_functions, pointwise, shape, transfer, triangular
 
 if TYPE_CHECKING:
     from ._tensor import Tensor
@@ -50,6 +50,12 @@ class TensorBase(TensorCore):
     Python's protocols."""
 
     __slots__ = ()
+
+    # ---- gamma functions and Cholesky inverses (ops/gamma_functions.py, ops/triangular.py) -
+    lgamma = gamma_functions.lgamma
+    digamma = gamma_functions.digamma
+    polygamma = gamma_functions.polygamma_method
+    cholesky_inverse = triangular.cholesky_inverse
 
     # ---- dtype casts ---------------------------------------------------------------------
     def float(self, memory_format=None) -> Tensor:

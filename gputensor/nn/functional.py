@@ -14,6 +14,7 @@ from ..ops.bce import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.cross_entropy import cross_entropy, nll_loss
 from ..ops.losses import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from ..ops.nn_ops import batch_norm, embedding, layer_norm, linear
+from ..ops.softplus import softplus
 from .attention import scaled_dot_product_attention
 from .multi_head_attention import multi_head_attention_forward
 
@@ -22,7 +23,7 @@ __all__ = [
     "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "embedding", "layer_norm",
     "batch_norm", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "scaled_dot_product_attention", "multi_head_attention_forward",
+    "scaled_dot_product_attention", "multi_head_attention_forward", "softplus",
 ]
 
 sigmoid = _pointwise.sigmoid

@@ -1,0 +1,148 @@
+"""The log-gamma function and its derivatives (lgamma, digamma, polygamma) and softplus.
+
+Written with array formulas alone (NumPy and CuPy alike): a Lanczos sum for log-gamma,
+the recurrence psi(x) = psi(x + 6) - sum 1/(x + k) then the asymptotic series for the
+polygamma functions, and the reflection formulas below 1/2. The work is done in float64
+and rounded to the input's float dtype.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Op
+from . import unary as un
+from .common import as_array, float_dtype
+from .out import write_out
+from .pointwise import _unary_function
+
+__all__ = ["lgamma", "digamma", "polygamma"]
+
+_LANCZOS_G = 7.0
+_LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+            -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+            9.9843695780195716e-6, 1.5056327351493116e-7)
+_HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
+_SHIFT = 6  # the recurrence's steps before the asymptotic series
+
+
+def _pole(xp, x):
+    """True at the non-positive integers, where the gamma function has its poles."""
+    return (x <= 0) & (x == xp.floor(x))
+
+
+def _lgamma64(xp, x):
+    """log|Gamma(x)| of a float64 array."""
+    small = x < 0.5
+    z = xp.where(small, 1.0 - x, x) - 1.0
+    series = xp.full_like(z, _LANCZOS[0])
+    for k, coefficient in enumerate(_LANCZOS[1:], start=1):
+        series = series + coefficient / (z + k)
+    t = z + _LANCZOS_G + 0.5
+    with np.errstate(all="ignore"):
+        direct = _HALF_LOG_TWO_PI + (z + 0.5) * xp.log(t) - t + xp.log(series)
+        reflected = math.log(math.pi) - xp.log(xp.abs(xp.sin(math.pi * x))) - direct
+    result = xp.where(small, reflected, direct)
+    result = xp.where(_pole(xp, x) | xp.isinf(x), math.inf, result)
+    return xp.where(x == x, result, x)
+
+
+def _digamma_positive(xp, x):
+    """psi(x) for x >= 1/2 (float64)."""
+    shifted = x + _SHIFT
+    total = xp.zeros_like(x)
+    for k in range(_SHIFT):
+        total = total + 1.0 / (x + k)
+    inv2 = 1.0 / (shifted * shifted)
+    tail = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
+    return xp.log(shifted) - 0.5 / shifted - tail - total
+
+
+def _digamma64(xp, x):
+    """psi(x) = d log Gamma(x) / dx of a float64 array (torch's values at the poles)."""
+    small = x < 0.5
+    with np.errstate(all="ignore"):
+        direct = _digamma_positive(xp, xp.where(small, 1.0 - x, x))
+        reflected = direct - math.pi / xp.tan(math.pi * x)  # psi(1 - x) - pi cot(pi x)
+        result = xp.where(small, reflected, direct)
+        result = xp.where(_pole(xp, x), math.nan, result)
+        result = xp.where(x == 0, -xp.copysign(math.inf, x), result)  # -1/x near zero
+    return xp.where(x == math.inf, math.inf, xp.where(x == -math.inf, math.nan, result))
+
+
+def _trigamma_positive(xp, x):
+    """psi'(x) for x >= 1/2 (float64)."""
+    shifted = x + _SHIFT
+    total = xp.zeros_like(x)
+    for k in range(_SHIFT):
+        total = total + 1.0 / ((x + k) * (x + k))
+    inv = 1.0 / shifted
+    inv2 = inv * inv
+    tail = inv + inv2 / 2 + inv * inv2 * (1 / 6 - inv2 * (1 / 30 - inv2 * (1 / 42 - inv2 / 30)))
+    return total + tail
+
+
+def _trigamma64(xp, x):
+    """psi'(x) of a float64 array (inf at the poles)."""
+    small = x < 0.5
+    with np.errstate(all="ignore"):
+        direct = _trigamma_positive(xp, xp.where(small, 1.0 - x, x))
+        sine = xp.sin(math.pi * x)
+        reflected = math.pi * math.pi / (sine * sine) - direct  # psi'(1-x) + psi'(x) = pi^2/sin^2
+        result = xp.where(small, reflected, direct)
+    result = xp.where(_pole(xp, x), math.inf, result)
+    return xp.where(x == math.inf, 0.0, xp.where(x == -math.inf, math.nan, result))
+
+
+def _in_float64(function):
+    """``function`` (float64 in, float64 out) applied to ``x`` and rounded to x's dtype."""
+    def compute(xp, x):
+        return as_array(xp, function(xp, x.astype(np.float64))).astype(x.dtype, copy=False)
+    return compute
+
+
+Lgamma = un._unary("Lgamma", _in_float64(_lgamma64),
+                   lambda xp, g, x, y: g * _in_float64(_digamma64)(xp, x),
+                   doc="log|Gamma(x)|")  # d lgamma = digamma
+Digamma = un._unary("Digamma", _in_float64(_digamma64),
+                    lambda xp, g, x, y: g * _in_float64(_trigamma64)(xp, x),
+                    doc="the digamma function")  # d digamma = polygamma(1, x)
+
+
+class Trigamma(Op):
+    """psi'(x), the first polygamma function; its derivative is not provided."""
+
+    opname, variant = "Polygamma", 0
+
+    @staticmethod
+    def forward(ctx, x):
+        x = x.astype(float_dtype(x.dtype), copy=False)
+        return _in_float64(_trigamma64)(ctx.xp, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("the derivative of polygamma(1, x) is not implemented")
+
+
+lgamma = _unary_function(Lgamma, "lgamma")
+digamma = _unary_function(Digamma, "digamma")
+
+
+def polygamma(n, input, *, out=None):
+    """The n-th derivative of the digamma function (n = 0 or 1 here)."""
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    if n == 0:
+        result = digamma(input)
+    elif n == 1:
+        result = Trigamma.apply(input)
+    else:
+        raise NotImplementedError("polygamma(n, x) is implemented for n = 0 and 1 only")
+    return result if out is None else write_out("polygamma", result, out)
+
+
+def polygamma_method(self, n):
+    """``Tensor.polygamma(n)``: polygamma(n, self)."""
+    return polygamma(n, self)
