@@ -222,7 +222,7 @@ class TensorBase(TensorCore):
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:  # as torch: a 0-d tensor formats as its number, f"{t}" too
             return format(self.item(), spec)
         return repr(self)
 

@@ -21,6 +21,7 @@ from ..ops.creation import (
     full,
     full_like,
     ones,
+    rand,
     tensor,
     zeros,
     zeros_like,
@@ -31,7 +32,7 @@ from ..ops.gamma_sampling import _dirichlet_grad, _sample_dirichlet, _standard_g
 from ..ops.linalg import matmul
 from ..ops.math_ops import atanh, expm1, xlogy
 from ..ops.norms import linalg_norm
-from ..ops.pointwise import abs, clamp, exp, log, sigmoid
+from ..ops.pointwise import abs, clamp, exp, log, log1p, sigmoid
 from ..ops.random_fill import bernoulli, normal
 from ..ops.reduce import all
 from ..ops.sampling import multinomial
@@ -52,9 +53,9 @@ __all__ = [
     "broadcast_shapes", "broadcast_tensors", "cat", "cholesky_inverse", "clamp", "digamma",
     "eigenvalues_at_least", "empty", "enable_grad", "erf", "erfinv", "exp", "expm1", "eye",
     "finfo", "flip", "full", "full_like", "get_default_dtype", "grad", "is_all_true", "isclose",
-    "lgamma", "linalg_cholesky", "linalg_norm", "log", "logit", "logsigmoid", "long", "matmul",
-    "multinomial", "no_grad", "normal", "one_hot", "ones", "sigmoid", "softmax", "softplus",
-    "solve_triangular", "stack", "tensor", "transpose", "xlogy", "zeros", "zeros_like"]
+    "lgamma", "linalg_cholesky", "linalg_norm", "log", "log1p", "logit", "logsigmoid", "long",
+    "matmul", "multinomial", "no_grad", "normal", "one_hot", "ones", "rand", "sigmoid", "softmax",
+    "softplus", "solve_triangular", "stack", "tensor", "transpose", "xlogy", "zeros", "zeros_like"]
 
 
 class finfo:  # noqa: N801 - torch's name

@@ -51,7 +51,7 @@ class Bernoulli(ExponentialFamily):
         return new
 
     def _new(self, *args, **kwargs):
-        return self._param.new(*args, **kwargs)
+        return self._param.new_tensor(*args, **kwargs)
 
     @property
     def mean(self):

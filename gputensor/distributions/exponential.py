@@ -47,7 +47,8 @@ class Exponential(ExponentialFamily):
 
     def rsample(self, sample_shape=ops.Size()):
         shape = self._extended_shape(sample_shape)
-        return self.rate.new(shape).exponential_() / self.rate
+        noise = ops.empty(shape, dtype=self.rate.dtype, device=self.rate.device)
+        return noise.exponential_() / self.rate
 
     def log_prob(self, value):
         if self._validate_args:

@@ -54,7 +54,8 @@ class Laplace(Distribution):
         if False:
             u = ops.rand(shape, dtype=self.loc.dtype, device=self.loc.device) * 2 - 1
             return self.loc - self.scale * u.sign() * ops.log1p(-u.abs().clamp(min=finfo.tiny))
-        u = self.loc.new(shape).uniform_(finfo.eps - 1, 1)
+        u = ops.empty(shape, dtype=self.loc.dtype, device=self.loc.device)
+        u = u.uniform_(finfo.eps - 1, 1)
         return self.loc - self.scale * u.sign() * ops.log1p(-u.abs())
 
     def log_prob(self, value):
