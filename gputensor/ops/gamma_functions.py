@@ -111,6 +111,12 @@ Digamma = un._unary("Digamma", _in_float64(_digamma64),
                     doc="the digamma function")  # d digamma = polygamma(1, x)
 
 
+class PolygammaZero(Digamma):
+    """polygamma(0, x): the digamma function under torch's node name for polygamma."""
+
+    opname, variant = "Polygamma", 0
+
+
 class Trigamma(Op):
     """psi'(x), the first polygamma function; its derivative is not provided."""
 
@@ -135,7 +141,7 @@ def polygamma(n, input, *, out=None):
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     if n == 0:
-        result = digamma(input)
+        result = PolygammaZero.apply(input)
     elif n == 1:
         result = Trigamma.apply(input)
     else:

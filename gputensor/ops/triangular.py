@@ -6,15 +6,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Op, check_same_device
-from .common import type_name
+from .common import not_implemented, type_name
 from .out import write_out
 
 __all__ = ["cholesky_inverse"]
 
 
-class LinAlgError(RuntimeError):
+class _LinAlgError(RuntimeError):
     """Raised when a linear-algebra routine fails on its input (torch.linalg.LinAlgError)."""
 
+
+LinAlgError = _LinAlgError
 
 def _mT(x):
     """The transpose of the last two dims (a view)."""
@@ -154,19 +156,18 @@ class CholeskyInverse(Op):
         return -(common @ factor), None
 
 
-def _check_square(name, a, what="A"):
+def _check_square(name, a):
     if a.ndim < 2:
-        raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"{name}: {what} must be batches of square matrices, but they are "
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
                            f"{a.shape[-2]} by {a.shape[-1]} matrices")
 
 
-def _check_float(name, *tensors):
-    for t in tensors:
-        if not t.dtype.is_floating_point:
-            raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
-                               f"Got {type_name(t.dtype.numpy)}")
+def _check_float(name, t):
+    if not t.dtype.is_floating_point:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
+                           f"Got {type_name(t.dtype.numpy)}")
 
 
 def linalg_cholesky(A, *, upper=False, out=None):
@@ -180,7 +181,8 @@ def linalg_cholesky(A, *, upper=False, out=None):
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """The solution X of A X = B (``left``) or X A = B for triangular A (batched)."""
     name = "linalg.solve_triangular"
-    _check_float(name, A, B)
+    if not A.dtype.is_floating_point:
+        raise not_implemented("triangular_solve", A.dtype.numpy, A._device)
     check_same_device(A, B)
     if A.ndim < 2 or B.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor {'A' if A.ndim < 2 else 'B'} must have "
@@ -191,10 +193,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
         equation = "AX = B" if left else "XA = B"
         raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation {equation} "
                            f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
-    if A.dtype != B.dtype:
-        raise RuntimeError(f"{name}: Expected A and B to have the same dtype, but found A of "
-                           f"type {type_name(A.dtype.numpy)} and B of type "
-                           f"{type_name(B.dtype.numpy)} instead.")
+    if A.dtype != B.dtype:  # as torch: the solution takes A's dtype
+        B = B.to(A.dtype)
     with A._on_device():
         result = SolveTriangular.apply(A, B, bool(upper), bool(left), bool(unitriangular))
         return write_out("linalg_solve_triangular", result, out)
@@ -202,7 +202,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
 
 def cholesky_inverse(input, upper=False, *, out=None):
     """The inverse of A from its Cholesky factor: (L L^T)^-1, or (U^T U)^-1 when ``upper``."""
-    _check_square("cholesky_inverse", input, "input")
-    _check_float("cholesky_inverse", input)
+    _check_square("cholesky_inverse", input)
+    if not input.dtype.is_floating_point:
+        raise not_implemented("cholesky_inverse_out", input.dtype.numpy, input._device)
     with input._on_device():
         return write_out("cholesky_inverse", CholeskyInverse.apply(input, bool(upper)), out)
