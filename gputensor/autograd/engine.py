@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
+
 from .._tensor_core import TensorCore
 from .function import AccumulateGrad, grad_node
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
+from .graph_backward import run_node
+
+CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using "
+    "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+    "make sure to reset the .grad fields of your parameters to None after use to break the "
+    "cycle and avoid the leak.")
 
 
 def _as_tuple(x):
@@ -13,7 +23,8 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _root_grads(outputs, grad_outputs):
+def _root_grads(outputs, grad_outputs, graph=False):
+    """The gradients the walk starts from: arrays, or (``graph``) tensors."""
     grads = []
     for out, g in zip(outputs, grad_outputs):
         if not out.requires_grad:
@@ -27,7 +38,8 @@ def _root_grads(outputs, grad_outputs):
                                    f"but got {out.dtype}")
             backend = out._backend
             with backend.on_device(out._device.index):
-                grads.append(backend.xp.ones(out._data.shape, out._data.dtype))
+                ones = backend.xp.ones(out._data.shape, out._data.dtype)
+            grads.append(TensorCore._make(ones, out._device) if graph else ones)
         else:
             if not isinstance(g, TensorCore):
                 backend = out._backend
@@ -36,12 +48,16 @@ def _root_grads(outputs, grad_outputs):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[0] has a shape of {g.shape} and output[0] "
                     f"has a shape of {out.shape}.")
-            grads.append(g._data)
+            grads.append(g if graph else g._data)
     return grads
 
 
-def _run(roots, root_grads, retain_graph, accumulate, captures=None):
-    """Propagate ``root_grads`` from ``roots`` [(node, output_nr)]; fill ``captures``."""
+def _run(roots, root_grads, retain_graph, accumulate, captures=None, graph=False):
+    """Propagate ``root_grads`` from ``roots`` [(node, output_nr)]; fill ``captures``.
+
+    With ``graph`` the gradients are tensors and each node's backward is recorded
+    (``create_graph``): the results can be differentiated again.
+    """
     deps = {}
     stack = list(dict.fromkeys(node for node, _ in roots))
     seen = set(stack)
@@ -69,20 +85,25 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None):
             grads = buffers.pop(node, None)
             if leaf:
                 if grads is not None and node.variable._hooks:
-                    grads = _apply_pre_hooks(node, grads)
+                    grads = _apply_pre_hooks(node, grads, graph)
                 if captures is not None and (node, 0) in captures:
                     captures[node, 0] = grads[0] if grads is not None else None
                 if accumulate and grads is not None and grads[0] is not None:
-                    node.accumulate(grads[0])
+                    if graph:
+                        _accumulate_tensor(node.variable, grads[0])
+                    else:
+                        node.accumulate(grads[0])
                 continue
             if grads is not None and (node._pre_hooks or node._retain_hooks):
-                grads = _apply_pre_hooks(node, grads)
+                grads = _apply_pre_hooks(node, grads, graph)
             if captures is not None and grads is not None:
                 for nr in range(len(grads)):
                     if (node, nr) in captures:
                         captures[node, nr] = grads[nr]
             if grads is None or (grads[0] is None and all(g is None for g in grads)):
                 in_grads = [None] * len(node.next_functions)
+            elif graph:
+                in_grads = run_node(node, grads, retain_graph)
             else:
                 in_grads = node._run_backward(grads, retain_graph)
             for (nxt, nr), g in zip(node.next_functions, in_grads):
@@ -102,7 +123,7 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None):
                 switch.__exit__(None, None, None)
 
 
-def _apply_pre_hooks(node, grads):
+def _apply_pre_hooks(node, grads, graph=False):
     device = node.variable._device if isinstance(node, AccumulateGrad) else node._device
     grads = list(grads)
     for nr in range(len(grads)):
@@ -111,42 +132,52 @@ def _apply_pre_hooks(node, grads):
         hooks = list((node._pre_hooks or {}).get(nr, ()))
         retain = (node._retain_hooks or {}).get(nr)
         for hook in hooks + ([retain] if retain else []):
-            result = hook(TensorCore._make(grads[nr], device))
+            result = hook(grads[nr] if graph else TensorCore._make(grads[nr], device))
             if result is not None:
-                grads[nr] = result._data
+                grads[nr] = result if graph else result._data
     return grads
+
+
+def _accumulate_tensor(variable, grad) -> None:
+    """A leaf's ``.grad`` plus ``grad`` (a tensor that may have a graph), out of place."""
+    old = variable._grad
+    if old is None:
+        variable._grad = grad if grad._requires_grad else grad.detach().clone()
+    else:
+        variable._grad = old + grad
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate into the leaves' ``.grad`` the gradients of ``tensors``."""
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
     if inputs is not None and not _as_tuple(inputs):
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     outputs = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors) or (None,) * len(outputs)
-    root_grads = _root_grads(outputs, grads)
+    root_grads = _root_grads(outputs, grads, create_graph)
     roots = [(grad_node(t), t._output_nr) for t in outputs]
-    with no_grad():
-        _run(roots, root_grads, bool(retain_graph), accumulate=True)
+    retain = create_graph if retain_graph is None else retain_graph
+    if create_graph:
+        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
+    with enable_grad() if create_graph else no_grad():
+        _run(roots, root_grads, bool(retain), accumulate=True, graph=create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None):
     """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
-    if create_graph:
-        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     grads = _as_tuple(grad_outputs) or (None,) * len(outputs)
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    root_grads = _root_grads(outputs, grads)
+    root_grads = _root_grads(outputs, grads, create_graph)
     roots = [(grad_node(t), t._output_nr) for t in outputs]
     keys = [(grad_node(t), t._output_nr) for t in inputs]
     captures = dict.fromkeys(keys)
-    with no_grad():
-        _run(roots, root_grads, bool(retain_graph), accumulate=False, captures=captures)
+    retain = create_graph if retain_graph is None else retain_graph
+    with enable_grad() if create_graph else no_grad():
+        _run(roots, root_grads, bool(retain), accumulate=False, captures=captures,
+             graph=create_graph)
     results = []
     for i, (t, key) in enumerate(zip(inputs, keys)):
         g = captures[key]
@@ -154,6 +185,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
                                "been used in the graph. Set allow_unused=True if this is the "
                                "desired behavior.")
-        results.append(None if g is None else TensorCore._make(
-            g.astype(t._data.dtype, copy=False), t._device))
+        if g is not None and create_graph:
+            results.append(g if g._data.dtype == t._data.dtype else g.to(t.dtype))
+        else:
+            results.append(None if g is None else TensorCore._make(
+                g.astype(t._data.dtype, copy=False), t._device))
     return tuple(results)

@@ -332,6 +332,7 @@ class Function(Node):
         return in_grads
 
     _saved_any = False
+    _saved_roles = ()
     _moves = None  # {argument position: device} of inputs copied from another device
 
     def _wrap_grad(self, array):
@@ -357,6 +358,7 @@ class Function(Node):
 
 
 _RANGES = [tuple(range(n)) for n in range(16)]
+_INPUT = 1 << 20  # a saved array's role: _INPUT + k is the k-th tensor argument's array
 _TWO_ARGUMENTS = (0, 1)
 
 
@@ -376,6 +378,11 @@ class Op(Function):
 
     variant = 0
     _public = False
+    # for a backward that builds a graph (ops/lifted.py): whether the formula can run on
+    # lifted arrays, and the ctx attributes and saved positions that are constants or that
+    # the backward recomputes from saved inputs when ``ctx.backend.lifted``
+    liftable = True
+    recomputed_when_lifted = ()
     number_edges = False  # (add, sub, mul, div) a number operand still gets a (None, 0) edge
     out_device = None  # forward sets it when the outputs live on another device (a copy)
 
@@ -457,24 +464,27 @@ class Op(Function):
 
     def _record_versions(self, tensors, outs) -> None:
         """Remember the version of each saved array's tensor, to detect in-place changes."""
-        records = []
+        records, roles = [], []  # roles: an output's index, _INPUT + an input's, or None
         for item in self._saved:
-            owner, source = None, None
+            owner = role = source = None
             for i, out in enumerate(outs):
                 if out._data is item:
-                    owner, source = out, i
+                    owner = out
+                    role = source = i
                     break
             if owner is None:
-                for t in tensors:
+                for k, t in enumerate(tensors):
                     if t._data is item:
-                        owner, source = t, weakref.ref(t)
+                        owner, source, role = t, weakref.ref(t), _INPUT + k
                         break
             if owner is not None:
                 if owner._inference and not INFERENCE_MODE.enabled:
                     raise RuntimeError(INFERENCE_SAVED_ERROR)
                 counter = owner._version
                 records.append((counter, counter.value, item.shape, item.dtype, source))
+            roles.append(role)
         self._saved_versions = tuple(records)
+        self._saved_roles = tuple(roles)
 
     @property
     def non_differentiable(self):

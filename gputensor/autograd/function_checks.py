@@ -62,11 +62,13 @@ def _broadcasts_to(shape, target) -> bool:
     return all(s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))
 
 
-def checked_gradients(node, result) -> tuple:
+def checked_gradients(node, result, keep_tensors=False) -> tuple:
     """``backward``'s result (a tuple) as one array or None per input, checked as torch does.
 
     Extra trailing Nones are dropped; a gradient for an input that needs none is ignored;
     a gradient of a broadcast shape is summed to the input's shape; the dtype is cast.
+    With ``keep_tensors`` (a backward that builds a graph) the tensors come back as they are,
+    for the engine to sum and cast with differentiable ops.
     """
     name = node.name()
     count = len(node.needs_input_grad)
@@ -100,6 +102,9 @@ def checked_gradients(node, result) -> tuple:
         if g._device != node._device:
             raise RuntimeError(f"Function {name} returned an invalid gradient at index {i} - "
                                f"expected device {node._device} but got {g._device}")
+        if keep_tensors:
+            grads[i] = g
+            continue
         if data.shape != shape:
             data = node.backend.sum_to_shape(data, shape)
         grads[i] = data if data.dtype == dtype else data.astype(dtype)
@@ -112,6 +117,7 @@ def once_differentiable(fn):
     def wrapper(ctx, *args, **kwargs):
         with no_grad():
             return fn(ctx, *args, **kwargs)
+    wrapper.once_differentiable = True
     return wrapper
 
 

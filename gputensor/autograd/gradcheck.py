@@ -6,7 +6,7 @@ import numpy as np
 
 from .._tensor_core import TensorCore
 from .engine import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -70,3 +70,32 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) 
                     f"Jacobian mismatch for output {out_index} with respect to input {index},\n"
                     f"numerical:{numerical}\nanalytical:{analytical}\n")
     return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True) -> bool:
+    """True when the gradients of ``func``'s gradients (second derivatives, through
+    ``create_graph=True``) match finite differences, for random ``grad_outputs`` if none
+    are given."""
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            TensorCore._make(o._backend.asarray(rng.standard_normal(o._data.shape).astype(
+                o._data.dtype), index=o._device.index), o._device).requires_grad_(True)
+            for o in _outputs(func, inputs) if o.requires_grad)
+    else:
+        grad_outputs = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) \
+            else (grad_outputs,)
+    count = len(inputs)
+
+    def first_gradients(*args):
+        xs, seeds = args[:count], args[count:]
+        with enable_grad():  # (finite differences call this under no_grad)
+            outs = [o for o in _outputs(func, xs) if o.requires_grad]
+            wrt = [x for x in xs if isinstance(x, TensorCore) and x.requires_grad]
+            grads = _grad(outs, wrt, seeds, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_gradients, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

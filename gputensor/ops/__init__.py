@@ -19,6 +19,8 @@ from . import (
     index_update,
     index_writes,
     inplace,
+    lifted,
+    lifted_namespace,
     linalg,
     losses,
     masks,

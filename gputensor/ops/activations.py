@@ -109,22 +109,32 @@ class Gelu(Op):
     @staticmethod
     def forward(ctx, x, approximate):
         _check_float("GeluKernelImpl", x)
-        xp = ctx.xp
         ctx.approximate = approximate
+        saved = Gelu.inner_or_cdf(ctx, x)
+        ctx.save_for_backward(x, saved)
         if approximate == "tanh":
             xa = x.astype(acc_dtype(x.dtype), copy=False)
-            inner = xp.tanh(_TANH_BETA * (xa + _TANH_KAPPA * xa * xa * xa))
-            ctx.save_for_backward(x, inner)
-            return (0.5 * xa * (1 + inner)).astype(x.dtype, copy=False)
+            return (0.5 * xa * (1 + saved)).astype(x.dtype, copy=False)
+        return (x * saved).astype(x.dtype, copy=False)
+
+    recomputed_when_lifted = (1,)
+
+    @staticmethod
+    def inner_or_cdf(ctx, x):
+        """tanh(inner) (the tanh approximation) or the normal cdf Phi(x), in float32 at least."""
+        xp = ctx.xp
+        if ctx.approximate == "tanh":
+            xa = x.astype(acc_dtype(x.dtype), copy=False)
+            return xp.tanh(_TANH_BETA * (xa + _TANH_KAPPA * xa * xa * xa))
         erf = ctx.backend.special_function("erf", (x * _SQRT1_2).astype(acc_dtype(x.dtype)))
-        cdf = (0.5 * (1 + erf)).astype(acc_dtype(x.dtype), copy=False)
-        ctx.save_for_backward(x, cdf)
-        return (x * cdf).astype(x.dtype, copy=False)
+        return (0.5 * (1 + erf)).astype(acc_dtype(x.dtype), copy=False)
 
     @staticmethod
     def backward(ctx, g):
         x, saved = ctx.saved_tensors
         xp = ctx.xp
+        if getattr(ctx.backend, "lifted", False):
+            saved = Gelu.inner_or_cdf(ctx, x)
         x = x.astype(saved.dtype, copy=False)
         if ctx.approximate == "tanh":
             # d = 0.5 (1 + t) + 0.5 x (1 - t^2) beta (1 + 3 kappa x^2), t = tanh(inner)
@@ -140,15 +150,23 @@ class Silu(Op):
     @staticmethod
     def forward(ctx, x):
         _check_float("silu_cpu", x)
-        xp = ctx.xp
-        e = xp.exp(-xp.abs(x))
-        sig = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        sig = Silu.sigmoid(ctx.xp, x)
         ctx.save_for_backward(x, sig)
         return x * sig
+
+    recomputed_when_lifted = (1,)
+
+    @staticmethod
+    def sigmoid(xp, x):
+        """sigmoid(x) without overflow."""
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         x, sig = ctx.saved_tensors
+        if getattr(ctx.backend, "lifted", False):
+            sig = Silu.sigmoid(ctx.xp, x)
         # d silu = s (1 + x (1 - s)), s = sigmoid(x)
         return g * (sig * (1 + x * (1 - sig)))
 

@@ -56,9 +56,13 @@ def scalar_category(value) -> int:
     raise TypeError(f"unsupported operand type: {type(value).__name__}")
 
 
+LIFTED_TYPES = [()]  # [LiftedArray] once ops/lifted.py is loaded: arrays that build a graph
+
+
 def is_array(value) -> bool:
-    """Whether ``value`` is a backend array (NumPy or CuPy), not a Python number."""
-    return isinstance(value, _backends.array_types)
+    """Whether ``value`` is a backend array (NumPy or CuPy, or a lifted array standing in for
+    one in a backward that builds a graph), not a Python number."""
+    return isinstance(value, _backends.array_types) or isinstance(value, LIFTED_TYPES[0])
 
 
 def result_dtype(*operands) -> np.dtype:

@@ -57,6 +57,9 @@ class NllLoss(Op):
 
     kernel_targets = None  # set when the backend's fused kernel ran (cross_entropy_rows)
 
+    # constants (the weights, their totals) and, from the saved input, softmax's parts
+    recomputed_when_lifted = ("wt", "count", "weight", "smooth_total", 0, 1)
+
     @staticmethod
     def forward(ctx, x, target, weight, reduction, ignore_index, smoothing, fused, out_shape):
         xp = ctx.xp
@@ -70,7 +73,7 @@ class NllLoss(Op):
                 ignore_index)
         if parts is not None:
             loss, wt, logp = parts
-            ctx.save_for_backward(logp)
+            ctx.save_for_backward(logp, None, x)
             ctx.kernel_targets, ctx.ignore_index, ctx.wt = t, ignore_index, wt
         else:
             loss, wt = NllLoss._formula(ctx, xp, x, x2, t, weight, ignore_index, smoothing,
@@ -97,7 +100,7 @@ class NllLoss(Op):
         if fused:
             shifted, e, total, log_total = _log_softmax_parts(xp, x2)
             picked = shifted[rows, ts] - log_total
-            ctx.save_for_backward(e, total)
+            ctx.save_for_backward(e, total, x)
         else:
             picked = x2[rows, ts]
             ctx.save_for_backward(x)  # as torch, so a second backward raises
@@ -121,13 +124,20 @@ class NllLoss(Op):
         c = grad_scale(g, ctx.reduction, ctx.count)
         if ctx.reduction == "none":
             c = c.reshape(-1)
-        if ctx.kernel_targets is not None:
-            (logp,) = ctx.saved_tensors
+        lifted = getattr(ctx.backend, "lifted", False)
+        if ctx.kernel_targets is not None and not lifted:
+            logp = ctx.saved_tensors[0]
             grad = ctx.backend.cross_entropy_rows_backward(logp, ctx.kernel_targets, ctx.wt, c,
                                                            ctx.ignore_index)
             return _unrows(xp, grad, ctx.x_shape), None, None, None, None, None, None, None
-        rows, ts, valid, wt = ctx.rows, ctx.ts, ctx.valid, ctx.wt
-        eps = ctx.smoothing
+        if ctx.kernel_targets is not None:  # (lifted) the formula's rows, as _formula keeps
+            ts = ctx.kernel_targets
+            valid = ts != ctx.ignore_index
+            rows, ts, wt, eps = xp.arange(ts.shape[0]), xp.where(valid, ts, 0), ctx.wt, 0
+            ctx.fused, ctx.weight = True, None
+        else:
+            rows, ts, valid, wt = ctx.rows, ctx.ts, ctx.valid, ctx.wt
+            eps = ctx.smoothing
         # ignored rows get no gradient, even when the mean divides by a zero weight
         c = xp.where(valid, c, 0).astype(wt.dtype, copy=False)
         picked = c * wt * (1 - eps)
@@ -138,7 +148,9 @@ class NllLoss(Op):
             grad[rows, ts] = -picked
         else:
             # d ce / dx = softmax * sum(a) - a, a the target coefficients of each row
-            e, total = ctx.saved_tensors
+            e, total, x = ctx.saved_tensors
+            if lifted:
+                e, total = _log_softmax_parts(xp, _rows(xp, x))[1:3]
             spread = c * (eps / e.shape[1]) if eps else None
             row_sum = wt * (1 - eps)
             if eps:

@@ -245,6 +245,8 @@ def _logcumsumexp_last(xp, x):
 class Logcumsumexp(Op):
     """log(cumsum(exp(x))) along a dim."""
 
+    liftable = False  # its log-space backward has NaN derivatives where g is 0
+
     @staticmethod
     def forward(ctx, x, axis):
         xp = ctx.xp

@@ -97,8 +97,9 @@ class MseLoss(Op):
         dt = cls.result_dtype(x, y)
         if not is_float_array_dtype(dt):
             cls.integer_error(ctx, dt, reduction)
-        d = x.astype(dt, copy=False) - y.astype(dt, copy=False)
-        ctx.save_for_backward(d)
+        x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
+        d = x - y
+        ctx.save_for_backward(d, x, y)
         ctx.reduction, ctx.param = reduction, param
         loss = as_array(xp, cls.loss(xp, d, param))
         return reduce_loss(xp, loss, reduction)
@@ -113,9 +114,13 @@ class MseLoss(Op):
         """torch's error for integer operands."""
         raise not_implemented(cls.kernel, dt, device_type(ctx))
 
+    recomputed_when_lifted = (0,)  # d = x - y
+
     @classmethod
     def backward(cls, ctx, g):
-        (d,) = ctx.saved_tensors
+        d, x, y = ctx.saved_tensors
+        if getattr(ctx.backend, "lifted", False):
+            d = x - y
         gd = grad_scale(g, ctx.reduction, d.size) * cls.derivative(ctx.xp, d, ctx.param)
         return gd, (-gd if ctx.needs_input_grad[1] else None), None, None
 

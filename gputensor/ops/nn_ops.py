@@ -225,8 +225,7 @@ class NativeLayerNorm(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, norm_shape, eps):
-        xp = ctx.xp
-        ctx.shape, ctx.norm_shape = x.shape, norm_shape
+        ctx.shape, ctx.norm_shape, ctx.eps = x.shape, norm_shape, eps
         fused = ctx.backend.layer_norm_rows(x.reshape(-1, math.prod(norm_shape)),
                                             _flat_or_none(w), _flat_or_none(b), eps)
         ctx.fused = fused is not None
@@ -234,12 +233,8 @@ class NativeLayerNorm(Op):
             out, mean, rstd = fused
             ctx.save_for_backward(x, mean, rstd, w)
             return out.reshape(x.shape)
-        x2 = x.reshape(-1, math.prod(norm_shape)).astype(acc_dtype(x.dtype), copy=False)
-        mean = x2.mean(axis=1, keepdims=True)
-        xc = x2 - mean
-        rstd = 1 / xp.sqrt((xc * xc).mean(axis=1, keepdims=True) + eps)
-        xhat = xc * rstd
-        ctx.save_for_backward(xhat, rstd, w)
+        xhat, rstd = NativeLayerNorm.normalized(ctx, x)
+        ctx.save_for_backward(xhat, rstd, w, x)
         out = xhat
         if w is not None:
             out = out * w.reshape(-1)
@@ -247,13 +242,28 @@ class NativeLayerNorm(Op):
             out = out + b.reshape(-1)
         return out.astype(x.dtype, copy=False).reshape(x.shape)
 
+    recomputed_when_lifted = (0, 1, 2)  # xhat and rstd (or mean and rstd), from x
+
+    @staticmethod
+    def normalized(ctx, x):
+        """(xhat, rstd) over rows of the trailing ``norm_shape`` elements, in float32 at least."""
+        x2 = x.reshape(-1, math.prod(ctx.norm_shape)).astype(acc_dtype(x.dtype), copy=False)
+        xc = x2 - x2.mean(axis=1, keepdims=True)
+        rstd = 1 / ctx.xp.sqrt((xc * xc).mean(axis=1, keepdims=True) + ctx.eps)
+        return xc * rstd, rstd
+
     @staticmethod
     def backward(ctx, g):
         # dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight
         needs = ctx.needs_input_grad
-        if ctx.fused:
+        lifted = getattr(ctx.backend, "lifted", False)
+        if ctx.fused and not lifted:
             return NativeLayerNorm._fused_backward(ctx, g, needs)
-        xhat, rstd, w = ctx.saved_tensors
+        if lifted:  # a backward that builds a graph: from x
+            x, w = (ctx.saved_tensors[i] for i in ((0, 3) if ctx.fused else (3, 2)))
+            xhat, rstd = NativeLayerNorm.normalized(ctx, x)
+        else:
+            xhat, rstd, w = ctx.saved_tensors[:3]
         g2 = g.reshape(xhat.shape).astype(xhat.dtype, copy=False)
         grad_x = grad_w = grad_b = None
         if needs[0]:

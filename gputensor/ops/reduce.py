@@ -250,15 +250,20 @@ class Var(Op):
         if cls.take_sqrt:
             out = xp.sqrt(out)
         out = xp.asarray(out).astype(x.dtype, copy=False)
-        ctx.save_for_backward(out)
+        ctx.save_for_backward(out, x)
         ctx.centered, ctx.dof, ctx.axes, ctx.keepdim, ctx.full = \
             centered, dof, axes, keepdim, full
         return out
+
+    recomputed_when_lifted = ("centered",)
 
     @staticmethod
     def _var_backward(ctx, g):
         # d var = 2 (x - mean) / (n - correction)
         xp, centered = ctx.xp, ctx.centered
+        if getattr(ctx.backend, "lifted", False):  # a backward that builds a graph: from x
+            x = ctx.saved_tensors[1]
+            centered = x - x.mean(axis=ctx.axes, keepdims=True)
         g = expand_grad(xp, g, centered.shape, ctx.axes, ctx.keepdim)
         if ctx.dof <= 0 and ctx.full:
             return g * xp.where(centered == 0, math.nan, math.inf)
@@ -281,7 +286,7 @@ class Std(Var):
     @staticmethod
     def backward(ctx, g):
         # d std = d var / (2 std); 0 where std is 0
-        (out,) = ctx.saved_tensors
+        out = ctx.saved_tensors[0]
         xp = ctx.xp
         zero = out == 0
         grad = Var._var_backward(ctx, g / (2 * xp.where(zero, 1, out)))
