@@ -1,6 +1,6 @@
 """gputensor.distributions: torch.distributions (distributions, transforms, constraints, KL)."""
 
-from . import constraints, transforms
+from . import constraints, kl_cross, transforms  # kl_cross: registers its KL pairs
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .categorical import Categorical

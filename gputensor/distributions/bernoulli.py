@@ -38,6 +38,7 @@ class Bernoulli(ExponentialFamily):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
         new = self._get_checked_instance(Bernoulli, _instance)
         batch_shape = ops.Size(batch_shape)
         if "probs" in self.__dict__:
@@ -55,45 +56,55 @@ class Bernoulli(ExponentialFamily):
 
     @property
     def mean(self):
+        """The mean of the distribution."""
         return self.probs
 
     @property
     def mode(self):
+        """The mode of the distribution."""
         mode = (self.probs >= 0.5).to(self.probs)
         mode[self.probs == 0.5] = nan
         return mode
 
     @property
     def variance(self):
+        """The variance of the distribution."""
         return self.probs * (1 - self.probs)
 
     @lazy_property
     def logits(self):
+        """The log-odds (unnormalised log probabilities) of the events."""
         return probs_to_logits(self.probs, is_binary=True)
 
     @lazy_property
     def probs(self):
+        """The probabilities of the events."""
         return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):
+        """The shape of the probabilities (or logits) parameter."""
         return self._param.size()
 
     def sample(self, sample_shape=ops.Size()):
+        """A sample of sample_shape + batch_shape + event_shape (no gradient)."""
         shape = self._extended_shape(sample_shape)
         with ops.no_grad():
             return ops.bernoulli(self.probs.expand(shape))
 
     def log_prob(self, value):
+        """The log density (or mass) at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
         return -ops.binary_cross_entropy_with_logits(logits, value, reduction="none")
 
     def entropy(self):
+        """The entropy, batched over batch_shape."""
         return ops.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand=True):
+        """Every value of the discrete support, batched."""
         values = ops.arange(2, dtype=self._param.dtype, device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:

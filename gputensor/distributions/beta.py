@@ -31,6 +31,7 @@ class Beta(ExponentialFamily):
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
         new = self._get_checked_instance(Beta, _instance)
         batch_shape = ops.Size(batch_shape)
         new._dirichlet = self._dirichlet.expand(batch_shape)
@@ -40,31 +41,38 @@ class Beta(ExponentialFamily):
 
     @property
     def mean(self):
+        """The mean of the distribution."""
         return self.concentration1 / (self.concentration1 + self.concentration0)
 
     @property
     def mode(self):
+        """The mode of the distribution."""
         return self._dirichlet.mode[..., 0]
 
     @property
     def variance(self):
+        """The variance of the distribution."""
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
     def rsample(self, sample_shape=()):
+        """A reparameterised sample of sample_shape + batch_shape + event_shape."""
         return self._dirichlet.rsample(sample_shape).select(-1, 0)
 
     def log_prob(self, value):
+        """The log density (or mass) at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
         heads_tails = ops.stack([value, 1.0 - value], -1)
         return self._dirichlet.log_prob(heads_tails)
 
     def entropy(self):
+        """The entropy, batched over batch_shape."""
         return self._dirichlet.entropy()
 
     @property
     def concentration1(self):
+        """The first concentration (alpha)."""
         result = self._dirichlet.concentration[..., 0]
         if isinstance(result, ops.Number):
             return ops.tensor([result])
@@ -73,6 +81,7 @@ class Beta(ExponentialFamily):
 
     @property
     def concentration0(self):
+        """The second concentration (beta)."""
         result = self._dirichlet.concentration[..., 1]
         if isinstance(result, ops.Number):
             return ops.tensor([result])

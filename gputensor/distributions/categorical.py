@@ -36,6 +36,7 @@ class Categorical(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
         new = self._get_checked_instance(Categorical, _instance)
         batch_shape = ops.Size(batch_shape)
         param_shape = batch_shape + ops.Size((self._num_events,))
@@ -55,37 +56,45 @@ class Categorical(Distribution):
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
+        """The set of values the distribution takes."""
         return constraints.integer_interval(0, self._num_events - 1)
 
     @lazy_property
     def logits(self):
+        """The log-odds (unnormalised log probabilities) of the events."""
         return probs_to_logits(self.probs)
 
     @lazy_property
     def probs(self):
+        """The probabilities of the events."""
         return logits_to_probs(self.logits)
 
     @property
     def param_shape(self):
+        """The shape of the probabilities (or logits) parameter."""
         return self._param.size()
 
     @property
     def mean(self):
+        """The mean of the distribution."""
         return ops.full(
             self._extended_shape(), nan, dtype=self.probs.dtype, device=self.probs.device
         )
 
     @property
     def mode(self):
+        """The mode of the distribution."""
         return self.probs.argmax(dim=-1)
 
     @property
     def variance(self):
+        """The variance of the distribution."""
         return ops.full(
             self._extended_shape(), nan, dtype=self.probs.dtype, device=self.probs.device
         )
 
     def sample(self, sample_shape=ops.Size()):
+        """A sample of sample_shape + batch_shape + event_shape (no gradient)."""
         if not isinstance(sample_shape, ops.Size):
             sample_shape = ops.Size(sample_shape)
         probs_2d = self.probs.reshape(-1, self._num_events)
@@ -93,6 +102,7 @@ class Categorical(Distribution):
         return samples_2d.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value):
+        """The log density (or mass) at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
         value = value.long().unsqueeze(-1)
@@ -101,12 +111,14 @@ class Categorical(Distribution):
         return log_pmf.gather(-1, value).squeeze(-1)
 
     def entropy(self):
+        """The entropy, batched over batch_shape."""
         min_real = ops.finfo(self.logits.dtype).min
         logits = ops.clamp(self.logits, min=min_real)
         p_log_p = logits * self.probs
         return -p_log_p.sum(-1)
 
     def enumerate_support(self, expand=True):
+        """Every value of the discrete support, batched."""
         num_events = self._num_events
         values = ops.arange(num_events, dtype=ops.long, device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))

@@ -1,6 +1,25 @@
 """Constraints: the sets parameters and values of distributions live in (torch's objects)."""
 
 from . import _ops as ops
+from .constraint_base import (
+    Constraint,
+    MixtureSameFamilyConstraint,
+    _Dependent,
+    _DependentProperty,
+    _IndependentConstraint,
+    is_dependent,
+)
+from .constraints_matrix import (
+    _Cat,
+    _CorrCholesky,
+    _LowerCholesky,
+    _LowerTriangular,
+    _PositiveDefinite,
+    _PositiveSemidefinite,
+    _Square,
+    _Stack,
+    _Symmetric,
+)
 
 __all__ = [
     "Constraint",
@@ -38,159 +57,13 @@ __all__ = [
 ]
 
 
-class Constraint:
-    """Abstract base class for constraints."""
-
-    is_discrete = False
-    event_dim = 0
-
-    def check(self, value):
-        """Returns a byte tensor of ``sample_shape + batch_shape`` indicating whether each event in
-        value satisfies this constraint."""
-        raise NotImplementedError
-
-    def __repr__(self):
-        return self.__class__.__name__[1:] + "()"
-
-
-class _Dependent(Constraint):
-    """Placeholder for variables whose support depends on other variables."""
-
-    def __init__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
-        self._is_discrete = is_discrete
-        self._event_dim = event_dim
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        if self._is_discrete is NotImplemented:
-            raise NotImplementedError(".is_discrete cannot be determined statically")
-        return self._is_discrete
-
-    @property
-    def event_dim(self):
-        if self._event_dim is NotImplemented:
-            raise NotImplementedError(".event_dim cannot be determined statically")
-        return self._event_dim
-
-    def __call__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
-        """Support for syntax to customize static attributes."""
-        if is_discrete is NotImplemented:
-            is_discrete = self._is_discrete
-        if event_dim is NotImplemented:
-            event_dim = self._event_dim
-        return _Dependent(is_discrete=is_discrete, event_dim=event_dim)
-
-    def check(self, x):
-        raise ValueError("Cannot determine validity of dependent constraint")
-
-
-def is_dependent(constraint):
-    """Checks if ``constraint`` is a ``_Dependent`` object."""
-    return isinstance(constraint, _Dependent)
-
-
-class _DependentProperty(property, _Dependent):
-    """Decorator that extends @property to act like a `Dependent` constraint when called on a class
-    and act like a property when called on an object."""
-
-    def __init__(self, fn=None, *, is_discrete=NotImplemented, event_dim=NotImplemented):
-        super().__init__(fn)
-        self._is_discrete = is_discrete
-        self._event_dim = event_dim
-
-    def __call__(self, fn):
-        """Support for syntax to customize static attributes."""
-        return _DependentProperty(fn, is_discrete=self._is_discrete, event_dim=self._event_dim)
-
-
-class _IndependentConstraint(Constraint):
-    """Wraps a constraint by aggregating over ``reinterpreted_batch_ndims``-many dims in
-    :meth:`check`, so that an event is valid only if all its independent entries are valid."""
-
-    def __init__(self, base_constraint, reinterpreted_batch_ndims):
-        if not isinstance(base_constraint, Constraint):
-            raise AssertionError(
-                f"base_constraint must be a Constraint, got {type(base_constraint).__name__}"
-            )
-        if not isinstance(reinterpreted_batch_ndims, int):
-            raise AssertionError("reinterpreted_batch_ndims must be an int, got "
-                                 f"{type(reinterpreted_batch_ndims).__name__}")
-        if reinterpreted_batch_ndims < 0:
-            raise AssertionError(
-                f"reinterpreted_batch_ndims must be >= 0, got {reinterpreted_batch_ndims}"
-            )
-        self.base_constraint = base_constraint
-        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        return self.base_constraint.is_discrete
-
-    @property
-    def event_dim(self):
-        return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
-
-    def check(self, value):
-        result = self.base_constraint.check(value)
-        if result.dim() < self.reinterpreted_batch_ndims:
-            expected = self.base_constraint.event_dim + self.reinterpreted_batch_ndims
-            raise ValueError(f"Expected value.dim() >= {expected} but got {value.dim()}")
-        result = result.reshape(
-            result.shape[: result.dim() - self.reinterpreted_batch_ndims] + (-1,)
-        )
-        result = result.all(-1)
-        return result
-
-    def __repr__(self):
-        name = self.__class__.__name__[1:]
-        return f"{name}({repr(self.base_constraint)}, {self.reinterpreted_batch_ndims})"
-
-
-class MixtureSameFamilyConstraint(Constraint):
-    """Constraint for the :class:`~MixtureSameFamily` distribution that adds back the rightmost
-    batch dimension before performing the validity check with the component distribution
-    constraint."""
-
-    def __init__(self, base_constraint):
-        if not isinstance(base_constraint, Constraint):
-            raise AssertionError(
-                f"base_constraint must be a Constraint, got {type(base_constraint).__name__}"
-            )
-        self.base_constraint = base_constraint
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        return self.base_constraint.is_discrete
-
-    @property
-    def event_dim(self):
-        return self.base_constraint.event_dim
-
-    def check(self, value):
-        """Check validity of ``value`` as a possible outcome of sampling the
-        :class:`~MixtureSameFamily` distribution."""
-        unsqueezed_value = value.unsqueeze(-1 - self.event_dim)
-        result = self.base_constraint.check(unsqueezed_value)
-        if value.dim() < self.event_dim:
-            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}")
-        num_dim_to_keep = value.dim() - self.event_dim
-        result = result.reshape(result.shape[:num_dim_to_keep] + (-1,))
-        result = result.all(-1)
-        return result
-
-    def __repr__(self):
-        return f"{self.__class__.__name__}({repr(self.base_constraint)})"
-
-
 class _Boolean(Constraint):
     """Constrain to the two values `{0, 1}`."""
 
     is_discrete = True
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return (value == 0) | (value == 1)
 
 
@@ -201,6 +74,7 @@ class _OneHot(Constraint):
     event_dim = 1
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         is_boolean = (value == 0) | (value == 1)
         is_normalized = value.sum(-1).eq(1)
         return is_boolean.all(-1) & is_normalized
@@ -217,6 +91,7 @@ class _IntegerInterval(Constraint):
         super().__init__()
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
@@ -235,6 +110,7 @@ class _IntegerLessThan(Constraint):
         super().__init__()
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return (value % 1 == 0) & (value <= self.upper_bound)
 
     def __repr__(self):
@@ -253,6 +129,7 @@ class _IntegerGreaterThan(Constraint):
         super().__init__()
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return (value % 1 == 0) & (value >= self.lower_bound)
 
     def __repr__(self):
@@ -265,6 +142,7 @@ class _Real(Constraint):
     """Trivially constrain to the extended real line `[-inf, inf]`."""
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return value == value
 
 
@@ -276,6 +154,7 @@ class _GreaterThan(Constraint):
         super().__init__()
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return self.lower_bound < value
 
     def __repr__(self):
@@ -292,6 +171,7 @@ class _GreaterThanEq(Constraint):
         super().__init__()
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return self.lower_bound <= value
 
     def __repr__(self):
@@ -308,6 +188,7 @@ class _LessThan(Constraint):
         super().__init__()
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return value < self.upper_bound
 
     def __repr__(self):
@@ -325,6 +206,7 @@ class _Interval(Constraint):
         super().__init__()
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self):
@@ -342,6 +224,7 @@ class _HalfOpenInterval(Constraint):
         super().__init__()
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return (self.lower_bound <= value) & (value < self.upper_bound)
 
     def __repr__(self):
@@ -356,6 +239,7 @@ class _Simplex(Constraint):
     event_dim = 1
 
     def check(self, value):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return ops.all(value >= 0, dim=-1) & ((value.sum(-1) - 1).abs() < 1e-06)
 
 
@@ -369,157 +253,8 @@ class _Multinomial(Constraint):
         self.upper_bound = upper_bound
 
     def check(self, x):
+        """A bool tensor: which events of ``value`` satisfy the constraint."""
         return (x >= 0).all(dim=-1) & (x.sum(dim=-1) <= self.upper_bound)
-
-
-class _LowerTriangular(Constraint):
-    """Constrain to lower-triangular square matrices."""
-
-    event_dim = 2
-
-    def check(self, value):
-        value_tril = value.tril()
-        return (value_tril == value).view(value.shape[:-2] + (-1,)).min(-1)[0]
-
-
-class _LowerCholesky(Constraint):
-    """Constrain to lower-triangular square matrices with positive diagonals."""
-
-    event_dim = 2
-
-    def check(self, value):
-        value_tril = value.tril()
-        lower_triangular = (value_tril == value).view(value.shape[:-2] + (-1,)).min(-1)[0]
-        positive_diagonal = (value.diagonal(dim1=-2, dim2=-1) > 0).min(-1)[0]
-        return lower_triangular & positive_diagonal
-
-
-class _CorrCholesky(Constraint):
-    """Constrain to lower-triangular square matrices with positive diagonals and each row vector
-    being of unit length."""
-
-    event_dim = 2
-
-    def check(self, value):
-        tol = ops.finfo(value.dtype).eps * value.size(-1) * 10
-        row_norm = ops.linalg_norm(value.detach(), dim=-1)
-        unit_row_norm = (row_norm - 1.0).abs().le(tol).all(dim=-1)
-        return _LowerCholesky().check(value) & unit_row_norm
-
-
-class _Square(Constraint):
-    """Constrain to square matrices."""
-
-    event_dim = 2
-
-    def check(self, value):
-        return ops.full(
-            size=value.shape[:-2],
-            fill_value=value.shape[-2] == value.shape[-1],
-            dtype=ops.bool,
-            device=value.device,
-        )
-
-
-class _Symmetric(_Square):
-    """Constrain to Symmetric square matrices."""
-
-    def check(self, value):
-        square_check = super().check(value)
-        if not square_check.all():
-            return square_check
-        return ops.isclose(value, value.mT, atol=1e-06).all(-2).all(-1)
-
-
-class _PositiveSemidefinite(_Symmetric):
-    """Constrain to positive-semidefinite matrices."""
-
-    def check(self, value):
-        sym_check = super().check(value)
-        if not sym_check.all():
-            return sym_check
-        return ops.eigenvalues_at_least(value, 0.0, strict=False)
-
-
-class _PositiveDefinite(_Symmetric):
-    """Constrain to positive-definite matrices."""
-
-    def check(self, value):
-        sym_check = super().check(value)
-        if not sym_check.all():
-            return sym_check
-        return ops.eigenvalues_at_least(value, 0.0, strict=True)
-
-
-class _Cat(Constraint):
-    """Constraint functor that applies a sequence of constraints `cseq` at the submatrices at
-    dimension `dim`, each of size `lengths[dim]`, in a way compatible with :func:`ops.cat`."""
-
-    def __init__(self, cseq, dim=0, lengths=None):
-        if not all((isinstance(c, Constraint) for c in cseq)):
-            raise AssertionError("All elements of cseq must be Constraint instances")
-        self.cseq = list(cseq)
-        if lengths is None:
-            lengths = [1] * len(self.cseq)
-        self.lengths = list(lengths)
-        if len(self.lengths) != len(self.cseq):
-            raise AssertionError(
-                f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})"
-            )
-        self.dim = dim
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        return any((c.is_discrete for c in self.cseq))
-
-    @property
-    def event_dim(self):
-        return max((c.event_dim for c in self.cseq))
-
-    def check(self, value):
-        if not -value.dim() <= self.dim < value.dim():
-            raise AssertionError(
-                f"dim {self.dim} out of range for value with {value.dim()} dimensions"
-            )
-        checks = []
-        start = 0
-        for constr, length in zip(self.cseq, self.lengths):
-            v = value.narrow(self.dim, start, length)
-            checks.append(constr.check(v))
-            start = start + length
-        return ops.cat(checks, self.dim)
-
-
-class _Stack(Constraint):
-    """Constraint functor that applies a sequence of constraints `cseq` at the submatrices at
-    dimension `dim`, in a way compatible with :func:`ops.stack`."""
-
-    def __init__(self, cseq, dim=0):
-        if not all((isinstance(c, Constraint) for c in cseq)):
-            raise AssertionError("All elements of cseq must be Constraint instances")
-        self.cseq = list(cseq)
-        self.dim = dim
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        return any((c.is_discrete for c in self.cseq))
-
-    @property
-    def event_dim(self):
-        dim = max((c.event_dim for c in self.cseq))
-        if self.dim + dim < 0:
-            dim += 1
-        return dim
-
-    def check(self, value):
-        if not -value.dim() <= self.dim < value.dim():
-            raise AssertionError(
-                f"dim {self.dim} out of range for value with {value.dim()} dimensions"
-            )
-        vs = [value.select(self.dim, i) for i in range(value.size(self.dim))]
-        return ops.stack([constr.check(v) for v, constr in zip(vs, self.cseq)], self.dim)
 
 
 dependent = _Dependent()

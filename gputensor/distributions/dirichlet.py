@@ -20,6 +20,7 @@ class _Dirichlet(Function):
 
     @staticmethod
     def forward(ctx, concentration):
+        """The output from the inputs."""
         x = ops._sample_dirichlet(concentration)
         ctx.save_for_backward(x, concentration)
         return x
@@ -27,6 +28,7 @@ class _Dirichlet(Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output):
+        """The gradient of the inputs from the output's gradient."""
         x, concentration = ctx.saved_tensors
         return _Dirichlet_backward(x, concentration, grad_output)
 
@@ -46,6 +48,7 @@ class Dirichlet(ExponentialFamily):
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
         new = self._get_checked_instance(Dirichlet, _instance)
         batch_shape = ops.Size(batch_shape)
         new.concentration = self.concentration.expand(batch_shape + self.event_shape)
@@ -54,11 +57,13 @@ class Dirichlet(ExponentialFamily):
         return new
 
     def rsample(self, sample_shape=()):
+        """A reparameterised sample of sample_shape + batch_shape + event_shape."""
         shape = self._extended_shape(sample_shape)
         concentration = self.concentration.expand(shape)
         return _Dirichlet.apply(concentration)
 
     def log_prob(self, value):
+        """The log density (or mass) at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
         return (
@@ -69,10 +74,12 @@ class Dirichlet(ExponentialFamily):
 
     @property
     def mean(self):
+        """The mean of the distribution."""
         return self.concentration / self.concentration.sum(-1, True)
 
     @property
     def mode(self):
+        """The mode of the distribution."""
         concentrationm1 = (self.concentration - 1).clamp(min=0.0)
         mode = concentrationm1 / concentrationm1.sum(-1, True)
         mask = (self.concentration < 1).all(dim=-1)
@@ -81,10 +88,12 @@ class Dirichlet(ExponentialFamily):
 
     @property
     def variance(self):
+        """The variance of the distribution."""
         con0 = self.concentration.sum(-1, True)
         return self.concentration * (con0 - self.concentration) / (con0.pow(2) * (con0 + 1))
 
     def entropy(self):
+        """The entropy, batched over batch_shape."""
         k = self.concentration.size(-1)
         a0 = self.concentration.sum(-1)
         return (

@@ -22,14 +22,17 @@ class Gamma(ExponentialFamily):
 
     @property
     def mean(self):
+        """The mean of the distribution."""
         return self.concentration / self.rate
 
     @property
     def mode(self):
+        """The mode of the distribution."""
         return ((self.concentration - 1) / self.rate).clamp(min=0)
 
     @property
     def variance(self):
+        """The variance of the distribution."""
         return self.concentration / self.rate.pow(2)
 
     def __init__(self, concentration, rate, validate_args=None):
@@ -41,6 +44,7 @@ class Gamma(ExponentialFamily):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
         new = self._get_checked_instance(Gamma, _instance)
         batch_shape = ops.Size(batch_shape)
         new.concentration = self.concentration.expand(batch_shape)
@@ -50,12 +54,14 @@ class Gamma(ExponentialFamily):
         return new
 
     def rsample(self, sample_shape=ops.Size()):
+        """A reparameterised sample of sample_shape + batch_shape + event_shape."""
         shape = self._extended_shape(sample_shape)
         value = _standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
         value.detach().clamp_(min=ops.finfo(value.dtype).tiny)
         return value
 
     def log_prob(self, value):
+        """The log density (or mass) at ``value``."""
         value = ops.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
         if self._validate_args:
             self._validate_sample(value)
@@ -67,6 +73,7 @@ class Gamma(ExponentialFamily):
         )
 
     def entropy(self):
+        """The entropy, batched over batch_shape."""
         return (
             self.concentration
             - ops.log(self.rate)
@@ -82,6 +89,7 @@ class Gamma(ExponentialFamily):
         return ops.lgamma(x + 1) + (x + 1) * ops.log(-y.reciprocal())
 
     def cdf(self, value):
+        """The cumulative distribution function at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
         raise NotImplementedError("Gamma.cdf needs the regularized incomplete gamma function "

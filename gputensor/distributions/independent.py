@@ -27,6 +27,7 @@ class Independent(Distribution):
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
         new = self._get_checked_instance(Independent, _instance)
         batch_shape = ops.Size(batch_shape)
         new.base_dist = self.base_dist.expand(
@@ -39,16 +40,19 @@ class Independent(Distribution):
 
     @property
     def has_rsample(self):
+        """Whether rsample (reparameterised sampling) is available."""
         return self.base_dist.has_rsample
 
     @property
     def has_enumerate_support(self):
+        """Whether enumerate_support is available."""
         if self.reinterpreted_batch_ndims > 0:
             return False
         return self.base_dist.has_enumerate_support
 
     @constraints.dependent_property
     def support(self):
+        """The set of values the distribution takes."""
         result = self.base_dist.support
         if self.reinterpreted_batch_ndims:
             result = constraints.independent(result, self.reinterpreted_batch_ndims)
@@ -56,31 +60,39 @@ class Independent(Distribution):
 
     @property
     def mean(self):
+        """The mean of the distribution."""
         return self.base_dist.mean
 
     @property
     def mode(self):
+        """The mode of the distribution."""
         return self.base_dist.mode
 
     @property
     def variance(self):
+        """The variance of the distribution."""
         return self.base_dist.variance
 
     def sample(self, sample_shape=ops.Size()):
+        """A sample of sample_shape + batch_shape + event_shape (no gradient)."""
         return self.base_dist.sample(sample_shape)
 
     def rsample(self, sample_shape=ops.Size()):
+        """A reparameterised sample of sample_shape + batch_shape + event_shape."""
         return self.base_dist.rsample(sample_shape)
 
     def log_prob(self, value):
+        """The log density (or mass) at ``value``."""
         log_prob = self.base_dist.log_prob(value)
         return _sum_rightmost(log_prob, self.reinterpreted_batch_ndims)
 
     def entropy(self):
+        """The entropy, batched over batch_shape."""
         entropy = self.base_dist.entropy()
         return _sum_rightmost(entropy, self.reinterpreted_batch_ndims)
 
     def enumerate_support(self, expand=True):
+        """Every value of the discrete support, batched."""
         if self.reinterpreted_batch_ndims > 0:
             raise NotImplementedError("Enumeration over cartesian product is not implemented")
         return self.base_dist.enumerate_support(expand=expand)

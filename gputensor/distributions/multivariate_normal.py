@@ -121,6 +121,7 @@ class MultivariateNormal(Distribution):
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(precision_matrix)
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
         new = self._get_checked_instance(MultivariateNormal, _instance)
         batch_shape = ops.Size(batch_shape)
         loc_shape = batch_shape + self.event_shape
@@ -139,32 +140,38 @@ class MultivariateNormal(Distribution):
 
     @lazy_property
     def scale_tril(self):
+        """The lower-triangular Cholesky factor of the covariance."""
         return self._unbroadcasted_scale_tril.expand(
             self._batch_shape + self._event_shape + self._event_shape
         )
 
     @lazy_property
     def covariance_matrix(self):
+        """The covariance matrix."""
         return ops.matmul(self._unbroadcasted_scale_tril, self._unbroadcasted_scale_tril.mT).expand(
             self._batch_shape + self._event_shape + self._event_shape
         )
 
     @lazy_property
     def precision_matrix(self):
+        """The precision matrix (the inverse covariance)."""
         return ops.cholesky_inverse(self._unbroadcasted_scale_tril).expand(
             self._batch_shape + self._event_shape + self._event_shape
         )
 
     @property
     def mean(self):
+        """The mean of the distribution."""
         return self.loc
 
     @property
     def mode(self):
+        """The mode of the distribution."""
         return self.loc
 
     @property
     def variance(self):
+        """The variance of the distribution."""
         return (
             self._unbroadcasted_scale_tril.pow(2)
             .sum(-1)
@@ -172,11 +179,13 @@ class MultivariateNormal(Distribution):
         )
 
     def rsample(self, sample_shape=ops.Size()):
+        """A reparameterised sample of sample_shape + batch_shape + event_shape."""
         shape = self._extended_shape(sample_shape)
         eps = _standard_normal(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + _batch_mv(self._unbroadcasted_scale_tril, eps)
 
     def log_prob(self, value):
+        """The log density (or mass) at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
         diff = value - self.loc
@@ -185,6 +194,7 @@ class MultivariateNormal(Distribution):
         return -0.5 * (self._event_shape[0] * math.log(2 * math.pi) + M) - half_log_det
 
     def entropy(self):
+        """The entropy, batched over batch_shape."""
         half_log_det = self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
         H = 0.5 * self._event_shape[0] * (1.0 + math.log(2 * math.pi)) + half_log_det
         if len(self._batch_shape) == 0:

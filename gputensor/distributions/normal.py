@@ -21,18 +21,22 @@ class Normal(ExponentialFamily):
 
     @property
     def mean(self):
+        """The mean of the distribution."""
         return self.loc
 
     @property
     def mode(self):
+        """The mode of the distribution."""
         return self.loc
 
     @property
     def stddev(self):
+        """The standard deviation of the distribution."""
         return self.scale
 
     @property
     def variance(self):
+        """The variance of the distribution."""
         return self.stddev.pow(2)
 
     def __init__(self, loc, scale, validate_args=None):
@@ -44,6 +48,7 @@ class Normal(ExponentialFamily):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
         new = self._get_checked_instance(Normal, _instance)
         batch_shape = ops.Size(batch_shape)
         new.loc = self.loc.expand(batch_shape)
@@ -53,16 +58,19 @@ class Normal(ExponentialFamily):
         return new
 
     def sample(self, sample_shape=ops.Size()):
+        """A sample of sample_shape + batch_shape + event_shape (no gradient)."""
         shape = self._extended_shape(sample_shape)
         with ops.no_grad():
             return ops.normal(self.loc.expand(shape), self.scale.expand(shape))
 
     def rsample(self, sample_shape=ops.Size()):
+        """A reparameterised sample of sample_shape + batch_shape + event_shape."""
         shape = self._extended_shape(sample_shape)
         eps = _standard_normal(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + eps * self.scale
 
     def log_prob(self, value):
+        """The log density (or mass) at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
         var = self.scale**2
@@ -70,14 +78,17 @@ class Normal(ExponentialFamily):
         return -((value - self.loc) ** 2) / (2 * var) - log_scale - math.log(math.sqrt(2 * math.pi))
 
     def cdf(self, value):
+        """The cumulative distribution function at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
         return 0.5 * (1 + ops.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
 
     def icdf(self, value):
+        """The inverse cumulative distribution function at ``value``."""
         return self.loc + self.scale * ops.erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self):
+        """The entropy, batched over batch_shape."""
         return 0.5 + 0.5 * math.log(2 * math.pi) + ops.log(self.scale)
 
     @property

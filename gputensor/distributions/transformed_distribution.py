@@ -54,6 +54,7 @@ class TransformedDistribution(Distribution):
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
         new = self._get_checked_instance(TransformedDistribution, _instance)
         batch_shape = ops.Size(batch_shape)
         shape = batch_shape + self.event_shape
@@ -70,6 +71,7 @@ class TransformedDistribution(Distribution):
 
     @constraints.dependent_property(is_discrete=False)
     def support(self):
+        """The set of values the distribution takes."""
         if not self.transforms:
             return self.base_dist.support
         support = self.transforms[-1].codomain
@@ -79,6 +81,7 @@ class TransformedDistribution(Distribution):
 
     @property
     def has_rsample(self):
+        """Whether rsample (reparameterised sampling) is available."""
         return self.base_dist.has_rsample
 
     def sample(self, sample_shape=ops.Size()):

@@ -4,13 +4,8 @@ import math
 
 from . import _ops as ops
 from . import constraints
-from .transforms_base import (
-    ComposeTransform,
-    IndependentTransform,
-    ReshapeTransform,
-    Transform,
-    identity_transform,
-)
+from .transforms_base import ComposeTransform, Transform, identity_transform
+from .transforms_shape import IndependentTransform, ReshapeTransform
 from .utils import broadcast_all, lazy_property
 
 __all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
@@ -38,6 +33,7 @@ class ExpTransform(Transform):
         return y.log()
 
     def log_abs_det_jacobian(self, x, y):
+        """log |det dy/dx| of the transform at ``x`` (with ``y`` its image)."""
         return x
 
 
@@ -53,12 +49,14 @@ class PowerTransform(Transform):
         (self.exponent,) = broadcast_all(exponent)
 
     def with_cache(self, cache_size=1):
+        """The transform with a cache of ``cache_size``."""
         if self._cache_size == cache_size:
             return self
         return PowerTransform(self.exponent, cache_size=cache_size)
 
     @lazy_property
     def sign(self):
+        """The sign of the Jacobian's determinant."""
         return self.exponent.sign()
 
     def __eq__(self, other):
@@ -73,12 +71,15 @@ class PowerTransform(Transform):
         return y.pow(1 / self.exponent)
 
     def log_abs_det_jacobian(self, x, y):
+        """log |det dy/dx| of the transform at ``x`` (with ``y`` its image)."""
         return (self.exponent * y / x).abs().log()
 
     def forward_shape(self, shape):
+        """The output shape for an input of ``shape``."""
         return ops.broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
 
     def inverse_shape(self, shape):
+        """The input shape for an output of ``shape``."""
         return ops.broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
 
 
@@ -114,6 +115,7 @@ class SigmoidTransform(Transform):
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):
+        """log |det dy/dx| of the transform at ``x`` (with ``y`` its image)."""
         return -ops.softplus(-x) - ops.softplus(x)
 
 
@@ -135,6 +137,7 @@ class SoftplusTransform(Transform):
         return (-y).expm1().neg().log() + y
 
     def log_abs_det_jacobian(self, x, y):
+        """log |det dy/dx| of the transform at ``x`` (with ``y`` its image)."""
         return -ops.softplus(-x)
 
 
@@ -156,6 +159,7 @@ class TanhTransform(Transform):
         return ops.atanh(y)
 
     def log_abs_det_jacobian(self, x, y):
+        """log |det dy/dx| of the transform at ``x`` (with ``y`` its image)."""
         return 2.0 * (math.log(2.0) - x - ops.softplus(-2.0 * x))
 
 
@@ -189,21 +193,25 @@ class AffineTransform(Transform):
 
     @property
     def event_dim(self):
+        """The number of rightmost dims that make one event."""
         return self._event_dim
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
+        """The constraint the transform's inputs satisfy."""
         if self.event_dim == 0:
             return constraints.real
         return constraints.independent(constraints.real, self.event_dim)
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
+        """The constraint the transform's outputs satisfy."""
         if self.event_dim == 0:
             return constraints.real
         return constraints.independent(constraints.real, self.event_dim)
 
     def with_cache(self, cache_size=1):
+        """The transform with a cache of ``cache_size``."""
         if self._cache_size == cache_size:
             return self
         return AffineTransform(self.loc, self.scale, self.event_dim, cache_size=cache_size)
@@ -225,6 +233,7 @@ class AffineTransform(Transform):
 
     @property
     def sign(self):
+        """The sign of the Jacobian's determinant."""
         if isinstance(self.scale, ops.Number):
             return 1 if float(self.scale) > 0 else -1 if float(self.scale) < 0 else 0
         return self.scale.sign()
@@ -236,6 +245,7 @@ class AffineTransform(Transform):
         return (y - self.loc) / self.scale
 
     def log_abs_det_jacobian(self, x, y):
+        """log |det dy/dx| of the transform at ``x`` (with ``y`` its image)."""
         shape = x.shape
         scale = self.scale
         if isinstance(scale, ops.Number):
@@ -249,11 +259,13 @@ class AffineTransform(Transform):
         return result.expand(shape)
 
     def forward_shape(self, shape):
+        """The output shape for an input of ``shape``."""
         return ops.broadcast_shapes(
             shape, getattr(self.loc, "shape", ()), getattr(self.scale, "shape", ())
         )
 
     def inverse_shape(self, shape):
+        """The input shape for an output of ``shape``."""
         return ops.broadcast_shapes(
             shape, getattr(self.loc, "shape", ()), getattr(self.scale, "shape", ())
         )
@@ -278,11 +290,13 @@ class SoftmaxTransform(Transform):
         return probs.log()
 
     def forward_shape(self, shape):
+        """The output shape for an input of ``shape``."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return shape
 
     def inverse_shape(self, shape):
+        """The input shape for an output of ``shape``."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return shape
@@ -315,17 +329,20 @@ class StickBreakingTransform(Transform):
         return x
 
     def log_abs_det_jacobian(self, x, y):
+        """log |det dy/dx| of the transform at ``x`` (with ``y`` its image)."""
         offset = x.shape[-1] + 1 - x.new_ones(x.shape[-1]).cumsum(-1)
         x = x - offset.log()
         detJ = (-x + ops.logsigmoid(x) + y[..., :-1].log()).sum(-1)
         return detJ
 
     def forward_shape(self, shape):
+        """The output shape for an input of ``shape``."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return shape[:-1] + (shape[-1] + 1,)
 
     def inverse_shape(self, shape):
+        """The input shape for an output of ``shape``."""
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return shape[:-1] + (shape[-1] - 1,)

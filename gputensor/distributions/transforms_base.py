@@ -7,8 +7,7 @@ from . import _ops as ops
 from . import constraints
 from .utils import _sum_rightmost, lazy_property
 
-__all__ = ["ComposeTransform", "IndependentTransform", "ReshapeTransform", "Transform",
-           "identity_transform"]
+__all__ = ["ComposeTransform", "Transform", "identity_transform"]
 
 
 class Transform:
@@ -34,6 +33,7 @@ class Transform:
 
     @property
     def event_dim(self):
+        """The number of rightmost dims that make one event."""
         if self.domain.event_dim == self.codomain.event_dim:
             return self.domain.event_dim
         raise ValueError("Please use either .domain.event_dim or .codomain.event_dim")
@@ -53,6 +53,7 @@ class Transform:
         raise NotImplementedError
 
     def with_cache(self, cache_size=1):
+        """The transform with a cache of ``cache_size``."""
         if self._cache_size == cache_size:
             return self
         if type(self).__init__ is Transform.__init__:
@@ -120,33 +121,39 @@ class _InverseTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
+        """The constraint the transform's inputs satisfy."""
         if self._inv is None:
             raise AssertionError("_inv must not be None")
         return self._inv.codomain
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
+        """The constraint the transform's outputs satisfy."""
         if self._inv is None:
             raise AssertionError("_inv must not be None")
         return self._inv.domain
 
     @property
     def bijective(self):
+        """Whether the transform is a bijection."""
         if self._inv is None:
             raise AssertionError("_inv must not be None")
         return self._inv.bijective
 
     @property
     def sign(self):
+        """The sign of the Jacobian's determinant."""
         if self._inv is None:
             raise AssertionError("_inv must not be None")
         return self._inv.sign
 
     @property
     def inv(self):
+        """The inverse transform."""
         return self._inv
 
     def with_cache(self, cache_size=1):
+        """The transform with a cache of ``cache_size``."""
         if self._inv is None:
             raise AssertionError("_inv must not be None")
         return self.inv.with_cache(cache_size).inv
@@ -167,14 +174,17 @@ class _InverseTransform(Transform):
         return self._inv._inv_call(x)
 
     def log_abs_det_jacobian(self, x, y):
+        """log |det dy/dx| of the transform at ``x`` (with ``y`` its image)."""
         if self._inv is None:
             raise AssertionError("_inv must not be None")
         return -self._inv.log_abs_det_jacobian(y, x)
 
     def forward_shape(self, shape):
+        """The output shape for an input of ``shape``."""
         return self._inv.inverse_shape(shape)
 
     def inverse_shape(self, shape):
+        """The input shape for an output of ``shape``."""
         return self._inv.forward_shape(shape)
 
 
@@ -194,6 +204,7 @@ class ComposeTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
+        """The constraint the transform's inputs satisfy."""
         if not self.parts:
             return constraints.real
         domain = self.parts[0].domain
@@ -211,6 +222,7 @@ class ComposeTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
+        """The constraint the transform's outputs satisfy."""
         if not self.parts:
             return constraints.real
         codomain = self.parts[-1].codomain
@@ -228,10 +240,12 @@ class ComposeTransform(Transform):
 
     @lazy_property
     def bijective(self):
+        """Whether the transform is a bijection."""
         return all((p.bijective for p in self.parts))
 
     @lazy_property
     def sign(self):
+        """The sign of the Jacobian's determinant."""
         sign = 1
         for p in self.parts:
             sign = sign * p.sign
@@ -239,6 +253,7 @@ class ComposeTransform(Transform):
 
     @property
     def inv(self):
+        """The inverse transform."""
         inv = self._inv
         if inv is None:
             inv = ComposeTransform([p.inv for p in reversed(self.parts)])
@@ -247,6 +262,7 @@ class ComposeTransform(Transform):
         return inv
 
     def with_cache(self, cache_size=1):
+        """The transform with a cache of ``cache_size``."""
         if self._cache_size == cache_size:
             return self
         return ComposeTransform(self.parts, cache_size=cache_size)
@@ -257,6 +273,7 @@ class ComposeTransform(Transform):
         return x
 
     def log_abs_det_jacobian(self, x, y):
+        """log |det dy/dx| of the transform at ``x`` (with ``y`` its image)."""
         if not self.parts:
             return ops.zeros_like(x)
         xs = [x]
@@ -273,11 +290,13 @@ class ComposeTransform(Transform):
         return functools.reduce(operator.add, terms)
 
     def forward_shape(self, shape):
+        """The output shape for an input of ``shape``."""
         for part in self.parts:
             shape = part.forward_shape(shape)
         return shape
 
     def inverse_shape(self, shape):
+        """The input shape for an output of ``shape``."""
         for part in reversed(self.parts):
             shape = part.inverse_shape(shape)
         return shape
@@ -290,117 +309,3 @@ class ComposeTransform(Transform):
 
 
 identity_transform = ComposeTransform([])
-
-
-class IndependentTransform(Transform):
-    """Wrapper around another transform to treat ``reinterpreted_batch_ndims``-many extra of the
-    right most dimensions as dependent."""
-
-    def __init__(self, base_transform, reinterpreted_batch_ndims, cache_size=0):
-        super().__init__(cache_size=cache_size)
-        self.base_transform = base_transform.with_cache(cache_size)
-        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
-
-    def with_cache(self, cache_size=1):
-        if self._cache_size == cache_size:
-            return self
-        return IndependentTransform(
-            self.base_transform, self.reinterpreted_batch_ndims, cache_size=cache_size
-        )
-
-    @constraints.dependent_property(is_discrete=False)
-    def domain(self):
-        return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
-
-    @constraints.dependent_property(is_discrete=False)
-    def codomain(self):
-        return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
-
-    @property
-    def bijective(self):
-        return self.base_transform.bijective
-
-    @property
-    def sign(self):
-        return self.base_transform.sign
-
-    def _call(self, x):
-        if x.dim() < self.domain.event_dim:
-            raise ValueError("Too few dimensions on input")
-        return self.base_transform(x)
-
-    def _inverse(self, y):
-        if y.dim() < self.codomain.event_dim:
-            raise ValueError("Too few dimensions on input")
-        return self.base_transform.inv(y)
-
-    def log_abs_det_jacobian(self, x, y):
-        result = self.base_transform.log_abs_det_jacobian(x, y)
-        result = _sum_rightmost(result, self.reinterpreted_batch_ndims)
-        return result
-
-    def __repr__(self):
-        name = self.__class__.__name__
-        return f"{name}({repr(self.base_transform)}, {self.reinterpreted_batch_ndims})"
-
-    def forward_shape(self, shape):
-        return self.base_transform.forward_shape(shape)
-
-    def inverse_shape(self, shape):
-        return self.base_transform.inverse_shape(shape)
-
-
-class ReshapeTransform(Transform):
-    """Unit Jacobian transform to reshape the rightmost part of a tensor."""
-
-    bijective = True
-
-    def __init__(self, in_shape, out_shape, cache_size=0):
-        self.in_shape = ops.Size(in_shape)
-        self.out_shape = ops.Size(out_shape)
-        if self.in_shape.numel() != self.out_shape.numel():
-            raise ValueError("in_shape, out_shape have different numbers of elements")
-        super().__init__(cache_size=cache_size)
-
-    @constraints.dependent_property
-    def domain(self):
-        return constraints.independent(constraints.real, len(self.in_shape))
-
-    @constraints.dependent_property
-    def codomain(self):
-        return constraints.independent(constraints.real, len(self.out_shape))
-
-    def with_cache(self, cache_size=1):
-        if self._cache_size == cache_size:
-            return self
-        return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
-
-    def _call(self, x):
-        batch_shape = x.shape[: x.dim() - len(self.in_shape)]
-        return x.reshape(batch_shape + self.out_shape)
-
-    def _inverse(self, y):
-        batch_shape = y.shape[: y.dim() - len(self.out_shape)]
-        return y.reshape(batch_shape + self.in_shape)
-
-    def log_abs_det_jacobian(self, x, y):
-        batch_shape = x.shape[: x.dim() - len(self.in_shape)]
-        return x.new_zeros(batch_shape)
-
-    def forward_shape(self, shape):
-        if len(shape) < len(self.in_shape):
-            raise ValueError("Too few dimensions on input")
-        cut = len(shape) - len(self.in_shape)
-        if shape[cut:] != self.in_shape:
-            raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {self.in_shape}")
-        return shape[:cut] + self.out_shape
-
-    def inverse_shape(self, shape):
-        if len(shape) < len(self.out_shape):
-            raise ValueError("Too few dimensions on input")
-        cut = len(shape) - len(self.out_shape)
-        if shape[cut:] != self.out_shape:
-            raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {self.out_shape}")
-        return shape[:cut] + self.in_shape
-
-

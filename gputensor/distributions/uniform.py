@@ -17,22 +17,27 @@ class Uniform(Distribution):
 
     @property
     def arg_constraints(self):
+        """The constraint each parameter must satisfy."""
         return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
 
     @property
     def mean(self):
+        """The mean of the distribution."""
         return (self.high + self.low) / 2
 
     @property
     def mode(self):
+        """The mode of the distribution."""
         return nan * self.high
 
     @property
     def stddev(self):
+        """The standard deviation of the distribution."""
         return (self.high - self.low) / 12**0.5
 
     @property
     def variance(self):
+        """The variance of the distribution."""
         return (self.high - self.low).pow(2) / 12
 
     def __init__(self, low, high, validate_args=None):
@@ -44,6 +49,7 @@ class Uniform(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
         new = self._get_checked_instance(Uniform, _instance)
         batch_shape = ops.Size(batch_shape)
         new.low = self.low.expand(batch_shape)
@@ -54,14 +60,17 @@ class Uniform(Distribution):
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self):
+        """The set of values the distribution takes."""
         return constraints.interval(self.low, self.high)
 
     def rsample(self, sample_shape=ops.Size()):
+        """A reparameterised sample of sample_shape + batch_shape + event_shape."""
         shape = self._extended_shape(sample_shape)
         rand = ops.rand(shape, dtype=self.low.dtype, device=self.low.device)
         return self.low + rand * (self.high - self.low)
 
     def log_prob(self, value):
+        """The log density (or mass) at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
         lb = self.low.le(value).type_as(self.low)
@@ -69,14 +78,17 @@ class Uniform(Distribution):
         return ops.log(lb.mul(ub)) - ops.log(self.high - self.low)
 
     def cdf(self, value):
+        """The cumulative distribution function at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
         result = (value - self.low) / (self.high - self.low)
         return result.clamp(min=0, max=1)
 
     def icdf(self, value):
+        """The inverse cumulative distribution function at ``value``."""
         result = value * (self.high - self.low) + self.low
         return result
 
     def entropy(self):
+        """The entropy, batched over batch_shape."""
         return ops.log(self.high - self.low)

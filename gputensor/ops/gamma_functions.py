@@ -99,6 +99,7 @@ def _trigamma64(xp, x):
 def _in_float64(function):
     """``function`` (float64 in, float64 out) applied to ``x`` and rounded to x's dtype."""
     def compute(xp, x):
+        """The function on a float64 array."""
         return as_array(xp, function(xp, x.astype(np.float64))).astype(x.dtype, copy=False)
     return compute
 
@@ -124,11 +125,13 @@ class Trigamma(Op):
 
     @staticmethod
     def forward(ctx, x):
+        """The output from the inputs."""
         x = x.astype(float_dtype(x.dtype), copy=False)
         return _in_float64(_trigamma64)(ctx.xp, x)
 
     @staticmethod
     def backward(ctx, g):
+        """The gradient of the inputs from the output's gradient."""
         raise RuntimeError("the derivative of polygamma(1, x) is not implemented")
 
 

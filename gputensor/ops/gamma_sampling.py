@@ -82,11 +82,13 @@ class StandardGamma(Op):
 
     @staticmethod
     def forward(ctx, alpha, draws):
+        """The output from the inputs."""
         ctx.save_for_backward(alpha, draws)
         return draws
 
     @staticmethod
     def backward(ctx, g):
+        """The gradient of the inputs from the output's gradient."""
         alpha, draws = ctx.saved_tensors
         return g * standard_gamma_grad(ctx.xp, alpha, draws), None  # d x/d alpha, implicit
 

@@ -54,6 +54,7 @@ class SolveTriangular(Op):
 
     @staticmethod
     def forward(ctx, a, b, upper, left, unit):
+        """The output from the inputs."""
         xp = ctx.xp
         ctx.upper, ctx.left, ctx.unit = upper, left, unit
         if left:
@@ -65,6 +66,7 @@ class SolveTriangular(Op):
 
     @staticmethod
     def backward(ctx, g):
+        """The gradient of the inputs from the output's gradient."""
         a, x = ctx.saved_tensors
         xp = ctx.xp
         upper, unit = ctx.upper, ctx.unit
@@ -102,6 +104,7 @@ class Cholesky(Op):
 
     @staticmethod
     def forward(ctx, a, upper):
+        """The output from the inputs."""
         xp = ctx.xp
         ctx.upper = upper
         try:
@@ -118,6 +121,7 @@ class Cholesky(Op):
 
     @staticmethod
     def backward(ctx, g):
+        """The gradient of the inputs from the output's gradient."""
         (low,) = ctx.saved_tensors
         xp = ctx.xp
         if ctx.upper:
@@ -136,6 +140,7 @@ class CholeskyInverse(Op):
 
     @staticmethod
     def forward(ctx, factor, upper):
+        """The output from the inputs."""
         xp = ctx.xp
         ctx.upper = upper
         low = _mT(factor) if upper else factor
@@ -148,6 +153,7 @@ class CholeskyInverse(Op):
 
     @staticmethod
     def backward(ctx, g):
+        """The gradient of the inputs from the output's gradient."""
         factor, inverse = ctx.saved_tensors
         # A = (L L^T)^-1: gL = -A (G + G^T) A L (upper: -U A (G + G^T) A)
         common = inverse @ (g + _mT(g)) @ inverse
