@@ -194,6 +194,18 @@ def test_rsample_gradient_with_the_same_noise(case, device, monkeypatch):
     check_op(lambda lib, *a: build(lib, *a).rsample((4,)), *params, device=device, **TOLERANCE)
 
 
+def test_uniform_rsample_gradient_with_the_same_noise(device, monkeypatch):
+    """Uniform's rsample is low + rand * (high - low), both libraries given one rand draw."""
+    params, _ = _params("uniform", "float64")
+    noise = RNG.random((4, 2, 3))
+    for lib, owner in ((gputensor, gputensor.distributions._ops), (torch, torch)):
+        def fixed(shape, dtype=None, device=None, lib=lib):
+            return lib.tensor(noise, dtype=dtype, device=device)
+        monkeypatch.setattr(owner, "rand", fixed)
+    check_op(lambda lib, *a: CASES["uniform"][0](lib, *a).rsample((4,)), *params,
+             device=device, **TOLERANCE)
+
+
 @pytest.mark.parametrize("case", ["gamma", "beta", "dirichlet"])
 def test_rsample_gradient_is_torchs_implicit_gradient(case, device):
     """Gamma/Beta/Dirichlet draws differ from torch's; their gradients follow torch's formula."""
