@@ -133,7 +133,7 @@ from .ops.extrema import (  # noqa: A004
     max,
     min,
 )
-from .ops.gamma_functions import digamma, lgamma, polygamma
+from .ops.gamma_functions import digamma, igamma, igammac, lgamma, polygamma
 from .ops.gamma_sampling import (
     _dirichlet_grad,
     _sample_dirichlet,

@@ -157,6 +157,13 @@ def test_cdf_and_icdf(case, device):
             unit(*value.shape), device=device)
 
 
+def test_gamma_cdf(device):
+    """Gamma's cdf (the regularized incomplete gamma function): rate and value gradients."""
+    concentration = positive(2, 3)
+    compare(lambda lib, rate, value: lib.distributions.Gamma(
+        lib.tensor(concentration), rate).cdf(value), positive(3), positive(2, 3), device=device)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_shapes_expand_and_repr(case, device):
     build = CASES[case][0]

@@ -43,6 +43,23 @@ def test_gamma_functions_and_softplus(name, inputs, dtype, device):
              grad_rtol=1e-4, grad_atol=1e-5, **tolerance)
 
 
+@pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
+def test_incomplete_gamma(name, device):
+    a = np.concatenate([RNG.uniform(0.01, 60.0, 300), [0.0, 1.0, 2.0, -1.0, np.inf, 500.0]])
+    x = np.concatenate([RNG.uniform(0.0, 90.0, 300), [1.0, 0.0, np.inf, 1.0, 1.0, 480.0]])
+    check_op(lambda lib, x: getattr(lib.special, name)(lib.tensor(a), x), x, device=device,
+             rtol=1e-7, atol=1e-12, grad_rtol=1e-6, grad_atol=1e-12)
+    check_op(lambda lib, x: getattr(lib, name.replace("gammainc", "igamma"))(
+        lib.tensor(a[:5]).float(), x), x[:5].astype("float32"), device=device)
+
+
+def test_incomplete_gamma_has_no_derivative_in_a(device):
+    def backward(lib):
+        a = lib.tensor([1.5, 3.0], requires_grad=True)
+        lib.special.gammaincc(a, lib.tensor([0.5, 4.0])).sum().backward()
+    check_error(backward, device=device)
+
+
 def test_gamma_functions_at_poles_and_infinities(device):
     x = np.array([0.0, -0.0, -1.0, -3.0, np.inf, -np.inf, np.nan, 1e-8, 1e30])
     check_op(lambda lib, t: (lib.lgamma(t), lib.digamma(t)), x, device=device, grad=False)

@@ -92,5 +92,4 @@ class Gamma(ExponentialFamily):
         """The cumulative distribution function at ``value``."""
         if self._validate_args:
             self._validate_sample(value)
-        raise NotImplementedError("Gamma.cdf needs the regularized incomplete gamma function "
-                                  "(gammainc), which gputensor does not provide yet")
+        return ops.gammainc(self.concentration, self.rate * value)
