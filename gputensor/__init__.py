@@ -67,6 +67,16 @@ from .legacy import (
     set_num_interop_threads,
     set_num_threads,
 )
+from .ops.activations_dims import prelu
+from .ops.activations_more import (
+    celu,
+    celu_,
+    hardshrink,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)
 from .ops.blas import (
     addbmm,
     addmm,
@@ -124,6 +134,10 @@ from .ops.cumulative import (
     logcumsumexp,
     roll,
 )
+from .ops.distances import cosine_similarity, pairwise_distance
+from .ops.dropouts import alpha_dropout_, feature_alpha_dropout_
+from .ops.dropouts import torch_alpha_dropout as alpha_dropout
+from .ops.dropouts import torch_feature_alpha_dropout as feature_alpha_dropout
 from .ops.einsum import einsum
 from .ops.extrema import (  # noqa: A004
     amax,
@@ -221,6 +235,8 @@ from .ops.math_ops import (
     trunc,
     xlogy,
 )
+from .ops.norm_layers import group_norm
+from .ops.norm_layers import torch_instance_norm as instance_norm
 from .ops.norms import norm
 from .ops.pointwise import (  # noqa: A004
     abs,
@@ -296,6 +312,7 @@ from .ops.reduce import (  # noqa: A004
     sum,
     var,
 )
+from .ops.resampling import pixel_shuffle, pixel_unshuffle
 from .ops.sampling import multinomial
 from .ops.scatter import scatter, scatter_add, scatter_reduce
 from .ops.searching import bucketize, searchsorted, unique, unique_consecutive
@@ -427,3 +444,9 @@ __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
 __all__ += ops.gamma_functions.__all__
 __all__ += ops.triangular.__all__
+__all__ += ops.activations_more.__all__
+__all__ += ops.activations_dims.__all__
+__all__ += ops.dropouts.__all__ + ["alpha_dropout", "feature_alpha_dropout"]
+__all__ += ops.norm_layers.__all__ + ["instance_norm"]
+__all__ += ops.distances.__all__
+__all__ += ops.resampling.__all__

@@ -15,6 +15,8 @@ from . import dtypes
 from ._tensor_core import set_tensor_class, typename
 from ._tensor_more import TensorMoreOps
 from .ops import (
+    activations_dims,
+    activations_more,
     blas,
     compare,
     counting,
@@ -100,13 +102,13 @@ class Tensor(TensorMoreOps):
     __invert__ = pointwise.invert_operator
     __getitem__ = index.getitem
     __setitem__ = setitem.setitem
-    __iadd__ = inplace.add_
-    __isub__ = inplace.sub_
-    __imul__ = inplace.mul_
-    __itruediv__ = inplace.div_
-    __ipow__ = inplace.pow_
-    __ifloordiv__ = inplace.floor_divide_
-    __imod__ = inplace.remainder_
+    __iadd__ = numpy_interop.iadd
+    __isub__ = numpy_interop.isub
+    __imul__ = numpy_interop.imul
+    __itruediv__ = numpy_interop.itruediv
+    __ipow__ = numpy_interop.ipow
+    __ifloordiv__ = numpy_interop.ifloordiv
+    __imod__ = numpy_interop.imod
     __hash__ = TensorMoreOps.__hash__  # defining __eq__ would otherwise drop it
 
     # ---- pointwise (ops/pointwise.py) ------------------------------------------------
@@ -327,6 +329,9 @@ class Tensor(TensorMoreOps):
     allclose = compare.allclose
     equal = compare.equal
     norm = norms.tensor_norm
+    # ---- activations (ops/activations_more.py, ops/activations_dims.py) -------------------
+    prelu = activations_dims.prelu
+    hardshrink = activations_more.hardshrink
 
 
 set_tensor_class(Tensor)

@@ -327,7 +327,15 @@ class TensorCore:
         return out
 
     def detach_(self) -> TensorCore:
-        """Detach this tensor from the graph in place."""
+        """Detach this tensor from the graph in place (not a view: torch's error)."""
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in gputensor/optim/optimizer.py as the "
+                "solution.")
         self.grad_fn = None
         self._requires_grad = False
         self._output_nr = 0

@@ -100,6 +100,22 @@ SECOND_ORDER = {  # name: (fn(lib, *inputs), input shapes)
         lambda L, x: x.new_zeros(3, 4).index_add(0, x.new_tensor([0, 0, 2]).long(), x) ** 2,
         [(3, 4)],
     ),
+    "batch_norm_train": (
+        lambda L, x, w: L.nn.functional.batch_norm(x, None, None, w[0], w[1], training=True),
+        [(5, 3), (2, 3)],
+    ),
+    "batch_norm_eval": (
+        lambda L, x, w: L.nn.functional.batch_norm(x, x.new_zeros(3), x.new_ones(3), w[0], w[1]),
+        [(5, 3), (2, 3)],
+    ),
+    "diagonal": (lambda L, x: x.diagonal() ** 2, [(3, 4)]),
+    "trace": (lambda L, x: (x**2).trace(), [(3, 4)]),
+    "rot90": (lambda L, x: x.rot90() ** 2, [(3, 4)]),
+    "setitem_then_view_in_place": (
+        lambda L, x: (lambda z: (z.__setitem__((slice(None), 1), x[:, 0] ** 2), z[0].mul_(2),
+                                 z)[2])(x * 1) ** 2,
+        [(3, 4)],
+    ),
     "dropout_eval": (lambda L, x: L.nn.functional.dropout(x, 0.5, training=False) ** 2, [(3, 4)]),
     "prod": (lambda L, x: x.prod(), [(3, 4)]),
     "cumsum": (lambda L, x: (x.cumsum(1)) ** 2, [(3, 4)]),
@@ -229,10 +245,8 @@ def test_gradgradcheck_finds_a_wrong_second_derivative():
 
 NOT_TWICE = {  # a backward with no differentiable form: torch's second derivative exists
     "logcumsumexp": lambda L, x: x.logcumsumexp(1),
-    "setitem": lambda L, x: (
-        (lambda z: (z.__setitem__((slice(None), 1), x[:, 0] ** 2), z)[1])(x * 1) ** 2
-    ),
-    "diagonal": lambda L, x: x.diagonal() ** 2,
+    "dist": lambda L, x: L.dist(x, x.flip(0)),
+    "svdvals": lambda L, x: L.linalg.svdvals(x),
 }
 
 

@@ -1,4 +1,4 @@
-"""lgamma, digamma, polygamma, softplus, linalg.cholesky, linalg.solve_triangular,
+"""lgamma, digamma, polygamma, incomplete gamma functions, linalg.cholesky, linalg.solve_triangular,
 cholesky_inverse and the gamma/Dirichlet draws' gradients, compared with torch."""
 
 import numpy as np
@@ -23,8 +23,6 @@ UNARY = {
     "digamma_method": lambda lib, x: x.digamma(),
     "polygamma0": lambda lib, x: lib.polygamma(0, x),
     "polygamma1": lambda lib, x: x.polygamma(1),
-    "softplus": lambda lib, x: lib.nn.functional.softplus(x),
-    "softplus_beta": lambda lib, x: lib.nn.functional.softplus(x, beta=2.0, threshold=3.0),
 }
 INPUTS = {
     "positive": RNG.uniform(0.05, 12.0, (3, 4)),
@@ -36,7 +34,7 @@ INPUTS = {
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("inputs", INPUTS)
 @pytest.mark.parametrize("name", UNARY)
-def test_gamma_functions_and_softplus(name, inputs, dtype, device):
+def test_gamma_functions(name, inputs, dtype, device):
     grad = name != "polygamma1"  # polygamma(1)'s derivative is polygamma(2): not provided
     tolerance = dict(rtol=2e-5, atol=1e-5) if dtype == "float32" else dict(rtol=1e-9, atol=1e-9)
     check_op(UNARY[name], INPUTS[inputs].astype(dtype), device=device, grad=grad,
@@ -67,10 +65,6 @@ def test_gamma_functions_at_poles_and_infinities(device):
 
 def test_integer_inputs_give_floats(device):
     check_op(lambda lib, t: (lib.lgamma(t), lib.digamma(t)), np.arange(1, 6), device=device)
-
-
-def test_softplus_refuses_integers(device):
-    check_error(lambda lib: lib.nn.functional.softplus(lib.tensor([1, 2])), device=device)
 
 
 @pytest.mark.parametrize("upper", [False, True])

@@ -189,13 +189,92 @@ def int_view_after_base_changed(lib, x):
     return {"b": b}
 
 
+def no_grad_view_written_in_grad_mode(lib, x):
+    y = x * 2
+    with lib.no_grad():
+        v = y[:2]
+    v.mul_(2)
+
+
+def no_grad_view_used_in_grad_mode(lib, x):
+    y = x * 2
+    with lib.no_grad():
+        v = y[:2]
+    return {"v": v, "w": v * 2, "is_leaf": v.is_leaf}
+
+
+def view_detached_in_place(lib, x):
+    (x * 2)[:2].detach_()
+
+
+def in_place_add_of_an_array(lib, x):
+    t = x.detach() * 1
+    t += np.ones(12, dtype=np.float64)
+    return {"t": t}
+
+
+def in_place_add_of_an_array_to_a_tracked_tensor(lib, x):
+    t = x * 1
+    t += np.ones(12, dtype=np.float32)
+
+
+def _doubling(lib):
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            t.mul_(2)
+            ctx.mark_dirty(t)
+            return t
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    return Double
+
+
+def function_marks_a_view_dirty(lib, x):
+    y = x * 1
+    v = y[2:5]
+    out = _doubling(lib).apply(v)
+    (y * y).sum().backward()
+    return {"y": y, "v": v, "out": out}
+
+
+def function_marks_its_second_input_dirty_through_a_view(lib, x, z):
+    class AddInto(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, t):
+            t.add_(a)
+            ctx.mark_dirty(t)
+            return t
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    y = z * 1
+    out = AddInto.apply(x[:4] * 3, y[4:8])
+    (y * y).sum().backward()
+    return {"y": y, "out": out}
+
+
 CASES = [(base_changed_after_view, 1), (base_changed_by_tensor, 2), (sibling_view_written, 1),
          (view_of_view_after_base_and_view, 2), (setitem_on_view_then_base, 2),
          (several_writes_in_a_row, 2), (detached_view_shares_version, 1),
          (view_of_untracked_base_gets_tracked, 1), (view_of_leaf_after_its_data_changed, 1),
          (view_of_leaf_written, 1), (view_of_leaf_setitem, 1),
          (transposed_view_of_leaf_zeroed, 1), (old_view_of_leaf_written, 1), (leaf_written, 1),
-         (int_view_after_base_changed, 1)]
+         (int_view_after_base_changed, 1), (no_grad_view_written_in_grad_mode, 1),
+         (no_grad_view_used_in_grad_mode, 1), (view_detached_in_place, 1),
+         (function_marks_a_view_dirty, 1),
+         (function_marks_its_second_input_dirty_through_a_view, 2)]
+
+
+@pytest.mark.parametrize("case", [in_place_add_of_an_array,
+                                  in_place_add_of_an_array_to_a_tracked_tensor])
+def test_in_place_operator_with_an_array_on_the_cpu(case):
+    """NumPy computes ``t += array`` (a new tensor, or torch's error when t requires grad)."""
+    compare(case, "cpu", np.linspace(-1, 1, 12, dtype=np.float32))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c[0].__name__)

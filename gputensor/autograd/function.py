@@ -39,6 +39,16 @@ LEGACY_CALL_ERROR = (
 
 
 
+class _ViewWrites:
+    """The ops layer's rebase of a view's base after the view changed in place (set by
+    ``gputensor.ops.view_writes``): used for a Function's inputs marked dirty."""
+
+    rebase = None  # (view, node) -> None
+
+
+VIEW_WRITES = _ViewWrites()
+
+
 class Node:
     """A node of the backward graph, reachable from a tensor as its ``grad_fn``."""
 
@@ -248,6 +258,9 @@ class Function(Node):
                 (s._version, s._version.value, s._data.shape, s._data.dtype,
                  next((i for i, o in enumerate(outs) if o is s), weakref.ref(s)))
                 for s in saved if s is not None)
+            for t in ctx._dirty:
+                if t._base is not None:  # a view written in place: its base is rebased (as
+                    VIEW_WRITES.rebase(t, ctx)  # torch, taking the view for input 0)
         return outs[0] if single else outs
 
     def __call__(self, *args, **kwargs):
@@ -428,12 +441,17 @@ class Op(Function):
             # the version its node was made at; a view made under no_grad is never rebased
             made_at = (first._version.value if first._view_version != NO_GRAD_VIEW
                        and is_grad_enabled() else NO_GRAD_VIEW)
+            # torch: a view made under no_grad of a tensor that requires grad requires grad
+            untracked = made_at == NO_GRAD_VIEW and grad and not is_grad_enabled() \
+                and not first._inference
             for out in outs:
                 out._version = first._version
                 out._base = base
                 out._view_version = made_at
                 if first._inference:  # a view of an inference tensor is one too
                     out._inference = True
+                elif untracked and is_float_array_dtype(out._data.dtype):
+                    out._requires_grad = True
         if grad and is_grad_enabled():
             ctx.needs_input_grad = tuple([isinstance(a, TensorCore) and a._requires_grad
                                           for a in args])

@@ -109,7 +109,10 @@ def run_node(node, grads, retain_graph: bool):
     if node._materialize_grads and any(g is None for g in grads):
         grads = [_zeros(node, meta) if g is None and meta is not None else g
                  for g, meta in zip(grads, node._output_meta)]
-    custom = type(node)._run_backward is not Function._run_backward  # CopySlices and such
+    own = getattr(node, "run_backward_graph", None)
+    if own is not None:  # a node built outside apply (CopySlices, AsStridedBackward0)
+        return own(grads, retain_graph)
+    custom = type(node)._run_backward is not Function._run_backward
     if node._public and not custom:
         backward = type(node).backward
         result = backward(node, *grads)

@@ -11,6 +11,7 @@ from ..autograd.engine import grad
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..dtypes import bool, get_default_dtype, long  # noqa: A004
 from ..nn.functional import one_hot
+from ..ops.activations_more import logsigmoid, softplus
 from ..ops.bce import binary_cross_entropy_with_logits
 from ..ops.compare import isclose
 from ..ops.creation import (
@@ -39,7 +40,6 @@ from ..ops.sampling import multinomial
 from ..ops.shape import cat, stack
 from ..ops.shape_more import broadcast_shapes, broadcast_tensors
 from ..ops.softmaxes import softmax
-from ..ops.softplus import softplus
 from ..ops.special import erf, erfinv, logit
 from ..ops.triangular import cholesky_inverse, linalg_cholesky, solve_triangular
 from ..ops.views import transpose
@@ -71,11 +71,6 @@ class finfo:  # noqa: N801 - torch's name
 def is_all_true(valid) -> builtins.bool:
     """Whether every element of a bool tensor is True (one read back to the host)."""
     return builtins.bool(valid.all())
-
-
-def logsigmoid(x):
-    """log(sigmoid(x)) = -softplus(-x), computed stably."""
-    return -softplus(-x)
 
 
 def eigenvalues_at_least(matrices, bound, strict):

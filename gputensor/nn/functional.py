@@ -10,11 +10,42 @@ from ..ops import inplace as _inplace
 from ..ops import pointwise as _pointwise
 from ..ops import softmaxes as _softmaxes
 from ..ops.activations import dropout, elu, elu_, gelu, leaky_relu, leaky_relu_, silu
+from ..ops.activations_dims import glu, prelu, softmin
+from ..ops.activations_more import (  # noqa: F401 - the public F names
+    celu,
+    celu_,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    selu_,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
 from ..ops.bce import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.cross_entropy import cross_entropy, nll_loss
+from ..ops.distances import cosine_similarity, normalize, pairwise_distance
+from ..ops.dropouts import (
+    alpha_dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from ..ops.losses import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from ..ops.nn_ops import batch_norm, embedding, layer_norm, linear
-from ..ops.softplus import softplus
+from ..ops.norm_layers import group_norm, instance_norm, local_response_norm
+from ..ops.padding import pad
+from ..ops.resampling import fold, interpolate, pixel_shuffle, pixel_unshuffle, unfold
 from .attention import scaled_dot_product_attention
 from .multi_head_attention import multi_head_attention_forward
 
@@ -23,8 +54,15 @@ __all__ = [
     "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "embedding", "layer_norm",
     "batch_norm", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "scaled_dot_product_attention", "multi_head_attention_forward", "softplus",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
 ]
+__all__ += ["celu", "celu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+            "hardtanh_", "logsigmoid", "mish", "prelu", "relu6", "selu", "selu_", "softmin",
+            "softplus", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_"]
+__all__ += ["alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout",
+            "group_norm", "instance_norm", "local_response_norm"]
+__all__ += ["cosine_similarity", "fold", "interpolate", "normalize", "pad", "pairwise_distance",
+            "pixel_shuffle", "pixel_unshuffle", "unfold"]
 
 sigmoid = _pointwise.sigmoid
 tanh = _pointwise.tanh

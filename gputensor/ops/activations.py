@@ -67,40 +67,51 @@ class LeakyReluResult(LeakyRelu):
 
 
 class Elu(Op):
-    """x where x > 0, else alpha * (exp(x) - 1)."""
+    """scale * x where x > 0, else scale * alpha * (exp(input_scale * x) - 1) (elu, selu, celu)."""
 
     @staticmethod
-    def forward(ctx, x, alpha):
+    def forward(ctx, x, alpha, scale=1.0, input_scale=1.0):
         _check_float("elu_cpu", x)
         xp = ctx.xp
         ctx.save_for_backward(x)
-        ctx.alpha = alpha
-        return xp.where(x > 0, x, x.dtype.type(alpha) * xp.expm1(x)).astype(x.dtype, copy=False)
+        ctx.coefs = (alpha, scale, input_scale)
+        kind = x.dtype.type
+        negative = kind(alpha * scale) * xp.expm1(x * kind(input_scale)) if input_scale != 1 \
+            else kind(alpha * scale) * xp.expm1(x)
+        positive = x if scale == 1 else x * kind(scale)
+        return xp.where(x > 0, positive, negative).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         xp = ctx.xp
-        # d elu = 1 where x > 0, else alpha * exp(x)
-        return xp.where(x > 0, g, g * (x.dtype.type(ctx.alpha) * xp.exp(x))), None
+        alpha, scale, input_scale = ctx.coefs
+        kind = x.dtype.type
+        # d elu = scale where x > 0, else scale * alpha * input_scale * exp(input_scale * x)
+        negative = g * (kind(alpha * scale * input_scale) * xp.exp(x * kind(input_scale)))
+        return xp.where(x > 0, g * kind(scale), negative), None, None, None
 
 
 class EluResult(Elu):
-    """In-place elu: the derivative is read from the result (y + alpha where y <= 0)."""
+    """In-place elu: the derivative is read from the result."""
 
     opname, variant = "Elu", 1
 
     @staticmethod
-    def forward(ctx, x, alpha):
-        y = Elu.forward(ctx, x, alpha)
+    def forward(ctx, x, alpha, scale=1.0, input_scale=1.0):
+        y = Elu.forward(ctx, x, alpha, scale, input_scale)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        # d elu = 1 where y > 0, else y + alpha
-        return ctx.xp.where(y > 0, g, g * (y + y.dtype.type(ctx.alpha))), None
+        alpha, scale, input_scale = ctx.coefs
+        kind = y.dtype.type
+        # d elu = scale where y > 0, else input_scale * (y + scale * alpha)
+        return (ctx.xp.where(y > 0, g * kind(scale),
+                             g * (kind(input_scale) * (y + kind(scale * alpha)))),
+                None, None, None)
 
 
 class Gelu(Op):

@@ -12,7 +12,7 @@ import numbers
 from typing import TYPE_CHECKING
 
 from .. import dtypes
-from .._tensor_core import INFERENCE_MODE, TensorCore
+from .._tensor_core import INFERENCE_MODE, NO_GRAD_VIEW, TensorCore
 from ..autograd.function import Op, check_same_device
 from ..autograd.grad_mode import is_grad_enabled
 from . import pointwise as pw
@@ -35,11 +35,28 @@ INFERENCE_INPLACE_ERROR = (
     "https://github.com/pytorch/rfcs/pull/17 for more details.")
 
 
+NO_GRAD_VIEW_ERROR = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block "
+    "(if you don't want the inplace to be tracked) or both outside (if you want the inplace to "
+    "be tracked).")
+
+
+def check_no_grad_view(t: Tensor) -> None:
+    """torch's error for an in-place write, in grad mode, to a view made under no_grad of a
+    tensor that requires grad."""
+    if t._view_version == NO_GRAD_VIEW and t._base is not None and t._requires_grad \
+            and t._grad_fn is None:
+        raise RuntimeError(NO_GRAD_VIEW_ERROR)
+
+
 def _check_can_modify(t: Tensor) -> None:
     if t._inference and not INFERENCE_MODE.enabled:
         raise RuntimeError(INFERENCE_INPLACE_ERROR)
     if not is_grad_enabled():
         return
+    check_no_grad_view(t)
     if t._requires_grad and t.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")

@@ -197,6 +197,10 @@ class LiftedArray:
         """NumPy's squeeze."""
         return LiftedArray(self.tensor.squeeze() if axis is None else self.tensor.squeeze(axis))
 
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        """The diagonal view (gputensor's, writable: writes reach this array)."""
+        return LiftedArray(self.tensor.diagonal(offset, axis1, axis2))
+
     def copy(self, order="C"):
         """A copy (a differentiable clone)."""
         return LiftedArray(self.tensor.clone())

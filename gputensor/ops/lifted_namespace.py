@@ -225,6 +225,10 @@ class LiftedNamespace:
         t = self._tensor(x)
         return LiftedArray(t.roll(shift) if axis is None else t.roll(shift, axis))
 
+    def rot90(self, x, k=1, axes=(0, 1)):
+        """NumPy's rot90."""
+        return LiftedArray(self._tensor(x).rot90(k, tuple(axes)))
+
     @property
     def add(self):
         """NumPy's add, with ``add.at`` (unbuffered accumulation) as an in-place index_put."""

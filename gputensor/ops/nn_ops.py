@@ -339,22 +339,14 @@ class NativeBatchNorm(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, mean, var, training, eps):
-        xp = ctx.xp
         axes = (0,) + tuple(range(2, x.ndim))
         shape = [1] * x.ndim
         shape[1] = x.shape[1]
-        xa = x.astype(acc_dtype(x.dtype), copy=False)
-        if training:
-            mean = xa.mean(axis=axes, keepdims=True)
-            xc = xa - mean
-            var = (xc * xc).mean(axis=axes, keepdims=True)
-        else:
-            mean, var = mean.reshape(shape), var.reshape(shape)
-            xc = xa - mean
-        invstd = 1 / xp.sqrt(var + eps)
-        xhat = xc * invstd
-        ctx.save_for_backward(xhat, invstd, w)
-        ctx.axes, ctx.shape, ctx.training = axes, shape, training
+        ctx.axes, ctx.shape, ctx.training, ctx.eps = axes, shape, training, eps
+        if not training:
+            ctx.running = (mean.reshape(shape), var.reshape(shape))
+        xhat, invstd, mean, var = NativeBatchNorm.normalized(ctx, x)
+        ctx.save_for_backward(xhat, invstd, w, x)
         out = xhat
         if w is not None:
             out = out * w.reshape(shape)
@@ -363,11 +355,29 @@ class NativeBatchNorm(Op):
         ctx.non_differentiable = (1, 2)
         return (out.astype(x.dtype, copy=False), mean.reshape(-1), var.reshape(-1))
 
+    recomputed_when_lifted = (0, 1)  # xhat and invstd, from x
+
+    @staticmethod
+    def normalized(ctx, x):
+        """(xhat, invstd, mean, var) by channel: batch statistics (training) or running ones."""
+        xa = x.astype(acc_dtype(x.dtype), copy=False)
+        if ctx.training:
+            mean = xa.mean(axis=ctx.axes, keepdims=True)
+            xc = xa - mean
+            var = (xc * xc).mean(axis=ctx.axes, keepdims=True)
+        else:
+            mean, var = ctx.running
+            xc = xa - mean
+        invstd = 1 / ctx.xp.sqrt(var + ctx.eps)
+        return xc * invstd, invstd, mean, var
+
     @staticmethod
     def backward(ctx, g, _g_mean, _g_var):
         # training: dx = invstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight;
         # eval: dx = invstd * gh
-        xhat, invstd, w = ctx.saved_tensors
+        xhat, invstd, w, x = ctx.saved_tensors
+        if getattr(ctx.backend, "lifted", False):  # a backward that builds a graph: from x
+            xhat, invstd = NativeBatchNorm.normalized(ctx, x)[:2]
         needs = ctx.needs_input_grad
         axes, shape = ctx.axes, ctx.shape
         g = g.astype(xhat.dtype, copy=False)

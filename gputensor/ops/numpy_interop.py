@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import linalg, pointwise
+from . import inplace, linalg, pointwise
 from .creation import from_numpy
 
 __all__: list[str] = []
@@ -55,6 +55,15 @@ matmul = _array_to_numpy(linalg.matmul)
 bitwise_and = _array_to_numpy(pointwise.bitwise_and)
 bitwise_or = _array_to_numpy(pointwise.bitwise_or)
 bitwise_xor = _array_to_numpy(pointwise.bitwise_xor)
+# in place: an array operand makes Python fall back to the binary operator (torch's result:
+# a new tensor computed by NumPy, or torch's error for a tensor that requires grad)
+iadd = _array_to_numpy(inplace.add_)
+isub = _array_to_numpy(inplace.sub_)
+imul = _array_to_numpy(inplace.mul_)
+itruediv = _array_to_numpy(inplace.div_)
+ipow = _array_to_numpy(inplace.pow_)
+ifloordiv = _array_to_numpy(inplace.floor_divide_)
+imod = _array_to_numpy(inplace.remainder_)
 radd = _reflected(pointwise.add)
 rsub = _reflected(pointwise.rsub)
 rmul = _reflected(pointwise.mul)

@@ -89,6 +89,8 @@ def _check_can_write(self, through_view) -> None:
     if not through_view:
         inplace._check_can_modify(self)
         return
+    if is_grad_enabled():
+        inplace.check_no_grad_view(self)
     base = self._base if self._base is not None else self
     if is_grad_enabled() and base._requires_grad and base.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "

@@ -230,7 +230,7 @@ class VarMean(Var):
     @classmethod
     def backward(cls, ctx, g_spread, g_mean):
         # d mean = 1 / n on each element; d var and d std as in var and std
-        (out,) = ctx.saved_tensors
+        out = ctx.saved_tensors[0]
         grad = cls._spread_backward(ctx, g_spread, out)
         g_mean = expand_grad(ctx.xp, g_mean, ctx.in_shape, ctx.axes, ctx.keepdim)
         return grad + g_mean / max(ctx.count, 1), None, None, None, None

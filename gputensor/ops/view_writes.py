@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._tensor_core import NO_GRAD_VIEW, set_view_refresher
-from ..autograd.function import Function, grad_node
+from .._tensor_core import NO_GRAD_VIEW, TensorCore, set_view_refresher
+from ..autograd import graph_backward
+from ..autograd.function import VIEW_WRITES, Function, grad_node
+from ..dtypes import from_numpy_dtype
 from .views import has_internal_overlap
 
 OVERLAP_ERROR = ("unsupported operation: more than one element of the written-to tensor "
@@ -68,7 +70,8 @@ class CopySlices(_ViewWriteNode):
 
     @classmethod
     def wrap(cls, base, view, fn):
-        """The node for ``base`` after its ``view`` took the output of ``fn``."""
+        """The node for ``base`` after its ``view`` took the output of ``fn`` (whose first
+        input, as torch takes it, was the view's old value)."""
         old = (base.grad_fn, base._output_nr) if base._requires_grad else (None, 0)
         at = positions(base._data, view._data, base._backend.xp)
         node = cls._build(base, at, (old,) + tuple(fn.next_functions[1:]))
@@ -89,6 +92,17 @@ class CopySlices(_ViewWriteNode):
         flat[self.at] = 0 if fn_grads[0] is None else fn_grads[0]  # d base: g, fn's inside
         return [result] + list(fn_grads[1:])
 
+    def run_backward_graph(self, grads, retain_graph):
+        """The same gradients as tensors with their own graph (``create_graph=True``)."""
+        if self.overlap and self.fn.next_functions[0][0] is not None:
+            raise RuntimeError(OVERLAP_ERROR)
+        result = grads[0].to(from_numpy_dtype(self.base_dtype)).clone()
+        at = TensorCore._make(self.at, self._device)
+        fn_grads = graph_backward.run_node(self.fn, [result.reshape(-1)[at]], retain_graph)
+        flat = result.reshape(-1)  # a view: writing into it writes into result
+        flat[at] = 0 if fn_grads[0] is None else fn_grads[0]
+        return [result] + list(fn_grads[1:])
+
 
 class AsStrided(_ViewWriteNode):
     """The grad_fn of a view after an in-place change: it reads its base at ``at``."""
@@ -100,6 +114,15 @@ class AsStrided(_ViewWriteNode):
         grad = xp.zeros(int(np.prod(self.base_shape)), dtype=self.base_dtype)
         # d as_strided = scatter-add into zeros (elements sharing memory add up)
         xp.add.at(grad, self.at.reshape(-1), xp.asarray(grads[0]).reshape(-1))
+        return [grad.reshape(self.base_shape)]
+
+    def run_backward_graph(self, grads, retain_graph):
+        """The same gradient as a tensor with its own graph (``create_graph=True``)."""
+        g = grads[0]
+        grad = g.new_zeros((int(np.prod(self.base_shape)),), dtype=from_numpy_dtype(
+            self.base_dtype))
+        at = TensorCore._make(self.at.reshape(-1), self._device)
+        grad = grad.index_put((at,), g.reshape(-1).to(grad.dtype), accumulate=True)
         return [grad.reshape(self.base_shape)]
 
 
@@ -149,3 +172,4 @@ def refresh_view(view) -> None:
 
 
 set_view_refresher(refresh_view)
+VIEW_WRITES.rebase = rebase

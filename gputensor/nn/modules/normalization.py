@@ -1,4 +1,4 @@
-"""``LayerNorm`` and ``BatchNorm1d`` (running statistics kept as buffers)."""
+"""``LayerNorm`` and ``BatchNorm1d/2d/3d`` (running statistics kept as buffers)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["BatchNorm1d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
 
 
 class LayerNorm(Module):
@@ -55,8 +55,8 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class BatchNorm1d(Module):
-    """Normalise each feature over the batch (and length) dims of a 2-D or 3-D input."""
+class _NormBase(Module):
+    """The settings, parameters and running-statistics buffers of batch and instance norm."""
 
     _version = 2
 
@@ -107,8 +107,28 @@ class BatchNorm1d(Module):
                 init.zeros_(self.bias)
 
     def _check_input_dim(self, input) -> None:
-        if input.dim() != 2 and input.dim() != 3:
-            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+        raise NotImplementedError
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        version = local_metadata.get("version", None)
+        if (version is None or version < 2) and self.track_running_stats:
+            key = prefix + "num_batches_tracked"
+            if key not in state_dict:  # checkpoints from before the counter existed
+                state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked
+                                   is not None else creation.tensor(0, dtype=dtypes.long))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
+    def extra_repr(self) -> str:
+        """What torch prints inside this layer's parentheses."""
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """Batch normalisation over dim 1; the subclasses check the input's rank."""
 
     def forward(self, input):
         """Batch statistics in training (updating the running ones), running ones in eval."""
@@ -130,19 +150,26 @@ class BatchNorm1d(Module):
             self.num_batches_tracked.add_(1)
         return out
 
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                              unexpected_keys, error_msgs) -> None:
-        version = local_metadata.get("version", None)
-        if (version is None or version < 2) and self.track_running_stats:
-            key = prefix + "num_batches_tracked"
-            if key not in state_dict:  # checkpoints from before the counter existed
-                state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked
-                                   is not None else creation.tensor(0, dtype=dtypes.long))
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
-                                      unexpected_keys, error_msgs)
 
-    def extra_repr(self) -> str:
-        """What torch prints inside this layer's parentheses."""
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
+class BatchNorm1d(_BatchNorm):
+    """Normalise each feature over the batch (and length) dims of a 2-D or 3-D input."""
+
+    def _check_input_dim(self, input) -> None:
+        if input.dim() != 2 and input.dim() != 3:
+            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Normalise each channel over the batch and spatial dims of a 4-D input."""
+
+    def _check_input_dim(self, input) -> None:
+        if input.dim() != 4:
+            raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class BatchNorm3d(_BatchNorm):
+    """Normalise each channel over the batch and spatial dims of a 5-D input."""
+
+    def _check_input_dim(self, input) -> None:
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
