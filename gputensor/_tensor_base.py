@@ -55,6 +55,8 @@ class TensorBase(TensorCore):
     lgamma = gamma_functions.lgamma
     digamma = gamma_functions.digamma
     polygamma = gamma_functions.polygamma_method
+    lgamma_ = gamma_functions.lgamma_
+    digamma_ = gamma_functions.digamma_
     cholesky_inverse = triangular.cholesky_inverse
 
     # ---- dtype casts ---------------------------------------------------------------------

@@ -23,6 +23,8 @@ UNARY = {
     "digamma_method": lambda lib, x: x.digamma(),
     "polygamma0": lambda lib, x: lib.polygamma(0, x),
     "polygamma1": lambda lib, x: x.polygamma(1),
+    "lgamma_": lambda lib, x: (x * 1).lgamma_(),
+    "digamma_": lambda lib, x: (x * 1).digamma_(),
 }
 INPUTS = {
     "positive": RNG.uniform(0.05, 12.0, (3, 4)),

@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd.function import Op
 from . import unary as un
 from .common import as_array, float_dtype
+from .inplace import _inplace_function
 from .out import write_out
 from .pointwise import _unary_function
 
@@ -155,6 +156,10 @@ def polygamma(n, input, *, out=None):
 def polygamma_method(self, n):
     """``Tensor.polygamma(n)``: polygamma(n, self)."""
     return polygamma(n, self)
+
+
+lgamma_ = _inplace_function(lgamma, "lgamma_")
+digamma_ = _inplace_function(digamma, "digamma_")
 
 
 # ---- the regularized incomplete gamma functions -----------------------------------------
