@@ -257,7 +257,14 @@ KL_PAIRS = [("normal", "normal"), ("uniform", "uniform"), ("exponential", "expon
             ("independent", "independent"), ("log_normal", "log_normal"),
             ("exponential", "gamma"), ("gamma", "exponential"), ("laplace", "normal"),
             ("normal", "laplace"), ("beta", "uniform"), ("uniform", "normal"),
-            ("gamma", "normal"), ("exponential", "normal"), ("uniform", "exponential")]
+            ("gamma", "normal"), ("exponential", "normal"), ("uniform", "exponential"),
+            ("beta", "exponential"), ("beta", "gamma"), ("beta", "normal"),
+            ("exponential", "beta"), ("exponential", "uniform"), ("gamma", "beta"),
+            ("gamma", "uniform"), ("laplace", "beta"), ("laplace", "exponential"),
+            ("laplace", "gamma"), ("laplace", "uniform"), ("normal", "beta"),
+            ("normal", "exponential"), ("normal", "gamma"), ("normal", "uniform"),
+            ("uniform", "beta"), ("uniform", "gamma"), ("mvn_precision", "mvn_covariance"),
+            ("affine_sigmoid", "affine_sigmoid"), ("bernoulli_probs", "normal")]
 
 
 @pytest.mark.parametrize("p_case, q_case", KL_PAIRS)
