@@ -92,7 +92,7 @@ class _PositiveDefinite(_Symmetric):
 
 class _Cat(Constraint):
     """Constraint functor that applies a sequence of constraints `cseq` at the submatrices at
-    dimension `dim`, each of size `lengths[dim]`, in a way compatible with :func:`ops.cat`."""
+    dimension `dim`, each of size `lengths[dim]`, in a way compatible with ``cat``."""
 
     def __init__(self, cseq, dim=0, lengths=None):
         if not all((isinstance(c, Constraint) for c in cseq)):
@@ -135,7 +135,7 @@ class _Cat(Constraint):
 
 class _Stack(Constraint):
     """Constraint functor that applies a sequence of constraints `cseq` at the submatrices at
-    dimension `dim`, in a way compatible with :func:`ops.stack`."""
+    dimension `dim`, in a way compatible with ``stack``."""
 
     def __init__(self, cseq, dim=0):
         if not all((isinstance(c, Constraint) for c in cseq)):

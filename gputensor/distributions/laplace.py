@@ -57,9 +57,6 @@ class Laplace(Distribution):
         """A reparameterised sample of sample_shape + batch_shape + event_shape."""
         shape = self._extended_shape(sample_shape)
         finfo = ops.finfo(self.loc.dtype)
-        if False:
-            u = ops.rand(shape, dtype=self.loc.dtype, device=self.loc.device) * 2 - 1
-            return self.loc - self.scale * u.sign() * ops.log1p(-u.abs().clamp(min=finfo.tiny))
         u = ops.empty(shape, dtype=self.loc.dtype, device=self.loc.device)
         u = u.uniform_(finfo.eps - 1, 1)
         return self.loc - self.scale * u.sign() * ops.log1p(-u.abs())
