@@ -36,6 +36,10 @@ def indices(high, *shape):
     return RNG.integers(0, high, shape)
 
 
+def counts(*shape):
+    return RNG.integers(0, 6, shape).astype(np.float64)
+
+
 def one_hot(high, *shape):
     return np.eye(high)[indices(high, *shape)]
 
@@ -104,6 +108,21 @@ CASES = {
         lib.distributions.Normal(loc, scale), _transforms(lib).ComposeTransform(
             [_transforms(lib).ExpTransform(), _transforms(lib).AffineTransform(1.0, 2.0)])),
         [real(3), positive(3)], 1 + positive(3)),
+    "log_normal_class": (lambda lib, loc, scale: lib.distributions.LogNormal(loc, scale),
+                         [real(2, 3), positive(3)], positive(2, 3)),
+    "half_normal": (lambda lib, scale: lib.distributions.HalfNormal(scale), [positive(2, 3)],
+                    positive(3)),
+    "cauchy": (lambda lib, loc, scale: lib.distributions.Cauchy(loc, scale),
+               [real(3), positive(2, 3)], real(2, 3)),
+    "gumbel": (lambda lib, loc, scale: lib.distributions.Gumbel(loc, scale),
+               [real(3), positive(3)], real(2, 3)),
+    "chi2": (lambda lib, df: lib.distributions.Chi2(df), [positive(2, 3)], positive(2, 3)),
+    "poisson": (lambda lib, rate: lib.distributions.Poisson(rate), [positive(2, 3)],
+                counts(2, 3)),
+    "geometric_probs": (lambda lib, p: lib.distributions.Geometric(probs=p), [unit(3)],
+                        counts(2, 3)),
+    "geometric_logits": (lambda lib, logit: lib.distributions.Geometric(logits=logit),
+                         [real(2, 3)], counts(2, 3)),
 }
 
 STATISTICS = ("entropy", "mean", "mode", "variance", "stddev")
@@ -147,7 +166,8 @@ def test_statistics(case, statistic, device):
 
 
 @pytest.mark.parametrize("case", ["normal", "uniform", "exponential", "laplace", "log_normal",
-                                  "affine_sigmoid", "beta", "categorical_probs"])
+                                  "affine_sigmoid", "beta", "categorical_probs", "log_normal_class",
+                                  "half_normal", "cauchy", "gumbel"])
 def test_cdf_and_icdf(case, device):
     build = CASES[case][0]
     params, value = _params(case, "float64")
@@ -264,7 +284,14 @@ KL_PAIRS = [("normal", "normal"), ("uniform", "uniform"), ("exponential", "expon
             ("laplace", "gamma"), ("laplace", "uniform"), ("normal", "beta"),
             ("normal", "exponential"), ("normal", "gamma"), ("normal", "uniform"),
             ("uniform", "beta"), ("uniform", "gamma"), ("mvn_precision", "mvn_covariance"),
-            ("affine_sigmoid", "affine_sigmoid"), ("bernoulli_probs", "normal")]
+            ("affine_sigmoid", "affine_sigmoid"), ("bernoulli_probs", "normal"),
+            ("gumbel", "gumbel"), ("geometric_probs", "geometric_logits"),
+            ("half_normal", "half_normal"), ("poisson", "poisson"), ("bernoulli_probs", "poisson"),
+            ("exponential", "gumbel"), ("gamma", "gumbel"), ("gumbel", "beta"),
+            ("gumbel", "exponential"), ("gumbel", "gamma"), ("gumbel", "uniform"),
+            ("gumbel", "normal"), ("normal", "gumbel"), ("uniform", "gumbel"),
+            ("poisson", "bernoulli_probs"), ("cauchy", "cauchy"), ("log_normal_class", "chi2"),
+            ("chi2", "chi2"), ("log_normal_class", "log_normal_class")]
 
 
 @pytest.mark.parametrize("p_case, q_case", KL_PAIRS)

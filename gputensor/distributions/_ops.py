@@ -22,6 +22,7 @@ from ..ops.creation import (
     full,
     full_like,
     ones,
+    ones_like,
     rand,
     tensor,
     zeros,
@@ -31,10 +32,10 @@ from ..ops.cumulative import flip
 from ..ops.gamma_functions import digamma, gammainc, lgamma
 from ..ops.gamma_sampling import _dirichlet_grad, _sample_dirichlet, _standard_gamma
 from ..ops.linalg import matmul
-from ..ops.math_ops import atanh, expm1, xlogy
+from ..ops.math_ops import atan, atanh, expm1, tan, xlogy
 from ..ops.norms import linalg_norm
-from ..ops.pointwise import abs, clamp, exp, log, log1p, sigmoid
-from ..ops.random_fill import bernoulli, normal
+from ..ops.pointwise import abs, clamp, exp, log, log1p, sigmoid, where
+from ..ops.random_fill import bernoulli, normal, poisson
 from ..ops.reduce import all
 from ..ops.sampling import multinomial
 from ..ops.shape import cat, stack
@@ -48,15 +49,16 @@ from ..size import Size
 Number = (int, float, builtins.bool)  # torch.types._Number
 
 __all__ = [
-    "Number", "Size", "Tensor", "_dirichlet_grad", "_sample_dirichlet", "_standard_gamma",
-    "abs", "all", "arange", "as_tensor", "atanh", "bernoulli",
-    "binary_cross_entropy_with_logits", "bool", "broadcast_shapes", "broadcast_tensors", "cat",
-    "cholesky_inverse", "clamp", "digamma", "eigenvalues_at_least", "empty", "enable_grad",
-    "erf", "erfinv", "exp", "expm1", "eye", "finfo", "flip", "full", "full_like", "gammainc",
-    "get_default_dtype", "grad", "is_all_true", "isclose", "lgamma", "linalg_cholesky",
-    "linalg_norm", "log", "log1p", "logit", "logsigmoid", "long", "matmul", "multinomial",
-    "no_grad", "normal", "one_hot", "ones", "rand", "sigmoid", "softmax", "softplus",
-    "solve_triangular", "stack", "tensor", "transpose", "xlogy", "zeros", "zeros_like"]
+    "_dirichlet_grad", "_sample_dirichlet", "_standard_gamma", "abs", "all", "arange",
+    "as_tensor", "atan", "atanh", "bernoulli", "binary_cross_entropy_with_logits", "bool",
+    "broadcast_shapes", "broadcast_tensors", "cat", "cholesky_inverse", "clamp", "digamma",
+    "eigenvalues_at_least", "empty", "enable_grad", "erf", "erfinv", "exp", "expm1", "eye",
+    "finfo", "flip", "full", "full_like", "gammainc", "get_default_dtype", "grad",
+    "is_all_true", "isclose", "lgamma", "linalg_cholesky", "linalg_norm", "log", "log1p",
+    "logit", "logsigmoid", "long", "matmul", "multinomial", "no_grad", "normal", "Number",
+    "one_hot", "ones", "ones_like", "poisson", "rand", "sigmoid", "Size", "softmax",
+    "softplus", "solve_triangular", "stack", "tan", "Tensor", "tensor", "transpose", "where",
+    "xlogy", "zeros", "zeros_like"]
 
 
 class finfo:  # noqa: N801 - torch's name
