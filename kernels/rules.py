@@ -199,4 +199,128 @@ def lookahead(param, slow, alpha):
     return slow, slow
 
 
+@rule(tensors=("param", "grad"), buffers=("square_avg", "acc_delta"), flags=("maximize",),
+      writes=("param", "square_avg", "acc_delta"))
+def adadelta(param, grad, square_avg, acc_delta, lr, rho, rho_c, eps, weight_decay, maximize):
+    """Adadelta (Zeiler); ``rho_c = 1 - rho``."""
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    square_avg = square_avg * rho + rho_c * g * g
+    delta = math.sqrt(acc_delta + eps) / math.sqrt(square_avg + eps) * g
+    acc_delta = acc_delta * rho + rho_c * delta * delta
+    return param - lr * delta, square_avg, acc_delta
+
+
+@rule(tensors=("param", "grad"), buffers=("exp_avg", "exp_inf"), flags=("maximize",),
+      writes=("param", "exp_avg", "exp_inf"))
+def adamax(param, grad, exp_avg, exp_inf, beta1_c, beta1, beta2, eps, weight_decay, clr,
+           maximize):
+    """Adamax (the infinity-norm Adam); ``clr = lr / (1 - beta1**t)``."""
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    exp_avg = lerp(exp_avg, g, beta1_c, beta1)
+    decayed = exp_inf * beta2
+    bound = abs(g) + eps
+    if bound > decayed or bound != bound:  # torch.maximum: NaN wins
+        exp_inf = bound
+    else:
+        exp_inf = decayed
+    return param - clr * (exp_avg / exp_inf), exp_avg, exp_inf
+
+
+@rule(tensors=("param", "grad"), buffers=("exp_avg", "exp_avg_sq"),
+      flags=("maximize", "decoupled"), writes=("param", "exp_avg", "exp_avg_sq"))
+def nadam(param, grad, exp_avg, exp_avg_sq, beta1_c, beta1, beta2, beta2_c, eps,
+          weight_decay, decay, bias_correction2, grad_step, avg_step, maximize, decoupled):
+    """NAdam (Dozat); ``grad_step = -lr (1 - mu_t) / (1 - prod mu)``, ``avg_step = -lr
+    mu_{t+1} / (1 - prod mu * mu_{t+1})``, ``bias_correction2 = 1 - beta2**t``."""
+    p = param
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        if decoupled:
+            p = p * decay
+        else:
+            g = g + weight_decay * p
+    exp_avg = lerp(exp_avg, g, beta1_c, beta1)
+    exp_avg_sq = exp_avg_sq * beta2 + beta2_c * g * g
+    denom = math.sqrt(exp_avg_sq / bias_correction2) + eps
+    p = p + grad_step * (g / denom)
+    return p + avg_step * (exp_avg / denom), exp_avg, exp_avg_sq
+
+
+@rule(tensors=("param", "grad"), buffers=("exp_avg", "exp_avg_sq"),
+      flags=("maximize", "decoupled", "rectify"), writes=("param", "exp_avg", "exp_avg_sq"))
+def radam(param, grad, exp_avg, exp_avg_sq, beta1_c, beta1, beta2, beta2_c, eps,
+          weight_decay, decay, lr, bias_correction1, bias_correction2_sqrt, rect, maximize,
+          decoupled, rectify):
+    """RAdam (Liu et al.); ``rectify``: the variance is tractable (rho_t > 5), ``rect`` its
+    rectification term."""
+    p = param
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        if decoupled:
+            p = p * decay
+        else:
+            g = g + weight_decay * p
+    exp_avg = lerp(exp_avg, g, beta1_c, beta1)
+    exp_avg_sq = exp_avg_sq * beta2 + beta2_c * g * g
+    corrected = exp_avg / bias_correction1
+    if rectify:
+        adaptive = bias_correction2_sqrt / (math.sqrt(exp_avg_sq) + eps)
+        p = p - corrected * lr * adaptive * rect
+    else:
+        p = p - corrected * lr
+    return p, exp_avg, exp_avg_sq
+
+
+@rule(tensors=("param", "grad"), buffers=("ax",), flags=("maximize", "average"),
+      writes=("param", "ax"))
+def asgd(param, grad, ax, eta, decay, mu, weight_decay, maximize, average):
+    """Averaged SGD (Polyak & Juditsky); ``decay = 1 - lambd * eta``; ``average``: mu != 1."""
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    p = param * decay
+    p = p - eta * g
+    if average:
+        ax = ax + (p - ax) * mu
+    else:
+        ax = p
+    return p, ax
+
+
+@rule(tensors=("param", "grad"), buffers=("prev", "step_size"), flags=("maximize",),
+      writes=("param", "prev", "step_size"))
+def rprop(param, grad, prev, step_size, etaminus, etaplus, one, zero, step_size_min,
+          step_size_max, maximize):
+    """Rprop: the step size grows by etaplus while the gradient keeps its sign, shrinks by
+    etaminus when it flips (and that step is skipped); ``one`` is 1, ``zero`` 0."""
+    g = -grad if maximize else grad
+    product = g * prev
+    if product > 0:
+        factor = etaplus
+    elif product < 0:
+        factor = etaminus
+    elif product == 0:
+        factor = one
+    else:  # NaN
+        factor = product
+    size = step_size * factor
+    if size < step_size_min:  # torch.clamp: min first, then max; NaN stays
+        size = step_size_min
+    if size > step_size_max:
+        size = step_size_max
+    if factor == etaminus:
+        g = zero
+    if g > 0:
+        p = param - size
+    elif g < 0:
+        p = param + size
+    else:  # sign(0) = 0, sign(NaN) = NaN
+        p = param - g * size
+    return p, g, size
+
+
 HELPERS = {"lerp": lerp}

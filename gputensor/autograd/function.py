@@ -396,6 +396,7 @@ class Op(Function):
     # the backward recomputes from saved inputs when ``ctx.backend.lifted``
     liftable = True
     recomputed_when_lifted = ()
+    saved_casts = ()  # for each saved position: the argument it is a dtype cast of, or None
     number_edges = False  # (add, sub, mul, div) a number operand still gets a (None, 0) edge
     out_device = None  # forward sets it when the outputs live on another device (a copy)
 

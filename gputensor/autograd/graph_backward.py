@@ -76,8 +76,14 @@ def saved_tensors_in_graph(node) -> tuple:
     recomputed = type(node).recomputed_when_lifted
     tensor_edges = [edge for edge, meta in zip(node.next_functions, node._input_meta)
                     if meta is not None]
+    cast_from = type(node).saved_casts
     out = []
     for index, (item, role) in enumerate(zip(saved, roles)):
+        if role is None and index < len(cast_from) and cast_from[index] is not None:
+            out.append(_cast_input(node, item, cast_from[index]))
+            if out[-1] is None:
+                return None
+            continue
         if role is None:
             if getattr(getattr(item, "dtype", None), "kind", "") in ("f", "c") and \
                     index not in recomputed:
@@ -95,6 +101,29 @@ def saved_tensors_in_graph(node) -> tuple:
             t._requires_grad, t._grad_fn, t._output_nr = True, node, role
         out.append(t)
     return tuple(out)
+
+
+def _in_graph(t, edge):
+    """``t`` placed in the graph at ``edge`` (a leaf's edge gives the leaf itself)."""
+    owner, nr = edge
+    if type(owner) is AccumulateGrad:
+        return owner.variable
+    if owner is not None:
+        t._requires_grad, t._grad_fn, t._output_nr = True, owner, nr
+    return t
+
+
+def _cast_input(node, item, position):
+    """A saved cast of argument ``position`` as that argument, cast in the graph; the item
+    itself when the argument was a number; None when it cannot be placed."""
+    if position not in node._arg_index:
+        return item if not hasattr(item, "dtype") or item.ndim == 0 else None
+    k = node._arg_index.index(position)
+    meta = node._input_meta[k]
+    if meta is None:  # a number operand
+        return item
+    original = TensorCore._make(item.astype(meta[1]), node._device)
+    return LIFTED.cast(_in_graph(original, node.next_functions[k]), item.dtype)
 
 
 def _zeros(node, meta):

@@ -33,6 +33,7 @@ from ..ops.activations_more import (  # noqa: F401 - the public F names
 )
 from ..ops.bce import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.cross_entropy import cross_entropy, nll_loss
+from ..ops.ctc import ctc_loss
 from ..ops.distances import cosine_similarity, normalize, pairwise_distance
 from ..ops.dropouts import (
     alpha_dropout,
@@ -42,6 +43,21 @@ from ..ops.dropouts import (
     feature_alpha_dropout,
 )
 from ..ops.losses import huber_loss, l1_loss, mse_loss, smooth_l1_loss
+from ..ops.losses_more import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    kl_div,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    triplet_margin_loss,
+)
+from ..ops.margin_losses import (
+    multi_margin_loss,
+    multilabel_margin_loss,
+    soft_margin_loss,
+)
 from ..ops.nn_ops import batch_norm, embedding, layer_norm, linear
 from ..ops.norm_layers import group_norm, instance_norm, local_response_norm
 from ..ops.padding import pad
@@ -55,6 +71,10 @@ __all__ = [
     "batch_norm", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "scaled_dot_product_attention", "multi_head_attention_forward",
+    "kl_div", "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss",
+    "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
+    "multilabel_soft_margin_loss", "soft_margin_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "ctc_loss",
 ]
 __all__ += ["celu", "celu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
             "hardtanh_", "logsigmoid", "mish", "prelu", "relu6", "selu", "selu_", "softmin",

@@ -53,17 +53,24 @@ class Glu(Op):
     def forward(ctx, x, dim):
         if not is_float_array_dtype(x.dtype):
             raise not_implemented("glu", x.dtype, device_type(ctx))
-        xp = ctx.xp
-        half = x.shape[dim] // 2
-        a, b = xp.split(x, [half], axis=dim)
-        sig = _sigmoid(xp, b).astype(x.dtype, copy=False)
-        ctx.save_for_backward(a, sig)
         ctx.dim = dim
+        a, sig = Glu.halves(ctx, x)
+        ctx.save_for_backward(a, sig, x)
         return a * sig
+
+    recomputed_when_lifted = (0, 1)  # a and sigmoid(b), from x
+
+    @staticmethod
+    def halves(ctx, x):
+        """(a, sigmoid(b)): the first half of x along dim and the sigmoid of the second."""
+        a, b = ctx.xp.split(x, [x.shape[ctx.dim] // 2], axis=ctx.dim)
+        return a, _sigmoid(ctx.xp, b).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        a, sig = ctx.saved_tensors
+        a, sig, x = ctx.saved_tensors
+        if getattr(ctx.backend, "lifted", False):  # a backward that builds a graph: from x
+            a, sig = Glu.halves(ctx, x)
         # d/da = sigmoid(b); d/db = a sigmoid(b) (1 - sigmoid(b))
         return ctx.xp.concatenate([g * sig, g * a * sig * (1 - sig)], axis=ctx.dim), None
 

@@ -55,6 +55,10 @@ class BinaryOp(Op):
     saves = ()
     swapped = False  # the result is computed as ``b op a`` (torch names b "tensor a")
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.saved_casts = tuple({"a": 0, "b": 1}.get(k) for k in cls.saves)
+
     @classmethod
     def forward(cls, ctx, a, b, *options):
         xp = ctx.xp

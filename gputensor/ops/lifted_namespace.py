@@ -139,8 +139,8 @@ class LiftedNamespace:
         return self._constant(self.array_xp.full(shape, value, dtype))
 
     def arange(self, *args, **kwargs):
-        """NumPy's arange (a constant)."""
-        return self._constant(self.array_xp.arange(*args, **kwargs))
+        """NumPy's arange: a plain array (positions, never differentiated)."""
+        return self.array_xp.arange(*args, **kwargs)
 
     def asarray(self, x, dtype=None):
         """``x`` as an array of ``dtype``: a LiftedArray stays in the graph."""

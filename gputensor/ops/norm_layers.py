@@ -20,15 +20,10 @@ class NativeGroupNorm(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, groups, eps):
-        xp = ctx.xp
-        n, c = x.shape[0], x.shape[1]
-        grouped = x.reshape(n, groups, -1).astype(acc_dtype(x.dtype), copy=False)
-        mean = grouped.mean(axis=2, keepdims=True)
-        centred = grouped - mean
-        rstd = 1 / xp.sqrt((centred * centred).mean(axis=2, keepdims=True) + eps)
-        xhat = (centred * rstd).reshape(n, c, -1)
-        ctx.save_for_backward(xhat, rstd, w)
-        ctx.shape, ctx.groups = x.shape, groups
+        c = x.shape[1]
+        ctx.shape, ctx.groups, ctx.eps = x.shape, groups, eps
+        xhat, rstd = NativeGroupNorm.normalized(ctx, x)
+        ctx.save_for_backward(xhat, rstd, w, x)
         out = xhat
         if w is not None:
             out = out * w.reshape(1, c, 1)
@@ -36,11 +31,24 @@ class NativeGroupNorm(Op):
             out = out + b.reshape(1, c, 1)
         return out.astype(x.dtype, copy=False).reshape(x.shape)
 
+    recomputed_when_lifted = (0, 1)  # xhat and rstd, from x
+
+    @staticmethod
+    def normalized(ctx, x):
+        """(xhat as (n, c, -1), rstd per group), in float32 at least."""
+        n, c = x.shape[0], x.shape[1]
+        grouped = x.reshape(n, ctx.groups, -1).astype(acc_dtype(x.dtype), copy=False)
+        centred = grouped - grouped.mean(axis=2, keepdims=True)
+        rstd = 1 / ctx.xp.sqrt((centred * centred).mean(axis=2, keepdims=True) + ctx.eps)
+        return (centred * rstd).reshape(n, c, -1), rstd
+
     @staticmethod
     def backward(ctx, g):
         # per group: dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight;
         # d weight = sum(g * xhat), d bias = sum(g) per channel
-        xhat, rstd, w = ctx.saved_tensors
+        xhat, rstd, w, x = ctx.saved_tensors
+        if getattr(ctx.backend, "lifted", False):  # a backward that builds a graph: from x
+            xhat, rstd = NativeGroupNorm.normalized(ctx, x)
         needs = ctx.needs_input_grad
         n, c = xhat.shape[0], xhat.shape[1]
         g3 = g.reshape(n, c, -1).astype(xhat.dtype, copy=False)

@@ -4,13 +4,18 @@ import importlib
 
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adaptive import Adadelta, Adamax, NAdam, RAdam
+from .asgd_rprop import ASGD, Rprop
+from .lbfgs import LBFGS
 from .lion import Lion
 from .lookahead import Lookahead
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
-__all__ = ["Adagrad", "Adam", "AdamW", "Lion", "Lookahead", "Optimizer", "RMSprop", "SGD",
+__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "Lion", "Lookahead",
+           "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam",
            "lr_scheduler"]
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from .flags import check_fused_flags
 from .flat import FusedOptimizer
 from .optimizer import check_lr
-from .sgd import check_fused_flags
 
 
 class Adagrad(FusedOptimizer):

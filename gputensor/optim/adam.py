@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .._tensor import Tensor
+from .flags import check_fused_flags
 from .flat import FusedOptimizer
 from .optimizer import check_lr
-from .sgd import check_fused_flags
 
 
 def _to_scalar(x):

@@ -23,6 +23,7 @@ from .. import dtypes
 from .._tensor import Tensor
 from ..backends.flat_step import ArrayList
 from ..dtypes import is_float_array_dtype
+from .flags import check_step_flags
 from .optimizer import Optimizer
 
 # Packs of at most this many elements copy their gradients into one flat buffer each step
@@ -38,20 +39,24 @@ _VERSION = operator.attrgetter("_version")
 class FlatPack:
     """Parameters of one dtype and device: their state in flat buffers, their arrays as a list."""
 
-    def __init__(self, params, names_inits, state, has_step: bool):
-        """Allocate the state buffers and fill them from ``state``; commit() publishes them."""
+    def __init__(self, params, names_inits, state, has_step: bool, host_inits=()):
+        """Allocate the state buffers and fill them from ``state``; commit() publishes them.
+
+        ``host_inits``: per-parameter scalar state kept on the host beside the step counter
+        (NAdam's mu_product), as (name, initial value) pairs.
+        """
         first = params[0]
         self.params = list(params)
         self.device = first._device
         self.backend = first._backend
         with self.on_device():
-            self._fill(params, names_inits, state, has_step)
+            self._fill(params, names_inits, state, has_step, host_inits)
 
     def on_device(self):
         """A context in which the pack's device is the current one."""
         return self.backend.on_device(self.device.index)
 
-    def _fill(self, params, names_inits, state, has_step: bool) -> None:
+    def _fill(self, params, names_inits, state, has_step: bool, host_inits) -> None:
         self.param_list = ArrayList([p._data for p in params])
         self.grad_list = None  # the gradients' list of the last step (kept while they stay)
         self.dtype = params[0]._data.dtype
@@ -70,6 +75,7 @@ class FlatPack:
         self.has_step = has_step
         step_dtype = np.float64 if dtypes.get_default_dtype() is dtypes.float64 else np.float32
         self.steps = np.zeros(len(params), step_dtype)
+        self.host = {name: np.full(len(params), init, step_dtype) for name, init in host_inits}
         self.buffers = {}
         self.tensor_views = {}
         for name, init in names_inits:
@@ -80,6 +86,9 @@ class FlatPack:
                 continue
             # a state entry without a counter (SGD's) still means "stepped before"
             self.steps[i] = float(entry["step"]) if "step" in entry else 1
+            for name, values in self.host.items():
+                if name in entry:
+                    values[i] = float(entry[name])
             for name in self.buffers:
                 value = entry.get(name)
                 if isinstance(value, Tensor):
@@ -102,11 +111,13 @@ class FlatPack:
             self.buffers[name] = xp.full(self.offsets[-1], init, self.dtype)
             self.tensor_views[name] = [None] * len(self.params)
 
-    def reset(self, i, names_inits) -> None:
+    def reset(self, i, names_inits, host_inits=()) -> None:
         """Fresh state for parameter ``i`` (torch's lazy initialisation)."""
         lo, hi = self.offsets[i], self.offsets[i + 1]
         for name, init in names_inits:
             self.buffers[name][lo:hi] = init
+        for name, init in host_inits:
+            self.host[name][i] = init
         self.steps[i] = 0
 
     def view(self, name, i) -> Tensor:
@@ -119,18 +130,22 @@ class FlatPack:
                                         self.device)
         return t
 
-    def step_view(self, i) -> Tensor:
-        """The 0-d tensor view of parameter ``i``'s step counter (on the CPU, as torch keeps it)."""
-        views = self.tensor_views.setdefault("step", [None] * len(self.params))
+    def step_view(self, i, name="step") -> Tensor:
+        """The 0-d tensor view of parameter ``i``'s step counter (on the CPU, as torch keeps it)
+        or of its host scalar ``name``."""
+        views = self.tensor_views.setdefault(name, [None] * len(self.params))
         t = views[i]
         if t is None:
-            t = views[i] = Tensor._make(self.steps[i:i + 1].reshape(()))
+            values = self.steps if name == "step" else self.host[name]
+            t = views[i] = Tensor._make(values[i:i + 1].reshape(()))
         return t
 
     def publish(self, i, entry: dict, names) -> None:
         """Point parameter ``i``'s state entries at the buffers (torch's key order)."""
         if self.has_step:
             entry["step"] = self.step_view(i)
+        for name in self.host:
+            entry[name] = self.step_view(i, name)
         for name in names:
             entry[name] = self.view(name, i)
 
@@ -180,6 +195,9 @@ class FusedOptimizer(Optimizer):
 
     rule = None
     has_step = True
+    # torch's capturable=True assertion on the CPU (single-tensor, foreach): see flags.py
+    capturable_state = ("params and state_steps", "params and state_steps")
+    capturable_xla = (True, False)
 
     def __init__(self, params, defaults):
         self._packs = []
@@ -190,6 +208,17 @@ class FusedOptimizer(Optimizer):
 
     def _rule_values(self, group, step):
         raise NotImplementedError
+
+    def _host_names(self, group):
+        """Per-parameter host scalars of the state, after ``step``: (name, initial value)."""
+        return []
+
+    def _pack_values(self, pack, i, group, step):
+        """The rule's scalars and flags for a launch whose first parameter is ``i``."""
+        return self._rule_values(group, step)
+
+    def _advance(self, pack, lo, hi, group, step) -> None:
+        """Update parameters lo:hi's host scalars after their step ``step``."""
 
     @staticmethod
     def _segment_key(step):
@@ -209,7 +238,8 @@ class FusedOptimizer(Optimizer):
             else:
                 others.append(p)
         names_inits = self._state_names(group)
-        packs = [FlatPack(params, names_inits, state, self.has_step)
+        host_inits = self._host_names(group)
+        packs = [FlatPack(params, names_inits, state, self.has_step, host_inits)
                  for params in by_kind.values()]
         return _GroupPacks(group, packs, others)
 
@@ -246,6 +276,7 @@ class FusedOptimizer(Optimizer):
     def step(self, closure=None):
         """Perform a single optimization step; returns the closure's loss, if any."""
         loss = self._run_closure(closure)
+        check_step_flags(self)
         for index, group in enumerate(self.param_groups):
             entry = self._group_packs(index, group)
             names_inits = self._state_names(group)
@@ -279,7 +310,7 @@ class FusedOptimizer(Optimizer):
         grad_list = self._grad_list(pack, grads)
         if grad_list is None:
             return False
-        scalars, flags = self._rule_values(group, first + 1)
+        scalars, flags = self._pack_values(pack, 0, group, first + 1)
         key = (grad_list, tuple(flags.values()), tuple(pack.buffers))
         bound = pack.bound
         if bound is None or pack.bound_key != key or not bound.is_current():
@@ -290,6 +321,7 @@ class FusedOptimizer(Optimizer):
                 return False
             pack.bound, pack.bound_key = bound, key
         bound(scalars)
+        self._advance(pack, 0, len(params), group, first + 1)
         pack.steps += 1
         for version in map(_VERSION, params):
             version.value += 1
@@ -328,7 +360,7 @@ class FusedOptimizer(Optimizer):
             array = g._data
             grads.append(array if array.dtype == dtype else array.astype(dtype))
             if not state.get(p):
-                pack.reset(i, names_inits)
+                pack.reset(i, names_inits, self._host_names(group))
                 step_list[i] = 0
                 fresh.append(i)
             key = key_of(step_list[i])
@@ -342,14 +374,14 @@ class FusedOptimizer(Optimizer):
         if len(runs) == 1 and runs[0][0] == 0 and runs[0][1] == len(grads):
             grad_list = self._grad_list(pack, grads)
             self._launch(pack, group, pack.param_list, grad_list, pack.buffers,
-                         step_list[0] + 1)
+                         (0, len(grads), step_list[0] + 1))
         else:
             offsets = pack.offsets
             for a, b, _ in runs:
                 lo, hi = offsets[a], offsets[b]
                 buffers = {name: buf[lo:hi] for name, buf in pack.buffers.items()}
                 self._launch(pack, group, ArrayList(pack.param_list.arrays[a:b]),
-                             ArrayList(grads[a:b]), buffers, step_list[a] + 1)
+                             ArrayList(grads[a:b]), buffers, (a, b, step_list[a] + 1))
         steps = pack.steps
         for a, b, _ in runs:
             steps[a:b] += 1
@@ -361,8 +393,11 @@ class FusedOptimizer(Optimizer):
             for i in range(a, b):
                 params[i]._version.value += 1
 
-    def _launch(self, pack, group, param_list, grad_list, buffers, step) -> None:
-        """One backend call of the rule over these parameters at step ``step``."""
-        scalars, flags = self._rule_values(group, step)
+    def _launch(self, pack, group, param_list, grad_list, buffers, run) -> None:
+        """One backend call of the rule over parameters ``lo:hi`` at step ``step``
+        (``run = (lo, hi, step)``)."""
+        lo, hi, step = run
+        scalars, flags = self._pack_values(pack, lo, group, step)
         pack.backend.optimizer_step(self.rule, {"param": param_list, "grad": grad_list,
                                                 **buffers}, scalars, flags)
+        self._advance(pack, lo, hi, group, step)

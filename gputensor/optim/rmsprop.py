@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from .flags import check_fused_flags
 from .flat import FusedOptimizer
 from .optimizer import check_lr
-from .sgd import check_fused_flags
 
 
 class RMSprop(FusedOptimizer):
     """RMSprop (Hinton), with momentum, centering, weight decay and maximize."""
 
     rule = "rmsprop"
+    capturable_xla = (True, True)
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay: float = 0,
                  momentum: float = 0,

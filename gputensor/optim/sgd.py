@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
+from .flags import check_fused_flags
 from .flat import FusedOptimizer
 from .optimizer import check_lr
-
-
-def check_fused_flags(fused, foreach, differentiable) -> None:
-    """torch's errors for incompatible ``fused``/``foreach``/``differentiable`` flags."""
-    if differentiable:
-        raise NotImplementedError("differentiable=True is not supported by gputensor.optim")
-    if fused and foreach:
-        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 class SGD(FusedOptimizer):
