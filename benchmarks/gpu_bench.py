@@ -31,6 +31,8 @@ import traceback
 
 import numpy as np
 
+from .gpu_bench_conv import bench_conv
+
 MB = 1 << 20
 N = 256 * MB // 4  # float32 elements in 256 MB
 ADAM_PARAMS = 100_000_000
@@ -483,6 +485,7 @@ def main(argv=None) -> int:
     free(cupy, torch)
     section(report, "matmul", bench_matmul, timer, cupy, torch)
     section(report, "MLP training step", bench_mlp, timer, torch, rounds)
+    section(report, "conv2d / max_pool2d", bench_conv, timer, torch)
     if torch is None:
         report.notes.append("torch CUDA unavailable: torch columns skipped")
     report.notes.append(f"medians of {rounds} rounds after warm-up; device times from CUDA "

@@ -1,6 +1,7 @@
 """gputensor: a PyTorch-compatible tensor library on NumPy (CPU) and CuPy/Numba (CUDA)."""
 
-from . import (
+from . import (  # _source_checkout first: it makes gputensor.kernels findable
+    _source_checkout,
     accelerator,
     amp,
     autograd,
@@ -12,9 +13,11 @@ from . import (
     legacy,
     linalg,
     nn,
+    onnx,
     ops,
     optim,
     return_types,
+    serialization,
     special,
     utils,
 )
@@ -77,6 +80,7 @@ from .ops.activations_more import (
     threshold,
     threshold_,
 )
+from .ops.adaptive_pooling import adaptive_avg_pool1d
 from .ops.blas import (
     addbmm,
     addmm,
@@ -92,6 +96,7 @@ from .ops.blas import (
     trace,
 )
 from .ops.compare import allclose, equal, isclose
+from .ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .ops.counting import bincount, count_nonzero, histc
 from .ops.creation import (  # noqa: A004
     Generator,
@@ -135,6 +140,7 @@ from .ops.cumulative import (
     roll,
 )
 from .ops.distances import cosine_similarity, pairwise_distance
+from .ops.dlpack import from_dlpack
 from .ops.dropouts import alpha_dropout_, feature_alpha_dropout_
 from .ops.dropouts import torch_alpha_dropout as alpha_dropout
 from .ops.dropouts import torch_feature_alpha_dropout as feature_alpha_dropout
@@ -301,6 +307,7 @@ from .ops.pointwise import (  # noqa: A004
     true_divide,
     where,
 )
+from .ops.pooling import avg_pool1d, max_pool1d, max_pool1d_with_indices, max_pool2d
 from .ops.quantiles import nanquantile, quantile
 from .ops.random_fill import bernoulli, normal, poisson
 from .ops.reduce import (  # noqa: A004
@@ -450,3 +457,6 @@ __all__ += ops.dropouts.__all__ + ["alpha_dropout", "feature_alpha_dropout"]
 __all__ += ops.norm_layers.__all__ + ["instance_norm"]
 __all__ += ops.distances.__all__
 __all__ += ops.resampling.__all__
+__all__ += ops.conv.__all__ + ops.pooling.__all__ + ops.adaptive_pooling.__all__
+__all__ += ["onnx", "serialization"]
+__all__ += ops.dlpack.__all__

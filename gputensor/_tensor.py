@@ -22,6 +22,7 @@ from .ops import (
     counting,
     creation,
     cumulative,
+    dlpack,
     extrema,
     gather,
     index,
@@ -31,6 +32,7 @@ from .ops import (
     masks,
     norms,
     numpy_interop,
+    pickling,
     pointwise,
     reduce,
     sampling,
@@ -332,6 +334,15 @@ class Tensor(TensorMoreOps):
     # ---- activations (ops/activations_more.py, ops/activations_dims.py) -------------------
     prelu = activations_dims.prelu
     hardshrink = activations_more.hardshrink
+
+    # ---- exchange with other libraries, pickle and copy (ops/dlpack.py, ops/pickling.py) ----
+    __dlpack__ = dlpack.dlpack
+    __dlpack_device__ = dlpack.dlpack_device
+    __cuda_array_interface__ = property(dlpack.cuda_array_interface,
+                                        doc="The CUDA array interface of a CUDA tensor.")
+    __reduce_ex__ = pickling.reduce_ex
+    __copy__ = pickling.shallow_copy
+    __deepcopy__ = pickling.deep_copy
 
 
 set_tensor_class(Tensor)

@@ -228,9 +228,3 @@ class TensorBase(TensorCore):
             return format(self.item(), spec)
         return repr(self)
 
-    def __deepcopy__(self, memo):
-        out = self.detach().clone()
-        out._requires_grad = self._requires_grad
-        memo[id(self)] = out
-        return out
-

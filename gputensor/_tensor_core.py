@@ -405,9 +405,6 @@ class TensorCore:
 
     __hash__ = object.__hash__
 
-    def __reduce_ex__(self, protocol):
-        raise TypeError("gputensor tensors are not picklable; use gputensor.save")
-
 
 _tensor_class = TensorCore  # replaced by gputensor.tensor.Tensor when that module loads
 

@@ -119,7 +119,7 @@ def _fake_cupy():
 def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
     if not backends.simulating_cuda():
         pytest.skip("a real GPU run: gpu_check.sh runs the benchmarks for real")
-    from benchmarks import gpu_bench
+    from benchmarks import gpu_bench, gpu_bench_conv
 
     # the benchmarks import the kernel modules themselves: the backend first hands the
     # simulated arrays to the kernels' launcher (as it does on its own first kernel)
@@ -137,6 +137,7 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
     monkeypatch.setattr(gpu_bench.Timer, "wall", lambda self, fn, reps=1, warmup=0:
                         wall(self, fn, 1, 0))
     monkeypatch.setattr(gpu_bench, "bench_copy", lambda report, timer, cupy: 1e9)
+    monkeypatch.setattr(gpu_bench_conv, "CONV_SHAPE", (2, 3, 6, 6))
     out = tmp_path / "table.md"
     assert gpu_bench.main(["--quick", "--out", str(out)]) == 0
     table = out.read_text()
@@ -145,5 +146,7 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
                 "gputensor.optim.Adam.step on cuda", "matmul 8x8 float32",
                 "MLP 784-512-512-10", "sum_to_shape", "activation_backward tanh",
                 "cross_entropy forward+backward (4, 3)", "activation_backward relu, (3, 4)",
-                "layer_norm forward+backward (3, 5)", "log_softmax forward+backward (3, 5)"):
+                "layer_norm forward+backward (3, 5)", "log_softmax forward+backward (3, 5)",
+                "conv2d 3x3 forward+backward (2, 3, 6, 6)",
+                "max_pool2d 2x2 forward+backward (2, 3, 6, 6)"):
         assert row in table, row

@@ -371,6 +371,17 @@ class Function(Node):
 
 
 _RANGES = [tuple(range(n)) for n in range(16)]
+_op_observer = None  # observer(op_class, args, outputs) after each built-in op; see below
+
+
+def set_op_observer(observer):
+    """Call ``observer(op_class, args, outputs)`` after every built-in op (None: stop); returns
+    the previous observer. gputensor.onnx traces a model with it."""
+    global _op_observer
+    previous, _op_observer = _op_observer, observer
+    return previous
+
+
 _INPUT = 1 << 20  # a saved array's role: _INPUT + k is the k-th tensor argument's array
 _TWO_ARGUMENTS = (0, 1)
 
@@ -466,6 +477,8 @@ class Op(Function):
             if ctx._saved:
                 ctx._saved_any = True
                 ctx._record_versions(tensors, outs)
+        if _op_observer is not None:
+            _op_observer(cls, args, outs)
         return outs[0] if single else tuple(outs)
 
     @classmethod

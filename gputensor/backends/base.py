@@ -104,6 +104,11 @@ class Backend(abc.ABC):
     def special_function(self, name: str, x):
         """``name`` ("erf", "erfc" or "erfinv") of a float32 or float64 array, in its dtype."""
 
+    def max_pool_planes(self, x, kernel, stride, pads, dilation, out_size):
+        """``(values, flat indices, kernel offsets)`` of 2-D max pooling over ``x``'s last two
+        dims by a kernel, or None where the op's slice formula is to run instead."""
+        return None
+
     def layer_norm_rows(self, x2, weight, bias, eps):
         """``(y, mean, rstd)`` of layer norm over the rows of 2-D ``x2`` by a fused kernel, or
         None where the op's array formula is to run instead."""

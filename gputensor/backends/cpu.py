@@ -43,6 +43,7 @@ class CpuBackend(RowHooks, Backend):
         self._kernels = None  # gputensor.kernels.cpu, once an optimizer step needs it
         self._special = None  # gputensor.kernels.cpu.special, once a special function runs
         self._row_kernels = None  # gputensor.kernels.cpu.rows, once a row hook needs it
+        self._pooling = None  # gputensor.kernels.cpu.pooling, once max pooling runs
         self.use_our_kernel = dict(USE_OUR_KERNEL)  # row hook -> our kernel or the formula
 
     def asarray(self, data, dtype=None, index=None):
@@ -104,6 +105,18 @@ class CpuBackend(RowHooks, Backend):
     def cross_entropy_rows(self, x2, targets, weight, ignore_index):
         """None: on the CPU, cross entropy runs the op's array formula (no fused kernel)."""
         return None
+
+    def max_pool_planes(self, x, kernel, stride, pads, dilation, out_size):
+        """``(values, indices, offsets)`` of 2-D max pooling over ``x``'s last two dims by the
+        Numba kernel (kernels/cpu/pooling.py) for float32/float64; None for other dtypes."""
+        if x.dtype not in (np.float32, np.float64):
+            return None
+        if self._pooling is None:
+            self._pooling = importlib.import_module("gputensor.kernels.cpu.pooling")
+        planes = np.ascontiguousarray(x).reshape((-1,) + x.shape[-2:])
+        results = self._pooling.max_pool2d_planes(planes, kernel, stride, pads, dilation,
+                                                  out_size)
+        return tuple(r.reshape(x.shape[:-2] + tuple(out_size)) for r in results)
 
     def special_function(self, name: str, x):
         """erf, erfc or erfinv by a Numba ufunc (kernels/cpu/special.py; numba loads lazily)."""

@@ -213,6 +213,25 @@ class ndarray:  # noqa: N801 - CuPy's name
         return _MemoryPointer(self._array.__array_interface__["data"][0])
 
     @property
+    def __cuda_array_interface__(self) -> dict:
+        """The CUDA array interface (version 3) as CuPy gives it: the host memory stands in
+        for the device's."""
+        info = self._array.__array_interface__
+        strides = None if self._array.flags.c_contiguous else self._array.strides
+        return {"shape": self._array.shape, "typestr": info["typestr"], "descr": info["descr"],
+                "data": info["data"], "strides": strides, "version": 3}
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule of the elements (a CPU capsule: only simcupy's ``from_dlpack``
+        reads it, as memory of this array's device)."""
+        options = {"max_version": max_version, "copy": copy}
+        return self._array.__dlpack__(**{k: v for k, v in options.items() if v is not None})
+
+    def __dlpack_device__(self) -> tuple:
+        """(kDLCUDA, device index), as CuPy's."""
+        return (2, self._device_id)
+
+    @property
     def T(self):  # noqa: N802 - NumPy's name
         """The transposed view."""
         return wrap(self._array.T, self._device_id)

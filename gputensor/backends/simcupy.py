@@ -42,6 +42,7 @@ from .sim_arrays import (
     on_device,
     operand,
     operands,
+    wrap,
 )
 
 __all__ = ["IMPLICIT_CONVERSION", "Device", "Event", "configure", "device_view", "elapsed_ms",
@@ -136,6 +137,30 @@ class _Namespace:
         return wrapped
 
 
+class _HostProducer:
+    """A DLPack producer handing NumPy the memory of a simulated device array's producer as
+    host memory."""
+
+    def __init__(self, source):
+        self._source = source
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return self._source.__dlpack__(max_version=max_version, copy=copy)
+
+    def __dlpack_device__(self):
+        return (1, 0)
+
+
+def from_dlpack(source):
+    """A device array sharing the memory of a DLPack producer of (simulated) CUDA memory, on the
+    producer's device (``cupy.from_dlpack``)."""
+    device_type, index = source.__dlpack_device__()
+    if int(device_type) != 2:
+        raise BufferError("from_dlpack: the producer's memory is not on a CUDA device")
+    return wrap(np.from_dlpack(_HostProducer(source)), index)
+
+
 xp = _Namespace(np)
+xp.from_dlpack = from_dlpack
 xp.ndarray = ndarray
 xp.asnumpy = lambda array: array.get() if type(array) is ndarray else np.array(array)

@@ -63,6 +63,8 @@ from ..ops.norm_layers import group_norm, instance_norm, local_response_norm
 from ..ops.padding import pad
 from ..ops.resampling import fold, interpolate, pixel_shuffle, pixel_unshuffle, unfold
 from .attention import scaled_dot_product_attention
+from .functional_conv import *  # noqa: F403 - convolution and pooling
+from .functional_conv import __all__ as _conv_all
 from .multi_head_attention import multi_head_attention_forward
 
 __all__ = [
@@ -83,6 +85,7 @@ __all__ += ["alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alp
             "group_norm", "instance_norm", "local_response_norm"]
 __all__ += ["cosine_similarity", "fold", "interpolate", "normalize", "pad", "pairwise_distance",
             "pixel_shuffle", "pixel_unshuffle", "unfold"]
+__all__ += _conv_all
 
 sigmoid = _pointwise.sigmoid
 tanh = _pointwise.tanh

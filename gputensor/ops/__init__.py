@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from . import (
     activations,
+    adaptive_pooling,
     bce,
     blas,
     compare,
+    conv,
     counting,
     creation,
     cross_entropy,
@@ -28,6 +30,7 @@ from . import (
     nn_ops,
     norms,
     pointwise,
+    pooling,
     quantiles,
     random_fill,
     reduce,

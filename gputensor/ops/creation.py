@@ -23,6 +23,7 @@ from ..random import (
     seed,
 )
 from .common import shape_arg
+from .dlpack import foreign_tensor
 from .out import write_out
 
 if TYPE_CHECKING:
@@ -136,8 +137,16 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     return tensor_from_data(data, dtype, device, requires_grad)
 
 
+def _is_foreign_tensor(data) -> bool:
+    """Whether ``data`` is another library's tensor, read through DLPack (a torch tensor)."""
+    return not isinstance(data, (TensorCore, np.ndarray, np.generic)) and hasattr(
+        data, "__dlpack__")
+
+
 def tensor_from_data(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``tensor(data)`` without torch's warning for a tensor given as data."""
+    if _is_foreign_tensor(data):
+        data = foreign_tensor(data)
     array = _host_array(data)
     target = _np_dtype(dtype) if dtype is not None else _infer_dtype(array, data)
     if isinstance(data, TensorCore):
@@ -150,6 +159,8 @@ def tensor_from_data(data, dtype=None, device=None, requires_grad=False) -> Tens
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """A tensor from ``data``, sharing memory when it already fits."""
+    if _is_foreign_tensor(data):
+        data = foreign_tensor(data)
     if isinstance(data, TensorCore) and (dtype is None or data.dtype is dtype) and (
             device is None or as_device(device) == data.device):
         return data

@@ -264,10 +264,14 @@ class FusedOptimizer(Optimizer):
         self._group_packs(len(self.param_groups) - 1, group)
 
     def __setstate__(self, state: dict) -> None:
+        unpickled = "defaults" not in self.__dict__  # pickle's new object: no fields yet
+        if unpickled:
+            super().__setstate__(state)
         new_state = state.get("state", self.__dict__.get("state"))
-        groups = state.get("param_groups", self.param_groups)
+        groups = state["param_groups"] if "param_groups" in state else self.param_groups
         entries = [self._build_group(g, new_state) for g in groups]  # may raise: nothing changed
-        super().__setstate__(state)
+        if not unpickled:
+            super().__setstate__(state)
         for entry in entries:
             self._commit_group(entry, new_state)
         self._packs = entries

@@ -103,6 +103,11 @@ class LRScheduler:
         """Restore the attributes saved by ``state_dict()``."""
         self.__dict__.update(state_dict)
 
+    def __setstate__(self, state: dict) -> None:
+        """Unpickled or copied: wrap the (new) optimizer's ``step`` again."""
+        self.__dict__.update(state)
+        _patch_step(self, self.optimizer)
+
     def get_last_lr(self):
         """The learning rates of the last step, one per param group."""
         return self._last_lr

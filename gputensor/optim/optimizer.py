@@ -191,6 +191,12 @@ class Optimizer:
             param_groups.append(new_group)
         self.__setstate__({"state": state, "param_groups": param_groups})
 
+    def __getstate__(self) -> dict:
+        """What pickle and copy take: the fields but a scheduler's wrapper of ``step`` and the
+        fused optimizers' packs (their state tensors are in ``state``; unpickling packs them
+        again), as torch's keeps defaults, state and param_groups."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("step", "_packs")}
+
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
 

@@ -1,3 +1,4 @@
-"""Utilities: ``gputensor.utils.data`` (datasets, samplers, DataLoader)."""
+"""Utilities: ``gputensor.utils.data`` (datasets, samplers, DataLoader), ``dlpack`` (exchange
+with other libraries) and ``hooks``."""
 
-from . import data
+from . import data, dlpack, hooks

@@ -1,10 +1,19 @@
-"""``DataLoader``: batches from a dataset, in order or shuffled, collated into tensors."""
+"""``DataLoader``: batches from a dataset, in order or shuffled, collated into tensors, in the
+main process (``num_workers=0``) or in worker processes (_multiprocessing_iter.py)."""
 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+import warnings
 from typing import Any
 
+from ... import accelerator
+from ...dtypes import int64
+from ...ops.creation import empty
+from ._multiprocessing_iter import MultiProcessingIter
+from ._worker import Fetcher, get_worker_info
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -13,11 +22,8 @@ __all__ = ["DataLoader", "get_worker_info"]
 
 _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
            "persistent_workers")
-
-
-def get_worker_info():
-    """Information about the current loader worker: always None (loading is in-process)."""
-    return None
+PIN_MEMORY_WARNING = ("'pin_memory' argument is set as true but no accelerator is found, then "
+                      "device pinned memory won't be used.")
 
 
 class _InfiniteConstantSampler:
@@ -29,7 +35,7 @@ class _InfiniteConstantSampler:
 
 
 class DataLoader:
-    """Iterate over a dataset in batches (torch's signature; ``num_workers`` loads in-process)."""
+    """Iterate over a dataset in batches, loaded in ``num_workers`` worker processes (0: here)."""
 
     __initialized = False
 
@@ -61,8 +67,10 @@ class DataLoader:
         self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
-        self.multiprocessing_context = multiprocessing_context
+        self.multiprocessing_context = _checked_context(multiprocessing_context, num_workers)
         self.in_order = in_order
+        self._iterator = None  # the persistent workers' iterator, made by the first __iter__
+        _warn_about_worker_count(num_workers)
 
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
@@ -124,8 +132,26 @@ class DataLoader:
     def _index_sampler(self):
         return self.batch_sampler if self._auto_collation else self.sampler
 
-    def __iter__(self) -> _DataLoaderIter:
-        return _DataLoaderIter(self)
+    def __iter__(self):
+        if self.persistent_workers and self.num_workers > 0:
+            if self._iterator is None:
+                self._iterator = self._get_iterator()
+            else:
+                self._iterator.reset(self)
+            return self._iterator
+        return self._get_iterator()
+
+    def _get_iterator(self):
+        """A new pass: the sampler's iterator, then the workers' base seed drawn from the
+        loader's generator (the global one by default), as torch's order."""
+        sampler_iter = iter(self._index_sampler)
+        base_seed = int(empty((), dtype=int64).random_(generator=self.generator).item())
+        if self.pin_memory and not accelerator.is_available():
+            warnings.warn(PIN_MEMORY_WARNING, UserWarning, stacklevel=3)
+        if self.num_workers == 0:
+            return _DataLoaderIter(self, sampler_iter)
+        _warn_about_worker_count(self.num_workers)
+        return MultiProcessingIter(self, base_seed)
 
     def __len__(self) -> int:
         if self._iterable:
@@ -138,17 +164,15 @@ class DataLoader:
 
 
 class _DataLoaderIter:
-    """One pass over a DataLoader: fetch the samples of each index (batch), then collate."""
+    """One pass over a DataLoader in this process: fetch the samples of each index, collate."""
 
-    def __init__(self, loader: DataLoader) -> None:
+    def __init__(self, loader: DataLoader, sampler_iter) -> None:
+        if loader.timeout != 0:  # torch's check: a timeout is for workers
+            raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
         self._loader = loader
-        self._dataset = loader.dataset
-        self._auto_collation = loader._auto_collation
-        self._collate_fn = loader.collate_fn
-        self._drop_last = loader.drop_last
-        self._sampler_iter = iter(loader._index_sampler)
-        self._dataset_iter = iter(loader.dataset) if loader._iterable else None
-        self._ended = False
+        self._sampler_iter = sampler_iter
+        self._fetcher = Fetcher(loader.dataset, loader._iterable, loader._auto_collation,
+                                loader.collate_fn, loader.drop_last)
 
     def __iter__(self) -> _DataLoaderIter:
         return self
@@ -157,30 +181,44 @@ class _DataLoaderIter:
         return len(self._loader)
 
     def __next__(self) -> Any:
-        index = next(self._sampler_iter)
-        if self._dataset_iter is not None:
-            return self._collate_fn(self._next_iterable(index))
-        if not self._auto_collation:
-            return self._collate_fn(self._dataset[index])
-        getitems = getattr(self._dataset, "__getitems__", None)
-        if getitems:
-            data = getitems(index)
-        else:
-            data = [self._dataset[idx] for idx in index]
-        return self._collate_fn(data)
+        return self._fetcher.fetch(next(self._sampler_iter))
 
-    def _next_iterable(self, index):
-        if self._ended:
-            raise StopIteration
-        if not self._auto_collation:
-            return next(self._dataset_iter)
-        data = []
-        for _ in index:
-            try:
-                data.append(next(self._dataset_iter))
-            except StopIteration:
-                self._ended = True
-                break
-        if len(data) == 0 or (self._drop_last and len(data) < len(index)):
-            raise StopIteration
-        return data
+
+def _warn_about_worker_count(num_workers: int) -> None:
+    """torch's warning for more workers than this process may use CPUs."""
+    if num_workers == 0:
+        return
+    cpus = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else os.cpu_count())
+    if cpus is None or num_workers > cpus:
+        cpuset = "" if hasattr(os, "sched_getaffinity") else " (`cpuset` is not taken into account)"
+        suggestion = (f"Our suggested max number of worker in current system is {cpus}{cpuset}, "
+                      "which is smaller than what this DataLoader is going to create."
+                      if cpus is not None else "DataLoader is not able to compute a suggested "
+                      "max number of worker in current system.")
+        warnings.warn(f"This DataLoader will create {num_workers} worker processes in total. "
+                      f"{suggestion} Please be aware that excessive worker creation might get "
+                      "DataLoader running slow or even freeze, lower the worker number to avoid "
+                      "potential slowness/freeze if necessary.", UserWarning, stacklevel=3)
+
+
+def _checked_context(context, num_workers: int):
+    """The multiprocessing context to start workers with (None: the platform's default), with
+    torch's errors for a bad one."""
+    if context is None:
+        return None
+    if num_workers == 0:
+        raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                         f"(num_workers > 0), but got num_workers={num_workers}")
+    if isinstance(context, str):
+        methods = multiprocessing.get_all_start_methods()
+        if context not in methods:
+            raise ValueError("multiprocessing_context option should specify a valid start "
+                             f"method in {methods!r}, but got "
+                             f"multiprocessing_context={context!r}")
+        context = multiprocessing.get_context(context)
+    if not isinstance(context, multiprocessing.context.BaseContext):
+        raise TypeError("multiprocessing_context option should be a valid context object or a "
+                        "string specifying the start method, but got "
+                        f"multiprocessing_context={context}")
+    return context
