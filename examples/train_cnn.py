@@ -18,18 +18,11 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from tqdm import tqdm
+from train_digits import pick_device, save_plot  # the main example's helpers, beside this
 
 import gputensor as torch
 from gputensor import nn
 from gputensor.utils.data import DataLoader, TensorDataset
-
-
-def pick_device(requested: str) -> str:
-    """The requested device, or the CPU with a message when CUDA is not available."""
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        print("CUDA is not available here; training on the CPU instead.")
-        return "cpu"
-    return requested
 
 
 class DigitsCNN(nn.Module):
@@ -71,22 +64,6 @@ def predict(model: nn.Module, x):
         predicted = model(x).argmax(dim=1)
     model.train()
     return predicted
-
-
-def save_plot(losses, accuracies, path: Path) -> None:
-    """Training loss per epoch and test accuracy per epoch, side by side."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(range(1, len(losses) + 1), losses)
-    left.set(title="training loss", xlabel="epoch", ylabel="cross-entropy")
-    right.plot(range(1, len(accuracies) + 1), accuracies)
-    right.set(title="test accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
 
 
 def save_mistakes(images, truth, predicted, path: Path, limit: int = 32) -> int:

@@ -16,6 +16,7 @@ from . import (  # _source_checkout first: it makes gputensor.kernels findable
     onnx,
     ops,
     optim,
+    random,
     return_types,
     serialization,
     special,
@@ -114,13 +115,6 @@ from .ops.creation import (  # noqa: A004
     manual_seed,
     ones,
     ones_like,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
     seed,
     set_default_device,
     tensor,
@@ -310,6 +304,7 @@ from .ops.pointwise import (  # noqa: A004
 from .ops.pooling import avg_pool1d, max_pool1d, max_pool1d_with_indices, max_pool2d
 from .ops.quantiles import nanquantile, quantile
 from .ops.random_fill import bernoulli, normal, poisson
+from .ops.random_tensors import rand, rand_like, randint, randint_like, randn, randn_like, randperm
 from .ops.reduce import (  # noqa: A004
     all,
     any,
@@ -402,6 +397,7 @@ from .ops.stats import (
 from .ops.transfer import get_default_device
 from .ops.triangular import cholesky_inverse
 from .printing import get_printoptions, printoptions, set_printoptions
+from .random import get_rng_state, set_rng_state
 from .serialization import load, save
 from .size import Size
 
@@ -460,3 +456,5 @@ __all__ += ops.resampling.__all__
 __all__ += ops.conv.__all__ + ops.pooling.__all__ + ops.adaptive_pooling.__all__
 __all__ += ["onnx", "serialization"]
 __all__ += ops.dlpack.__all__
+__all__ += ["random", "get_rng_state", "set_rng_state"]
+__all__ += ops.random_tensors.__all__

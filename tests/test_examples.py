@@ -14,6 +14,7 @@ import gputensor
 from helpers import my_cool_net
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+sys.path.insert(0, str(EXAMPLES))  # as running an example puts its folder first
 
 
 def _load(name):
@@ -34,6 +35,20 @@ def test_train_digits_reaches_95_percent_and_saves_plot_and_checkpoint(tmp_path,
     assert (tmp_path / "training.png").stat().st_size > 0
     checkpoint = gputensor.load(tmp_path / "digits.gtckpt")
     assert checkpoint["epoch"] == 30 and "0.weight" in checkpoint["model"]
+
+
+def test_train_cnn_reaches_97_percent_and_saves_its_files(tmp_path, capsys, cuda_unavailable):
+    cnn = _load("train_cnn")
+    accuracy = cnn.main(["--device", "cuda", "--out", str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert accuracy >= 0.97
+    assert "CUDA is not available here; training on the CPU instead." in printed
+    assert "the reloaded model agrees" in printed
+    for name in ("training.png", "mistakes.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    checkpoint = gputensor.load(tmp_path / "cnn.gtckpt")
+    assert checkpoint["epoch"] == 8 and "features.0.weight" in checkpoint["model"]
+    assert checkpoint["schedule"]["total_steps"] == 8 * 23  # 1437 training digits, batches of 64
 
 
 def _tour_output(default_device="cpu"):

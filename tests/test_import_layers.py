@@ -26,7 +26,7 @@ LAYERS = [
     ("kernels", ("gputensor.kernels",)),
     ("backends and plain values", ("gputensor.backends", "gputensor.dtypes", "gputensor.device",
                                    "gputensor.size", "gputensor.printing")),
-    ("tensor core", ("gputensor._tensor_core", "gputensor.random")),
+    ("tensor core", ("gputensor._tensor_core", "gputensor.random", "gputensor.random_draws")),
     ("autograd", ("gputensor.autograd",)),
     ("ops", ("gputensor.ops",)),
     ("Tensor", ("gputensor._tensor_base", "gputensor._tensor_more", "gputensor._tensor")),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
 import pytest
 
 import gputensor
@@ -21,26 +20,19 @@ def test_a_huge_num_samples_yields_its_first_indices_at_once(lib):
     assert len(first) == 100 and all(0 <= i < 7 for i in first)
 
 
-class _CountingGenerator:
-    """A NumPy generator that records the size of every draw."""
-
-    def __init__(self, seed):
-        self.rng = np.random.default_rng(seed)
-        self.sizes = []
-
-    def integers(self, low, high, size):
-        self.sizes.append(size)
-        return self.rng.integers(low, high, size=size)
-
-
 def test_draws_are_chunks_of_32(monkeypatch):
-    counting = _CountingGenerator(0)
-    monkeypatch.setattr(gputensor.utils.data.sampler, "as_numpy_generator",
-                        lambda generator: counting)
+    sizes = []
+    draw = gputensor.utils.data.sampler.randint
+
+    def counting_randint(low, high, size, **kwargs):
+        sizes.append(size)
+        return draw(low, high, size, **kwargs)
+
+    monkeypatch.setattr(gputensor.utils.data.sampler, "randint", counting_randint)
     sampler = gputensor.utils.data.RandomSampler(range(5), replacement=True, num_samples=70)
     indices = list(sampler)
     assert len(indices) == 70 and set(indices) <= set(range(5))
-    assert counting.sizes == [32, 32, 6]
+    assert sizes == [(32,), (32,), (6,)]
 
 
 def test_lengths_as_torch_for_every_remainder():

@@ -79,6 +79,16 @@ def _check_v(v, outputs, fn_name, other_is_tuple=True):
     return v
 
 
+def _v_for_inputs(v, inputs, fn_name, in_tuple):
+    """The vector(s) v for products with the inputs: ones for one one-element input."""
+    if v is not None:
+        return _check_v(v, inputs, fn_name, in_tuple)
+    if len(inputs) != 1 or inputs[0].numel() != 1:
+        raise RuntimeError("The vector v can only be None if the input to the user-provided "
+                           "function is a single Tensor with a single element.")
+    return (inputs[0].new_ones(tuple(inputs[0].shape)),)
+
+
 def _call(func, inputs, is_tuple, fn_name):
     outputs = func(*inputs) if is_tuple else func(inputs[0])
     return _as_tuple(outputs, "outputs of the user-provided function", fn_name)
@@ -105,14 +115,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         inputs, in_tuple = _as_tuple(inputs, "inputs", "jvp")
         inputs = _prepare(inputs, create_graph)
-        if v is None:
-            if len(inputs) != 1 or inputs[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the input to the "
-                                   "user-provided function is a single Tensor with a single "
-                                   "element.")
-            v = (inputs[0].new_ones(tuple(inputs[0].shape)),)
-        else:
-            v = _check_v(v, inputs, "jvp", in_tuple)
+        v = _v_for_inputs(v, inputs, "jvp", in_tuple)
         outputs, out_tuple = _call(func, inputs, in_tuple, "jvp")
         dummies = tuple(o.new_zeros(tuple(o.shape)).requires_grad_(True) for o in outputs)
         grads = _grads(outputs, inputs, dummies, True, strict, "jvp")
@@ -176,14 +179,7 @@ def _hessian_product(name, func, inputs, v, create_graph, strict):
             raise RuntimeError("The function given to hvp should return a single Tensor" if
                                name == "hvp" else "The Tensor returned by the function given "
                                "to vhp should contain a single element")
-        if v is None:
-            if len(inputs) != 1 or inputs[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the input to the "
-                                   "user-provided function is a single Tensor with a single "
-                                   "element.")
-            v = (inputs[0].new_ones(tuple(inputs[0].shape)),)
-        else:
-            v = _check_v(v, inputs, name, in_tuple)
+        v = _v_for_inputs(v, inputs, name, in_tuple)
         grads = _grads(outputs, inputs, (outputs[0].new_ones(()).reshape(
             tuple(outputs[0].shape)),), True, strict, name)
         result = _grads(grads, inputs, v, create_graph, strict, name, "jacobian")

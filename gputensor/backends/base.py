@@ -40,6 +40,10 @@ class Backend(abc.ABC):
     # the exception types that mean "this device is out of memory" (turned into
     # OutOfMemoryError by ``out_of_memory``); () where none is translated
     OUT_OF_MEMORY: tuple = ()
+    # True for the stand-in an op's backward sees when it builds a graph (create_graph):
+    # arrays are then lifted arrays (ops/lifted.py), and a formula that kept arrays derived
+    # from its inputs recomputes them from the saved inputs
+    lifted = False
 
     # ---- arrays ------------------------------------------------------------------------
     @abc.abstractmethod

@@ -7,15 +7,16 @@ gputensor allocates from; with ``GPUTENSOR_SIMULATE_CUDA=1`` they are always 0.
 
 from __future__ import annotations
 
-from .. import backends
+from .. import backends, random
 from ..backends import OutOfMemoryError
 from ..device import device as device_type
-from ..random import manual_seed as seed_all_devices
 
 __all__ = ["OutOfMemoryError", "is_available", "device_count", "current_device", "set_device",
            "device", "get_device_name", "get_device_properties", "get_device_capability",
            "synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved",
-           "reset_peak_memory_stats", "empty_cache", "manual_seed", "manual_seed_all", "Event",
+           "reset_peak_memory_stats", "empty_cache", "manual_seed", "manual_seed_all", "seed",
+           "seed_all", "initial_seed", "get_rng_state", "get_rng_state_all", "set_rng_state",
+           "set_rng_state_all", "Event",
            "is_bf16_supported"]
 
 
@@ -181,13 +182,51 @@ def empty_cache() -> None:
 def manual_seed(seed) -> None:
     """Seed the random numbers of CUDA tensors: here, the global generator they draw from.
 
-    gputensor draws the random numbers of every device from one generator (so "cuda" and
-    "cpu" give the same numbers), which this seeds as ``gputensor.manual_seed`` does.
+    gputensor draws the random numbers of every device on the host, from torch's CPU stream
+    (mt19937 and ATen's CPU transforms), and copies them to the device: a seed gives the
+    same numbers on "cuda" as on "cpu" (torch's CPU numbers, not its Philox CUDA ones). So
+    the CUDA generator is the global generator, and this seeds it as
+    ``gputensor.manual_seed`` does.
     """
-    seed_all_devices(seed)
+    random.manual_seed(seed)
 
 
 manual_seed_all = manual_seed
+
+
+def seed() -> None:
+    """Seed the generator CUDA tensors draw from (the global one) from the OS."""
+    random.seed()
+
+
+seed_all = seed
+
+
+def initial_seed() -> int:
+    """The seed of the generator CUDA tensors draw from (the global one)."""
+    return random.initial_seed()
+
+
+def get_rng_state(device="cuda"):
+    """The state of the generator CUDA tensors draw from (the global one; torch's CPU
+    layout)."""
+    return random.get_rng_state()
+
+
+def get_rng_state_all() -> list:
+    """``get_rng_state()`` for each device (all share the global generator)."""
+    return [random.get_rng_state() for _ in range(max(device_count(), 1))]
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    """Restore the state of the generator CUDA tensors draw from (the global one)."""
+    random.set_rng_state(new_state)
+
+
+def set_rng_state_all(new_states) -> None:
+    """``set_rng_state`` with the last of ``new_states`` (all devices share one generator)."""
+    for state in new_states:
+        random.set_rng_state(state)
 
 
 class Event:

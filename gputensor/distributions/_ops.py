@@ -23,7 +23,6 @@ from ..ops.creation import (
     full_like,
     ones,
     ones_like,
-    rand,
     tensor,
     zeros,
     zeros_like,
@@ -36,6 +35,7 @@ from ..ops.math_ops import atan, atanh, expm1, tan, xlogy
 from ..ops.norms import linalg_norm
 from ..ops.pointwise import abs, clamp, exp, log, log1p, sigmoid, where
 from ..ops.random_fill import bernoulli, normal, poisson
+from ..ops.random_tensors import rand
 from ..ops.reduce import all
 from ..ops.sampling import multinomial
 from ..ops.shape import cat, stack

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..ops import creation
-from ..random import as_numpy_generator
+from ..ops.pointwise import where
+from ..ops.random_tensors import randperm
 
 __all__ = ["calculate_gain", "constant", "constant_", "dirac", "dirac_", "eye", "eye_",
            "kaiming_normal", "kaiming_normal_", "kaiming_uniform", "kaiming_uniform_", "normal",
@@ -52,14 +53,14 @@ def _fill(tensor, values: np.ndarray):
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with samples from U(a, b)."""
-    gen = as_numpy_generator(generator)
-    return _fill(tensor, gen.uniform(a, b, size=tuple(tensor.shape)))
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with samples from N(mean, std^2)."""
-    gen = as_numpy_generator(generator)
-    return _fill(tensor, mean + std * gen.standard_normal(size=tuple(tensor.shape)))
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val: float):
@@ -92,30 +93,41 @@ def trunc_normal_(tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
-    gen = as_numpy_generator(generator)
-    shape = tuple(tensor.shape)
-    dtype = np.dtype(tensor.dtype.numpy)
-    low, high = dtype.type(a), dtype.type(b)  # the bounds as the tensor holds them
-    mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
-    if mass > 0.3:  # most normal draws land inside: draw those outside again
-        values = (mean + std * gen.standard_normal(size=shape)).astype(dtype)
-        pending = (values < low) | (values > high)
-        while pending.any():
-            values[pending] = mean + std * gen.standard_normal(size=int(pending.sum()))
-            pending = (values < low) | (values > high)
-    else:  # a far tail: uniform draws in [a, b] kept with the density's relative height
+    with no_grad():
+        mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+        if mass > 0.3:  # normal draws, those outside [a, b] drawn again (torch's steps)
+            low, high = (float(tensor.dtype.numpy.type(bound)) for bound in (a, b))
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < low) | (result > high)
+                if not mask.any():
+                    break
+                redrawn = creation.empty_like(result).normal_(mean, std, generator=generator)
+                result = where(mask, redrawn, result)
+            if tensor is not result:
+                tensor.copy_(result)
+            return tensor
+        # a far tail: uniform draws in [a, b] kept with the density's relative height
         mode = max(a, min(mean, b))
         log_peak = -0.5 * ((mode - mean) / std) ** 2
-        values = np.empty(shape)
-        pending = np.ones(shape, dtype=bool)
-        while pending.any():
-            candidates = gen.uniform(a, b, size=int(pending.sum()))
-            log_pdf = -0.5 * ((candidates - mean) / std) ** 2 - log_peak
-            accept = np.log(gen.uniform(size=candidates.shape)) <= log_pdf
-            taken = np.flatnonzero(pending)[accept]
-            values.reshape(-1)[taken] = candidates[accept]
-            pending.reshape(-1)[taken] = False
-    return _fill(tensor, values)
+        candidates = creation.empty_like(tensor)
+        accept_buf = creation.empty_like(tensor)
+        tensor.uniform_(a, b, generator=generator)
+        candidates.copy_(tensor)
+        candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+        pending = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+        if pending.any():
+            result = tensor
+            while True:
+                candidates.uniform_(a, b, generator=generator)
+                result = where(pending, candidates, result)
+                candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+                accepted = accept_buf.uniform_(generator=generator).log_().gt(candidates)
+                pending = where(pending, accepted, pending)
+                if not pending.any():
+                    break
+            tensor.copy_(result)
+        return tensor
 
 
 def _norm_cdf(x: float) -> float:
@@ -148,7 +160,9 @@ def orthogonal_(tensor, gain: float = 1, generator=None):
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    flattened = as_numpy_generator(generator).standard_normal(size=(rows, cols))
+    with no_grad():
+        drawn = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
+    flattened = drawn.numpy() if drawn.device.type == "cpu" else drawn.cpu().numpy()
     if rows < cols:
         flattened = flattened.T
     q, r = np.linalg.qr(flattened)
@@ -164,11 +178,12 @@ def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tuple(tensor.shape)
     num_zeros = math.ceil(sparsity * rows)
-    gen = as_numpy_generator(generator)
-    values = std * gen.standard_normal(size=(rows, cols))
-    for col_idx in range(cols):
-        values[gen.permutation(rows)[:num_zeros], col_idx] = 0
-    return _fill(tensor, values)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for col_idx in range(cols):
+            row_indices = randperm(rows)  # the global generator, as torch
+            tensor[row_indices[:num_zeros], col_idx] = 0
+    return tensor
 
 
 def _calculate_fan_in_and_fan_out(tensor):

@@ -33,6 +33,7 @@ from . import (
     pooling,
     quantiles,
     random_fill,
+    random_tensors,
     reduce,
     sampling,
     scatter,

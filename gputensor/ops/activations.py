@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .. import random_draws
 from ..autograd.function import Op
 from ..dtypes import is_float_array_dtype
 from .common import type_name
@@ -144,7 +145,7 @@ class Gelu(Op):
     def backward(ctx, g):
         x, saved = ctx.saved_tensors
         xp = ctx.xp
-        if getattr(ctx.backend, "lifted", False):
+        if ctx.backend.lifted:
             saved = Gelu.inner_or_cdf(ctx, x)
         x = x.astype(saved.dtype, copy=False)
         if ctx.approximate == "tanh":
@@ -176,7 +177,7 @@ class Silu(Op):
     @staticmethod
     def backward(ctx, g):
         x, sig = ctx.saved_tensors
-        if getattr(ctx.backend, "lifted", False):
+        if ctx.backend.lifted:
             sig = Silu.sigmoid(ctx.xp, x)
         # d silu = s (1 + x (1 - s)), s = sigmoid(x)
         return g * (sig * (1 + x * (1 - sig)))
@@ -250,10 +251,11 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{type_name(data.dtype)}")
     keep = 1.0 - p
-    draw_dtype = np.float64 if data.dtype == np.float64 else np.float32
-    draws = default_generator().random(data.shape, dtype=draw_dtype)
-    mask = np.multiply(draws < keep, data.dtype.type(1.0 / keep if keep else 0.0),
-                       dtype=data.dtype)
+    # torch's CPU dropout: noise = empty_like(input).bernoulli_(1 - p).div_(1 - p); input * noise
+    draws = random_draws.uniform_double(default_generator, input.numel())
+    kept = random_draws.place(draws < keep, input.shape, data.strides)
+    scale = data.dtype.type(1) / data.dtype.type(keep) if keep else data.dtype.type(0)
+    mask = np.multiply(kept, scale, dtype=data.dtype)
     mask = input._backend.asarray(mask, index=input._device.index)
     if inplace:
         return apply_inplace(input, Dropout.apply, mask)

@@ -69,7 +69,7 @@ class Glu(Op):
     @staticmethod
     def backward(ctx, g):
         a, sig, x = ctx.saved_tensors
-        if getattr(ctx.backend, "lifted", False):  # a backward that builds a graph: from x
+        if ctx.backend.lifted:  # a backward that builds a graph: from x
             a, sig = Glu.halves(ctx, x)
         # d/da = sigmoid(b); d/db = a sigmoid(b) (1 - sigmoid(b))
         return ctx.xp.concatenate([g * sig, g * a * sig * (1 - sig)], axis=ctx.dim), None

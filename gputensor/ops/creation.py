@@ -1,4 +1,5 @@
-"""Tensor creation: tensor, zeros, ones, full, arange, ..., random numbers, manual_seed."""
+"""Tensor creation: tensor, zeros, ones, full, arange, ..., manual_seed (random tensors:
+``random_tensors``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from ..device import as_device
 from ..device import device as device_type
 from ..random import (
     Generator,
-    as_numpy_generator,
     default_generator,
     initial_seed,
     manual_seed,
@@ -32,8 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Generator", "arange", "as_tensor", "default_generator", "empty", "empty_like", "eye",
     "from_numpy", "full", "full_like", "initial_seed", "linspace", "manual_seed", "ones",
-    "ones_like", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like",
-    "randperm", "seed", "set_default_device", "tensor", "zeros", "zeros_like",
+    "ones_like", "seed", "set_default_device", "tensor", "zeros", "zeros_like",
 ]
 
 _default_device = None
@@ -324,71 +323,3 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False, *, out=None) ->
             raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     return _place(np.eye(n, n if m is None else m, dtype=_np_dtype(dtype)), device,
                   requires_grad)
-
-
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    """Uniform samples from [0, 1)."""
-    if out is not None:
-        return _into_out(rand, out, dtype, device, *size, generator=generator)
-    gen = as_numpy_generator(generator)
-    values = gen.random(new_shape(size), dtype=np.float64)
-    return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
-
-
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    """Standard normal samples."""
-    if out is not None:
-        return _into_out(randn, out, dtype, device, *size, generator=generator)
-    gen = as_numpy_generator(generator)
-    values = gen.standard_normal(new_shape(size), dtype=np.float64)
-    return _place(values.astype(_np_dtype(dtype)), device, requires_grad)
-
-
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None,
-            requires_grad=False, *, out=None) -> Tensor:
-    """Integers uniform in [low, high)."""
-    if out is not None:
-        return _into_out(randint, out, dtype, device, low, high, size, generator)
-    if size is None and isinstance(high, (tuple, list)):
-        low, high, size = 0, low, high
-    if high is None:
-        low, high = 0, low
-    if size is None:
-        raise TypeError("randint() missing 1 required positional argument: 'size'")
-    shape = new_shape((size,))
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
-                           f"from={low} >= to={high}")
-    gen = as_numpy_generator(generator)
-    values = gen.integers(low, high, size=shape, dtype=np.int64)
-    return _place(values.astype(_np_dtype(dtype, dtypes.int64)), device, requires_grad)
-
-
-def randperm(n, generator=None, dtype=None, device=None, *, out=None) -> Tensor:
-    """A random permutation of 0..n-1."""
-    if out is not None:
-        return _into_out(randperm, out, dtype, device, n, generator)
-    new_shape((n,))
-    gen = as_numpy_generator(generator)
-    return _place(gen.permutation(n).astype(_np_dtype(dtype, dtypes.int64)), device)
-
-
-def _random_like(fn, t, dtype, device, requires_grad):
-    return fn(*t.shape, dtype=dtype or t.dtype, device=device or t.device,
-              requires_grad=requires_grad)
-
-
-def rand_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    """Uniform samples shaped like ``input``."""
-    return _random_like(rand, input, dtype, device, requires_grad)
-
-
-def randn_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
-    """Normal samples shaped like ``input``."""
-    return _random_like(randn, input, dtype, device, requires_grad)
-
-
-def randint_like(input, low, high=None, dtype=None, device=None) -> Tensor:  # noqa: A002
-    """Random integers shaped like ``input``."""
-    return randint(low, high, input.shape, dtype=dtype or input.dtype,
-                   device=device or input.device)

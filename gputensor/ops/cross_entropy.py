@@ -124,7 +124,7 @@ class NllLoss(Op):
         c = grad_scale(g, ctx.reduction, ctx.count)
         if ctx.reduction == "none":
             c = c.reshape(-1)
-        lifted = getattr(ctx.backend, "lifted", False)
+        lifted = ctx.backend.lifted
         if ctx.kernel_targets is not None and not lifted:
             logp = ctx.saved_tensors[0]
             grad = ctx.backend.cross_entropy_rows_backward(logp, ctx.kernel_targets, ctx.wt, c,

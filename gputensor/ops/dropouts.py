@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from .. import random_draws
 from ..dtypes import is_float_array_dtype
 from . import pointwise
 from .activations import Dropout
@@ -27,11 +28,11 @@ def _check_p(p):
 
 
 def _keep_mask(input, shape, keep):
-    """1.0 where a unit is kept (probability ``keep``), else 0.0, on the input's device."""
-    data = input._data
-    draw_dtype = np.float64 if data.dtype == np.float64 else np.float32
-    draws = default_generator().random(shape, dtype=draw_dtype)
-    return (draws < keep).astype(data.dtype)
+    """1.0 where a unit is kept (probability ``keep``), else 0.0 (host, the input's dtype):
+    torch's ``noise.bernoulli_(keep)`` on a new contiguous noise tensor of ``shape``, one
+    53-bit uniform per unit in C order."""
+    draws = random_draws.uniform_double(default_generator, math.prod(shape))
+    return (draws < keep).reshape(shape).astype(input._data.dtype)
 
 
 def _dropout_impl(input, p, training, inplace, feature, alpha):
@@ -51,7 +52,8 @@ def _dropout_impl(input, p, training, inplace, feature, alpha):
         return mul_(input, zero) if inplace else pointwise.mul(input, zero)
     keep = _keep_mask(input, shape, 1.0 - p)
     if not alpha:
-        noise = backend.asarray(keep * data.dtype.type(1.0 / (1.0 - p)), index=index)
+        scale = data.dtype.type(1) / data.dtype.type(1.0 - p)  # torch's noise.div_(1 - p)
+        noise = backend.asarray(keep * scale, index=index)
         if inplace:
             return apply_inplace(input, Dropout.apply, noise)
         return Dropout.apply(input, noise)

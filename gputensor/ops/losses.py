@@ -119,7 +119,7 @@ class MseLoss(Op):
     @classmethod
     def backward(cls, ctx, g):
         d, x, y = ctx.saved_tensors
-        if getattr(ctx.backend, "lifted", False):
+        if ctx.backend.lifted:
             d = x - y
         gd = grad_scale(g, ctx.reduction, d.size) * cls.derivative(ctx.xp, d, ctx.param)
         return gd, (-gd if ctx.needs_input_grad[1] else None), None, None

@@ -256,7 +256,7 @@ class NativeLayerNorm(Op):
     def backward(ctx, g):
         # dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight
         needs = ctx.needs_input_grad
-        lifted = getattr(ctx.backend, "lifted", False)
+        lifted = ctx.backend.lifted
         if ctx.fused and not lifted:
             return NativeLayerNorm._fused_backward(ctx, g, needs)
         if lifted:  # a backward that builds a graph: from x
@@ -376,7 +376,7 @@ class NativeBatchNorm(Op):
         # training: dx = invstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight;
         # eval: dx = invstd * gh
         xhat, invstd, w, x = ctx.saved_tensors
-        if getattr(ctx.backend, "lifted", False):  # a backward that builds a graph: from x
+        if ctx.backend.lifted:  # a backward that builds a graph: from x
             xhat, invstd = NativeBatchNorm.normalized(ctx, x)[:2]
         needs = ctx.needs_input_grad
         axes, shape = ctx.axes, ctx.shape

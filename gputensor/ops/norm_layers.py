@@ -47,7 +47,7 @@ class NativeGroupNorm(Op):
         # per group: dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = g * weight;
         # d weight = sum(g * xhat), d bias = sum(g) per channel
         xhat, rstd, w, x = ctx.saved_tensors
-        if getattr(ctx.backend, "lifted", False):  # a backward that builds a graph: from x
+        if ctx.backend.lifted:  # a backward that builds a graph: from x
             xhat, rstd = NativeGroupNorm.normalized(ctx, x)
         needs = ctx.needs_input_grad
         n, c = xhat.shape[0], xhat.shape[1]

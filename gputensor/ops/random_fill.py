@@ -1,20 +1,22 @@
 """Random fills and samples: ``normal_``, ``uniform_``, ``bernoulli``, ``random_``, ``normal``, ...
 
-The numbers come from gputensor's generator (``generator=`` or the global one), drawn on
-the host and copied to the tensor's device. Each in-place fill is an op whose gradient is
-zero (the old values are gone), with torch's grad_fn name (``NormalBackward0``, ...).
+The numbers are torch's (``random_draws``: the generator's mt19937 stream and ATen's
+transforms), drawn on the host in the order torch fills the tensor and copied to its device.
+Each in-place fill is an op whose gradient is zero (the old values are gone), with torch's
+grad_fn name (``NormalBackward0``, ...).
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, random_draws
 from .._tensor_core import TensorCore
 from ..autograd.function import Op, check_same_device
-from ..random import as_numpy_generator
+from ..random import as_generator
 from .common import broadcast_shapes, not_implemented, shape_arg
 from .creation import _np_dtype, _place
 from .inplace import CPP_NAMES, apply_inplace
@@ -24,12 +26,6 @@ if TYPE_CHECKING:
     from .._tensor import Tensor
 
 __all__ = ["bernoulli", "normal", "poisson"]
-
-# the largest integer random_() draws by default: what the dtype holds exactly
-_RANDOM_BITS = {dtypes.float16: 11, dtypes.bfloat16: 8, dtypes.float32: 24, dtypes.float64: 53,
-                dtypes.int64: 63, dtypes.int32: 31, dtypes.int16: 15, dtypes.int8: 7,
-                dtypes.uint8: 8, dtypes.bool: 1}
-
 
 class _Fill(Op):
     """The tensor replaced by drawn values (already on its device); the gradient is zero."""
@@ -67,8 +63,17 @@ def _device_array(t: Tensor, host_values):
     return t._backend.asarray(values, index=t._device.index)
 
 
-def _fill(t: Tensor, op, host_values) -> Tensor:
-    return apply_inplace(t, op.apply, _device_array(t, host_values))
+def _laid_out(t: Tensor, flat_values):
+    """Values drawn in torch's fill order for ``t``, on its device in ``t``'s shape."""
+    return _device_array(t, random_draws.place(flat_values, t.shape, t._data.strides))
+
+
+def _fill(t: Tensor, op, flat_values) -> Tensor:
+    return apply_inplace(t, op.apply, _laid_out(t, flat_values))
+
+
+def _contiguous(t: Tensor) -> bool:
+    return bool(t._data.flags.c_contiguous)
 
 
 def _require_float(t: Tensor, kernel: str) -> None:
@@ -93,8 +98,9 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     _require_float(self, "normal_kernel")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_number(std)}")
-    gen = as_numpy_generator(generator)
-    return _fill(self, NormalFill, mean + std * gen.standard_normal(self.shape))
+    values = random_draws.normal(as_generator(generator), self.numel(), self.dtype, mean, std,
+                                 _contiguous(self))
+    return _fill(self, NormalFill, values)
 
 
 def uniform_(self, *args, generator=None, **bounds) -> Tensor:
@@ -110,23 +116,33 @@ def uniform_(self, *args, generator=None, **bounds) -> Tensor:
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={_number(low)} > to={_number(high)}")
-    gen = as_numpy_generator(generator)
-    return _fill(self, UniformFill, gen.uniform(low, high, self.shape))
+    narrow = self.dtype.numpy.type  # torch casts the bounds to the tensor's dtype first
+    values = random_draws.uniform(as_generator(generator), self.numel(), self.dtype,
+                                  float(narrow(low)), float(narrow(high)))
+    return _fill(self, UniformFill, values)
 
 
 def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
-    """Fill with 1 where a draw with probability ``p`` (a number or a tensor) succeeds, else 0."""
-    gen = as_numpy_generator(generator)
+    """Fill with 1 where a draw with probability ``p`` (a number or a tensor) succeeds, else 0.
+
+    As torch 2.13 on the CPU: a number ``p`` compares one 53-bit uniform per element (torch's
+    serial kernel, not MKL's, so no result depends on the thread count); a tensor ``p``
+    one 53-bit uniform for float64 probabilities, else a 24-bit one."""
+    gen = as_generator(generator)
     if isinstance(p, TensorCore):
         check_same_device(self, p)
         broadcast_shapes(p.shape, self.shape)
-        with self._on_device():
-            uniform = self._backend.asarray(gen.random(self.shape), index=self._device.index)
+        draw_dtype = dtypes.float64 if p.dtype == dtypes.float64 else dtypes.float32
+        with self._on_device():  # one uniform per element, 53 bits for float64 p, else 24
+            uniform = random_draws.uniform(gen, self.numel(), draw_dtype)
+            uniform = self._backend.asarray(
+                random_draws.place(uniform, self.shape, self._data.strides),
+                index=self._device.index)
             values = uniform < p._data
         return apply_inplace(self, BernoulliTensorFill.apply, values)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_number(p)}")
-    return _fill(self, BernoulliFill, gen.random(self.shape) < p)
+    return _fill(self, BernoulliFill, random_draws.uniform_double(gen, self.numel()) < p)
 
 
 def exponential_(self, lambd=1.0, *, generator=None) -> Tensor:
@@ -135,8 +151,8 @@ def exponential_(self, lambd=1.0, *, generator=None) -> Tensor:
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found "
                            f"lambda={_number(lambd)}")
-    gen = as_numpy_generator(generator)
-    return _fill(self, ExponentialFill, gen.exponential(1 / lambd, self.shape))
+    values = random_draws.exponential(as_generator(generator), self.numel(), lambd)
+    return _fill(self, ExponentialFill, values)
 
 
 def random_(self, *args, generator=None, **bounds) -> Tensor:
@@ -145,22 +161,25 @@ def random_(self, *args, generator=None, **bounds) -> Tensor:
     given = dict(zip(("from", "to") if len(args) == 2 else ("to",), args), **bounds)
     op = RandomRangeFill if "from" in given else RandomToFill if "to" in given else RandomFill
     low, high = given.get("from", 0), given.get("to")
+    gen = as_generator(generator)
+    if high is None and "from" in given:  # [from, the dtype's largest exact integer]
+        return _fill(self, op, random_draws.integers_from(gen, self.numel(), int(low),
+                                                          self.dtype))
     if high is None:  # every integer the dtype holds exactly: floats up to 2^mantissa
-        bits = _RANDOM_BITS[self.dtype]
-        high = 2 ** bits + (1 if self.dtype.is_floating_point else 0)
+        return _fill(self, op, random_draws.random_bits(gen, self.numel(), self.dtype))
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
                            f"from={low} >= to={high}")
-    gen = as_numpy_generator(generator)
-    return _fill(self, op, gen.integers(low, high, self.shape, dtype=np.int64))
+    return _fill(self, op, random_draws.integers(gen, self.numel(), int(low), int(high),
+                                                 self.dtype))
 
 
 def geometric_(self, p, *, generator=None) -> Tensor:
     """Fill with the number of trials up to the first success of probability ``p``."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_number(p)}")
-    gen = as_numpy_generator(generator)
-    return _fill(self, GeometricFill, gen.geometric(p, self.shape))
+    values = random_draws.geometric(as_generator(generator), self.numel(), p)
+    return _fill(self, GeometricFill, values)
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None) -> Tensor:
@@ -168,8 +187,8 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None) -> Tensor:
     _require_float(self, "log_normal")
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_number(std)}")
-    gen = as_numpy_generator(generator)
-    return _fill(self, LogNormalFill, gen.lognormal(mean, std, self.shape))
+    values = random_draws.log_normal(as_generator(generator), self.numel(), mean, std)
+    return _fill(self, LogNormalFill, values)
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
@@ -177,8 +196,8 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
     _require_continuous(self, "Cauchy", cpp_names=True)
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_number(sigma)}")
-    gen = as_numpy_generator(generator)
-    return _fill(self, CauchyFill, median + sigma * gen.standard_cauchy(self.shape))
+    values = random_draws.cauchy(as_generator(generator), self.numel(), median, sigma)
+    return _fill(self, CauchyFill, values)
 
 
 # ---- samples as new tensors ----------------------------------------------------------
@@ -220,8 +239,11 @@ _NORMAL_FORMS = (
 
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
-    """Samples from N(mean, std^2): ``mean`` and/or ``std`` tensors, or numbers and ``size``."""
-    gen = as_numpy_generator(generator)
+    """Samples from N(mean, std^2): ``mean`` and/or ``std`` tensors, or numbers and ``size``.
+
+    As torch: standard normals are drawn into the result (``normal_(0, 1)``), then scaled
+    by ``std`` and shifted by ``mean``."""
+    gen = as_generator(generator)
     mean_t, std_t = isinstance(mean, TensorCore), isinstance(std, TensorCore)
     if not mean_t and not std_t:
         if size is None:
@@ -229,8 +251,10 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
             raise TypeError(_NORMAL_FORMS.format(got))
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {_number(std)}")
-        values = mean + std * gen.standard_normal(shape_arg((size,)))
-        result = _place(values.astype(_np_dtype(dtype)), device, requires_grad)
+        shape = shape_arg((size,))
+        dt = dtypes.from_numpy_dtype(_np_dtype(dtype))
+        values = random_draws.normal(gen, math.prod(shape), dt, mean, std)
+        result = _place(values.astype(dt.numpy).reshape(shape), device, requires_grad)
         return write_out("normal", result, out)
     if mean_t and std_t:
         check_same_device(mean, std)
@@ -244,7 +268,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, de
         _check_std_tensor(std)
         shape, like, op = std.shape, std, NormalTensorStd
     with like._on_device():
-        z = _device_array(like, gen.standard_normal(shape))
+        z = random_draws.normal(gen, math.prod(shape), like.dtype)
+        z = _device_array(like, z.reshape(shape))
         return write_out("normal", op.apply(mean, std, z), out)
 
 
@@ -262,7 +287,6 @@ class Bernoulli(Op):
 
 def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A002
     """0/1 samples: 1 with probability ``input`` (or ``p`` when given), ``input``'s dtype."""
-    gen = as_numpy_generator(generator)
     if p is not None:
         with input._on_device():
             return write_out("bernoulli", bernoulli_(input.detach().clone(), p,
@@ -276,7 +300,11 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:  # noqa: A0
                            "(Could this error message be improved?  If so, please report an "
                            "enhancement request to PyTorch.)")
     with input._on_device():
-        uniform = input._backend.asarray(gen.random(input.shape), index=input._device.index)
+        draw_dtype = dtypes.float64 if input.dtype == dtypes.float64 else dtypes.float32
+        # torch fills a contiguous result (empty_like in the legacy contiguous format)
+        uniform = random_draws.uniform(as_generator(generator), input.numel(), draw_dtype)
+        uniform = uniform.reshape(input.shape)
+        uniform = input._backend.asarray(uniform, index=input._device.index)
         return write_out("bernoulli", Bernoulli.apply(input, uniform), out)
 
 
@@ -299,7 +327,9 @@ def poisson(input, generator=None) -> Tensor:  # noqa: A002
     rates = input._backend.to_numpy(input._data).astype(np.float64)  # drawn on the host
     if np.any(rates < 0):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    counts = as_numpy_generator(generator).poisson(rates)
+    # torch walks the rates in C order (its result is contiguous)
+    counts = random_draws.poisson(as_generator(generator), np.ascontiguousarray(rates).ravel())
+    counts = counts.reshape(rates.shape)
     with input._on_device():
         return Poisson.apply(input, _device_array(input, counts))
 

@@ -261,7 +261,7 @@ class Var(Op):
     def _var_backward(ctx, g):
         # d var = 2 (x - mean) / (n - correction)
         xp, centered = ctx.xp, ctx.centered
-        if getattr(ctx.backend, "lifted", False):  # a backward that builds a graph: from x
+        if ctx.backend.lifted:  # a backward that builds a graph: from x
             x = ctx.saved_tensors[1]
             centered = x - x.mean(axis=ctx.axes, keepdims=True)
         g = expand_grad(xp, g, centered.shape, ctx.axes, ctx.keepdim)

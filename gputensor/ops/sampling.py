@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dtypes
-from ..random import as_numpy_generator
+from .. import dtypes, random_draws
+from ..random import as_generator
 from .out import write_out
 from .sorting import sort_indices
 
@@ -33,28 +33,35 @@ def _check_weights(input, num_samples, replacement):
 
 def multinomial(input, num_samples, replacement=False, *, generator=None,  # noqa: A002
                 out=None):
-    """Indices drawn from the categorical distributions in the rows of ``input`` (weights)."""
+    """Indices drawn from the categorical distributions in the rows of ``input`` (weights).
+
+    torch's CPU algorithm: without replacement (or for one sample) the ``num_samples``
+    largest of ``p / q``, ``q`` drawn by ``exponential_(1)``; with replacement, for each row
+    and sample a 53-bit uniform looked up in the row's normalised cumulative sums.
+    """
     num_samples = int(num_samples)
+    gen = as_generator(generator)
     with input._on_device():
         _check_weights(input, num_samples, replacement)
         xp, backend = input._backend.xp, input._backend
-        p = input._data.astype(np.float64).reshape(-1, input.shape[-1])
+        p = input._data.reshape(-1, input.shape[-1])
         rows, categories = p.shape
-        draws = (rows, num_samples) if replacement else (rows, categories)
-        uniform = as_numpy_generator(generator).random(draws)  # in [0, 1)
-        uniform = backend.asarray(uniform, index=input._device.index)
-        if replacement:  # invert the cumulative distribution, normalised to end at 1
-            cdf = xp.cumsum(p, axis=-1)
-            cdf = cdf / cdf[:, -1:]
-            if rows == 1:
-                index = xp.searchsorted(cdf[0], uniform[0], side="right")[None]
+        if not replacement or num_samples == 1:
+            q = random_draws.exponential(gen, input.numel(), 1.0)
+            q = random_draws.place(q, input.shape, input._data.strides).astype(p.dtype)
+            keys = p / backend.asarray(q.reshape(rows, categories), index=input._device.index)
+            if num_samples == 1:
+                index = xp.argmax(keys, axis=-1)[:, None]
             else:
-                index = (cdf[:, None, :] <= uniform[:, :, None]).sum(axis=-1)
-            index = xp.minimum(index, categories - 1)
-        else:  # the num_samples largest of p / Exp(1) (zero weights come last)
-            exponential = -xp.log1p(-uniform)
-            keys = xp.where(p > 0, p / exponential, -1.0)
-            index = sort_indices(xp, keys, 1, True)[:, :num_samples]
+                index = sort_indices(xp, keys, 1, True)[:, :num_samples]
+        else:  # the first category whose cumulative sum reaches the uniform draw
+            uniform = random_draws.uniform_double(gen, rows * num_samples)
+            uniform = backend.asarray(uniform.reshape(rows, num_samples),
+                                      index=input._device.index)
+            cdf = xp.cumsum(p, axis=-1, dtype=p.dtype)
+            cdf = cdf / cdf[:, -1:]
+            cdf[:, -1] = 1
+            index = (cdf[:, None, :] < uniform[:, :, None]).sum(axis=-1)
         index = index.astype(np.int64, copy=False)
         if input.ndim == 1:
             index = index.reshape(-1)

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from .adam import _to_scalar
+from .adam import _to_scalar, check_adam_options
 from .flags import check_fused_flags
 from .flat import FusedOptimizer
 from .optimizer import check_lr
-
-
-def check_adam_options(lr, betas, eps, weight_decay) -> None:
-    """torch's checks of the Adam family's learning rate, betas, epsilon and weight decay."""
-    check_lr(lr)
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
 class Adadelta(FusedOptimizer):

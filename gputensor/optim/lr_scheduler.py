@@ -8,12 +8,12 @@ learning rates into ``optimizer.param_groups`` (the chainable form, as torch com
 from __future__ import annotations
 
 import math
-import types
 from bisect import bisect_right
 from collections import Counter
 
 from .lr_scheduler_base import (
     EPOCH_DEPRECATION_WARNING,  # noqa: F401 - re-exported, as torch has it here
+    LambdaScheduler,
     LRScheduler,
     _group_values,
     _warn_get_lr_outside_step,
@@ -34,35 +34,8 @@ __all__ = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR"
            "PolynomialLR", "LRScheduler"]
 
 
-class LambdaLR(LRScheduler):
+class LambdaLR(LambdaScheduler):
     """lr = initial_lr * lr_lambda(epoch), one lambda per group or one for all."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        if not isinstance(lr_lambda, (list, tuple)):
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        else:
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got "
-                                 f"{len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict:
-        """The attributes; a lambda is saved as its ``__dict__`` (None for plain functions)."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-                               for fn in self.lr_lambdas]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore the attributes (and callable objects' ``__dict__``)."""
-        state_dict = dict(state_dict)
-        lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
-            if saved is not None:
-                fn.__dict__.update(saved)
 
     def get_lr(self):
         """initial_lr * lambda(last_epoch) per group."""

@@ -7,6 +7,7 @@ learning rates into ``optimizer.param_groups`` (the chainable form, as torch com
 
 from __future__ import annotations
 
+import types
 import warnings
 from functools import wraps
 from weakref import ref
@@ -156,3 +157,42 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, values):
             _set_group_value(group, "lr", lr)
         self._last_lr = _group_values(self.optimizer, "lr")
+
+
+class LambdaScheduler(LRScheduler):
+    """A schedule of functions of the epoch, one per param group (or one for all); a
+    callable object's ``__dict__`` goes into the state dict, as torch saves it."""
+
+    checks_callables = False  # MultiplicativeLR refuses non-callables at once, LambdaLR not
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.optimizer = optimizer
+        if not isinstance(lr_lambda, (list, tuple)):
+            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        else:
+            if len(lr_lambda) != len(optimizer.param_groups):
+                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got "
+                                 f"{len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        if self.checks_callables:
+            for fn in self.lr_lambdas:
+                if not callable(fn):
+                    raise TypeError("lr_lambda should be a function, but got "
+                                    f"{type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def state_dict(self) -> dict:
+        """The attributes; a lambda object is saved as its ``__dict__`` (None for functions)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+                               for fn in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the attributes (and callable objects' ``__dict__``)."""
+        state_dict = dict(state_dict)
+        lr_lambdas = state_dict.pop("lr_lambdas")
+        self.__dict__.update(state_dict)
+        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
+            if saved is not None:
+                fn.__dict__.update(saved)

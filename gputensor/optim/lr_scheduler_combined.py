@@ -4,10 +4,10 @@ PolynomialLR, and the combinators SequentialLR and ChainedScheduler; re-exported
 
 from __future__ import annotations
 
-import types
 from bisect import bisect_right
 
 from .lr_scheduler_base import (
+    LambdaScheduler,
     LRScheduler,
     _group_values,
     _set_group_value,
@@ -19,38 +19,10 @@ __all__ = ["ChainedScheduler", "ConstantLR", "MultiplicativeLR", "PolynomialLR",
            "SequentialLR"]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(LambdaScheduler):
     """Multiply each group's lr by ``lr_lambda(epoch)`` every epoch."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        if not isinstance(lr_lambda, (list, tuple)):
-            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
-        else:
-            if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got "
-                                 f"{len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-        super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict:
-        """The attributes; a lambda object is saved as its ``__dict__`` (None for functions)."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-                               for fn in self.lr_lambdas]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore the attributes (and callable objects' ``__dict__``)."""
-        state_dict = dict(state_dict)
-        lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
-            if saved is not None:
-                fn.__dict__.update(saved)
+    checks_callables = True
 
     def get_lr(self):
         """lr * lambda(last_epoch) per group (unchanged at construction)."""

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import warnings
 
-from ...ops import creation
 from ...ops.views import squeeze, unsqueeze
 from .. import functional as F  # noqa: N812 - torch's spelling
-from .. import init
-from ..parameter import Parameter
 from .module import Module
-from .normalization import _NormBase
+from .normalization import _NormBase, affine_parameters, reset_affine
 
 __all__ = ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
            "LocalResponseNorm"]
@@ -85,23 +82,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
-            if bias:
-                self.bias = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        affine_parameters(self, num_channels, affine, bias, device, dtype)
 
     def reset_parameters(self) -> None:
         """Weight ones, bias zeros."""
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         """``F.group_norm``."""

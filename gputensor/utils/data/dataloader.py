@@ -10,13 +10,11 @@ import warnings
 from typing import Any
 
 from ... import accelerator
-from ...dtypes import int64
-from ...ops.creation import empty
 from ._multiprocessing_iter import MultiProcessingIter
 from ._worker import Fetcher, get_worker_info
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, random_int64
 
 __all__ = ["DataLoader", "get_worker_info"]
 
@@ -145,7 +143,7 @@ class DataLoader:
         """A new pass: the sampler's iterator, then the workers' base seed drawn from the
         loader's generator (the global one by default), as torch's order."""
         sampler_iter = iter(self._index_sampler)
-        base_seed = int(empty((), dtype=int64).random_(generator=self.generator).item())
+        base_seed = random_int64(self.generator)  # drawn as torch draws it
         if self.pin_memory and not accelerator.is_available():
             warnings.warn(PIN_MEMORY_WARNING, UserWarning, stacklevel=3)
         if self.num_workers == 0:

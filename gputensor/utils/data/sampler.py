@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
-
-from ...dtypes import float64
+from ... import dtypes, random_draws
 from ...ops.creation import as_tensor
-from ...random import as_numpy_generator
+from ...ops.random_tensors import randint, randperm
+from ...ops.sampling import multinomial
+from ...random import Generator, as_generator
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler"]
 
 _CHUNK = 32  # indices RandomSampler draws at a time with replacement
+
+
+def random_int64(generator=None) -> int:
+    """torch's ``int(torch.empty((), dtype=torch.int64).random_(generator=g).item())``: the
+    seed a sampler or a DataLoader pass draws from ``generator`` (None: the global one)."""
+    return int(random_draws.random_bits(as_generator(generator), 1, dtypes.int64)[0])
 
 
 class Sampler:
@@ -60,15 +66,17 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
-        rng = as_numpy_generator(self.generator)
+        generator = self.generator
+        if generator is None:  # as torch: a new generator seeded from the global one
+            generator = Generator().manual_seed(random_int64())
         if self.replacement:  # drawn 32 at a time, as torch: a huge num_samples costs nothing
             for _ in range(self.num_samples // _CHUNK):
-                yield from rng.integers(0, n, size=_CHUNK).tolist()
-            yield from rng.integers(0, n, size=self.num_samples % _CHUNK).tolist()
+                yield from randint(0, n, (_CHUNK,), generator=generator).tolist()
+            yield from randint(0, n, (self.num_samples % _CHUNK,), generator=generator).tolist()
             return
         for _ in range(self.num_samples // n):
-            yield from rng.permutation(n).tolist()
-        yield from rng.permutation(n).tolist()[:self.num_samples % n]
+            yield from randperm(n, generator=generator).tolist()
+        yield from randperm(n, generator=generator).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -82,7 +90,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        for i in as_numpy_generator(self.generator).permutation(len(self.indices)).tolist():
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:
@@ -99,7 +107,7 @@ class WeightedRandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise ValueError("replacement should be a boolean value, but got "
                              f"replacement={replacement}")
-        weights_tensor = as_tensor(weights, dtype=float64)
+        weights_tensor = as_tensor(weights, dtype=dtypes.float64)
         if len(weights_tensor.shape) != 1:
             raise ValueError("weights should be a 1d sequence but given weights have shape "
                              f"{tuple(weights_tensor.shape)}")
@@ -109,15 +117,9 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        w = self.weights.numpy(force=True)
-        if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not self.replacement and self.num_samples > np.count_nonzero(w):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                               "replacement")
-        rng = as_numpy_generator(self.generator)
-        yield from rng.choice(len(w), size=self.num_samples, replace=self.replacement,
-                              p=w / w.sum()).tolist()
+        drawn = multinomial(self.weights, self.num_samples, self.replacement,
+                            generator=self.generator)
+        yield from drawn.tolist()
 
     def __len__(self) -> int:
         return self.num_samples
