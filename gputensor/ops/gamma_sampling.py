@@ -1,18 +1,20 @@
 """Gamma and Dirichlet draws with their reparameterised gradients: _standard_gamma,
 _standard_gamma_grad, _sample_dirichlet.
 
-The draws are made on the host by NumPy's Marsaglia-Tsang gamma sampler from gputensor's
-generator, so they follow the same distribution as torch's but are not torch's numbers
-under the same seed. The gradient of a draw with respect to its concentration is torch's
-implicit reparameterisation formula (-(d cdf / d alpha) / pdf), the same approximations.
+The draws are torch's: ATen's CPU Marsaglia-Tsang sampler on the generator's mt19937 stream
+(kernels/cpu/gamma.py), element by element in C order, made on the host for every device.
+The gradient of a draw with respect to its concentration is torch's implicit
+reparameterisation formula (-(d cdf / d alpha) / pdf), with the same approximations.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
 from ..autograd.function import Op
-from ..random import as_numpy_generator
+from ..random import as_generator
 from .common import not_implemented
 from .gamma_functions import _digamma64
 
@@ -93,14 +95,35 @@ class StandardGamma(Op):
         return g * standard_gamma_grad(ctx.xp, alpha, draws), None  # d x/d alpha, implicit
 
 
+_kernels = None
+
+
+def _gamma_kernels():
+    """kernels/cpu/gamma.py, loaded on first use (it imports numba)."""
+    global _kernels
+    if _kernels is None:
+        _kernels = importlib.import_module("gputensor.kernels.cpu.gamma")
+    return _kernels
+
+
+def _host_gamma(alpha, generator, single):
+    """float64 Gamma(alpha, 1) draws of ``alpha``'s elements (C order) from torch's stream."""
+    if not alpha.dtype.is_floating_point or alpha.dtype.numpy.itemsize < 4:
+        raise not_implemented("gamma", alpha.dtype, "cpu")
+    host = np.ascontiguousarray(alpha._backend.to_numpy(alpha._data), dtype=np.float64)
+    gen = as_generator(generator)
+    kept = np.array([gen.next_double_normal])
+    out = np.empty(host.size, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        _gamma_kernels().fill_gamma(gen.mt, gen.meta, kept, host.ravel(), out, single)
+    gen.next_double_normal = float(kept[0])
+    return out.reshape(host.shape)
+
+
 def _gamma_draws(alpha, generator):
     """Gamma(alpha, 1) draws for each element of ``alpha``, at least the dtype's tiny."""
-    if not alpha.dtype.is_floating_point:
-        raise not_implemented("gamma", alpha.dtype, alpha._device)
-    host = alpha._backend.to_numpy(alpha._data).astype(np.float64)  # drawn on the host
-    with np.errstate(all="ignore"):
-        draws = as_numpy_generator(generator).standard_gamma(np.where(host > 0, host, 1.0))
-    draws = np.where(host > 0, draws, np.nan).astype(alpha.dtype.numpy)
+    draws = _host_gamma(alpha, generator, alpha.dtype.numpy == np.float32)
+    draws = draws.astype(alpha.dtype.numpy)
     return np.maximum(draws, np.finfo(draws.dtype).tiny)
 
 
@@ -118,13 +141,17 @@ def _standard_gamma_grad(input, output):
 
 
 def _sample_dirichlet(input, generator=None):
-    """Draws from Dirichlet(input) along the last dim (gamma draws, normalised); no grad."""
-    draws = _gamma_draws(input, generator)
+    """Draws from Dirichlet(input) along the last dim (float64 gamma draws, normalised, kept
+    inside (0, 1) in the input's dtype, as torch); no gradient."""
+    draws = np.maximum(_host_gamma(input, generator, False), np.finfo(np.float64).tiny)
     total = draws.sum(axis=-1, keepdims=True)
-    tiny = np.finfo(draws.dtype).tiny
+    dtype = input.dtype.numpy
     with np.errstate(all="ignore"):
-        samples = np.maximum(draws / total, tiny).astype(draws.dtype)
-    return input._wrap(input._backend.asarray(samples, index=input._device.index))
+        samples = (draws / total).astype(dtype)
+    below_one = np.nextafter(dtype.type(1), dtype.type(0))
+    samples = np.minimum(below_one, np.maximum(np.finfo(dtype).tiny, samples))
+    with input._on_device():
+        return input._wrap(input._backend.asarray(samples, index=input._device.index))
 
 
 # ---- the Dirichlet draw's gradient (torch's dirichlet_grad_one, on arrays) -----------------
