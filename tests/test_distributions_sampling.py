@@ -61,3 +61,32 @@ def test_samples_equal_torchs_under_one_seed(name, method, device):
         return
     for o, t in zip(ours, theirs):
         np.testing.assert_allclose(o.cpu().numpy(), t.numpy(), rtol=1e-6, atol=1e-7)
+
+
+REPARAMETERISED = {
+    "gamma": lambda lib, c, r: lib.distributions.Gamma(c, r),
+    "beta": lambda lib, a, b: lib.distributions.Beta(a, b),
+    "dirichlet": lambda lib, c: lib.distributions.Dirichlet(c),
+    "normal": lambda lib, loc, scale: lib.distributions.Normal(loc, scale),
+    "laplace": lambda lib, loc, scale: lib.distributions.Laplace(loc, scale),
+    "exponential": lambda lib, rate: lib.distributions.Exponential(rate),
+    "uniform": lambda lib, low, width: lib.distributions.Uniform(low, low + width),
+}
+PARAMETERS = {"gamma": (SCALE, SCALE + 1), "beta": (SCALE, SCALE[::-1].copy()),
+              "dirichlet": (PROBS,), "normal": (LOC, SCALE), "laplace": (LOC, SCALE),
+              "exponential": (SCALE,), "uniform": (LOC, SCALE)}
+
+
+@pytest.mark.parametrize("name", REPARAMETERISED)
+def test_rsample_gradients_equal_torchs_under_one_seed(name, device):
+    results = []
+    for lib in (gputensor, torch):
+        lib.manual_seed(99)
+        params = [run_on(lib, device, lambda lib, p=p: lib.tensor(p, requires_grad=True))
+                  for p in PARAMETERS[name]]
+        sample = REPARAMETERISED[name](lib, *params).rsample((3,))
+        weights = run_on(lib, device, lambda lib, n=sample.numel(): lib.linspace(-1, 1, n))
+        (sample * weights.reshape(sample.shape)).sum().backward()
+        results.append([sample.detach().cpu().numpy()] + [p.grad.cpu().numpy() for p in params])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-9)
