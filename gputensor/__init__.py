@@ -8,6 +8,7 @@ from . import (  # _source_checkout first: it makes gputensor.kernels findable
     backends,
     cuda,
     distributed,
+    distributions,
     dtypes,
     legacy,
     linalg,
@@ -145,6 +146,13 @@ from .ops.extrema import (  # noqa: A004
     argmin,
     max,
     min,
+)
+from .ops.gamma_functions import digamma, igamma, igammac, lgamma, polygamma
+from .ops.gamma_sampling import (
+    _dirichlet_grad,
+    _sample_dirichlet,
+    _standard_gamma,
+    _standard_gamma_grad,
 )
 from .ops.gather import gather, index_select, repeat_interleave, take, take_along_dim
 from .ops.index_update import index_add, index_copy, index_fill
@@ -387,6 +395,7 @@ from .ops.stats import (
     var_mean,
 )
 from .ops.transfer import get_default_device
+from .ops.triangular import cholesky_inverse
 from .printing import get_printoptions, printoptions, set_printoptions
 from .random import get_rng_state, set_rng_state
 from .serialization import load, save
@@ -436,6 +445,8 @@ __all__ += ops.index_writes.__all__
 __all__ += ops.stats.__all__
 __all__ += ops.math_more.__all__
 __all__ += ops.quantiles.__all__
+__all__ += ops.gamma_functions.__all__
+__all__ += ops.triangular.__all__
 __all__ += ops.activations_more.__all__
 __all__ += ops.activations_dims.__all__
 __all__ += ops.dropouts.__all__ + ["alpha_dropout", "feature_alpha_dropout"]

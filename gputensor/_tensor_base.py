@@ -18,7 +18,7 @@ from .autograd import engine
 from .autograd.function import RemovableHandle
 from .device import as_device
 from .device import device as device_type
-from .ops import creation, pointwise, shape, transfer
+from .ops import creation, gamma_functions, pointwise, shape, transfer, triangular
 
 if TYPE_CHECKING:
     from ._tensor import Tensor
@@ -50,6 +50,14 @@ class TensorBase(TensorCore):
     Python's protocols."""
 
     __slots__ = ()
+
+    # ---- gamma functions and Cholesky inverses (ops/gamma_functions.py, ops/triangular.py) -
+    lgamma = gamma_functions.lgamma
+    digamma = gamma_functions.digamma
+    polygamma = gamma_functions.polygamma_method
+    lgamma_ = gamma_functions.lgamma_
+    digamma_ = gamma_functions.digamma_
+    cholesky_inverse = triangular.cholesky_inverse
 
     # ---- dtype casts ---------------------------------------------------------------------
     def float(self, memory_format=None) -> Tensor:
@@ -228,7 +236,7 @@ class TensorBase(TensorCore):
     __str__ = __repr__
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:  # as torch: a 0-d tensor formats as its number, f"{t}" too
             return format(self.item(), spec)
         return repr(self)
 

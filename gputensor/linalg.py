@@ -8,8 +8,11 @@ from .ops.math_more import linalg_cross as cross
 from .ops.norms import linalg_norm as norm
 from .ops.norms import matrix_norm, svdvals, vector_norm
 from .ops.out import write_out
+from .ops.triangular import LinAlgError, solve_triangular
+from .ops.triangular import linalg_cholesky as cholesky
 
-__all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "vecdot", "svdvals", "cross"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "vecdot", "svdvals", "cross",
+           "cholesky", "solve_triangular", "LinAlgError"]
 
 
 def vecdot(x, y, *, dim=-1, out=None):

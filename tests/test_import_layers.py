@@ -31,7 +31,8 @@ LAYERS = [
     ("ops", ("gputensor.ops",)),
     ("Tensor", ("gputensor._tensor_base", "gputensor._tensor_more", "gputensor._tensor")),
     # (gputensor.linalg and gputensor.special: torch's namespaces of ops, above ops)
-    ("nn, optim and the rest", ("gputensor.linalg", "gputensor.special", "gputensor.")),
+    ("nn, optim and the rest", ("gputensor.linalg", "gputensor.special", "gputensor.distributions",
+                                "gputensor.")),
     ("the public surface", ("gputensor",)),
 ]
 

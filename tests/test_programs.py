@@ -50,6 +50,8 @@ COMPARED = {
     "lstm_lm.py": ONE_SHOT,
     "transformer.py": ONE_SHOT,
     "cnn_classifier.py": ONE_SHOT,
+    "distribution_fit.py": TRAINED,
+    "reinforce_vae.py": TRAINED,
 }
 # programs that need what gputensor does not have yet, with what they wait for
 WAITING: dict[str, str] = {}
