@@ -52,3 +52,64 @@ def test_pow_by_number_bit_equal(device, dtype, exponent):
     assert_bits_equal(ours[0], theirs[0])
     if exponent not in (-2.0, -0.5):  # torch's gradient here is a general pow
         assert_bits_equal(ours[1], theirs[1])
+
+
+def _gelu_values(dtype, size):
+    """Values over gelu's interesting range (its tails included) plus zeros, NaN and
+    large magnitudes."""
+    rng = np.random.default_rng(2)
+    values = np.concatenate([rng.uniform(-12, 12, size), rng.standard_normal(size) * 1e-3,
+                             [0.0, -0.0, np.nan, 30.0, -30.0, 1e-30]])
+    return values.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_kernel_matches_torch(device, dtype, approximate):
+    values = _gelu_values(dtype, 100 if device == "cuda" else 5000)
+    grad = np.random.default_rng(3).standard_normal(values.size).astype(dtype)
+
+    def fn(lib, x):
+        return lib.nn.functional.gelu(x, approximate=approximate)
+    ours = _run(gputensor, values, grad, fn, device)
+    theirs = _run(torch, values, grad, fn, "cpu")
+    # torch's own float32 erf is accurate to 1.5e-7 absolute, and the tanh form's gradient
+    # in the tails is 1 - t^2 with t within an ulp of -1: compare absolutely
+    rtol, atol = {"float32": (2e-6, 1e-5), "float64": (1e-12, 1e-12)}[dtype]
+    for got, expected in zip(ours, theirs):
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_kernel_matches_formula(approximate):
+    """The CPU's fused loops and the op's array formula (the hook off) agree."""
+    values = _gelu_values("float32", 5000)
+    grad = np.random.default_rng(4).standard_normal(values.size).astype(np.float32)
+    hooks = gputensor.backends.cpu.cpu_backend.use_our_kernel
+
+    def fn(lib, x):
+        return lib.nn.functional.gelu(x, approximate=approximate)
+    fused = _run(gputensor, values, grad, fn, "cpu")
+    hooks["gelu"] = False
+    try:
+        formula = _run(gputensor, values, grad, fn, "cpu")
+    finally:
+        hooks["gelu"] = True
+    for got, expected in zip(fused, formula):
+        np.testing.assert_allclose(got, expected, rtol=2e-6, atol=1e-5, equal_nan=True)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_kernel_runs_threaded(approximate, monkeypatch):
+    """Above the size threshold the loops run in parallel and give the serial values."""
+    activations = pytest.importorskip("gputensor.kernels.cpu.activations")
+    values = np.random.default_rng(5).standard_normal(3000).astype(np.float32)
+    grad = np.random.default_rng(6).standard_normal(3000).astype(np.float32)
+    use_tanh = approximate == "tanh"
+    serial = (activations.gelu_forward(values, use_tanh),
+              activations.gelu_backward(grad, values, use_tanh))
+    monkeypatch.setattr(activations, "PARALLEL_FROM", 1000)
+    threaded = (activations.gelu_forward(values, use_tanh),
+                activations.gelu_backward(grad, values, use_tanh))
+    for got, expected in zip(threaded, serial):
+        assert_bits_equal(got, expected)

@@ -104,6 +104,15 @@ class Backend(abc.ABC):
     def special_function(self, name: str, x):
         """``name`` ("erf", "erfc" or "erfinv") of a float32 or float64 array, in its dtype."""
 
+    def gelu(self, x, approximate: str):
+        """gelu of a float array by one fused kernel (``approximate``: "none" or "tanh"), or
+        None where the op's array formula is to run instead."""
+        return None
+
+    def gelu_backward(self, g, x, approximate: str):
+        """The input gradient of gelu at ``x`` by one fused kernel, or None (the formula)."""
+        return None
+
     def layer_norm_rows(self, x2, weight, bias, eps):
         """``(y, mean, rstd)`` of layer norm over the rows of 2-D ``x2`` by a fused kernel, or
         None where the op's array formula is to run instead."""

@@ -13,6 +13,7 @@ from .flat_step import bind_step, run_step
 from .row_hooks import RowHooks
 
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+_GELU_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
 
@@ -26,6 +27,9 @@ USE_OUR_KERNEL = {
                           # scalar without SVML where NumPy's is vectorised
     "softmax_backward": True,        # kernel / NumPy 0.83 (the backward alone): no exp
     "log_softmax_backward": False,   # kernel / NumPy 1.6: an exp per element, as above
+    "gelu": True,         # one fused loop each way (kernels/cpu/activations.py), vectorised
+                          # float32 exp/erf/tanh: forward + backward of 256k float32 ~6x
+                          # faster than the NumPy formula, on a par with torch's kernels
 }
 
 _UFUNCS = {"sum": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
@@ -43,6 +47,7 @@ class CpuBackend(RowHooks, Backend):
         self._kernels = None  # gputensor.kernels.cpu, once an optimizer step needs it
         self._special = None  # gputensor.kernels.cpu.special, once a special function runs
         self._row_kernels = None  # gputensor.kernels.cpu.rows, once a row hook needs it
+        self._activations = None  # gputensor.kernels.cpu.activations, once gelu runs
         self.use_our_kernel = dict(USE_OUR_KERNEL)  # row hook -> our kernel or the formula
 
     def asarray(self, data, dtype=None, index=None):
@@ -104,6 +109,24 @@ class CpuBackend(RowHooks, Backend):
     def cross_entropy_rows(self, x2, targets, weight, ignore_index):
         """None: on the CPU, cross entropy runs the op's array formula (no fused kernel)."""
         return None
+
+    def gelu(self, x, approximate: str):
+        """gelu of a float32/float64 array by one fused Numba loop; None for other dtypes."""
+        if not self.use_our_kernel["gelu"] or x.dtype not in _GELU_DTYPES:
+            return None
+        return self._activation_kernels().gelu_forward(x, approximate == "tanh")
+
+    def gelu_backward(self, g, x, approximate: str):
+        """The input gradient of gelu by one fused Numba loop; None for other dtypes."""
+        if not self.use_our_kernel["gelu"] or x.dtype not in _GELU_DTYPES:
+            return None
+        return self._activation_kernels().gelu_backward(g.astype(x.dtype, copy=False), x,
+                                                        approximate == "tanh")
+
+    def _activation_kernels(self):
+        if self._activations is None:
+            self._activations = importlib.import_module("gputensor.kernels.cpu.activations")
+        return self._activations
 
     def special_function(self, name: str, x):
         """erf, erfc or erfinv by a Numba ufunc (kernels/cpu/special.py; numba loads lazily)."""

@@ -121,6 +121,10 @@ class Gelu(Op):
     def forward(ctx, x, approximate):
         _check_float("GeluKernelImpl", x)
         ctx.approximate = approximate
+        y = ctx.backend.gelu(x, approximate)
+        if y is not None:  # one fused kernel; its backward recomputes from x
+            ctx.save_for_backward(x, None)
+            return y
         saved = Gelu.inner_or_cdf(ctx, x)
         ctx.save_for_backward(x, saved)
         if approximate == "tanh":
@@ -144,7 +148,10 @@ class Gelu(Op):
     def backward(ctx, g):
         x, saved = ctx.saved_tensors
         xp = ctx.xp
-        if getattr(ctx.backend, "lifted", False):
+        if saved is None or getattr(ctx.backend, "lifted", False):
+            fused = ctx.backend.gelu_backward(g, x, ctx.approximate)
+            if fused is not None:  # the kernel's derivative is the formula's below
+                return fused, None
             saved = Gelu.inner_or_cdf(ctx, x)
         x = x.astype(saved.dtype, copy=False)
         if ctx.approximate == "tanh":
