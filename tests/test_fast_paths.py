@@ -113,3 +113,25 @@ def test_gelu_kernel_runs_threaded(approximate, monkeypatch):
                 activations.gelu_backward(grad, values, use_tanh))
     for got, expected in zip(threaded, serial):
         assert_bits_equal(got, expected)
+
+
+def test_vectorised_float32_exp_within_one_ulp():
+    """exp32 (float32 softmax rows, gelu) against e^x rounded to float32, subnormals,
+    overflow and NaN included."""
+    numba = pytest.importorskip("numba")
+    fast_math = pytest.importorskip("gputensor.kernels.cpu.fast_math")
+
+    @numba.njit(error_model="numpy")
+    def exp_all(x, y):
+        for i in range(x.size):
+            y[i] = fast_math.exp32(x[i])
+    x = np.concatenate([np.linspace(-110, 88.7, 200_001),
+                        [np.nan, -np.inf, np.inf, 0.0, -0.0]]).astype(np.float32)
+    y = np.empty_like(x)
+    exp_all(x, y)
+    with np.errstate(over="ignore"):
+        expected = np.exp(x.astype(np.float64)).astype(np.float32)
+    ulps = np.abs(y.view(np.int32).astype(np.int64) - expected.view(np.int32).astype(np.int64))
+    finite = np.isfinite(expected)
+    assert ulps[finite].max() <= 1
+    assert np.array_equal(y[~finite], expected[~finite], equal_nan=True)

@@ -23,10 +23,11 @@ __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
 USE_OUR_KERNEL = {
     "layer_norm": True,   # kernel / NumPy 0.28-0.45: a few passes over each row in cache
                           # instead of ~15 array operations over the whole input
-    "softmax": False,     # kernel / NumPy 1.3-2.0 (softmax and log_softmax): Numba's exp is
-                          # scalar without SVML where NumPy's is vectorised
+    "softmax": False,     # kernel / NumPy 1.2 for softmax, 0.96 for log_softmax (float32, the
+                          # vectorised exp): the row max with NaN propagation stays scalar
     "softmax_backward": True,        # kernel / NumPy 0.83 (the backward alone): no exp
-    "log_softmax_backward": False,   # kernel / NumPy 1.6: an exp per element, as above
+    "log_softmax_backward": True,    # kernel / NumPy 0.75 (forward + backward) since float32
+                                     # rows take a vectorisable exp (kernels/cpu/fast_math.py)
     "gelu": True,         # one fused loop each way (kernels/cpu/activations.py), vectorised
                           # float32 exp/erf/tanh: forward + backward of 256k float32 ~6x
                           # faster than the NumPy formula, on a par with torch's kernels
