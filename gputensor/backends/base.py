@@ -104,6 +104,14 @@ class Backend(abc.ABC):
     def special_function(self, name: str, x):
         """``name`` ("erf", "erfc" or "erfinv") of a float32 or float64 array, in its dtype."""
 
+    # elements from which ``threaded_binary`` is asked (never, unless a backend says)
+    threaded_from = float("inf")
+
+    def threaded_binary(self, name: str, a, b):
+        """``a <name> b`` (add, sub, mul, div) on all threads for large operands of one shape
+        and float dtype, or None where the op's ufunc is to run instead."""
+        return None
+
     def gelu(self, x, approximate: str):
         """gelu of a float array by one fused kernel (``approximate``: "none" or "tanh"), or
         None where the op's array formula is to run instead."""

@@ -43,6 +43,11 @@ def _check_integer_divisor(xp, dt, b, a=None) -> None:
 _PLAIN_NUMBERS = (float, int)  # exactly: bool is promoted as its own category
 
 
+def _is_one(alpha) -> bool:
+    """Whether add/sub's ``alpha`` is the plain number 1 (no scaling)."""
+    return type(alpha) in _PLAIN_NUMBERS and alpha == 1
+
+
 class BinaryOp(Op):
     """``compute(ctx, xp, a, b)`` on operands promoted to torch's result dtype.
 
@@ -54,6 +59,7 @@ class BinaryOp(Op):
     true_division = False
     saves = ()
     swapped = False  # the result is computed as ``b op a`` (torch names b "tensor a")
+    threaded = None  # the backend's threaded loop for large operands ("add", ...), if any
 
     @classmethod
     def forward(cls, ctx, a, b, *options):
@@ -72,7 +78,13 @@ class BinaryOp(Op):
         else:
             a, b = cls._promote(ctx, a, b, options)
             dt = ctx.dtype
-        out = as_array(xp, cls.compute(ctx, xp, a, b))
+        out = None
+        if cls.threaded is not None and getattr(a, "size", 0) >= ctx.backend.threaded_from \
+                and is_array(b) and (not options or _is_one(options[0])):
+            out = ctx.backend.threaded_binary(cls.threaded, a, b)  # None: not suited
+            ctx.alpha = 1
+        if out is None:
+            out = as_array(xp, cls.compute(ctx, xp, a, b))
         if out.dtype != dt:
             out = out.astype(dt)
         if cls.saves:
@@ -119,6 +131,7 @@ def _scaled(ctx, x, alpha):
 class Add(BinaryOp):
     """a + alpha * b."""
 
+    threaded = "add"
     number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     @staticmethod
@@ -145,6 +158,7 @@ def check_bool_subtraction(a, b) -> None:
 class Sub(BinaryOp):
     """a - alpha * b."""
 
+    threaded = "sub"
     number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     check = staticmethod(lambda ctx, a, b: check_bool_subtraction(a, b))
@@ -184,6 +198,7 @@ class RsubScalar(Rsub):
 class Mul(BinaryOp):
     """a * b."""
 
+    threaded = "mul"
     number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     saves = ("a", "b")
@@ -199,6 +214,7 @@ class Mul(BinaryOp):
 class Div(BinaryOp):
     """a / b (true division: integers give the default float dtype)."""
 
+    threaded = "div"
     number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     saves, true_division = ("a", "b"), True
