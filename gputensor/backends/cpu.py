@@ -28,7 +28,10 @@ USE_OUR_KERNEL = {
     "softmax_backward": True,        # kernel / NumPy 0.83 (the backward alone): no exp
     "log_softmax_backward": True,    # kernel / NumPy 0.75 (forward + backward) since float32
                                      # rows take a vectorisable exp (kernels/cpu/fast_math.py)
-    "threaded_binary": True,  # large add/sub/mul/div on all threads (see threaded_from)
+    "threaded_binary": False,  # large add/sub/mul/div on all threads (see threaded_from):
+                               # off, as NumPy's single thread was steadier on a shared
+                               # 2-core machine (benchmarks.run, 4M a * b + c: 19 ms with
+                               # NumPy, 32-38 ms threaded under load; best case 0.73x)
     "gelu": True,         # one fused loop each way (kernels/cpu/activations.py), vectorised
                           # float32 exp/erf/tanh: forward + backward of 256k float32 ~6x
                           # faster than the NumPy formula, on a par with torch's kernels
@@ -113,9 +116,8 @@ class CpuBackend(RowHooks, Backend):
         """None: on the CPU, cross entropy runs the op's array formula (no fused kernel)."""
         return None
 
-    # add/sub/mul/div of float arrays from this many elements run on all Numba threads
-    # (kernels/cpu/elementwise.py; bit-equal to NumPy's): a 4M float32 a * b + c took
-    # 0.73 of NumPy's single-threaded time on 2 cores, as fast as torch's (best of 21)
+    # add/sub/mul/div of float arrays from this many elements run on all Numba threads when
+    # the "threaded_binary" hook is on (kernels/cpu/elementwise.py; bit-equal to NumPy's)
     threaded_from = 1 << 20
 
     def threaded_binary(self, name: str, a, b):
