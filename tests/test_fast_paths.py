@@ -184,3 +184,35 @@ def test_threaded_arithmetic_leaves_other_operands_to_numpy(monkeypatch):
         ours = fn(gputensor, gputensor.tensor(values))
         theirs = fn(torch, torch.tensor(values))
         assert_bits_equal(ours.numpy(), theirs.numpy())
+
+
+def _blas_counts():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    blas = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
+    return [lib.get_num_threads() for lib in blas]
+
+
+def test_small_products_use_one_blas_thread_and_large_ones_the_set_count():
+    from gputensor.backends import blas_threads
+
+    saved = gputensor.get_num_threads()
+    try:
+        gputensor.set_num_threads(2)
+        if not _blas_counts() or max(_blas_counts()) < 2:
+            pytest.skip("NumPy's BLAS runs one thread here")
+        small = gputensor.ones(8, 8)
+        small @ small
+        assert set(_blas_counts()) == {1}
+        side = int(round(blas_threads.ONE_THREAD_BELOW ** (1 / 3))) + 1
+        large = gputensor.ones(side, side)
+        assert side ** 3 >= blas_threads.ONE_THREAD_BELOW
+        result = large @ large
+        assert set(_blas_counts()) == {2}
+        assert float(result[0, 0]) == side
+        small @ small
+        gputensor.set_num_threads(2)  # set while small products had switched to one thread
+        assert set(_blas_counts()) == {2}
+        large @ large
+        assert set(_blas_counts()) == {2}
+    finally:
+        gputensor.set_num_threads(saved)

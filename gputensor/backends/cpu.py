@@ -9,6 +9,7 @@ import numpy as np
 
 from .array_ops import activation_formula, sum_to_shape
 from .base import NO_SWITCH, Backend
+from .blas_threads import BlasThreads, product_work
 from .flat_step import bind_step, run_step
 from .row_hooks import RowHooks
 
@@ -55,6 +56,7 @@ class CpuBackend(RowHooks, Backend):
         self._activations = None  # gputensor.kernels.cpu.activations, once gelu runs
         self._elementwise = None  # gputensor.kernels.cpu.elementwise, once a large op runs
         self.use_our_kernel = dict(USE_OUR_KERNEL)  # row hook -> our kernel or the formula
+        self.blas_threads = BlasThreads()  # one BLAS thread for small products
 
     def asarray(self, data, dtype=None, index=None):
         """An ndarray holding ``data`` (no copy when already an ndarray of ``dtype``).
@@ -76,7 +78,9 @@ class CpuBackend(RowHooks, Backend):
         return sum_to_shape(array, shape)
 
     def matmul(self, a, b):
-        """Matrix product with batch broadcasting (bfloat16: summed in float32, as torch)."""
+        """Matrix product with batch broadcasting (bfloat16: summed in float32, as torch);
+        small products on one BLAS thread (see blas_threads.py)."""
+        self.blas_threads.before_product(product_work(a.shape, b.shape))
         if a.dtype == _BFLOAT16:
             return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(_BFLOAT16)
         return np.matmul(a, b)
