@@ -358,11 +358,24 @@ def _int_power(xp, base, exponent):
 # torch's CPU and CUDA pow of a float32/float64 tensor by these number exponents: products,
 # a reciprocal and a reciprocal square root (bit-equal to torch; the general pow is ~100x
 # slower, and is not what torch computes for them)
+def _cube(xp, a):
+    """(a * a) * a, the second product written over the first (one array allocated)."""
+    out = a * a
+    out *= a
+    return out
+
+
+def _inverse_square(xp, a):
+    """1 / (a * a), the quotient written over the square."""
+    out = a * a
+    return xp.divide(1, out, out=out) if out.ndim else 1 / out
+
+
 _POWER_SHORTCUTS = {
     2.0: lambda xp, a: a * a,
-    3.0: lambda xp, a: a * a * a,
+    3.0: _cube,
     -1.0: lambda xp, a: 1 / a,
-    -2.0: lambda xp, a: 1 / (a * a),
+    -2.0: _inverse_square,
     -0.5: lambda xp, a: 1 / xp.sqrt(a),
 }
 
