@@ -25,7 +25,7 @@ def _small_mul_backward(lib):
 
 
 CASES = [
-    Case("add, 10 elements, autograd on", _small_add, inner=2000),
+    Case("add, 10 elements, autograd on", _small_add, inner=2000, target=2.0),
     Case("add, 10 elements, no autograd", _small_add_no_grad, inner=2000),
     Case("(x*2).sum().backward(), 10 elements", _small_mul_backward, inner=500),
 ]

@@ -299,6 +299,45 @@ def bench_rows(report, timer, torch):
             backend.choose(hook, defaults[hook])
 
 
+GELU_SIZES = (1 << 18, 1 << 26)  # float32 elements: the CPU benchmark's size, 256 MB
+
+
+def bench_gelu(report, timer, torch):
+    """gelu (erf and tanh forms) forward + backward through gputensor: our fused kernels
+    (kernels/cuda/gelu.py, one launch each way) vs the CuPy formula, and torch CUDA."""
+    import gputensor
+    from gputensor import backends
+
+    backend = backends.backend_for("cuda")
+    default = backend.use_our_kernel["gelu"]
+    try:
+        for n in GELU_SIZES:
+            for form in ("none", "tanh"):
+                seconds = {}
+                for lib, ours in ((gputensor, True), (gputensor, False), (torch, None)):
+                    if lib is None:  # no CUDA build of torch
+                        continue
+                    x = lib.randn(n, device="cuda", requires_grad=True)
+                    g = lib.randn(n, device="cuda")
+
+                    def step(lib=lib, x=x, g=g, form=form):
+                        x.grad = None
+                        lib.nn.functional.gelu(x, approximate=form).backward(g)
+
+                    if ours is not None:
+                        backend.choose("gelu", ours)
+                    seconds[ours] = timer.wall(step)
+                report.hook(f"gelu {form} forward+backward {n} float32, wall", seconds[True],
+                            seconds[False])
+                if None in seconds:
+                    report.row(f"gelu {form} forward+backward {n} float32 (x torch)",
+                               f"{seconds[True] / seconds[None]:.2f}x ({ms(seconds[True])})",
+                               f"torch {ms(seconds[None])}, CuPy formula "
+                               f"{ms(seconds[False])}")
+    finally:
+        backend.choose("gelu", default)
+
+
 def _adam_scalars(step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """The Adam rule's scalars and flags by name, as gputensor.optim.Adam passes them."""
     scalars = {"beta1_c": 1 - beta1, "beta1": beta1, "beta2": beta2, "beta2_c": 1 - beta2,
@@ -477,6 +516,7 @@ def main(argv=None) -> int:
     section(report, "sum_to_shape / activation_backward", bench_hooks, timer, cupy)
     section(report, "cross_entropy", bench_cross_entropy, timer)
     section(report, "layer_norm / softmax rows", bench_rows, timer, torch)
+    section(report, "gelu", bench_gelu, timer, torch)
     free(cupy, torch)
     if copy_bw:
         section(report, "fused Adam", bench_adam, timer, cupy, torch, copy_bw)

@@ -11,6 +11,7 @@ import threadpoolctl
 from . import dtypes
 from ._tensor import Tensor
 from ._tensor_core import FLOAT_TYPE_NAMES
+from .backends.cpu import cpu_backend
 from .ops.creation import empty, tensor
 from .size import Size
 
@@ -149,6 +150,7 @@ def set_num_threads(num: int) -> None:
     numba = _numba()
     numba.set_num_threads(min(num, numba.config.NUMBA_NUM_THREADS))
     threadpoolctl.threadpool_limits(limits=num)
+    cpu_backend.blas_threads.forget()  # small products go back to one thread from this count
     _THREADS["intra"] = num
 
 

@@ -8,6 +8,7 @@ really ran.
 """
 
 import pytest
+import test_fast_paths
 import test_functional
 import test_losses
 import test_ops_linalg
@@ -27,6 +28,7 @@ OUR_KERNELS = {
     "softmax": ("rows", "softmax_forward"),
     "softmax_backward": ("rows", "softmax_backward"),
     "log_softmax_backward": ("rows", "softmax_backward"),
+    "gelu": ("gelu", "gelu_forward"),
 }
 
 def _unary(name, shape=(3, 4), layout="contiguous"):
@@ -69,6 +71,9 @@ REACHES = {
                           {"name": "softmax", "shape": (3, 4), "keepdim": False})],
     "log_softmax_backward": [(test_ops_reduce.test_reductions_along_one_dim,
                               {"name": "log_softmax", "shape": (3, 4), "keepdim": False})],
+    "gelu": [(test_fast_paths.test_gelu_kernel_matches_torch,
+              {"dtype": dtype, "approximate": form})
+             for dtype in ("float32", "float64") for form in ("none", "tanh")],
 }
 
 

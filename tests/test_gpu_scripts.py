@@ -127,7 +127,8 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "cupy", _fake_cupy())
     for name, value in {"N": 4096, "ADAM_PARAMS": 1000, "MATMUL_SIZE": 8,
                         "MLP_SIZES": (12, 8, 8, 4), "MLP_BATCH": 3,
-                        "CE_SHAPES": ((4, 3),), "SMALL": 12, "ROW_SHAPES": ((3, 5),)}.items():
+                        "CE_SHAPES": ((4, 3),), "SMALL": 12, "ROW_SHAPES": ((3, 5),),
+                        "GELU_SIZES": (7,)}.items():
         monkeypatch.setattr(gpu_bench, name, value)
     # one call per measurement (the simulator is slow); the copy reference is made up
     timed, wall = gpu_bench.Timer.__call__, gpu_bench.Timer.wall
@@ -148,5 +149,6 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
                 "cross_entropy forward+backward (4, 3)", "activation_backward relu, (3, 4)",
                 "layer_norm forward+backward (3, 5)", "log_softmax forward+backward (3, 5)",
                 "conv2d 3x3 forward+backward (2, 3, 6, 6)",
-                "max_pool2d 2x2 forward+backward (2, 3, 6, 6)"):
+                "max_pool2d 2x2 forward+backward (2, 3, 6, 6)",
+                "gelu none forward+backward 7", "gelu tanh forward+backward 7"):
         assert row in table, row

@@ -113,6 +113,23 @@ class Backend(abc.ABC):
         dims by a kernel, or None where the op's slice formula is to run instead."""
         return None
 
+    # elements from which ``threaded_binary`` is asked (never, unless a backend says)
+    threaded_from = float("inf")
+
+    def threaded_binary(self, name: str, a, b):
+        """``a <name> b`` (add, sub, mul, div) on all threads for large operands of one shape
+        and float dtype, or None where the op's ufunc is to run instead."""
+        return None
+
+    def gelu(self, x, approximate: str):
+        """gelu of a float array by one fused kernel (``approximate``: "none" or "tanh"), or
+        None where the op's array formula is to run instead."""
+        return None
+
+    def gelu_backward(self, g, x, approximate: str):
+        """The input gradient of gelu at ``x`` by one fused kernel, or None (the formula)."""
+        return None
+
     def layer_norm_rows(self, x2, weight, bias, eps):
         """``(y, mean, rstd)`` of layer norm over the rows of 2-D ``x2`` by a fused kernel, or
         None where the op's array formula is to run instead."""

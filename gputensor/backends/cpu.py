@@ -9,10 +9,12 @@ import numpy as np
 
 from .array_ops import activation_formula, sum_to_shape
 from .base import NO_SWITCH, Backend
+from .blas_threads import BlasThreads, product_work
 from .flat_step import bind_step, run_step
 from .row_hooks import RowHooks
 
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+_GELU_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
 
@@ -22,10 +24,18 @@ __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
 USE_OUR_KERNEL = {
     "layer_norm": True,   # kernel / NumPy 0.28-0.45: a few passes over each row in cache
                           # instead of ~15 array operations over the whole input
-    "softmax": False,     # kernel / NumPy 1.3-2.0 (softmax and log_softmax): Numba's exp is
-                          # scalar without SVML where NumPy's is vectorised
+    "softmax": False,     # kernel / NumPy 1.2 for softmax, 0.96 for log_softmax (float32, the
+                          # vectorised exp): the row max with NaN propagation stays scalar
     "softmax_backward": True,        # kernel / NumPy 0.83 (the backward alone): no exp
-    "log_softmax_backward": False,   # kernel / NumPy 1.6: an exp per element, as above
+    "log_softmax_backward": True,    # kernel / NumPy 0.75 (forward + backward) since float32
+                                     # rows take a vectorisable exp (kernels/cpu/fast_math.py)
+    "threaded_binary": False,  # large add/sub/mul/div on all threads (see threaded_from):
+                               # off, as NumPy's single thread was steadier on a shared
+                               # 2-core machine (benchmarks.run, 4M a * b + c: 19 ms with
+                               # NumPy, 32-38 ms threaded under load; best case 0.73x)
+    "gelu": True,         # one fused loop each way (kernels/cpu/activations.py), vectorised
+                          # float32 exp/erf/tanh: forward + backward of 256k float32 ~6x
+                          # faster than the NumPy formula, on a par with torch's kernels
 }
 
 _UFUNCS = {"sum": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
@@ -44,7 +54,10 @@ class CpuBackend(RowHooks, Backend):
         self._special = None  # gputensor.kernels.cpu.special, once a special function runs
         self._row_kernels = None  # gputensor.kernels.cpu.rows, once a row hook needs it
         self._pooling = None  # gputensor.kernels.cpu.pooling, once max pooling runs
+        self._activations = None  # gputensor.kernels.cpu.activations, once gelu runs
+        self._elementwise = None  # gputensor.kernels.cpu.elementwise, once a large op runs
         self.use_our_kernel = dict(USE_OUR_KERNEL)  # row hook -> our kernel or the formula
+        self.blas_threads = BlasThreads()  # one BLAS thread for small products
 
     def asarray(self, data, dtype=None, index=None):
         """An ndarray holding ``data`` (no copy when already an ndarray of ``dtype``).
@@ -66,7 +79,9 @@ class CpuBackend(RowHooks, Backend):
         return sum_to_shape(array, shape)
 
     def matmul(self, a, b):
-        """Matrix product with batch broadcasting (bfloat16: summed in float32, as torch)."""
+        """Matrix product with batch broadcasting (bfloat16: summed in float32, as torch);
+        small products on one BLAS thread (see blas_threads.py)."""
+        self.blas_threads.before_product(product_work(a.shape, b.shape))
         if a.dtype == _BFLOAT16:
             return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(_BFLOAT16)
         return np.matmul(a, b)
@@ -117,6 +132,36 @@ class CpuBackend(RowHooks, Backend):
         results = self._pooling.max_pool2d_planes(planes, kernel, stride, pads, dilation,
                                                   out_size)
         return tuple(r.reshape(x.shape[:-2] + tuple(out_size)) for r in results)
+    # add/sub/mul/div of float arrays from this many elements run on all Numba threads when
+    # the "threaded_binary" hook is on (kernels/cpu/elementwise.py; bit-equal to NumPy's)
+    threaded_from = 1 << 20
+
+    def threaded_binary(self, name: str, a, b):
+        """``a <name> b`` by a Numba loop on the threads ``set_num_threads`` gives Numba;
+        None where the operands do not suit it."""
+        if not self.use_our_kernel["threaded_binary"]:
+            return None
+        if self._elementwise is None:
+            self._elementwise = importlib.import_module("gputensor.kernels.cpu.elementwise")
+        return self._elementwise.binary(name, a, b)
+
+    def gelu(self, x, approximate: str):
+        """gelu of a float32/float64 array by one fused Numba loop; None for other dtypes."""
+        if not self.use_our_kernel["gelu"] or x.dtype not in _GELU_DTYPES:
+            return None
+        return self._activation_kernels().gelu_forward(x, approximate == "tanh")
+
+    def gelu_backward(self, g, x, approximate: str):
+        """The input gradient of gelu by one fused Numba loop; None for other dtypes."""
+        if not self.use_our_kernel["gelu"] or x.dtype not in _GELU_DTYPES:
+            return None
+        return self._activation_kernels().gelu_backward(g.astype(x.dtype, copy=False), x,
+                                                        approximate == "tanh")
+
+    def _activation_kernels(self):
+        if self._activations is None:
+            self._activations = importlib.import_module("gputensor.kernels.cpu.activations")
+        return self._activations
 
     def special_function(self, name: str, x):
         """erf, erfc or erfinv by a Numba ufunc (kernels/cpu/special.py; numba loads lazily)."""

@@ -64,8 +64,11 @@ USE_OUR_KERNEL = {
     "softmax": True,               # softmax/log_softmax over the last dim: one launch
     "softmax_backward": True,      # softmax's backward: one launch
     "log_softmax_backward": True,  # log_softmax's backward: one launch
+    "gelu": True,                  # gelu forward, backward: one launch each (not yet timed
+                                   # on a card: benchmarks/gpu_bench.py has the rows)
 }
-SIMULATED_FORMULAS = ("layer_norm", "softmax", "softmax_backward", "log_softmax_backward")
+SIMULATED_FORMULAS = ("layer_norm", "softmax", "softmax_backward", "log_softmax_backward",
+                      "gelu")
 EXTRA_HINT = ("install a CUDA build of gputensor's dependencies: pip install "
               "'gputensor[cuda13]' (CUDA 13 driver) or 'gputensor[cuda12]' (CUDA 12 driver)")
 # the dtypes CuPy's ``add.at`` (atomicAdd) handles; int64 and the rest are summed by sorting
@@ -382,6 +385,21 @@ class CudaBackend(RowHooks, Backend):
     def row_kernels(self):
         """The CUDA row kernels (layer norm, softmax; kernels/cuda/rows.py)."""
         return self.kernel_module("rows")
+
+    def gelu(self, x, approximate: str):
+        """gelu by one fused launch (kernels/cuda/gelu.py); None for dtypes without a kernel
+        (the op's CuPy formula runs)."""
+        if not self.use_our_kernel["gelu"] or x.dtype not in KERNEL_DTYPES:
+            return None
+        return self.kernel_module("gelu").gelu_forward(x, approximate == "tanh")
+
+    def gelu_backward(self, g, x, approximate: str):
+        """The input gradient of gelu by one fused launch; None for dtypes without a kernel."""
+        if not self.use_our_kernel["gelu"] or x.dtype not in KERNEL_DTYPES:
+            return None
+        if g.dtype != x.dtype:
+            g = g.astype(x.dtype)
+        return self.kernel_module("gelu").gelu_backward(g, x, approximate == "tanh")
 
     def special_function(self, name: str, x):
         """erf, erfc or erfinv by CuPy's kernels (cupyx.scipy.special); simulated, by the CPU's

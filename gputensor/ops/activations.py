@@ -122,6 +122,10 @@ class Gelu(Op):
     def forward(ctx, x, approximate):
         _check_float("GeluKernelImpl", x)
         ctx.approximate = approximate
+        y = ctx.backend.gelu(x, approximate)
+        if y is not None:  # one fused kernel; its backward recomputes from x
+            ctx.save_for_backward(x, None)
+            return y
         saved = Gelu.inner_or_cdf(ctx, x)
         ctx.save_for_backward(x, saved)
         if approximate == "tanh":
@@ -145,7 +149,11 @@ class Gelu(Op):
     def backward(ctx, g):
         x, saved = ctx.saved_tensors
         xp = ctx.xp
-        if ctx.backend.lifted:
+        if saved is None or ctx.backend.lifted:  # the fused kernel's, or the formula's
+            fused = None if ctx.backend.lifted else ctx.backend.gelu_backward(
+                g, x, ctx.approximate)
+            if fused is not None:  # the kernel's derivative is the formula's below
+                return fused, None
             saved = Gelu.inner_or_cdf(ctx, x)
         x = x.astype(saved.dtype, copy=False)
         if ctx.approximate == "tanh":

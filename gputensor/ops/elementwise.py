@@ -43,6 +43,11 @@ def _check_integer_divisor(xp, dt, b, a=None) -> None:
 _PLAIN_NUMBERS = (float, int)  # exactly: bool is promoted as its own category
 
 
+def _is_one(alpha) -> bool:
+    """Whether add/sub's ``alpha`` is the plain number 1 (no scaling)."""
+    return type(alpha) in _PLAIN_NUMBERS and alpha == 1
+
+
 class BinaryOp(Op):
     """``compute(ctx, xp, a, b)`` on operands promoted to torch's result dtype.
 
@@ -54,6 +59,7 @@ class BinaryOp(Op):
     true_division = False
     saves = ()
     swapped = False  # the result is computed as ``b op a`` (torch names b "tensor a")
+    threaded = None  # the backend's threaded loop for large operands ("add", ...), if any
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -76,7 +82,13 @@ class BinaryOp(Op):
         else:
             a, b = cls._promote(ctx, a, b, options)
             dt = ctx.dtype
-        out = as_array(xp, cls.compute(ctx, xp, a, b))
+        out = None
+        if cls.threaded is not None and getattr(a, "size", 0) >= ctx.backend.threaded_from \
+                and is_array(b) and (not options or _is_one(options[0])):
+            out = ctx.backend.threaded_binary(cls.threaded, a, b)  # None: not suited
+            ctx.alpha = 1
+        if out is None:
+            out = as_array(xp, cls.compute(ctx, xp, a, b))
         if out.dtype != dt:
             out = out.astype(dt)
         if cls.saves:
@@ -123,6 +135,7 @@ def _scaled(ctx, x, alpha):
 class Add(BinaryOp):
     """a + alpha * b."""
 
+    threaded = "add"
     number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     @staticmethod
@@ -149,6 +162,7 @@ def check_bool_subtraction(a, b) -> None:
 class Sub(BinaryOp):
     """a - alpha * b."""
 
+    threaded = "sub"
     number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     check = staticmethod(lambda ctx, a, b: check_bool_subtraction(a, b))
@@ -188,6 +202,7 @@ class RsubScalar(Rsub):
 class Mul(BinaryOp):
     """a * b."""
 
+    threaded = "mul"
     number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     saves = ("a", "b")
@@ -203,6 +218,7 @@ class Mul(BinaryOp):
 class Div(BinaryOp):
     """a / b (true division: integers give the default float dtype)."""
 
+    threaded = "div"
     number_edges = True  # torch wraps a number operand: its edge is (None, 0)
 
     saves, true_division = ("a", "b"), True
@@ -343,11 +359,44 @@ def _int_power(xp, base, exponent):
     return xp.where(negative, special, out)
 
 
+# torch's CPU and CUDA pow of a float32/float64 tensor by these number exponents: products,
+# a reciprocal and a reciprocal square root (bit-equal to torch; the general pow is ~100x
+# slower, and is not what torch computes for them)
+def _cube(xp, a):
+    """(a * a) * a, the second product written over the first (one array allocated)."""
+    out = a * a
+    out *= a
+    return out
+
+
+def _inverse_square(xp, a):
+    """1 / (a * a), the quotient written over the square."""
+    out = a * a
+    return xp.divide(1, out, out=out) if out.ndim else 1 / out
+
+
+_POWER_SHORTCUTS = {
+    2.0: lambda xp, a: a * a,
+    3.0: _cube,
+    -1.0: lambda xp, a: 1 / a,
+    -2.0: _inverse_square,
+    -0.5: lambda xp, a: 1 / xp.sqrt(a),
+}
+
+
+def _float_power(xp, a, exponent):
+    """``a ** exponent`` for a float array and a number exponent, as torch computes it."""
+    shortcut = _POWER_SHORTCUTS.get(exponent) if a.dtype.itemsize >= 4 else None
+    return a ** exponent if shortcut is None else shortcut(xp, a)
+
+
 def _power(xp, a, b, dt):
     if dt.kind == "b":
         return a | ~b if is_array(b) else (a if b else xp.ones_like(a))  # x^1 = x, x^0 = 1
     if dt.kind in "iu":
         return _int_power(xp, a, b)
+    if dt.kind == "f" and dt.itemsize >= 4 and not is_array(b) and is_array(a):
+        return _float_power(xp, a, b)
     return a ** b
 
 
@@ -368,7 +417,11 @@ class Pow(BinaryOp):
         a, b = ctx.saved_tensors
         if b == 0:
             return ctx.xp.zeros_like(g), None
-        return g * b * a ** (b - 1), None  # d a^b = b a^(b-1)
+        # d a^b = b a^(b-1), multiplied in torch's order
+        if ctx.dtype.kind == "f" and ctx.dtype.itemsize >= 4 and not getattr(
+                ctx.backend, "lifted", False):
+            return g * (b * _float_power(ctx.xp, a, b - 1)), None
+        return g * (b * a ** (b - 1)), None
 
 
 class PowTensor(BinaryOp):

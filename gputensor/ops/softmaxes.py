@@ -98,9 +98,11 @@ class Softmax(Op):
 
     @staticmethod
     def normalize(xp, shifted, axis):
-        """The result from inputs shifted so their max along ``axis`` is 0."""
-        e = xp.exp(shifted)
-        return e / e.sum(axis=axis, keepdims=True)
+        """The result from inputs shifted so their max along ``axis`` is 0 (a new array,
+        overwritten: two passes fewer over fresh memory)."""
+        e = xp.exp(shifted, out=shifted) if shifted.ndim else xp.exp(shifted)  # (0-d: a scalar)
+        e /= e.sum(axis=axis, keepdims=True)
+        return e
 
     @classmethod
     def backward(cls, ctx, g):

@@ -9,7 +9,9 @@ the kernels' names carry a digest of their sources. Inputs are C-contiguous 2-D
 
 from __future__ import annotations
 
+import math
 import sys
+import types
 
 import numba
 import numpy as np
@@ -17,6 +19,7 @@ from numba import prange
 
 from .. import rows as row_functions
 from ..templates import source_digest, specialize
+from . import fast_math
 
 
 @numba.njit(inline="always")
@@ -28,6 +31,13 @@ def _row_value(value, scratch):
 COLUMN_BLOCK = 256  # columns a worker of the weight and bias gradients takes
 _ROWS = row_functions.compile_rows(
     numba.njit(inline="always"), {"ROW_SUM": _row_value, "ROW_MAX": _row_value})
+# float32 rows call a vectorisable exp (fast_math.exp32, ~1 ulp) instead of libm's scalar
+# expf: softmax's forward (one exp per element) then runs as SIMD code, faster than NumPy's
+_MATH32 = types.ModuleType("math32")
+_MATH32.exp, _MATH32.log, _MATH32.sqrt = fast_math.exp32, math.log, math.sqrt
+_ROWS32 = row_functions.compile_rows(
+    numba.njit(inline="always"),
+    {"ROW_SUM": _row_value, "ROW_MAX": _row_value, "math": _MATH32})
 
 
 def layer_norm_forward_loop(x, weight, bias, y, mean, rstd, rows, n, inv_n, eps, one,
@@ -80,15 +90,24 @@ def softmax_backward_loop(g, y, keep, dx, rows, n, mask_rows, mask_kind, log, ze
                          dx[start:start + n], n, mask_kind, log, zero, 0, 1, g)
 
 
-_DIGEST = source_digest(row_functions, sys.modules[__name__])
-_BOUND = {"LN_FORWARD": _ROWS["layer_norm_forward_row"],
-          "LN_BACKWARD": _ROWS["layer_norm_backward_row"],
-          "LN_ACCUMULATE": _ROWS["layer_norm_accumulate_row"],
-          "SOFTMAX_FORWARD": _ROWS["softmax_forward_row"],
-          "SOFTMAX_BACKWARD": _ROWS["softmax_backward_row"]}
-LOOPS = {loop.__name__: specialize(loop, _BOUND, f"{loop.__name__}_cpu_{_DIGEST}")
-         for loop in (layer_norm_forward_loop, layer_norm_backward_loop,
-                      layer_norm_columns_loop, softmax_forward_loop, softmax_backward_loop)}
+_DIGEST = source_digest(row_functions, fast_math, sys.modules[__name__])
+
+
+def _bound(rows: dict) -> dict:
+    """The loops' names bound to the row functions of ``rows``."""
+    return {"LN_FORWARD": rows["layer_norm_forward_row"],
+            "LN_BACKWARD": rows["layer_norm_backward_row"],
+            "LN_ACCUMULATE": rows["layer_norm_accumulate_row"],
+            "SOFTMAX_FORWARD": rows["softmax_forward_row"],
+            "SOFTMAX_BACKWARD": rows["softmax_backward_row"]}
+
+
+_LOOP_SOURCES = (layer_norm_forward_loop, layer_norm_backward_loop, layer_norm_columns_loop,
+                 softmax_forward_loop, softmax_backward_loop)
+LOOPS = {loop.__name__: specialize(loop, _bound(_ROWS), f"{loop.__name__}_cpu_{_DIGEST}")
+         for loop in _LOOP_SOURCES}
+LOOPS32 = {loop.__name__: specialize(loop, _bound(_ROWS32), f"{loop.__name__}_cpu32_{_DIGEST}")
+           for loop in _LOOP_SOURCES}
 _NUMBA_TYPES = {np.dtype(np.float32): numba.float32, np.dtype(np.float64): numba.float64}
 _COMPILED: dict = {}
 # elements; smaller arrays run a one-thread build of the same loop: the rows are memory-bound
@@ -125,7 +144,7 @@ def compiled_loop(name: str, dtype, size: int = SERIAL_BELOW):
     parallel = size >= SERIAL_BELOW
     kernel = _COMPILED.get((name, dtype, parallel))
     if kernel is None:
-        source = LOOPS[name]
+        source = (LOOPS32 if dtype == np.float32 else LOOPS)[name]
         if not parallel:  # the serial build needs a name of its own in the on-disk cache
             source = specialize(source, {}, f"{source.__name__}_serial")
         kernel = numba.njit(_signature(name, _NUMBA_TYPES[dtype]), parallel=parallel,

@@ -21,7 +21,8 @@ import sys
 import time
 from typing import NamedTuple
 
-MODULES = ("elementwise", "reduce", "matmul", "activations", "optim", "losses", "rows")
+MODULES = ("elementwise", "reduce", "matmul", "activations", "optim", "losses", "rows",
+           "gelu")
 OPTIONAL = ("optim",)  # written separately; skipped while it does not exist
 CC = (9, 0)
 
