@@ -4,7 +4,7 @@ import warnings
 
 from . import _ops as ops
 from . import constraints
-from .utils import lazy_property
+from .utils import broadcast_all, lazy_property
 
 __all__ = ["Distribution"]
 
@@ -194,3 +194,27 @@ class Distribution:
             f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"
             for p in param_names)
         return self.__class__.__name__ + "(" + args_string + ")"
+
+
+class LocScale(Distribution):
+    """A family with a location ``loc`` and a scale ``scale`` broadcast together (Normal,
+    Laplace, Cauchy): their construction and ``expand``, as torch writes each of them."""
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        if isinstance(loc, ops.Number) and isinstance(scale, ops.Number):
+            batch_shape = ops.Size()
+        else:
+            batch_shape = self.loc.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """The distribution with batch dims expanded to ``batch_shape``."""
+        family = next(c for c in type(self).__mro__ if LocScale in c.__bases__)  # Normal...
+        new = self._get_checked_instance(family, _instance)
+        batch_shape = ops.Size(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new

@@ -2,13 +2,12 @@
 
 from . import _ops as ops
 from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_all
+from .distribution import LocScale
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocScale):
     """Creates a Laplace distribution parameterized by :attr:`loc` and :attr:`scale`."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
@@ -34,24 +33,6 @@ class Laplace(Distribution):
     def stddev(self):
         """The standard deviation of the distribution."""
         return 2**0.5 * self.scale
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        if isinstance(loc, ops.Number) and isinstance(scale, ops.Number):
-            batch_shape = ops.Size()
-        else:
-            batch_shape = self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        """The distribution with batch dims expanded to ``batch_shape``."""
-        new = self._get_checked_instance(Laplace, _instance)
-        batch_shape = ops.Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        super(Laplace, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     def rsample(self, sample_shape=ops.Size()):
         """A reparameterised sample of sample_shape + batch_shape + event_shape."""

@@ -4,13 +4,14 @@ import math
 
 from . import _ops as ops
 from . import constraints
+from .distribution import LocScale
 from .exp_family import ExponentialFamily
-from .utils import _standard_normal, broadcast_all
+from .utils import _standard_normal
 
 __all__ = ["Normal"]
 
 
-class Normal(ExponentialFamily):
+class Normal(LocScale, ExponentialFamily):
     """Creates a normal (also called Gaussian) distribution parameterized by :attr:`loc` and
     :attr:`scale`."""
 
@@ -38,24 +39,6 @@ class Normal(ExponentialFamily):
     def variance(self):
         """The variance of the distribution."""
         return self.stddev.pow(2)
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        if isinstance(loc, ops.Number) and isinstance(scale, ops.Number):
-            batch_shape = ops.Size()
-        else:
-            batch_shape = self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        """The distribution with batch dims expanded to ``batch_shape``."""
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = ops.Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        super(Normal, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
 
     def sample(self, sample_shape=ops.Size()):
         """A sample of sample_shape + batch_shape + event_shape (no gradient)."""
