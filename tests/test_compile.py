@@ -315,3 +315,31 @@ def test_constants_made_inside_are_kept():
         x = gputensor.ones(n)
         _same(compiled(x), fn(x))
     assert compiled.compile_report()[0]["replays"] == 2
+
+
+def _chain(a, b, c):
+    return (a * b + c) / 2.5 - a
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_elementwise_chain_is_fused_bit_for_bit(dtype):
+    rng = np.random.default_rng(5)
+    a, b, c = (gputensor.tensor(rng.standard_normal((3, 50)).astype(dtype)) for _ in range(3))
+    compiled = gputensor.compile(_chain)
+    kept = [compiled(a, b, c) for _ in range(4)]  # held: each call writes a new array
+    for out in kept:
+        _same(out, _chain(a, b, c))
+    assert len({id(out._data) for out in kept}) == 4
+    assert compiled.compile_report()[0]["fused"] == 1
+    _same(compiled(a.t().contiguous().t(), b, c), _chain(a, b, c))  # (not contiguous)
+    ta, tb, tc = (torch.tensor(to_numpy(t)) for t in (a, b, c))
+    np.testing.assert_array_equal(to_numpy(compiled(a, b, c)), _chain(ta, tb, tc).numpy())
+
+
+def test_chain_with_grad_is_not_fused_and_keeps_its_graph():
+    a = gputensor.ones(4, requires_grad=True)
+    compiled = gputensor.compile(_chain)
+    for _ in range(3):
+        out = compiled(a, a, a)
+    assert compiled.compile_report()[0]["fused"] == 0
+    assert type(out.grad_fn).__name__ == "SubBackward0"

@@ -9,6 +9,7 @@ import weakref
 from .._tensor_core import TensorCore
 from ..autograd.grad_mode import is_grad_enabled
 from ..nn.modules.module import Module
+from .fuse import fuse
 from .program import Unsupported, build
 from .replay import run_arrays, run_graph
 from .tracer import Tracer
@@ -71,6 +72,7 @@ class _Entry:
         self.modules = ()  # (module, training) that the trace read
         self.tensor_guards = ()  # (tensor, shape, dtype, requires_grad) of captured tensors
         self.replays = 0
+        self.fused = 0  # chains of elementwise ops fused into one loop
 
     def passes(self, key) -> bool:
         """Whether a call with ``key`` may use this entry."""
@@ -91,7 +93,8 @@ class _Entry:
         state = "replayed" if self.program is not None else (
             "eager" if self.reason is not None else "tracing")
         return {"state": state, "reason": self.reason, "replays": self.replays,
-                "ops": 0 if self.program is None else self.program.n_nodes}
+                "ops": 0 if self.program is None else self.program.n_nodes,
+                "fused": self.fused}
 
 
 class CompiledFunction:
@@ -112,7 +115,7 @@ class CompiledFunction:
 
     def compile_report(self) -> list:
         """One dict per guard set: state ("replayed", "eager", "tracing"), the reason it
-        runs eagerly, how often it was replayed and its number of steps."""
+        runs eagerly, how often it was replayed, its number of steps and of fused chains."""
         return [e.describe() for e in self._entries]
 
     def __get__(self, obj, objtype=None):
@@ -172,6 +175,7 @@ class CompiledFunction:
             return result
         entry.tensor_guards = tuple((t, t._data.shape, t._data.dtype, t._requires_grad)
                                     for _, t in program.captured)
+        entry.fused = fuse(program)
         entry.program = program
         return result
 

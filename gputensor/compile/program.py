@@ -59,6 +59,7 @@ class _Builder:
         self.arrays1 = {id(t._data): i for i, t in enumerate(inputs1)}
         self.arrays2 = {id(t._data): i for i, t in enumerate(inputs2)}
         self.array_constants = []  # (slot, array) of arrays made inside the function
+        self.meta = {i: (t._data.shape, t._data.dtype) for i, t in enumerate(inputs1)}
         self.count = len(inputs1)
         self.captured = []  # (slot, tensor): tensors from outside the function, read each call
         self.constants = []  # (slot, tensor): tensors made inside it, the same each time
@@ -69,6 +70,7 @@ class _Builder:
         self.count += 1
         self.slots1[id(t1)] = slot
         self.slots2[id(t2)] = slot
+        self.meta[slot] = (t1._data.shape, t1._data.dtype)
         self.arrays1.setdefault(id(t1._data), slot)
         self.arrays2.setdefault(id(t2._data), slot)
         self.keep += (t1, t2)
@@ -178,6 +180,7 @@ class Program:
         self.captured = []
         self.constants = []
         self.array_constants = []
+        self.meta = {}  # slot -> (shape, dtype) of the tensors when traced
         self.output = None
         self.graph_mode = False
         self.modules = ()
@@ -228,6 +231,7 @@ def build(trace1, trace2, inputs1, inputs2, result1, result2) -> Program:
     program.n_slots = b.count
     program.captured, program.constants = b.captured, b.constants
     program.array_constants = b.array_constants
+    program.meta = b.meta
     program.modules = tuple(dict.fromkeys(trace1.modules))
     program.graph_mode = not has_backward and bool(node_index)
     program.n_nodes = len(program.steps)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .._tensor_core import TensorCore
 from ..autograd.function import grad_node
+from .fuse import FusedStep
 from .program import BackwardStep, DrawStep, OpStep, Program
 from .tracer import CallRecord
 
@@ -44,22 +45,11 @@ def run_arrays(program: Program, inputs, backend, index):
     for step in program.steps:
         kind = type(step)
         if kind is OpStep:
-            args = list(step.template)
-            for pos, slot in step.fills:
-                args[pos] = env[slot]
-            ctx = step.node_type()
-            ctx.xp = xp
-            ctx.backend = backend
-            result = step.op.forward(ctx, *args)
-            outs = step.outs
-            if isinstance(result, tuple):
-                for slot, array in zip(outs, result):
-                    env[slot] = array
-            else:
-                env[outs[0]] = result
-            if step.static is not None:
-                ctx.__dict__.update(step.static)
-                ctxs[step.node_index] = ctx
+            _forward(step, env, xp, backend, ctxs)
+        elif kind is FusedStep:
+            if not step.run(env):
+                for op_step in step.steps:
+                    _forward(op_step, env, xp, backend, ctxs)
         elif kind is DrawStep:
             env[step.slot] = step.noise(backend, index)
         elif kind is CallRecord:
@@ -73,6 +63,26 @@ def run_arrays(program: Program, inputs, backend, index):
         t = tensors.get(slot)
         return t if t is not None else TensorCore._make(env[slot], device)
     return _result(program.output, value_of)
+
+
+def _forward(step: OpStep, env, xp, backend, ctxs) -> None:
+    """One op's forward on the slots' arrays; its node kept for the backward walk."""
+    args = list(step.template)
+    for pos, slot in step.fills:
+        args[pos] = env[slot]
+    ctx = step.node_type()
+    ctx.xp = xp
+    ctx.backend = backend
+    result = step.op.forward(ctx, *args)
+    outs = step.outs
+    if isinstance(result, tuple):
+        for slot, array in zip(outs, result):
+            env[slot] = array
+    else:
+        env[outs[0]] = result
+    if step.static is not None:
+        ctx.__dict__.update(step.static)
+        ctxs[step.node_index] = ctx
 
 
 def _backward(step: BackwardStep, env, ctxs, tensors, xp) -> None:
