@@ -11,7 +11,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..nn.modules.module import Module
 from .fuse import fuse
 from .program import Unsupported, build
-from .replay import run_arrays, run_graph
+from .replay import lower, run_arrays, run_graph
 from .tracer import Tracer
 
 __all__ = ["compile", "OptimizedModule", "Unsupported", "InvalidBackend", "reset",
@@ -176,6 +176,8 @@ class CompiledFunction:
         entry.tensor_guards = tuple((t, t._data.shape, t._data.dtype, t._requires_grad)
                                     for _, t in program.captured)
         entry.fused = fuse(program)
+        if program.backend is not None:
+            lower(program)
         entry.program = program
         return result
 

@@ -121,13 +121,14 @@ class OpStep:
     """Replays one op: forward on the slots' arrays, the node's static fields kept."""
 
     __slots__ = ("op", "node_type", "template", "fills", "outs", "node_index", "static",
-                 "array_positions")
+                 "array_positions", "ctx_type")
 
     def __init__(self, op, node, template, fills, outs, node_index, array_positions):
         self.op, self.template, self.fills, self.outs = op, template, fills, outs
         self.array_positions = array_positions
         self.node_type = op._node_type(op.variant)
         self.node_index = node_index
+        self.ctx_type = None  # (set by replay.lower) the node type with the static fields
         self.static = None
         if node is not None:
             self.static = {"_arg_index": node._arg_index, "_input_meta": node._input_meta,
@@ -164,10 +165,11 @@ class DrawStep:
 class BackwardStep:
     """Replays the engine's walk: ``order`` of ("op", op index, routes) or ("leaf", slot)."""
 
-    __slots__ = ("root", "root_nr", "order")
+    __slots__ = ("root", "root_nr", "order", "plan")
 
     def __init__(self, root, root_nr, order):
         self.root, self.root_nr, self.order = root, root_nr, order
+        self.plan = None  # (set by replay.lower) the walk with its casts and sums worked out
 
 
 class Program:
