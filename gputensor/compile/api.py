@@ -9,9 +9,10 @@ import weakref
 from .._tensor_core import TensorCore
 from ..autograd.grad_mode import is_grad_enabled
 from ..nn.modules.module import Module
+from .codegen import generate
 from .fuse import fuse
 from .program import Unsupported, build
-from .replay import lower, run_arrays, run_graph
+from .replay import run_arrays, run_graph
 from .tracer import Tracer
 
 __all__ = ["compile", "OptimizedModule", "Unsupported", "InvalidBackend", "reset",
@@ -176,8 +177,8 @@ class CompiledFunction:
         entry.tensor_guards = tuple((t, t._data.shape, t._data.dtype, t._requires_grad)
                                     for _, t in program.captured)
         entry.fused = fuse(program)
-        if program.backend is not None:
-            lower(program)
+        if program.backend is not None and not program.graph_mode:
+            generate(program)
         entry.program = program
         return result
 

@@ -37,8 +37,7 @@ def _fused_module():
 
 
 class FusedStep:
-    """One loop for a chain of ops: ``run`` fills the chain's escaping slots, or returns
-    False (inputs not C-contiguous) for the caller to run ``steps`` one by one."""
+    """One loop for a chain of ops (``call``), or its ``steps`` one by one."""
 
     __slots__ = ("kernel", "inputs", "outs", "shape", "dtype", "steps", "buffers")
 
@@ -47,23 +46,21 @@ class FusedStep:
         self.shape, self.dtype, self.steps = shape, dtype, steps
         self.buffers = [None] * len(outs)  # the last call's outputs, reused once unreferenced
 
-    def run(self, env) -> bool:
-        """Run the loop on the slots' arrays; False when an input is not C-contiguous."""
-        arrays = []
-        for slot in self.inputs:
-            a = env[slot]
+    def call(self, *arrays):
+        """The chain's escaping values from its inputs' arrays; None when an input is not
+        C-contiguous (the caller then runs ``steps`` one by one)."""
+        flat = []
+        for a in arrays:
             if not a.flags.c_contiguous:
-                return False
-            arrays.append(a.reshape(-1))
+                return None
+            flat.append(a.reshape(-1))
         buffers = self.buffers
         for k, buffer in enumerate(buffers):
             # held only by this list (and getrefcount's argument): nobody else can see it
             if buffer is None or sys.getrefcount(buffer) > 2:
                 buffers[k] = np.empty(self.shape, self.dtype)
-        self.kernel(*[o.reshape(-1) for o in buffers], *arrays)
-        for slot, out in zip(self.outs, buffers):
-            env[slot] = out
-        return True
+        self.kernel(*[o.reshape(-1) for o in buffers], *flat)
+        return tuple(buffers)
 
 
 def _fusable(step, meta):

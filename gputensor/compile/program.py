@@ -235,12 +235,13 @@ def build(trace1, trace2, inputs1, inputs2, result1, result2) -> Program:
     program.array_constants = b.array_constants
     program.meta = b.meta
     program.modules = tuple(dict.fromkeys(trace1.modules))
-    program.graph_mode = not has_backward and bool(node_index)
     program.n_nodes = len(program.steps)
     first = next((r for r in trace1.steps if isinstance(r, OpRecord)), None)
     if first is not None:
         t = next(a for a in first.args if isinstance(a, TensorCore))
         program.backend, program.index = t._backend, t._device.index
+    # outputs with a graph need each op's apply; so does a program with no op (calls only)
+    program.graph_mode = not has_backward and bool(node_index) or program.backend is None
     return program
 
 
