@@ -343,3 +343,55 @@ def test_chain_with_grad_is_not_fused_and_keeps_its_graph():
         out = compiled(a, a, a)
     assert compiled.compile_report()[0]["fused"] == 0
     assert type(out.grad_fn).__name__ == "SubBackward0"
+
+
+def test_training_step_on_each_device(device):
+    params = []
+    for wrap in (lambda f: f, gputensor.compile):
+        with made_on(gputensor, device):
+            model = _mlp(gputensor).to(device)
+            optimizer = gputensor.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+            x, y = (t.to(device) for t in _data(gputensor, batch=3))
+
+            def step():
+                optimizer.zero_grad()
+                loss = gputensor.nn.functional.cross_entropy(model(x), y)
+                loss.backward()
+                optimizer.step()
+            run = wrap(step)
+            for _ in range(4):
+                run()
+        params.append(list(model.parameters()))
+    assert _replayed(run) == ["replayed"]
+    for ours, eager in zip(*params):
+        _same(ours.detach().cpu(), eager.detach().cpu())
+
+
+def test_gpt_training_step_matches_eager():
+    def parameters(step):
+        model = next(c.cell_contents for c in step.__closure__
+                     if isinstance(c.cell_contents, gputensor.nn.Module))
+        return [p.detach() for p in model.parameters()]
+    sizes = {"batch": 2, "block_size": 5, "n_layer": 1, "n_head": 2, "n_embd": 8, "vocab": 7}
+    eager, traced = _gpt_step(gputensor, **sizes), _gpt_step(gputensor, **sizes)
+    compiled = gputensor.compile(traced)
+    for _ in range(6):
+        eager()
+        compiled()
+    assert _replayed(compiled) == ["replayed"]
+    for ours, ref in zip(parameters(traced), parameters(eager)):
+        _same(ours, ref)
+
+
+def test_arguments_structures_and_returned_inputs():
+    @gputensor.compile
+    def fn(x, scale, *, shift=0.0):
+        return {"x": x, "y": [x * scale + shift, None, 3]}
+
+    x = gputensor.tensor([1.0, 2.0])
+    for scale, shift in ((2.0, 0.0), (2.0, 0.0), (2.0, 0.0), (3.0, 1.0), (3.0, 1.0),
+                         (3.0, 1.0)):
+        out = fn(x, scale, shift=shift)
+        assert out["x"] is x and out["y"][1:] == [None, 3]
+        _same(out["y"][0], x * scale + shift)
+    assert [e["replays"] for e in fn.compile_report()] == [1, 1]
