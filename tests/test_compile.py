@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import gputensor
+from benchmarks.cases_gpt import _gpt_step
 from gputensor.compile import Unsupported
 from helpers import made_on, to_numpy, torch_text
 
@@ -345,19 +346,24 @@ def test_chain_with_grad_is_not_fused_and_keeps_its_graph():
     assert type(out.grad_fn).__name__ == "SubBackward0"
 
 
+def _small_step(device):
+    model = _mlp(gputensor).to(device)
+    optimizer = gputensor.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = (t.to(device) for t in _data(gputensor, batch=3))
+
+    def step():
+        optimizer.zero_grad()
+        loss = gputensor.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+    return model, step
+
+
 def test_training_step_on_each_device(device):
     params = []
     for wrap in (lambda f: f, gputensor.compile):
         with made_on(gputensor, device):
-            model = _mlp(gputensor).to(device)
-            optimizer = gputensor.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-            x, y = (t.to(device) for t in _data(gputensor, batch=3))
-
-            def step():
-                optimizer.zero_grad()
-                loss = gputensor.nn.functional.cross_entropy(model(x), y)
-                loss.backward()
-                optimizer.step()
+            model, step = _small_step(device)
             run = wrap(step)
             for _ in range(4):
                 run()
