@@ -401,3 +401,33 @@ def test_arguments_structures_and_returned_inputs():
         assert out["x"] is x and out["y"][1:] == [None, 3]
         _same(out["y"][0], x * scale + shift)
     assert [e["replays"] for e in fn.compile_report()] == [1, 1]
+
+
+def test_replaced_parameter_and_late_hooks_are_guarded():
+    model = _mlp(gputensor)
+    compiled = gputensor.compile(model)
+    x, _ = _data(gputensor)
+    for _ in range(3):
+        compiled(x)
+    with gputensor.no_grad():
+        model[0].weight = gputensor.nn.Parameter(model[0].weight * 2)
+    _same(compiled(x), model(x))
+    model[2].register_forward_pre_hook(lambda m, args: (args[0] * 0,))
+    _same(compiled(x), model(x))
+    report = compiled.compile_report()
+    assert [e["state"] for e in report] == ["replayed", "tracing", "eager"]
+    assert "Linear has forward hooks" in report[2]["reason"]
+
+
+def test_autocast_and_inference_mode_are_guarded():
+    model = _mlp(gputensor)
+    compiled = gputensor.compile(model)
+    x, _ = _data(gputensor)
+    for _ in range(3):
+        compiled(x)
+    with gputensor.autocast("cpu"):
+        _same(compiled(x), model(x))
+    with gputensor.inference_mode():
+        out = compiled(x)
+        assert out.is_inference() and compiled.compile_report()[-1]["state"] == "tracing"
+    assert len(compiled.compile_report()) == 3

@@ -6,7 +6,9 @@ import functools
 import logging
 import weakref
 
-from .._tensor_core import TensorCore
+from .._tensor_core import INFERENCE_MODE, TensorCore
+from ..amp.autocast_mode import _DTYPE as _AUTOCAST_DTYPE
+from ..amp.autocast_mode import _ENABLED as _AUTOCAST_ENABLED
 from ..autograd.grad_mode import is_grad_enabled
 from ..nn.modules.module import Module
 from .codegen import generate
@@ -45,9 +47,11 @@ def reset() -> None:
 
 
 def _guard_key(args, kwargs):
-    """(key, tensor inputs): the inputs' shapes, dtypes, devices, requires_grad and the grad
-    mode; other arguments by value (unhashable ones raise TypeError)."""
-    parts = [is_grad_enabled()]
+    """(key, tensor inputs): the inputs' shapes, dtypes, devices, requires_grad, the grad,
+    inference and autocast modes; other arguments by value (unhashable ones: TypeError)."""
+    autocast = tuple(_AUTOCAST_ENABLED.values())
+    parts = [is_grad_enabled(), INFERENCE_MODE.enabled,
+             (autocast, tuple(_AUTOCAST_DTYPE.values())) if any(autocast) else None]
     inputs = []
     for a in (*args, *kwargs.values()) if kwargs else args:
         if isinstance(a, TensorCore):
@@ -72,6 +76,7 @@ class _Entry:
         self.first = None  # (trace, inputs, result) of the first run, until the second
         self.modules = ()  # (module, training) that the trace read
         self.tensor_guards = ()  # (tensor, shape, dtype, requires_grad) of captured tensors
+        self.owner_guards = ()  # (module's _parameters or _buffers, name, tensor) of those
         self.replays = 0
         self.fused = 0  # chains of elementwise ops fused into one loop
 
@@ -80,7 +85,11 @@ class _Entry:
         if key != self.key:
             return False
         for module, training in self.modules:
-            if module.training is not training:
+            if module.training is not training or module._forward_hooks \
+                    or module._forward_pre_hooks:
+                return False
+        for table, name, t in self.owner_guards:  # a parameter replaced by another
+            if table.get(name) is not t:
                 return False
         for t, shape, dtype, requires_grad in self.tensor_guards:
             d = t._data
@@ -96,6 +105,19 @@ class _Entry:
         return {"state": state, "reason": self.reason, "replays": self.replays,
                 "ops": 0 if self.program is None else self.program.n_nodes,
                 "fused": self.fused}
+
+
+def _owners(program, modules) -> tuple:
+    """(table, name, tensor) for each captured tensor that a called module holds as a
+    parameter or buffer: replacing it (``layer.weight = Parameter(...)``) misses the guard."""
+    captured = {id(t): t for _, t in program.captured}
+    found = []
+    for module in dict.fromkeys(modules):
+        for table in (module._parameters, module._buffers):
+            for name, t in table.items():
+                if id(t) in captured:
+                    found.append((table, name, t))
+    return tuple(found)
 
 
 class CompiledFunction:
@@ -176,6 +198,7 @@ class CompiledFunction:
             return result
         entry.tensor_guards = tuple((t, t._data.shape, t._data.dtype, t._requires_grad)
                                     for _, t in program.captured)
+        entry.owner_guards = _owners(program, trace.modules)
         entry.fused = fuse(program)
         if program.backend is not None and not program.graph_mode:
             generate(program)
