@@ -431,3 +431,21 @@ def test_autocast_and_inference_mode_are_guarded():
         out = compiled(x)
         assert out.is_inference() and compiled.compile_report()[-1]["state"] == "tracing"
     assert len(compiled.compile_report()) == 3
+
+
+def test_batchnorm_running_statistics_fall_back_in_training_mode():
+    nn = gputensor.nn
+    model = nn.Sequential(nn.Linear(6, 4), nn.BatchNorm1d(4))
+    compiled = gputensor.compile(model)
+    x, _ = _data(gputensor)
+    for _ in range(3):
+        compiled(x)
+    (entry,) = compiled.compile_report()
+    assert entry["state"] == "eager" and "in-place" in entry["reason"]
+    twin = nn.Sequential(nn.Linear(6, 4), nn.BatchNorm1d(4))
+    twin.load_state_dict(model.state_dict())
+    model.eval()
+    twin.eval()
+    for _ in range(3):
+        _same(compiled(x), twin(x))
+    assert compiled.compile_report()[1]["state"] == "replayed"

@@ -208,6 +208,10 @@ class Tracer:
             if module._forward_hooks or module._forward_pre_hooks:
                 self.fail(f"{type(module).__name__} has forward hooks")
             self.trace.modules.append(module)
+            # its parameters and buffers: a write outside the ops (BatchNorm's running
+            # statistics) would not be replayed, so it is caught by its version
+            self._see(module._parameters.values())
+            self._see(module._buffers.values())
         elif code in self._host_reads:
             self.fail(f"Tensor.{self._host_reads[code]}() reads a tensor's value on the host "
                       "(data-dependent Python)")
