@@ -1,10 +1,10 @@
-"""``gputensor._dynamo``: torch._dynamo's reset and list_backends, for code that calls them."""
+"""``gputensor._dynamo``: torch._dynamo's reset, config.recompile_limit and list_backends."""
 
 from __future__ import annotations
 
-from .compile.api import BACKENDS, reset
+from .compile.api import BACKENDS, Unsupported, config, reset
 
-__all__ = ["list_backends", "reset"]
+__all__ = ["config", "list_backends", "reset", "Unsupported"]
 
 
 def list_backends(exclude_tags=("debug", "experimental")) -> list:

@@ -284,9 +284,17 @@ def test_recompile_limit_logs_once_and_runs_eagerly(caplog):
     with caplog.at_level(logging.WARNING, logger="gputensor._dynamo"):
         for n in range(1, 11):
             _same(compiled(gputensor.ones(n)), gputensor.ones(n) * 2)
-    assert len(compiled.compile_report()) == 8
+    assert len(compiled.compile_report()) == 8 == torch._dynamo.config.recompile_limit
     assert [r.message.splitlines()[0] for r in caplog.records] == [
         "gputensor._dynamo hit config.recompile_limit (8)"]
+    gputensor._dynamo.config.recompile_limit = 2
+    try:
+        other = gputensor.compile(lambda x: x * 2)
+        for n in range(1, 5):
+            other(gputensor.ones(n))
+        assert len(other.compile_report()) == 2
+    finally:
+        gputensor._dynamo.config.recompile_limit = 8
 
 
 def test_reset_and_compiler_namespace():

@@ -12,29 +12,45 @@ Guards: the tensor arguments' shapes, dtypes, devices, requires_grad (and whethe
 leaves), other arguments by value, the grad mode, the ``training`` flag of every module
 called, and the shapes, dtypes, requires_grad and hooks of the captured tensors (parameters,
 buffers, optimizer state read by the ops). For a compiled module, its parameters are read
-from the module on each call. Up to ``recompile_limit`` (8, torch's) guard sets are kept;
+from the module on each call. Up to ``gputensor._dynamo.config.recompile_limit`` (8, as
+torch's) guard sets are kept;
 beyond that calls run eagerly and a warning is logged once.
 
-Replay: each op's ``forward`` runs on the arrays directly (no Tensor objects, no grad
-recording, no module or functional Python in between); a ``loss.backward()`` replays the
-engine's walk in the recorded order with each node's backward formula, so the sums are
-the same as eager and results agree to the last bit; leaves accumulate ``.grad`` as eagerly;
-``optimizer.step()`` and ``zero_grad()`` are called as they are (they are fused kernels
-already). Dropout masks are drawn again from the default generator each call, in the same
-order, so the numbers are eager's. Where the result must carry a graph (a forward in grad
-mode with no backward in the function), each op's ``apply`` is replayed instead, so the
-outputs have eager's grad_fn.
+Replay: one Python function is generated per program (``codegen.py``): each op's
+``forward`` on the arrays directly (no Tensor objects, no grad recording, no module or
+functional Python in between); a ``loss.backward()`` as the engine's walk unrolled in the
+recorded order, each node's backward formula with the same sums to shape, casts and
+accumulation order, so results agree with eager to the last bit; leaves accumulate
+``.grad`` as eagerly; ``optimizer.step()`` and ``zero_grad()`` are called as they are (they
+are fused kernels already). Dropout masks are drawn again from the default generator each
+call, in the same order, so the numbers are eager's (and torch's). Where the result must
+carry a graph (a forward in grad mode with no backward in the function), each op's
+``apply`` is replayed instead, so the outputs have eager's grad_fn.
+
+Fusion (``fuse.py``, CPU): a run of ``+ - * /`` ops on float tensors of one shape with no
+graph node becomes one generated ``numba.njit(parallel=True)`` loop, cached on disk and
+compiled once per chain and dtype; these four operations round the same in NumPy and Numba,
+so fused results are eager's bit for bit too. A fused chain's output array is reused on the
+next call once nothing references it. Other ops allocate as in eager mode.
 
 Limits (the function runs eagerly, with the reason in ``fn.compile_report()``; with
 ``fullgraph=True`` ``gputensor.compile.Unsupported`` is raised after that eager run):
 Python control flow on tensor values (``item()``, ``bool(t)``, printing), in-place ops on
-tensors the ops see (including BatchNorm's running statistics in training mode), random
-draws other than dropout (``randn`` in the function), forward hooks, tensor hooks and
-``retain_grad`` in the backward, custom ``autograd.Function``, backward with arguments, and
-ops moving tensors between devices. Not detected: side effects outside the ops (a tensor
-stored on an attribute, a Python counter): the replay skips the function's Python. Tensors
-returned by a function that runs ``backward()`` come back detached. ``dynamic``, ``mode``,
-``options`` and ``backend`` are checked as torch checks them and otherwise ignored.
+tensors the ops see and writes to a called module's parameters or buffers outside the ops
+(BatchNorm's running statistics in training mode), random draws other than dropout
+(``randn`` in the function), forward hooks, tensor hooks and ``retain_grad`` in the
+backward, custom ``autograd.Function``, backward with arguments, optimizer steps with a
+closure, ops moving tensors between devices, a function whose ops or constants differ
+between its first two calls. Unhashable arguments (a list) run eagerly each call.
+
+Not detected, by design of a replay that skips the function's Python: side effects outside
+the ops (a tensor stored on an attribute, a Python counter, printing text), and checks done in
+Python before an op (embedding's index range: a bad index on a replayed call gets NumPy's
+error, not torch's). Tensors returned by a function that runs ``backward()`` come back
+detached. The first two calls for each guard set run eagerly (plus the recording); with
+``fullgraph=True`` the error comes after the eager call ran. ``dynamic``, ``mode``,
+``options`` and ``backend`` are checked as torch checks them and otherwise ignored: shapes
+are always guarded exactly, as ``dynamic=False``.
 """
 
 from .api import (
@@ -42,10 +58,10 @@ from .api import (
     OptimizedModule,
     Unsupported,
     compile,  # noqa: A004
+    config,
     is_compiling,
-    recompile_limit,
     reset,
 )
 
 __all__ = ["compile", "OptimizedModule", "Unsupported", "InvalidBackend", "reset",
-           "is_compiling", "recompile_limit"]
+           "is_compiling", "config"]

@@ -18,11 +18,18 @@ from .replay import run_arrays, run_graph
 from .tracer import Tracer
 
 __all__ = ["compile", "OptimizedModule", "Unsupported", "InvalidBackend", "reset",
-           "is_compiling", "recompile_limit"]
+           "is_compiling", "config"]
 
 MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 BACKENDS = ("inductor", "eager", "aot_eager", "cudagraphs")
-recompile_limit = 8  # torch._dynamo.config.recompile_limit
+
+
+class config:  # noqa: N801 - torch._dynamo.config
+    """Settings, as torch._dynamo.config's: ``recompile_limit`` guard sets per function."""
+
+    recompile_limit = 8
+
+
 _log = logging.getLogger("gputensor._dynamo")
 
 
@@ -155,7 +162,7 @@ class CompiledFunction:
             if entry.passes(key):
                 break
         else:
-            if len(self._entries) >= recompile_limit:
+            if len(self._entries) >= config.recompile_limit:
                 self._warn_limit()
                 return self._fn(*args, **kwargs)
             entry = _Entry(key)
@@ -212,7 +219,7 @@ class CompiledFunction:
         code = getattr(self._fn, "__code__", None)
         where = "" if code is None else f" ({code.co_filename}:{code.co_firstlineno})"
         _log.warning("gputensor._dynamo hit config.recompile_limit (%d)\n   function: '%s'%s",
-                     recompile_limit, getattr(self._fn, "__name__", "?"), where)
+                     config.recompile_limit, getattr(self._fn, "__name__", "?"), where)
 
 
 class OptimizedModule(Module):
