@@ -9,9 +9,11 @@ no Tensor objects, no graph, no buffers dictionary. ``program.source`` keeps its
 from __future__ import annotations
 
 from ..autograd.function import grad_node
+from ..ops.nn_ops import update_running_stats
 from .fuse import FusedStep
-from .program import BackwardStep, DrawStep, OpStep, Program
+from .program import BackwardStep, DrawStep, OpStep, Program, output_slots
 from .tracer import CallRecord
+from .writes import SnapshotStep, WriteStep
 
 
 class _Writer:
@@ -121,6 +123,25 @@ def _backward(w: _Writer, program: Program, step: BackwardStep, leaf_source) -> 
             w.emit(f"{dest} = g if {dest} is None else {dest} + g", 3)
 
 
+def _write(w: _Writer, step, leaf_source, n_inputs: int, tensors: dict) -> None:
+    """An in-place op's snapshot or write, or batch norm's running statistics; a tensor the
+    caller can see (an argument, parameter or buffer) gets its version bumped, as eagerly."""
+    if type(step) is SnapshotStep:
+        w.emit(f"s{step.copy} = s{step.source}.copy()")
+        return
+    if type(step) is WriteStep:
+        w.emit(f"s{step.target}[...] = s{step.result}")
+        targets = (step.target,)
+    else:
+        update = w.name("update", update_running_stats)
+        w.emit(f"{update}(s{step.running_mean}, s{step.running_var}, s{step.mean}, "
+               f"s{step.var}, {step.n!r}, {step.momentum!r})")
+        targets = (step.running_mean, step.running_var)
+    for slot in targets:
+        if slot < n_inputs or slot in tensors:
+            w.emit(f"{leaf_source(slot)}._version.value += 1")
+
+
 def _node_types(program: Program) -> None:
     """Each op's node type, subclassed once to carry the backend and the node's static
     fields (what ``Op.apply`` and ``_wire`` would set on every call)."""
@@ -143,9 +164,12 @@ def generate(program: Program) -> None:
     for i in range(n_inputs):
         w.emit(f"s{i} = inputs[{i}]._data")
     tensors = {}
-    for slot, t in program.captured + program.constants:
+    for slot, t in program.captured:
         tensors[slot] = w.name("tensor", t)
         w.emit(f"s{slot} = {tensors[slot]}._data")
+    for slot, array in program.constant_arrays.items():
+        copy = ".copy()" if slot in program.written_constants else ""
+        w.emit(f"s{slot} = {w.name('constant', array)}{copy}")
     for slot, array in program.array_constants:
         w.emit(f"s{slot} = {w.name('array', array)}")
 
@@ -168,20 +192,13 @@ def generate(program: Program) -> None:
             w.emit(f"{w.name('call', method)}({args})")
             for slot, _ in program.captured:  # (a step may rebind a parameter's array)
                 w.emit(f"s{slot} = {tensors[slot]}._data")
-        else:
+        elif kind is BackwardStep:
             _backward(w, program, step, leaf_source)
-    outputs = sorted(set(_slots(program.output)) - set(tensors) - set(range(n_inputs)))
+        else:
+            _write(w, step, leaf_source, n_inputs, tensors)
+    outputs = sorted(set(output_slots(program.output)) - set(tensors) - set(range(n_inputs)))
     w.emit(f"return ({''.join(f's{s}, ' for s in outputs)})")
     source = "def program(inputs):\n" + "\n".join(w.lines) + "\n"
     namespace = dict(w.names)
     exec(compile(source, "<gputensor.compile program>", "exec"), namespace)  # noqa: S102
     program.code, program.code_outputs, program.source = namespace["program"], outputs, source
-
-
-def _slots(template):
-    kind = template[0]
-    if kind == "slot":
-        yield template[1]
-    elif kind in ("seq", "dict"):
-        for item in template[2]:
-            yield from _slots(item if kind == "seq" else item[1])

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 from ..ops.elementwise import Add, Div, Mul, Sub
-from .program import OpStep, Program
+from .program import OpStep, Program, output_slots
 
 _SYMBOLS = {Add: "+", Sub: "-", Mul: "*", Div: "/"}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -96,7 +96,7 @@ def fuse(program: Program) -> int:
             reads.setdefault(slot, []).append(index)
         for slot in getattr(step, "inputs", ()):
             reads.setdefault(slot, []).append(index)
-    escaping = set(_output_slots(program.output))
+    escaping = set(output_slots(program.output))
     steps, chain, kind, count = [], [], None, 0
     for index, step in enumerate(program.steps + [None]):
         this = None if step is None else _fusable(step, program.meta)
@@ -116,15 +116,6 @@ def fuse(program: Program) -> int:
             kind = this
     program.steps = steps
     return count
-
-
-def _output_slots(template):
-    kind = template[0]
-    if kind == "slot":
-        yield template[1]
-    elif kind in ("seq", "dict"):
-        for item in template[2]:
-            yield from _output_slots(item if kind == "seq" else item[1])
 
 
 def _fused(chain, kind, reads, escaping) -> FusedStep:

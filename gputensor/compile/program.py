@@ -16,11 +16,20 @@ from .. import random_draws
 from .._tensor_core import TensorCore
 from ..autograd.function import AccumulateGrad, grad_node
 from ..ops.creation import default_generator
-from .tracer import BackwardRecord, CallRecord, DrawRecord, OpRecord
+from .tracer import (
+    BackwardRecord,
+    CallRecord,
+    DrawRecord,
+    OpRecord,
+    RunningStatsRecord,
+    SnapshotRecord,
+    Unsupported,
+    WriteRecord,
+)
+from .writes import build_running_stats, build_snapshot, build_write
 
-
-class Unsupported(RuntimeError):  # noqa: N818 - torch._dynamo.exc.Unsupported
-    """What the compiler cannot replay (raised with ``fullgraph=True``)."""
+_WRITE_BUILDERS = {SnapshotRecord: build_snapshot, WriteRecord: build_write,
+                   RunningStatsRecord: build_running_stats}
 
 
 def _same_value(a, b) -> bool:
@@ -52,7 +61,9 @@ def _same_array(a, b, xp) -> bool:
 class _Builder:
     """Slot bookkeeping while two traces are walked together."""
 
-    def __init__(self, inputs1, inputs2):
+    def __init__(self, inputs1, inputs2, before1, before2):
+        self.before1, self.before2 = before1, before2  # arrays before in-place writes
+        self.initial = {}  # slot -> a constant's array as the function first read it
         self.slots1 = {id(t): i for i, t in enumerate(inputs1)}
         self.slots2 = {id(t): i for i, t in enumerate(inputs2)}
         # the same by array: ops such as embedding receive a tensor's array, not the tensor
@@ -63,6 +74,7 @@ class _Builder:
         self.count = len(inputs1)
         self.captured = []  # (slot, tensor): tensors from outside the function, read each call
         self.constants = []  # (slot, tensor): tensors made inside it, the same each time
+        self.written_constants = set()  # constants written in place: copied on each call
         self.keep = []  # the traced tensors, alive until the program is built (ids stay unique)
 
     def new_slot(self, t1, t2) -> int:
@@ -107,13 +119,16 @@ class _Builder:
             slot = self.new_slot(t1, t2)
             self.captured.append((slot, t1))
             return slot
-        if t1._device != t2._device or not _same_array(t1._data, t2._data, t1._backend.xp):
+        a1 = self.before1.get(id(t1), (None, t1._data))[1]
+        a2 = self.before2.get(id(t2), (None, t2._data))[1]
+        if t1._device != t2._device or not _same_array(a1, a2, t1._backend.xp):
             raise Unsupported("a tensor made inside the function (not by a traced op) has "
                               "other values on each call (a random factory such as randn?)")
-        if t1._requires_grad:
+        if t1._requires_grad and t1._grad_fn is None:  # (one written in place has a node)
             raise Unsupported("a tensor that requires grad is made inside the function")
         slot = self.new_slot(t1, t2)
         self.constants.append((slot, t1))
+        self.initial[slot] = a1
         return slot
 
 
@@ -182,6 +197,8 @@ class Program:
         self.captured = []
         self.constants = []
         self.array_constants = []
+        self.written_constants = set()
+        self.constant_arrays = {}  # slot -> a constant's first value
         self.meta = {}  # slot -> (shape, dtype) of the tensors when traced
         self.output = None
         self.graph_mode = False
@@ -198,7 +215,7 @@ def build(trace1, trace2, inputs1, inputs2, result1, result2) -> Program:
             raise Unsupported(trace.break_reason)
     if len(trace1.steps) != len(trace2.steps):
         raise Unsupported("the function runs different ops on each call")
-    b = _Builder(inputs1, inputs2)
+    b = _Builder(inputs1, inputs2, trace1.before_writes, trace2.before_writes)
     program = Program()
     program.n_inputs = len(inputs1)
     node_index = {}  # id(node) of trace 1 -> op step position; the same for trace 2
@@ -219,6 +236,8 @@ def build(trace1, trace2, inputs1, inputs2, result1, result2) -> Program:
             draws[id(s1.array)] = (slot, id(s2.array))
             b.keep += (s1.array, s2.array)
             program.steps.append(DrawStep(s1, slot))
+        elif type(s1) in _WRITE_BUILDERS:
+            program.steps.append(_WRITE_BUILDERS[type(s1)](b, s1, s2))
         elif isinstance(s1, CallRecord):
             if s1.owner is not s2.owner or s1.name != s2.name \
                     or not _same_value(s1.args, s2.args) \
@@ -233,6 +252,10 @@ def build(trace1, trace2, inputs1, inputs2, result1, result2) -> Program:
     program.n_slots = b.count
     program.captured, program.constants = b.captured, b.constants
     program.array_constants = b.array_constants
+    program.constant_arrays = b.initial
+    # a returned constant is copied too: the caller may write into it
+    program.written_constants = b.written_constants | (
+        set(b.initial) & set(output_slots(program.output)))
     program.meta = b.meta
     program.modules = tuple(dict.fromkeys(trace1.modules))
     program.n_nodes = len(program.steps)
@@ -320,6 +343,16 @@ def _walk_entry(b, node, node_index, slots):
                 raise Unsupported("backward() reaches ops run outside the compiled function")
             routes.append((k, nr))
     return ("op", index, tuple(routes))
+
+
+def output_slots(template):
+    """The slots a result template reads."""
+    kind = template[0]
+    if kind == "slot":
+        yield template[1]
+    elif kind in ("seq", "dict"):
+        for item in template[2]:
+            yield from output_slots(item if kind == "seq" else item[1])
 
 
 def _output_template(b, r1, r2):

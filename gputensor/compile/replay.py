@@ -4,16 +4,17 @@ result must carry a graph, each op's ``apply``."""
 from __future__ import annotations
 
 from .._tensor_core import TensorCore
+from ..ops import inplace
+from ..ops.nn_ops import update_running_stats
 from .program import DrawStep, OpStep, Program
 from .tracer import CallRecord
+from .writes import RunningStatsStep, SnapshotStep, WriteStep
 
 
 def _sources(program: Program, inputs) -> dict:
-    """{slot: tensor} for the inputs, captured tensors and constants."""
+    """{slot: tensor} for the inputs and captured tensors."""
     tensors = dict(enumerate(inputs))
     for slot, t in program.captured:
-        tensors[slot] = t
-    for slot, t in program.constants:
         tensors[slot] = t
     return tensors
 
@@ -47,6 +48,9 @@ def run_graph(program: Program, inputs, backend, index):
     env = [None] * program.n_slots
     for slot, t in tensors.items():
         env[slot] = t
+    for slot, t in program.constants:  # (written in place or returned: a fresh copy)
+        env[slot] = TensorCore._make(program.constant_arrays[slot].copy(), t._device) \
+            if slot in program.written_constants else t
     for slot, array in program.array_constants:
         env[slot] = array
     for step in program.steps:
@@ -68,4 +72,16 @@ def run_graph(program: Program, inputs, backend, index):
             env[step.slot] = step.noise(backend, index)
         elif kind is CallRecord:
             getattr(step.owner, step.name)(*step.args, **step.kwargs)
+        elif kind is SnapshotStep:
+            env[step.copy] = inplace._snapshot(env[step.source])
+        elif kind is WriteStep:
+            inplace._write(env[step.target], env[step.result])
+        elif kind is RunningStatsStep:
+            running_mean, running_var = env[step.running_mean], env[step.running_var]
+            mean, var = (env[s]._data if isinstance(env[s], TensorCore) else env[s]
+                         for s in (step.mean, step.var))
+            update_running_stats(running_mean._data, running_var._data, mean, var, step.n,
+                                 step.momentum)
+            running_mean._version.value += 1
+            running_var._version.value += 1
     return _result(program.output, lambda slot, device: env[slot])

@@ -12,7 +12,7 @@ from .._tensor_core import TensorCore
 from ..autograd import engine
 from ..autograd.function import AccumulateGrad, Function, Op, set_op_observer
 from ..nn.modules.module import Module
-from ..ops import activations, dropouts
+from ..ops import activations, dropouts, inplace, nn_ops
 from ..ops.activations import Dropout
 from ..optim.lr_scheduler_base import LRScheduler
 from ..optim.optimizer import Optimizer
@@ -20,6 +20,38 @@ from ..optim.optimizer import Optimizer
 # Tensor methods that read a tensor's values on the host: Python control flow on data
 _HOST_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
                "__array__", "__repr__", "__format__", "__complex__")
+
+
+class Unsupported(RuntimeError):  # noqa: N818 - torch._dynamo.exc.Unsupported
+    """What the compiler cannot replay (raised with ``fullgraph=True``)."""
+
+
+@dataclass
+class SnapshotRecord:
+    """An in-place op's copy of its target, made when autograd records the op."""
+
+    source: TensorCore
+    copy: TensorCore
+
+
+@dataclass
+class WriteRecord:
+    """An in-place op's result written into its target's storage."""
+
+    target: TensorCore
+    result: TensorCore
+
+
+@dataclass
+class RunningStatsRecord:
+    """Batch norm's running statistics updated from the batch's (arrays) in training."""
+
+    running_mean: TensorCore
+    running_var: TensorCore
+    mean: object
+    var: object
+    n: int
+    momentum: float
 
 
 @dataclass
@@ -73,6 +105,9 @@ class Trace:
     modules: list = field(default_factory=list)  # modules called (their training flags)
     break_reason: str | None = None
     versions: dict = field(default_factory=dict)  # id -> (tensor, version counter value)
+    # id -> (tensor, a copy of its array before its first in-place write), for the tensors
+    # no recorded op made (a constant made inside the function keeps its first value)
+    before_writes: dict = field(default_factory=dict)
 
 
 def _host_read_codes() -> dict:
@@ -140,6 +175,11 @@ class Tracer:
                                activations.dropout.__code__)
         self._draw_codes = {fn.__code__: name for name, fn in vars(random_draws).items()
                             if inspect.isfunction(fn) and fn.__module__ == random_draws.__name__}
+        self._snapshot_code = inplace._snapshot.__code__
+        self._write_code = inplace._write.__code__
+        self._batch_norm_code = nn_ops.batch_norm.__code__
+        self._returns = {}  # frame -> what to do when it returns
+        self._made = set()  # ids of the tensors recorded ops (and snapshots) made
         self._opaque = None  # the frame of the host call being run as a whole
         self._backward = None  # (frame, BackwardRecord) while loss.backward() runs
         self._pending_draw = None
@@ -177,6 +217,7 @@ class Tracer:
             return
         self._see(args)
         self._see(outs)
+        self._made.update(id(o) for o in outs)
         if op is Dropout and self._pending_draw is not None:
             draw, self._pending_draw = self._pending_draw, None
             draw.array = args[1]
@@ -195,6 +236,8 @@ class Tracer:
                     and frame is self._backward[0]:
                 self.trace.steps.append(self._backward[1])
                 self._backward = None
+            elif event == "return" and frame in self._returns:
+                self._returns.pop(frame)(frame.f_locals, arg)
             return
         code = frame.f_code
         if self._backward is not None:
@@ -228,6 +271,12 @@ class Tracer:
                       f"random_draws.{self._draw_codes[code]})")
         elif code in self._dropout_codes:
             self._start_dropout(frame.f_locals, code is self._dropout_codes[0])
+        elif code is self._snapshot_code:
+            self._returns[frame] = self._snapshot_made
+        elif code is self._write_code:
+            self._start_write(frame)
+        elif code is self._batch_norm_code:
+            self._returns[frame] = self._batch_norm_done
 
     def _host_call(self, frame, name) -> None:
         args, kwargs = _bound_call(frame)
@@ -251,6 +300,47 @@ class Tracer:
             return
         self.check_versions()
         self._backward = (frame, BackwardRecord(tensors))
+
+    def _snapshot_made(self, local, copy) -> None:
+        self._see((copy,))
+        self._made.add(id(copy))
+        self.trace.steps.append(SnapshotRecord(local["t"], copy))
+
+    def _start_write(self, frame) -> None:
+        target, result = frame.f_locals["t"], frame.f_locals["result"]
+        if target._base is not None:
+            self.fail("an in-place op on a view (its base is not replayed)")
+            return
+        self._see((target,))
+        if id(target) not in self._made and id(target) not in self.trace.before_writes:
+            self.trace.before_writes[id(target)] = (target, target._data.copy())
+        self.trace.steps.append(WriteRecord(target, result))
+        self._returns[frame] = self._written
+
+    def _written(self, local, _) -> None:
+        self._refresh_counter(local["t"]._version)
+
+    def _refresh_counter(self, counter) -> None:
+        """Accept a replayed write: the tensors sharing ``counter`` are at their new version."""
+        versions = self.trace.versions
+        for key, (t, _) in list(versions.items()):
+            if t._version is counter:
+                versions[key] = (t, counter.value)
+
+    def _batch_norm_done(self, local, _) -> None:
+        running_mean = local["running_mean"]
+        if not local["training"] or running_mean is None or self.trace.break_reason:
+            return
+        step = self.trace.steps[-1]
+        if not isinstance(step, OpRecord) or step.op is not nn_ops.NativeBatchNorm:
+            self.fail("batch norm ran ops the compiler does not know")
+            return
+        data = local["input"]._data
+        self.trace.steps.append(RunningStatsRecord(
+            running_mean, local["running_var"], step.outs[1]._data, step.outs[2]._data,
+            data.size // data.shape[1], float(local["momentum"])))
+        self._refresh_counter(running_mean._version)
+        self._refresh_counter(local["running_var"]._version)
 
     def _start_dropout(self, local, channel_forms: bool) -> None:
         p, training, data = local["p"], local["training"], local["input"]._data
@@ -283,7 +373,20 @@ class Tracer:
         for step in self.trace.steps:
             if isinstance(step, BackwardRecord):
                 self._check_hooks(step)
+        self._keep_returned(result)
         return result
+
+    def _keep_returned(self, value) -> None:
+        """A copy of each returned tensor no op made (a constant the caller may change)."""
+        if isinstance(value, TensorCore):
+            if id(value) not in self._made:
+                self.trace.before_writes.setdefault(id(value), (value, value._data.copy()))
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                self._keep_returned(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                self._keep_returned(item)
 
     def _check_hooks(self, record) -> None:
         for node in record.order:
