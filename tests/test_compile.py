@@ -526,3 +526,41 @@ def test_returned_constant_is_a_new_tensor_each_call():
         _same(zeros, gputensor.zeros(2))
         zeros.add_(5)
     assert compiled.compile_report()[0]["replays"] == 2
+
+
+def _cnn_step(lib):
+    nn = lib.nn
+    model = _weights(lib, nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(inplace=True),
+        nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(), nn.Linear(4 * 4 * 4, 3)))
+    optimizer = lib.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    rng = np.random.default_rng(4)
+    x = lib.tensor(rng.standard_normal((5, 1, 8, 8)).astype(np.float32))
+    y = lib.tensor(rng.integers(0, 3, 5))
+
+    def step():
+        optimizer.zero_grad()
+        loss = lib.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+    return model, step
+
+
+def test_cnn_training_step_with_scheduler_matches_eager_and_torch():
+    states, runs = [], []
+    for lib, wrap in ((gputensor, lambda f: f), (gputensor, gputensor.compile),
+                      (torch, lambda f: f)):
+        model, step = _cnn_step(lib)
+        runs.append(wrap(step))
+        lib.manual_seed(11)
+        for _ in range(6):
+            runs[-1]()
+        states.append(model.state_dict())
+    assert _replayed(runs[1]) == ["replayed"]
+    eager, compiled, ref = states
+    for key in ref:
+        _same(compiled[key], eager[key])
+        np.testing.assert_allclose(to_numpy(compiled[key]), ref[key].numpy(), rtol=1e-4,
+                                   atol=1e-5)

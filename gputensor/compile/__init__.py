@@ -33,14 +33,18 @@ compiled once per chain and dtype; these four operations round the same in NumPy
 so fused results are eager's bit for bit too. A fused chain's output array is reused on the
 next call once nothing references it. Other ops allocate as in eager mode.
 
+In-place ops replay as eagerly: the copy autograd takes of the target, the op, the write
+into the target's storage (an argument, parameter or buffer also gets its version bumped);
+so do batch norm's running statistics and ``num_batches_tracked`` in training mode. A
+tensor made inside the function and written in place starts each call from its first value.
+
 Limits (the function runs eagerly, with the reason in ``fn.compile_report()``; with
 ``fullgraph=True`` ``gputensor.compile.Unsupported`` is raised after that eager run):
 Python control flow on tensor values (``item()``, ``bool(t)``, printing), in-place ops on
-tensors the ops see and writes to a called module's parameters or buffers outside the ops
-(BatchNorm's running statistics in training mode), random draws other than dropout
-(``randn`` in the function), forward hooks, tensor hooks and ``retain_grad`` in the
-backward, custom ``autograd.Function``, backward with arguments, optimizer steps with a
-closure, ops moving tensors between devices, a function whose ops or constants differ
+views, writes to tensors outside the ops other than batch norm's, random draws other than
+dropout (``randn`` in the function), forward hooks, tensor hooks and ``retain_grad`` in
+the backward, custom ``autograd.Function``, backward with arguments, optimizer steps with
+a closure, ops moving tensors between devices, a function whose ops or constants differ
 between its first two calls. Unhashable arguments (a list) run eagerly each call.
 
 Not detected, by design of a replay that skips the function's Python: side effects outside
