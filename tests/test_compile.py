@@ -564,3 +564,25 @@ def test_cnn_training_step_with_scheduler_matches_eager_and_torch():
         _same(compiled[key], eager[key])
         np.testing.assert_allclose(to_numpy(compiled[key]), ref[key].numpy(), rtol=1e-4,
                                    atol=1e-5)
+
+
+def test_training_step_returns_the_spent_loss_as_eager():
+    texts, errors = [], []
+    for lib, wrap in ((gputensor, lambda f: f), (gputensor, gputensor.compile),
+                      (torch, lambda f: f)):
+        model = _mlp(lib)
+        x, y = _data(lib)
+
+        def step(model=model, x=x, y=y, lib=lib):
+            loss = lib.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            return loss
+        run = wrap(step)
+        for _ in range(3):
+            loss = run()
+        texts.append(torch_text(str(loss)) if lib is gputensor else str(loss))
+        with pytest.raises(RuntimeError) as info:
+            loss.backward()
+        errors.append(str(info.value).replace("gputensor.", "torch."))
+    assert texts[0] == texts[1] == texts[2]
+    assert errors[0] == errors[1] == errors[2]

@@ -47,14 +47,17 @@ the backward, custom ``autograd.Function``, backward with arguments, optimizer s
 a closure, ops moving tensors between devices, a function whose ops or constants differ
 between its first two calls. Unhashable arguments (a list) run eagerly each call.
 
-Not detected, by design of a replay that skips the function's Python: side effects outside
-the ops (a tensor stored on an attribute, a Python counter, printing text), and checks done in
-Python before an op (embedding's index range: a bad index on a replayed call gets NumPy's
-error, not torch's). Tensors returned by a function that runs ``backward()`` come back
-detached. The first two calls for each guard set run eagerly (plus the recording); with
-``fullgraph=True`` the error comes after the eager call ran. ``dynamic``, ``mode``,
-``options`` and ``backend`` are checked as torch checks them and otherwise ignored: shapes
-are always guarded exactly, as ``dynamic=False``.
+Not detected, by design of a replay that skips the function's Python: side effects
+outside the ops (a tensor stored on an attribute, a Python counter, printing text), and
+checks done in Python before an op (embedding's index range: a bad index on a replayed
+call gets NumPy's error, not torch's).
+
+Also: a tensor returned by a function that runs ``backward()`` through it comes back with
+its grad_fn spent, as eagerly (a second backward raises torch's error); one the backward
+did not go through makes the function run eagerly. The first two calls for each guard set
+run eagerly (plus the recording); with ``fullgraph=True`` the error comes after the eager
+call ran. ``dynamic``, ``mode``, ``options`` and ``backend`` are checked as torch checks
+them and otherwise ignored: shapes are always guarded exactly, as ``dynamic=False``.
 """
 
 from .api import (

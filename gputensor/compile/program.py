@@ -198,6 +198,7 @@ class Program:
         self.constants = []
         self.array_constants = []
         self.written_constants = set()
+        self.freed_outputs = {}  # slot -> node type of a returned tensor whose graph is spent
         self.constant_arrays = {}  # slot -> a constant's first value
         self.meta = {}  # slot -> (shape, dtype) of the tensors when traced
         self.output = None
@@ -249,6 +250,8 @@ def build(trace1, trace2, inputs1, inputs2, result1, result2) -> Program:
             has_backward = True
             program.steps.append(_backward_step(b, s1, s2, node_index, node_index2))
     program.output = _output_template(b, result1, result2)
+    if has_backward:
+        program.freed_outputs = _freed_outputs(trace1, result1, b)
     program.n_slots = b.count
     program.captured, program.constants = b.captured, b.constants
     program.array_constants = b.array_constants
@@ -353,6 +356,34 @@ def output_slots(template):
     elif kind in ("seq", "dict"):
         for item in template[2]:
             yield from output_slots(item if kind == "seq" else item[1])
+
+
+def _freed_outputs(trace, result, b) -> dict:
+    """{slot: node type} of the returned tensors whose node the function's backward walked
+    (their graph is spent, as eagerly: they print their grad_fn, and a second backward
+    raises torch's error). Another returned tensor with a graph cannot be replayed."""
+    walked = {id(node) for step in trace.steps if isinstance(step, BackwardRecord)
+              for node in step.order}
+    freed = {}
+    for t in _returned_tensors(result):
+        if t._grad_fn is None:
+            continue
+        if id(t._grad_fn) not in walked:
+            raise Unsupported("the function returns a tensor whose graph its backward() did "
+                              "not use")
+        freed[b.slots1[id(t)]] = type(t._grad_fn)
+    return freed
+
+
+def _returned_tensors(value):
+    if isinstance(value, TensorCore):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _returned_tensors(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _returned_tensors(item)
 
 
 def _output_template(b, r1, r2):

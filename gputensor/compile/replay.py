@@ -38,7 +38,15 @@ def run_arrays(program: Program, inputs, backend, index):
 
     def value_of(slot, device):
         t = tensors.get(slot)
-        return t if t is not None else TensorCore._make(arrays[slot], device)
+        if t is not None:
+            return t
+        t = TensorCore._make(arrays[slot], device)
+        node_type = program.freed_outputs.get(slot)
+        if node_type is not None:  # its graph was spent by the function's backward()
+            node = node_type()
+            node._freed, node._device, node.backend = True, device, program.backend
+            t._requires_grad, t._grad_fn = True, node
+        return t
     return _result(program.output, value_of)
 
 
