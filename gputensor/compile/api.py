@@ -64,7 +64,8 @@ def _guard_key(args, kwargs):
         if isinstance(a, TensorCore):
             inputs.append(a)
             d = a._data
-            parts.append((d.shape, d.dtype, a._device, a._requires_grad, a._grad_fn is None))
+            parts.append((d.shape, d.dtype, a._device, a._requires_grad, a._grad_fn is None,
+                          not a._hooks))
         else:
             hash(a)
             parts.append((type(a), a))

@@ -8,7 +8,6 @@ no Tensor objects, no graph, no buffers dictionary. ``program.source`` keeps its
 
 from __future__ import annotations
 
-from ..autograd.function import grad_node
 from ..ops.nn_ops import update_running_stats
 from .fuse import FusedStep
 from .program import BackwardStep, DrawStep, OpStep, Program, output_slots
@@ -21,7 +20,7 @@ class _Writer:
 
     def __init__(self):
         self.lines = []
-        self.names = {"grad_node": grad_node}
+        self.names = {}
 
     def name(self, prefix: str, value) -> str:
         key = f"{prefix}{len(self.names)}"
@@ -88,9 +87,17 @@ def _backward(w: _Writer, program: Program, step: BackwardStep, leaf_source) -> 
         if entry[0] == "leaf":
             slot = entry[1]
             name = buffer(-1 - slot, 0)
-            if (-1 - slot, 0) in buffers:
-                w.emit(f"if {name} is not None: grad_node({leaf_source(slot)})"
-                       f".accumulate({name})")
+            if (-1 - slot, 0) in buffers:  # AccumulateGrad.accumulate (no hooks: guarded)
+                leaf = leaf_source(slot)
+                w.emit(f"if {name} is not None:")
+                w.emit(f"old = {leaf}._grad", 2)
+                w.emit("if old is None:", 2)
+                w.emit(f"{leaf}._grad = {leaf}._wrap(xp.array({name}, "
+                       f"dtype={leaf}._data.dtype, copy=True))", 3)
+                w.emit("elif getattr(old._data.flags, 'writeable', True):", 2)
+                w.emit(f"old._data += {name}", 3)
+                w.emit("else:", 2)
+                w.emit(f"old._data = old._data + {name}", 3)
             continue
         _, k, routes = entry
         static = nodes[k].static
