@@ -586,3 +586,29 @@ def test_training_step_returns_the_spent_loss_as_eager():
         errors.append(str(info.value).replace("gputensor.", "torch."))
     assert texts[0] == texts[1] == texts[2]
     assert errors[0] == errors[1] == errors[2]
+
+
+def test_a_first_call_that_differs_is_compared_with_the_next():
+    calls = []
+
+    @gputensor.compile
+    def lazy(x):
+        calls.append(1)
+        return x * 2 if len(calls) == 1 else x * 2 + 1  # (a first call's own path)
+
+    x = gputensor.ones(2)
+    outs = [lazy(x) for _ in range(5)]
+    for out in outs[1:]:
+        _same(out, x * 2 + 1)
+    assert lazy.compile_report()[0]["replays"] == 2 and len(calls) == 3
+
+
+def test_unhashable_arguments_run_eagerly_or_raise_with_fullgraph():
+    loose = gputensor.compile(lambda xs: xs[0] + xs[1])
+    strict = gputensor.compile(lambda xs: xs[0] + xs[1], fullgraph=True)
+    xs = [gputensor.ones(2), gputensor.ones(2)]
+    for _ in range(3):
+        _same(loose(xs), xs[0] + xs[1])
+    assert loose.compile_report() == []
+    with pytest.raises(Unsupported, match="unhashable argument"):
+        strict(xs)

@@ -45,7 +45,8 @@ views, writes to tensors outside the ops other than batch norm's, random draws o
 dropout (``randn`` in the function), forward hooks, tensor hooks and ``retain_grad`` in
 the backward, custom ``autograd.Function``, backward with arguments, optimizer steps with
 a closure, ops moving tensors between devices, a function whose ops or constants differ
-between its first two calls. Unhashable arguments (a list) run eagerly each call.
+between calls. Unhashable arguments (a list) run eagerly each call (``fullgraph=True``
+raises).
 
 Not detected, by design of a replay that skips the function's Python: side effects
 outside the ops (a tensor stored on an attribute, a Python counter, printing text), and
@@ -55,7 +56,8 @@ call gets NumPy's error, not torch's).
 Also: a tensor returned by a function that runs ``backward()`` through it comes back with
 its grad_fn spent, as eagerly (a second backward raises torch's error); one the backward
 did not go through makes the function run eagerly. The first two calls for each guard set
-run eagerly (plus the recording); with ``fullgraph=True`` the error comes after the eager
+run eagerly (plus the recording; three when the first differs from the second, as a lazy
+initialisation does); with ``fullgraph=True`` the error comes after the eager
 call ran. ``dynamic``, ``mode``, ``options`` and ``backend`` are checked as torch checks
 them and otherwise ignored: shapes are always guarded exactly, as ``dynamic=False``.
 """

@@ -86,6 +86,7 @@ class _Entry:
         self.tensor_guards = ()  # (tensor, shape, dtype, requires_grad) of captured tensors
         self.owner_guards = ()  # (module's _parameters or _buffers, name, tensor) of those
         self.replays = 0
+        self.comparisons = 0  # recordings found to differ from the one before
         self.fused = 0  # chains of elementwise ops fused into one loop
 
     def passes(self, key) -> bool:
@@ -157,7 +158,9 @@ class CompiledFunction:
             return self._fn(*args, **kwargs)
         try:
             key, inputs = _guard_key(args, kwargs)
-        except TypeError:
+        except TypeError as err:
+            if self._fullgraph:
+                raise Unsupported(f"an unhashable argument cannot be guarded ({err})") from None
             return self._fn(*args, **kwargs)
         for entry in self._entries:
             if entry.passes(key):
@@ -199,6 +202,11 @@ class CompiledFunction:
             first, entry.first = entry.first, None
             program = build(first[0], trace, first[1], inputs, first[2], result)
         except Unsupported as err:
+            if trace.break_reason is None and entry.comparisons < 1:
+                # (a first call may differ: lazy initialisation) compare with the next one
+                entry.comparisons += 1
+                entry.first = (trace, inputs, result)
+                return result
             entry.first = None
             entry.reason = str(err)
             if self._fullgraph:
