@@ -612,3 +612,13 @@ def test_unhashable_arguments_run_eagerly_or_raise_with_fullgraph():
     assert loose.compile_report() == []
     with pytest.raises(Unsupported, match="unhashable argument"):
         strict(xs)
+
+
+def test_the_same_tensor_passed_twice_is_guarded():
+    compiled = gputensor.compile(lambda a, b: a * b + a)
+    x, y = gputensor.tensor([1.0, 2.0]), gputensor.tensor([3.0, 5.0])
+    for _ in range(3):
+        _same(compiled(x, x), x * x + x)
+    for _ in range(3):
+        _same(compiled(x, y), x * y + x)
+    assert [e["replays"] for e in compiled.compile_report()] == [1, 1]

@@ -71,6 +71,10 @@ def _guard_key(args, kwargs):
             parts.append((type(a), a))
     if kwargs:
         parts.append(tuple(kwargs))
+    if len(inputs) > 1:  # the same tensor passed twice is one slot of the program
+        ids = [id(t) for t in inputs]
+        if len(set(ids)) != len(ids):
+            parts.append(tuple(ids.index(i) for i in ids))
     return tuple(parts), inputs
 
 
