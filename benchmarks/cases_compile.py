@@ -68,15 +68,14 @@ def main(argv=None) -> None:
     print(header)
     print("-" * len(header))
     for case, eager in zip(CASES, eager_makers):
-        makers = {"gt eager": lambda lib, e=eager: e(gputensor),
-                  "gt compiled": lambda lib, c=case: c.make(gputensor),
-                  "torch eager": lambda lib, e=eager: e(torch)}
+        makers = {"gt eager": lambda e=eager: e(gputensor),
+                  "gt compiled": lambda c=case: c.make(gputensor),
+                  "torch eager": lambda e=eager: e(torch)}
         if not args.no_torch_compile:
-            makers["torch.compile"] = lambda lib, e=eager, c=case: _torch_compiled(torch, e, c)
-        times = {}
-        for name, make in makers.items():
-            one = Case(case.name, make, case.inner)
-            times[name] = run_case(one, {name: torch}, rounds)[name]
+            makers["torch.compile"] = lambda e=eager, c=case: _torch_compiled(torch, e, c)
+        # one case whose "libraries" are the four columns: their samples alternate
+        one = Case(case.name, lambda name, m=makers: m[name](), case.inner)
+        times = run_case(one, {name: name for name in makers}, rounds)
         ratio = times["gt compiled"] / times["torch eager"]
         tc = format_seconds(times["torch.compile"]) if "torch.compile" in times else "-"
         print(f"{case.name:<42} {format_seconds(times['gt eager']):>10} "
