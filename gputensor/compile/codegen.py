@@ -45,8 +45,11 @@ def _forward(w: _Writer, step: OpStep, depth: int) -> None:
     args = ", ".join(_operand(w, step, pos, fills) for pos in range(len(step.template)))
     forward = w.name("f", step.op.forward)
     ctx_type = w.name("t", step.ctx_type)
-    ctx = f"c{step.node_index}"
-    w.emit(f"{ctx} = {ctx_type}()", depth)
+    if step.static is None:  # no node: the ctx (and what it saved) is dropped at once
+        ctx = f"{ctx_type}()"
+    else:
+        ctx = f"c{step.node_index}"
+        w.emit(f"{ctx} = {ctx_type}()", depth)
     if len(step.outs) == 1:
         out = f"s{step.outs[0]}"
         w.emit(f"{out} = {forward}({ctx}, {args})", depth)
@@ -128,6 +131,8 @@ def _backward(w: _Writer, program: Program, step: BackwardStep, leaf_source) -> 
             w.emit(f"if g.shape != {shape}: g = sum_to_shape(g, {shape})", 3)
             w.emit(f"if g.dtype != {dtype}: g = g.astype({dtype})", 3)
             w.emit(f"{dest} = g if {dest} is None else {dest} + g", 3)
+        # as the engine frees a node's gradients and saved arrays once it ran
+        w.emit(f"{' = '.join(present)} = c{k} = r = g = None")
 
 
 def _write(w: _Writer, step, leaf_source, n_inputs: int, tensors: dict) -> None:
@@ -147,6 +152,38 @@ def _write(w: _Writer, step, leaf_source, n_inputs: int, tensors: dict) -> None:
     for slot in targets:
         if slot < n_inputs or slot in tensors:
             w.emit(f"{leaf_source(slot)}._version.value += 1")
+
+
+def _last_uses(program: Program) -> dict:
+    """{step index: the slots no later step reads}: values made by a step (not inputs,
+    parameters, constants or results) are dropped after their last reader, as eagerly."""
+    made, last = set(), {}
+    for index, step in enumerate(program.steps):
+        kind = type(step)
+        if kind is OpStep:
+            made.update(step.outs)
+        elif kind is FusedStep:
+            made.update(step.outs)
+        elif kind is DrawStep:
+            made.add(step.slot)
+        elif kind is SnapshotStep:
+            made.add(step.copy)
+        reads = [slot for _, slot in getattr(step, "fills", ())]
+        reads += getattr(step, "inputs", ())
+        if kind is BackwardStep:
+            reads.append(step.root)
+        for slot in reads:
+            last[slot] = index
+        for slot in getattr(step, "outs", ()):
+            last.setdefault(slot, index)
+        for slot in (step.slot,) if kind is DrawStep else ():
+            last.setdefault(slot, index)
+    kept = set(output_slots(program.output))
+    done = {}
+    for slot, index in last.items():
+        if slot in made and slot not in kept:
+            done.setdefault(index, []).append(slot)
+    return {index: sorted(slots) for index, slots in done.items()}
 
 
 def _node_types(program: Program) -> None:
@@ -183,7 +220,8 @@ def generate(program: Program) -> None:
     def leaf_source(slot):
         return f"inputs[{slot}]" if slot < n_inputs else tensors[slot]
 
-    for step in program.steps:
+    last_use = _last_uses(program)
+    for index, step in enumerate(program.steps):
         kind = type(step)
         if kind is OpStep:
             _forward(w, step, 1)
@@ -203,6 +241,9 @@ def generate(program: Program) -> None:
             _backward(w, program, step, leaf_source)
         else:
             _write(w, step, leaf_source, n_inputs, tensors)
+        done = last_use.get(index)
+        if done:
+            w.emit(f"del {', '.join(f's{slot}' for slot in done)}")
     outputs = sorted(set(output_slots(program.output)) - set(tensors) - set(range(n_inputs)))
     w.emit(f"return ({''.join(f's{s}, ' for s in outputs)})")
     source = "def program(inputs):\n" + "\n".join(w.lines) + "\n"
