@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ..ops.nn_ops import update_running_stats
 from .fuse import FusedStep
-from .program import BackwardStep, DrawStep, OpStep, Program, output_slots
+from .outputs import output_slots
+from .program import BackwardStep, DrawStep, OpStep, Program
 from .tracer import CallRecord
 from .writes import SnapshotStep, WriteStep
 

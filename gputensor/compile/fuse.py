@@ -20,7 +20,8 @@ import sys
 import numpy as np
 
 from ..ops.elementwise import Add, Div, Mul, Sub
-from .program import OpStep, Program, output_slots
+from .outputs import output_slots
+from .program import OpStep, Program
 
 _SYMBOLS = {Add: "+", Sub: "-", Mul: "*", Div: "/"}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
