@@ -135,6 +135,11 @@ def _randn(lib, x):
     return x + lib.randn(x.shape)
 
 
+def _reseeded(lib, x):
+    lib.manual_seed(3)
+    return lib.nn.functional.dropout(x)
+
+
 def _hooked(lib, x):
     x = x * 2
     x.register_hook(lambda g: g * 3)
@@ -146,6 +151,7 @@ def _hooked(lib, x):
     (_item, "Tensor.item() reads a tensor's value on the host"),
     (_on_view, "an in-place op on a view"),
     (_randn, "a random draw other than dropout's"),
+    (_reseeded, "sets a random generator's state"),
     (_hooked, "a tensor hook (register_hook or retain_grad) in the graph"),
 ])
 def test_unsupported_runs_eagerly_with_the_reason(fn, reason):

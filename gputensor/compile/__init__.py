@@ -42,11 +42,11 @@ Limits (the function runs eagerly, with the reason in ``fn.compile_report()``; w
 ``fullgraph=True`` ``gputensor.compile.Unsupported`` is raised after that eager run):
 Python control flow on tensor values (``item()``, ``bool(t)``, printing), in-place ops on
 views, writes to tensors outside the ops other than batch norm's, random draws other than
-dropout (``randn`` in the function), forward hooks, tensor hooks and ``retain_grad`` in
-the backward, custom ``autograd.Function``, backward with arguments, optimizer steps with
-a closure, ops moving tensors between devices, a function whose ops or constants differ
-between calls. Unhashable arguments (a list) run eagerly each call (``fullgraph=True``
-raises).
+dropout (``randn`` in the function) and reseeding (``manual_seed``), forward hooks, tensor
+hooks and ``retain_grad`` in the backward, custom ``autograd.Function``, backward with
+arguments, optimizer steps with a closure, ops moving tensors between devices, a function
+whose ops or constants differ between calls. Unhashable arguments (a list) run eagerly
+each call (``fullgraph=True`` raises).
 
 Not detected, by design of a replay that skips the function's Python: side effects
 outside the ops (a tensor stored on an attribute, a Python counter, printing text), and

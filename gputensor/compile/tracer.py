@@ -7,7 +7,7 @@ import inspect
 import sys
 from dataclasses import dataclass, field
 
-from .. import random_draws
+from .. import random, random_draws
 from .._tensor_core import TensorCore
 from ..autograd import engine
 from ..autograd.function import AccumulateGrad, Function, Op, set_op_observer
@@ -170,6 +170,8 @@ class Tracer:
         self._run_backward_code = Function._run_backward.__code__
         self._accumulate_code = AccumulateGrad.accumulate.__code__
         self._custom_code = Function.apply.__code__
+        self._reseed_codes = (random.Generator._reset.__code__,
+                              random.Generator.set_state.__code__)
         self._module_code = Module._call_impl.__code__
         self._dropout_codes = (dropouts._dropout_impl.__code__,
                                activations.dropout.__code__)
@@ -266,6 +268,9 @@ class Tracer:
             cls = frame.f_locals.get("cls")
             if cls is not None and not issubclass(cls, Op):
                 self.fail(f"custom autograd.Function {cls.__name__}")
+        elif code in self._reseed_codes:
+            self.fail("the function sets a random generator's state (manual_seed, "
+                      "set_rng_state): not replayed")
         elif code in self._draw_codes and self._pending_draw is None:
             self.fail("a random draw other than dropout's (randn, rand, randint, ...: "
                       f"random_draws.{self._draw_codes[code]})")
