@@ -140,6 +140,11 @@ def _reseeded(lib, x):
     return lib.nn.functional.dropout(x)
 
 
+def _rebinds(lib, x):
+    x.data = x * 2
+    return x + 1
+
+
 def _hooked(lib, x):
     x = x * 2
     x.register_hook(lambda g: g * 3)
@@ -152,6 +157,7 @@ def _hooked(lib, x):
     (_on_view, "an in-place op on a view"),
     (_randn, "a random draw other than dropout's"),
     (_reseeded, "sets a random generator's state"),
+    (_rebinds, "assigning a tensor's .data"),
     (_hooked, "a tensor hook (register_hook or retain_grad) in the graph"),
 ])
 def test_unsupported_runs_eagerly_with_the_reason(fn, reason):

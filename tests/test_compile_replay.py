@@ -310,3 +310,17 @@ def test_the_same_tensor_passed_twice_is_guarded():
     for _ in range(3):
         same(compiled(x, y), x * y + x)
     assert [e["replays"] for e in compiled.compile_report()] == [1, 1]
+
+
+def test_detached_aliases_read_their_tensor():
+    def fn(x, model):
+        return x.detach() * 2 + model[0].weight.data.sum()
+
+    compiled = gputensor.compile(fn)
+    model = mlp(gputensor)
+    for seed in range(4):
+        x, _ = data(gputensor, seed=seed)
+        with gputensor.no_grad():
+            model[0].weight.add_(1)
+        same(compiled(x, model), fn(x, model))
+    assert compiled.compile_report()[0]["replays"] == 2

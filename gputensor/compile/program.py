@@ -120,6 +120,11 @@ class _Builder:
             slot = self.new_slot(t1, t2)
             self.captured.append((slot, t1))
             return slot
+        s1, s2 = self.arrays1.get(id(t1._data)), self.arrays2.get(id(t2._data))
+        if s1 is not None and s1 == s2:  # another tensor on a slot's array (detach())
+            self.slots1[id(t1)], self.slots2[id(t2)] = s1, s2
+            self.keep += (t1, t2)
+            return s1
         a1 = self.before1.get(id(t1), (None, t1._data))[1]
         a2 = self.before2.get(id(t2), (None, t2._data))[1]
         if t1._device != t2._device or not _same_array(a1, a2, t1._backend.xp):

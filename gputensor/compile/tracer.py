@@ -172,6 +172,7 @@ class Tracer:
         self._custom_code = Function.apply.__code__
         self._reseed_codes = (random.Generator._reset.__code__,
                               random.Generator.set_state.__code__)
+        self._data_setter = TensorCore.data.fset.__code__
         self._module_code = Module._call_impl.__code__
         self._dropout_codes = (dropouts._dropout_impl.__code__,
                                activations.dropout.__code__)
@@ -202,8 +203,8 @@ class Tracer:
         """Fail when a tensor the ops saw was changed in place since."""
         for t, value in self.trace.versions.values():
             if t._version.value != value:
-                self.fail(f"an in-place op changed a tensor of shape {tuple(t._data.shape)} "
-                          "(in-place writes are not replayed)")
+                self.fail(f"a tensor of shape {tuple(t._data.shape)} was written outside the "
+                          "ops and in-place ops the compiler replays")
                 return
 
     def _refresh_versions(self) -> None:
@@ -268,6 +269,8 @@ class Tracer:
             cls = frame.f_locals.get("cls")
             if cls is not None and not issubclass(cls, Op):
                 self.fail(f"custom autograd.Function {cls.__name__}")
+        elif code is self._data_setter:
+            self.fail("assigning a tensor's .data (a rebinding outside the ops)")
         elif code in self._reseed_codes:
             self.fail("the function sets a random generator's state (manual_seed, "
                       "set_rng_state): not replayed")
