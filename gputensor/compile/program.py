@@ -62,8 +62,9 @@ def _same_array(a, b, xp) -> bool:
 class _Builder:
     """Slot bookkeeping while two traces are walked together."""
 
-    def __init__(self, inputs1, inputs2, before1, before2):
-        self.before1, self.before2 = before1, before2  # arrays before in-place writes
+    def __init__(self, inputs1, inputs2, trace1, trace2):
+        self.before1, self.before2 = trace1.before_writes, trace2.before_writes
+        self.grads1 = trace1.grads  # the .grad tensors the first run's backward made
         self.initial = {}  # slot -> a constant's array as the function first read it
         self.slots1 = {id(t): i for i, t in enumerate(inputs1)}
         self.slots2 = {id(t): i for i, t in enumerate(inputs2)}
@@ -125,6 +126,9 @@ class _Builder:
             self.slots1[id(t1)], self.slots2[id(t2)] = s1, s2
             self.keep += (t1, t2)
             return s1
+        if id(t1) in self.grads1:
+            raise Unsupported("the function reads a .grad its backward() made (not replayed "
+                              "as a value)")
         a1 = self.before1.get(id(t1), (None, t1._data))[1]
         a2 = self.before2.get(id(t2), (None, t2._data))[1]
         if t1._device != t2._device or not _same_array(a1, a2, t1._backend.xp):
@@ -222,7 +226,7 @@ def build(trace1, trace2, inputs1, inputs2, result1, result2) -> Program:
             raise Unsupported(trace.break_reason)
     if len(trace1.steps) != len(trace2.steps):
         raise Unsupported("the function runs different ops on each call")
-    b = _Builder(inputs1, inputs2, trace1.before_writes, trace2.before_writes)
+    b = _Builder(inputs1, inputs2, trace1, trace2)
     program = Program()
     program.n_inputs = len(inputs1)
     node_index = {}  # id(node) of trace 1 -> op step position; the same for trace 2

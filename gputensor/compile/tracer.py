@@ -108,6 +108,7 @@ class Trace:
     # id -> (tensor, a copy of its array before its first in-place write), for the tensors
     # no recorded op made (a constant made inside the function keeps its first value)
     before_writes: dict = field(default_factory=dict)
+    grads: dict = field(default_factory=dict)  # id -> a .grad the function's backward made
 
 
 def _host_read_codes() -> dict:
@@ -237,8 +238,12 @@ class Tracer:
                 self._refresh_versions()
             elif event == "return" and self._backward is not None \
                     and frame is self._backward[0]:
-                self.trace.steps.append(self._backward[1])
+                record = self._backward[1]
+                self.trace.steps.append(record)
                 self._backward = None
+                for node in record.order:  # the .grad tensors it made or updated
+                    if isinstance(node, AccumulateGrad) and node.variable._grad is not None:
+                        self.trace.grads[id(node.variable._grad)] = node.variable._grad
             elif event == "return" and frame in self._returns:
                 self._returns.pop(frame)(frame.f_locals, arg)
             return
