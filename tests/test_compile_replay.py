@@ -3,6 +3,9 @@ constants, whole training steps (CNN, GPT) on each device, guards on arguments."
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +14,7 @@ from compile_cases import data, mlp, replayed, same, weights
 import gputensor
 from benchmarks.cases_gpt import _gpt_step
 from gputensor.compile import Unsupported
+from gputensor.kernels.cpu import fused
 from helpers import made_on, to_numpy, torch_text
 
 
@@ -28,6 +32,10 @@ def test_elementwise_chain_is_fused_bit_for_bit(dtype):
         same(out, _chain(a, b, c))
     assert len({id(out._data) for out in kept}) == 4
     assert compiled.compile_report()[0]["fused"] == 1
+    (step,) = compiled._entries[0].program.steps  # one loop, its module kept on disk
+    module = sys.modules[step.kernel.__module__]
+    assert os.path.dirname(module.__file__) == fused.cache_folder()
+    assert step.kernel._cache._cache_path  # (numba's cache=True: machine code on disk too)
     same(compiled(a.t().contiguous().t(), b, c), _chain(a, b, c))  # (not contiguous)
     ta, tb, tc = (torch.tensor(to_numpy(t)) for t in (a, b, c))
     np.testing.assert_array_equal(to_numpy(compiled(a, b, c)), _chain(ta, tb, tc).numpy())
