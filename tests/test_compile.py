@@ -146,9 +146,14 @@ def _rebinds(lib, x):
 
 
 def _returns_grad(lib, x):
+    (x * 2).sum().backward()
+    return x.grad
+
+
+def _alias_leaf(lib, x):
     leaf = x.detach().requires_grad_()
     (leaf * 2).sum().backward()
-    return leaf.grad
+    return x + 1
 
 
 def _hooked(lib, x):
@@ -158,6 +163,9 @@ def _hooked(lib, x):
     return x.detach()
 
 
+_LEAVES = (_hooked, _returns_grad)  # (their argument requires grad)
+
+
 @pytest.mark.parametrize("fn, reason", [
     (_item, "Tensor.item() reads a tensor's value on the host"),
     (_on_view, "an in-place op on a view"),
@@ -165,23 +173,24 @@ def _hooked(lib, x):
     (_reseeded, "sets a random generator's state"),
     (_rebinds, "assigning a tensor's .data"),
     (_returns_grad, "reads a .grad its backward() made"),
+    (_alias_leaf, "backward() reaches a leaf made inside the function"),
     (_hooked, "a tensor hook (register_hook or retain_grad) in the graph"),
 ])
 def test_unsupported_runs_eagerly_with_the_reason(fn, reason):
     compiled = gputensor.compile(lambda x: fn(gputensor, x))
     for _ in range(3):
         gputensor.manual_seed(0)
-        x = gputensor.tensor([1.0, -2.0, 3.0], requires_grad=fn is _hooked)
+        x = gputensor.tensor([1.0, -2.0, 3.0], requires_grad=fn in _LEAVES)
         out = compiled(x)
         gputensor.manual_seed(0)
-        x2 = gputensor.tensor([1.0, -2.0, 3.0], requires_grad=fn is _hooked)
+        x2 = gputensor.tensor([1.0, -2.0, 3.0], requires_grad=fn in _LEAVES)
         same(out, fn(gputensor, x2))
     (entry,) = compiled.compile_report()
     assert entry["state"] == "eager" and reason in entry["reason"]
     strict = gputensor.compile(lambda x: fn(gputensor, x), fullgraph=True)
     with pytest.raises(Unsupported, match="."):
         for _ in range(3):  # (a difference between runs is confirmed on a third)
-            strict(gputensor.tensor([1.0, -2.0, 3.0], requires_grad=fn is _hooked))
+            strict(gputensor.tensor([1.0, -2.0, 3.0], requires_grad=fn in _LEAVES))
 
 
 def test_custom_function_and_forward_hooks_fall_back():

@@ -68,6 +68,7 @@ class _Builder:
         self.initial = {}  # slot -> a constant's array as the function first read it
         self.slots1 = {id(t): i for i, t in enumerate(inputs1)}
         self.slots2 = {id(t): i for i, t in enumerate(inputs2)}
+        self.inputs1, self.inputs2 = inputs1, inputs2
         # the same by array: ops such as embedding receive a tensor's array, not the tensor
         self.arrays1 = {id(t._data): i for i, t in enumerate(inputs1)}
         self.arrays2 = {id(t._data): i for i, t in enumerate(inputs2)}
@@ -325,17 +326,20 @@ def _backward_step(b, r1: BackwardRecord, r2: BackwardRecord, node_index, node_i
     root = b.slot_of(r1.root, r2.root)
     if not r1.order or grad_node(r1.root) is not r1.order[0]:
         raise Unsupported("backward() from a tensor the compiled ops did not make")
-    order1 = [_walk_entry(b, n, node_index, b.slots1) for n in r1.order]
-    order2 = [_walk_entry(b, n, node_index2, b.slots2) for n in r2.order]
+    order1 = [_walk_entry(b, n, node_index, b.slots1, b.inputs1) for n in r1.order]
+    order2 = [_walk_entry(b, n, node_index2, b.slots2, b.inputs2) for n in r2.order]
     if order1 != order2:
         raise Unsupported("the backward walk differs between calls")
     return BackwardStep(root, r1.root._output_nr, tuple(order1))
 
 
-def _walk_entry(b, node, node_index, slots):
+def _walk_entry(b, node, node_index, slots, inputs):
     if isinstance(node, AccumulateGrad):
         slot = slots.get(id(node.variable))
-        if slot is None or any(s == slot for s, _ in b.constants):
+        # the leaf must be the argument or captured tensor itself (not an alias of it)
+        owner = inputs[slot] if slot is not None and slot < len(inputs) else next(
+            (t for s, t in b.captured if s == slot), None)
+        if owner is not node.variable:
             raise Unsupported("backward() reaches a leaf made inside the function")
         return ("leaf", slot)
     index = node_index.get(id(node))
