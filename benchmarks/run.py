@@ -12,6 +12,7 @@ import torch
 import gputensor
 
 from . import (
+    cases_compile,
     cases_conv,
     cases_core,
     cases_eager,
@@ -24,7 +25,8 @@ from . import (
 from .runner import compile_package, import_seconds, print_table, run_case
 
 ALL_CASES = (cases_core.CASES + cases_eager.CASES + cases_optim.CASES + cases_nn.CASES
-             + fused_rows.CASES + cases_gpt.CASES + cases_conv.CASES + cases_random.CASES)
+             + fused_rows.CASES + cases_gpt.CASES + cases_conv.CASES + cases_random.CASES
+             + cases_compile.CASES)
 
 
 def main(argv=None) -> None:

@@ -401,6 +401,10 @@ from .random import get_rng_state, set_rng_state
 from .serialization import load, save
 from .size import Size
 
+# isort: split
+from . import _dynamo, compiler  # torch._dynamo's and torch.compiler's shims
+from .compile import compile  # noqa: A004 - the function; the package stays in sys.modules
+
 __version__ = "0.1.0"
 
 # the public names (type checkers read this list; a test keeps it whole)
@@ -458,3 +462,4 @@ __all__ += ["onnx", "serialization"]
 __all__ += ops.dlpack.__all__
 __all__ += ["random", "get_rng_state", "set_rng_state"]
 __all__ += ops.random_tensors.__all__
+__all__ += ["compile", "compiler"]

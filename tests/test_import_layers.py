@@ -31,7 +31,9 @@ LAYERS = [
     ("ops", ("gputensor.ops",)),
     ("Tensor", ("gputensor._tensor_base", "gputensor._tensor_more", "gputensor._tensor")),
     # (gputensor.linalg and gputensor.special: torch's namespaces of ops, above ops)
+    # (gputensor.compile traces and replays ops, nn modules and optimizers: above them)
     ("nn, optim and the rest", ("gputensor.linalg", "gputensor.special", "gputensor.distributions",
+                                "gputensor.compile", "gputensor.compiler", "gputensor._dynamo",
                                 "gputensor.")),
     ("the public surface", ("gputensor",)),
 ]

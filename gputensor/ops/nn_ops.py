@@ -423,12 +423,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     out, mean, var = NativeBatchNorm.apply(input, weight, bias, *stats, bool(training),
                                            float(eps))
     if training and running_mean is not None:
-        n = input.numel() // channels
-        m = float(momentum)
-        rm, rv = running_mean._data, running_var._data
-        mean, var = mean._data, var._data
-        rm[...] = (1 - m) * rm + m * mean.astype(rm.dtype, copy=False)
-        rv[...] = (1 - m) * rv + m * (var * (n / max(n - 1, 1))).astype(rv.dtype, copy=False)
+        update_running_stats(running_mean._data, running_var._data, mean._data, var._data,
+                             input.numel() // channels, float(momentum))
         running_mean._version.value += 1
         running_var._version.value += 1
     return out
+
+
+def update_running_stats(rm, rv, mean, var, n: int, m: float) -> None:
+    """Batch norm's running statistics updated in place (arrays) from a batch's ``mean`` and
+    biased ``var`` over ``n`` values per channel, with momentum ``m``."""
+    rm[...] = (1 - m) * rm + m * mean.astype(rm.dtype, copy=False)
+    rv[...] = (1 - m) * rv + m * (var * (n / max(n - 1, 1))).astype(rv.dtype, copy=False)
