@@ -8,6 +8,15 @@ import torch
 import gputensor
 from helpers import check_error, check_op, run_on, torch_text
 
+
+@pytest.fixture(autouse=True)
+def validation_on():
+    """Argument validation on in both libraries, as by default: running torch.compile earlier
+    in the same process switches torch's default off."""
+    torch.distributions.Distribution.set_default_validate_args(True)
+    yield
+    torch.distributions.Distribution.set_default_validate_args(True)
+
 RNG = np.random.default_rng(20261206)
 
 
