@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 import weakref
 
-from .._tensor_core import INFERENCE_MODE, NO_GRAD_VIEW, TensorCore, type_text
+from .._tensor_core import (
+    _BACKEND_BY_TYPE,
+    INFERENCE_MODE,
+    NO_GRAD_VIEW,
+    TensorCore,
+    type_text,
+)
 from ..backends import backend_for
-from ..dtypes import is_float_array_dtype
+from ..dtypes import bfloat16, is_float_array_dtype
 from .function_checks import (
     alias_unmarked_inputs,
     bind_arguments,
@@ -16,6 +22,7 @@ from .function_checks import (
     once_differentiable,
     spread_outputs,
 )
+from .grad_mode import _state as _grad_state
 from .grad_mode import is_grad_enabled, no_grad
 
 __all__ = ["Function", "once_differentiable"]
@@ -384,6 +391,8 @@ def set_op_observer(observer):
 
 _INPUT = 1 << 20  # a saved array's role: _INPUT + k is the k-th tensor argument's array
 _TWO_ARGUMENTS = (0, 1)
+_NO_EDGE = (None, 0)
+_BFLOAT16 = bfloat16.numpy
 
 
 def _all_arguments(count: int) -> tuple:
@@ -432,7 +441,7 @@ class Op(Function):
             for t in tensors:
                 if t._device is not device and t._device != device:
                     return cls._apply_across_devices(args, tensors)
-        backend = first._backend
+        backend = _BACKEND_BY_TYPE.get(device.type) or first._backend
         if device.index != backend.current_index:  # a CUDA device other than the current one
             with backend.on_device(device.index):
                 return cls.apply(*args)
@@ -464,22 +473,62 @@ class Op(Function):
                     out._inference = True
                 elif untracked and is_float_array_dtype(out._data.dtype):
                     out._requires_grad = True
-        if grad and is_grad_enabled():
-            ctx.needs_input_grad = tuple([isinstance(a, TensorCore) and a._requires_grad
-                                          for a in args])
-            if cls.number_edges:  # torch's tensor overload: numbers are wrapped tensors
-                arg_index = _TWO_ARGUMENTS
-            elif len(tensors) != len(args):
-                arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, TensorCore)])
+        if grad and getattr(_grad_state, "enabled", True):
+            count = len(tensors)
+            if args[count - 1] is tensors[-1] and (count == 2 or not cls.number_edges):
+                # the tensors lead the arguments (options follow): they are the inputs
+                needs = [t._requires_grad for t in tensors]
+                if count != len(args):
+                    needs += [False] * (len(args) - count)
+                ctx.needs_input_grad = tuple(needs)
+                ctx._wire_tensors(tensors, outs, backend)
             else:
-                arg_index = _all_arguments(len(args))
-            ctx._wire(args, tensors, outs, ctx._non_differentiable, arg_index, backend)
+                ctx.needs_input_grad = tuple([isinstance(a, TensorCore) and a._requires_grad
+                                              for a in args])
+                if cls.number_edges:  # torch's tensor overload: numbers are wrapped tensors
+                    arg_index = _TWO_ARGUMENTS
+                else:
+                    arg_index = tuple([i for i, a in enumerate(args)
+                                       if isinstance(a, TensorCore)])
+                ctx._wire(args, tensors, outs, ctx._non_differentiable, arg_index, backend)
             if ctx._saved:
                 ctx._saved_any = True
                 ctx._record_versions(tensors, outs)
         if _op_observer is not None:
             _op_observer(cls, args, outs)
         return outs[0] if single else tuple(outs)
+
+    def _wire_tensors(self, tensors, outs, backend) -> None:
+        """``_wire`` for an op whose arguments are all tensors, already brought up to date."""
+        first = tensors[0]
+        self._device = first._device
+        self.backend = backend
+        self._arg_index = _all_arguments(len(tensors))
+        edges, meta = [], []
+        for t in tensors:
+            data = t._data
+            meta.append((data.shape, data.dtype))
+            if t._requires_grad:
+                node = t._grad_fn
+                if node is None:
+                    node = grad_node(t)
+                edges.append((node, t._output_nr))
+            else:
+                edges.append(_NO_EDGE)
+        self.next_functions = tuple(edges)
+        self._input_meta = tuple(meta)
+        self._num_outputs = len(outs)
+        non_diff = self._non_differentiable
+        out_meta = []
+        for nr, out in enumerate(outs):
+            data = out._data
+            dtype = data.dtype
+            out_meta.append((data.shape, dtype))
+            if (dtype.kind == "f" or dtype == _BFLOAT16) and nr not in non_diff:
+                out._requires_grad = True
+                out._grad_fn = self
+                out._output_nr = nr
+        self._output_meta = tuple(out_meta)
 
     @classmethod
     def _apply_across_devices(cls, args, tensors):
