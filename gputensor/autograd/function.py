@@ -510,8 +510,12 @@ class Op(Function):
             meta.append((data.shape, data.dtype))
             if t._requires_grad:
                 node = t._grad_fn
-                if node is None:
-                    node = grad_node(t)
+                if node is None:  # a leaf: its accumulator, kept while a node points at it
+                    ref = t._acc_ref
+                    node = None if ref is None else ref()
+                    if node is None:
+                        node = AccumulateGrad(t)
+                        t._acc_ref = weakref.ref(node)
                 edges.append((node, t._output_nr))
             else:
                 edges.append(_NO_EDGE)
