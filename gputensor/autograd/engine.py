@@ -93,8 +93,10 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None, graph=False
                         _accumulate_tensor(node.variable, grads[0])
                     else:
                         node.accumulate(grads[0])
-                    for hook in list(node.variable._post_acc_hooks or ()):
-                        hook(node.variable)  # post-accumulate hooks see the new .grad
+                    post_hooks = node.variable._post_acc_hooks
+                    if post_hooks:
+                        for hook in list(post_hooks):
+                            hook(node.variable)  # post-accumulate hooks see the new .grad
                 continue
             if grads is not None and (node._pre_hooks or node._retain_hooks):
                 grads = _apply_pre_hooks(node, grads, graph)

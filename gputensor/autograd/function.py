@@ -318,9 +318,12 @@ class Function(Node):
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD_ERROR)
         backend = self.backend
-        if self._materialize_grads and any(g is None for g in grads):
-            grads = [backend.xp.zeros(*meta) if g is None and meta is not None else g
-                     for g, meta in zip(grads, self._output_meta)]
+        if self._materialize_grads:
+            for g in grads:
+                if g is None:
+                    grads = [backend.xp.zeros(*meta) if g is None and meta is not None else g
+                             for g, meta in zip(grads, self._output_meta)]
+                    break
         try:
             if self._public:
                 wrap = self._wrap_grad
@@ -338,15 +341,16 @@ class Function(Node):
             self._saved = None
             self._freed = self._freed or bool(self._saved_versions) or self._saved_any
         in_grads = []
+        count, moves = len(result), self._moves
         for pos, meta in zip(self._arg_index, self._input_meta):
-            g = result[pos] if pos < len(result) and meta is not None else None
+            g = result[pos] if pos < count and meta is not None else None
             if g is not None:
                 shape, dtype = meta
                 if g.shape != shape:
                     g = backend.sum_to_shape(g, shape)
                 if g.dtype != dtype:
                     g = g.astype(dtype)
-                if self._moves and pos in self._moves:  # an input copied from the CPU
+                if moves and pos in moves:  # an input copied from the CPU
                     g = backend.to_numpy(g)
             in_grads.append(g)
         return in_grads
@@ -475,13 +479,14 @@ class Op(Function):
                     out._requires_grad = True
         if grad and getattr(_grad_state, "enabled", True):
             count = len(tensors)
-            if args[count - 1] is tensors[-1] and (count == 2 or not cls.number_edges):
-                # the tensors lead the arguments (options follow): they are the inputs
+            if args[count - 1] is tensors[-1] and (count <= 2 or not cls.number_edges):
+                # the tensors lead the arguments (options follow): they are the inputs, with
+                # a number second operand of add, sub, mul and div as torch's wrapped tensor
                 needs = [t._requires_grad for t in tensors]
                 if count != len(args):
                     needs += [False] * (len(args) - count)
                 ctx.needs_input_grad = tuple(needs)
-                ctx._wire_tensors(tensors, outs, backend)
+                ctx._wire_tensors(tensors, outs, backend, cls.number_edges and count == 1)
             else:
                 ctx.needs_input_grad = tuple([isinstance(a, TensorCore) and a._requires_grad
                                               for a in args])
@@ -498,12 +503,13 @@ class Op(Function):
             _op_observer(cls, args, outs)
         return outs[0] if single else tuple(outs)
 
-    def _wire_tensors(self, tensors, outs, backend) -> None:
-        """``_wire`` for an op whose arguments are all tensors, already brought up to date."""
+    def _wire_tensors(self, tensors, outs, backend, number_edge=False) -> None:
+        """``_wire`` for an op whose first arguments are its tensors, already up to date (and
+        ``number_edge``: a number after the one tensor, with an edge to nothing)."""
         first = tensors[0]
         self._device = first._device
         self.backend = backend
-        self._arg_index = _all_arguments(len(tensors))
+        self._arg_index = _TWO_ARGUMENTS if number_edge else _all_arguments(len(tensors))
         edges, meta = [], []
         for t in tensors:
             data = t._data
@@ -519,6 +525,9 @@ class Op(Function):
                 edges.append((node, t._output_nr))
             else:
                 edges.append(_NO_EDGE)
+        if number_edge:
+            edges.append(_NO_EDGE)
+            meta.append(None)
         self.next_functions = tuple(edges)
         self._input_meta = tuple(meta)
         self._num_outputs = len(outs)
