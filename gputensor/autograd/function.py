@@ -59,6 +59,7 @@ VIEW_WRITES = _ViewWrites()
 class Node:
     """A node of the backward graph, reachable from a tensor as its ``grad_fn``."""
 
+    __slots__ = ()  # (a Function's node keeps its context in a __dict__)
     next_functions = ()
     _pre_hooks = None
     _retain_hooks = None  # run after the other hooks, as torch runs retain_grad last
@@ -99,6 +100,7 @@ class RemovableHandle:
 class AccumulateGrad(Node):
     """The node that adds incoming gradients into a leaf tensor's ``.grad``."""
 
+    __slots__ = ("variable", "__weakref__")  # made for each op on a leaf: kept small
     def __init__(self, variable):
         self.variable = variable
 
