@@ -488,7 +488,7 @@ class Op(Function):
                 if count != len(args):
                     needs += [False] * (len(args) - count)
                 ctx.needs_input_grad = tuple(needs)
-                ctx._wire_tensors(tensors, outs, backend, cls.number_edges and count == 1)
+                ctx._wire_tensors(tensors, outs, cls.number_edges and count == 1)
             else:
                 ctx.needs_input_grad = tuple([isinstance(a, TensorCore) and a._requires_grad
                                               for a in args])
@@ -505,12 +505,11 @@ class Op(Function):
             _op_observer(cls, args, outs)
         return outs[0] if single else tuple(outs)
 
-    def _wire_tensors(self, tensors, outs, backend, number_edge=False) -> None:
+    def _wire_tensors(self, tensors, outs, number_edge=False) -> None:
         """``_wire`` for an op whose first arguments are its tensors, already up to date (and
-        ``number_edge``: a number after the one tensor, with an edge to nothing)."""
-        first = tensors[0]
-        self._device = first._device
-        self.backend = backend
+        ``number_edge``: a number after the one tensor, with an edge to nothing); apply has
+        set ``backend``."""
+        self._device = tensors[0]._device
         self._arg_index = _TWO_ARGUMENTS if number_edge else _all_arguments(len(tensors))
         edges, meta = [], []
         for t in tensors:
@@ -532,8 +531,18 @@ class Op(Function):
             meta.append(None)
         self.next_functions = tuple(edges)
         self._input_meta = tuple(meta)
-        self._num_outputs = len(outs)
         non_diff = self._non_differentiable
+        if len(outs) == 1:  # (one output: the class's _num_outputs)
+            data = outs[0]._data
+            dtype = data.dtype
+            self._output_meta = ((data.shape, dtype),)
+            if (dtype.kind == "f" or dtype == _BFLOAT16) and 0 not in non_diff:
+                out = outs[0]
+                out._requires_grad = True
+                out._grad_fn = self
+                out._output_nr = 0
+            return
+        self._num_outputs = len(outs)
         out_meta = []
         for nr, out in enumerate(outs):
             data = out._data
