@@ -72,7 +72,7 @@ class BinaryOp(Op):
         xp = ctx.xp
         dt, dt_b = getattr(a, "dtype", None), getattr(b, "dtype", None)
         if dt is not None and dt_b is not None and dt == dt_b and a.shape == b.shape and (
-                is_float_array_dtype(dt) or not cls.true_division):
+                dt.kind == "f" or is_float_array_dtype(dt) or not cls.true_division):
             ctx.dtype, ctx.options = dt, options  # two arrays alike: nothing to promote
             if cls.checks:
                 cls.check(ctx, a, b)
@@ -143,6 +143,10 @@ class Add(BinaryOp):
 
     @staticmethod
     def compute(ctx, xp, a, b):
+        options = ctx.options
+        if options and type(options[0]) is int and options[0] == 1:  # a + b, the usual case
+            ctx.alpha = options[0]
+            return xp.add(a, b)
         ctx.alpha = _alpha(ctx)
         return xp.add(a, _scaled(ctx, b, ctx.alpha))
 
