@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import weakref
 
+from .. import _tensor_core
 from .._tensor_core import (
     _BACKEND_BY_TYPE,
     INFERENCE_MODE,
@@ -429,7 +430,7 @@ class Op(Function):
     @classmethod
     def apply(cls, *args):
         """Run the op on tensors (others pass through) and record it when needed."""
-        tensors, arrays = [], []
+        tensors, arrays, needs = [], [], []
         grad = False
         for a in args:
             if isinstance(a, TensorCore):
@@ -439,8 +440,12 @@ class Op(Function):
                     a._sync_view()  # its storage changed in place: it now reads its base
                 if a._requires_grad:
                     grad = True
+                    needs.append(True)
+                else:
+                    needs.append(False)
             else:
                 arrays.append(a)
+                needs.append(False)
         first = tensors[0]
         device = first._device
         if len(tensors) > 1:
@@ -460,9 +465,14 @@ class Op(Function):
             raise backend.out_of_memory(err) from None
         if ctx.out_device is not None:  # a copy to another device
             device = ctx.out_device
-        make = TensorCore._make
         single = not isinstance(result, tuple)
-        outs = [make(result, device)] if single else [make(r, device) for r in result]
+        if single:
+            out = object.__new__(_tensor_core._tensor_class)  # (TensorCore._make, inline)
+            out._init(result, device)
+            outs = [out]
+        else:
+            make = TensorCore._make
+            outs = [make(r, device) for r in result]
         if ctx.is_view:
             base = first._base if first._base is not None else first
             # the version its node was made at; a view made under no_grad is never rebased
@@ -480,18 +490,13 @@ class Op(Function):
                 elif untracked and is_float_array_dtype(out._data.dtype):
                     out._requires_grad = True
         if grad and getattr(_grad_state, "enabled", True):
+            ctx.needs_input_grad = tuple(needs)
             count = len(tensors)
             if args[count - 1] is tensors[-1] and (count <= 2 or not cls.number_edges):
                 # the tensors lead the arguments (options follow): they are the inputs, with
                 # a number second operand of add, sub, mul and div as torch's wrapped tensor
-                needs = [t._requires_grad for t in tensors]
-                if count != len(args):
-                    needs += [False] * (len(args) - count)
-                ctx.needs_input_grad = tuple(needs)
                 ctx._wire_tensors(tensors, outs, cls.number_edges and count == 1)
             else:
-                ctx.needs_input_grad = tuple([isinstance(a, TensorCore) and a._requires_grad
-                                              for a in args])
                 if cls.number_edges:  # torch's tensor overload: numbers are wrapped tensors
                     arg_index = _TWO_ARGUMENTS
                 else:
