@@ -59,7 +59,8 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None, graph=False
     (``create_graph``): the results can be differentiated again.
     """
     deps = {}
-    stack = list(dict.fromkeys(node for node, _ in roots))
+    root_nodes = [roots[0][0]] if len(roots) == 1 else list(dict.fromkeys(n for n, _ in roots))
+    stack = list(root_nodes)
     seen = set(stack)
     while stack:
         for nxt, _ in stack.pop().next_functions:
@@ -72,7 +73,7 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None, graph=False
     for (node, nr), g in zip(roots, root_grads):
         buf = buffers.setdefault(node, [None] * node._num_outputs)
         buf[nr] = g if buf[nr] is None else buf[nr] + g
-    ready = [node for node in dict.fromkeys(n for n, _ in roots) if node not in deps]
+    ready = [node for node in root_nodes if node not in deps]
     while ready:
         node = ready.pop()
         leaf = type(node) is AccumulateGrad
@@ -93,8 +94,10 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None, graph=False
                         _accumulate_tensor(node.variable, grads[0])
                     else:
                         node.accumulate(grads[0])
-                    for hook in list(node.variable._post_acc_hooks or ()):
-                        hook(node.variable)  # post-accumulate hooks see the new .grad
+                    post_hooks = node.variable._post_acc_hooks
+                    if post_hooks:
+                        for hook in list(post_hooks):
+                            hook(node.variable)  # post-accumulate hooks see the new .grad
                 continue
             if grads is not None and (node._pre_hooks or node._retain_hooks):
                 grads = _apply_pre_hooks(node, grads, graph)

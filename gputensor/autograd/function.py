@@ -5,9 +5,16 @@ from __future__ import annotations
 import re
 import weakref
 
-from .._tensor_core import INFERENCE_MODE, NO_GRAD_VIEW, TensorCore, type_text
+from .. import _tensor_core
+from .._tensor_core import (
+    _BACKEND_BY_TYPE,
+    INFERENCE_MODE,
+    NO_GRAD_VIEW,
+    TensorCore,
+    type_text,
+)
 from ..backends import backend_for
-from ..dtypes import is_float_array_dtype
+from ..dtypes import bfloat16, is_float_array_dtype
 from .function_checks import (
     alias_unmarked_inputs,
     bind_arguments,
@@ -16,6 +23,7 @@ from .function_checks import (
     once_differentiable,
     spread_outputs,
 )
+from .grad_mode import _state as _grad_state
 from .grad_mode import is_grad_enabled, no_grad
 
 __all__ = ["Function", "once_differentiable"]
@@ -52,6 +60,7 @@ VIEW_WRITES = _ViewWrites()
 class Node:
     """A node of the backward graph, reachable from a tensor as its ``grad_fn``."""
 
+    __slots__ = ()  # (a Function's node keeps its context in a __dict__)
     next_functions = ()
     _pre_hooks = None
     _retain_hooks = None  # run after the other hooks, as torch runs retain_grad last
@@ -92,6 +101,7 @@ class RemovableHandle:
 class AccumulateGrad(Node):
     """The node that adds incoming gradients into a leaf tensor's ``.grad``."""
 
+    __slots__ = ("variable", "__weakref__")  # made for each op on a leaf: kept small
     def __init__(self, variable):
         self.variable = variable
 
@@ -311,9 +321,12 @@ class Function(Node):
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD_ERROR)
         backend = self.backend
-        if self._materialize_grads and any(g is None for g in grads):
-            grads = [backend.xp.zeros(*meta) if g is None and meta is not None else g
-                     for g, meta in zip(grads, self._output_meta)]
+        if self._materialize_grads:
+            for g in grads:
+                if g is None:
+                    grads = [backend.xp.zeros(*meta) if g is None and meta is not None else g
+                             for g, meta in zip(grads, self._output_meta)]
+                    break
         try:
             if self._public:
                 wrap = self._wrap_grad
@@ -331,15 +344,16 @@ class Function(Node):
             self._saved = None
             self._freed = self._freed or bool(self._saved_versions) or self._saved_any
         in_grads = []
+        count, moves = len(result), self._moves
         for pos, meta in zip(self._arg_index, self._input_meta):
-            g = result[pos] if pos < len(result) and meta is not None else None
+            g = result[pos] if pos < count and meta is not None else None
             if g is not None:
                 shape, dtype = meta
                 if g.shape != shape:
                     g = backend.sum_to_shape(g, shape)
                 if g.dtype != dtype:
                     g = g.astype(dtype)
-                if self._moves and pos in self._moves:  # an input copied from the CPU
+                if moves and pos in moves:  # an input copied from the CPU
                     g = backend.to_numpy(g)
             in_grads.append(g)
         return in_grads
@@ -384,6 +398,8 @@ def set_op_observer(observer):
 
 _INPUT = 1 << 20  # a saved array's role: _INPUT + k is the k-th tensor argument's array
 _TWO_ARGUMENTS = (0, 1)
+_NO_EDGE = (None, 0)
+_BFLOAT16 = bfloat16.numpy
 
 
 def _all_arguments(count: int) -> tuple:
@@ -414,7 +430,7 @@ class Op(Function):
     @classmethod
     def apply(cls, *args):
         """Run the op on tensors (others pass through) and record it when needed."""
-        tensors, arrays = [], []
+        tensors, arrays, needs = [], [], []
         grad = False
         for a in args:
             if isinstance(a, TensorCore):
@@ -424,15 +440,19 @@ class Op(Function):
                     a._sync_view()  # its storage changed in place: it now reads its base
                 if a._requires_grad:
                     grad = True
+                    needs.append(True)
+                else:
+                    needs.append(False)
             else:
                 arrays.append(a)
+                needs.append(False)
         first = tensors[0]
         device = first._device
         if len(tensors) > 1:
             for t in tensors:
                 if t._device is not device and t._device != device:
                     return cls._apply_across_devices(args, tensors)
-        backend = first._backend
+        backend = _BACKEND_BY_TYPE.get(device.type) or first._backend
         if device.index != backend.current_index:  # a CUDA device other than the current one
             with backend.on_device(device.index):
                 return cls.apply(*args)
@@ -445,9 +465,14 @@ class Op(Function):
             raise backend.out_of_memory(err) from None
         if ctx.out_device is not None:  # a copy to another device
             device = ctx.out_device
-        make = TensorCore._make
         single = not isinstance(result, tuple)
-        outs = [make(result, device)] if single else [make(r, device) for r in result]
+        if single:
+            out = object.__new__(_tensor_core._tensor_class)  # (TensorCore._make, inline)
+            out._init(result, device)
+            outs = [out]
+        else:
+            make = TensorCore._make
+            outs = [make(r, device) for r in result]
         if ctx.is_view:
             base = first._base if first._base is not None else first
             # the version its node was made at; a view made under no_grad is never rebased
@@ -464,22 +489,75 @@ class Op(Function):
                     out._inference = True
                 elif untracked and is_float_array_dtype(out._data.dtype):
                     out._requires_grad = True
-        if grad and is_grad_enabled():
-            ctx.needs_input_grad = tuple([isinstance(a, TensorCore) and a._requires_grad
-                                          for a in args])
-            if cls.number_edges:  # torch's tensor overload: numbers are wrapped tensors
-                arg_index = _TWO_ARGUMENTS
-            elif len(tensors) != len(args):
-                arg_index = tuple([i for i, a in enumerate(args) if isinstance(a, TensorCore)])
+        if grad and getattr(_grad_state, "enabled", True):
+            ctx.needs_input_grad = tuple(needs)
+            count = len(tensors)
+            if args[count - 1] is tensors[-1] and (count <= 2 or not cls.number_edges):
+                # the tensors lead the arguments (options follow): they are the inputs, with
+                # a number second operand of add, sub, mul and div as torch's wrapped tensor
+                ctx._wire_tensors(tensors, outs, cls.number_edges and count == 1)
             else:
-                arg_index = _all_arguments(len(args))
-            ctx._wire(args, tensors, outs, ctx._non_differentiable, arg_index, backend)
+                if cls.number_edges:  # torch's tensor overload: numbers are wrapped tensors
+                    arg_index = _TWO_ARGUMENTS
+                else:
+                    arg_index = tuple([i for i, a in enumerate(args)
+                                       if isinstance(a, TensorCore)])
+                ctx._wire(args, tensors, outs, ctx._non_differentiable, arg_index, backend)
             if ctx._saved:
                 ctx._saved_any = True
                 ctx._record_versions(tensors, outs)
         if _op_observer is not None:
             _op_observer(cls, args, outs)
         return outs[0] if single else tuple(outs)
+
+    def _wire_tensors(self, tensors, outs, number_edge=False) -> None:
+        """``_wire`` for an op whose first arguments are its tensors, already up to date (and
+        ``number_edge``: a number after the one tensor, with an edge to nothing); apply has
+        set ``backend``."""
+        self._device = tensors[0]._device
+        self._arg_index = _TWO_ARGUMENTS if number_edge else _all_arguments(len(tensors))
+        edges, meta = [], []
+        for t in tensors:
+            data = t._data
+            meta.append((data.shape, data.dtype))
+            if t._requires_grad:
+                node = t._grad_fn
+                if node is None:  # a leaf: its accumulator, kept while a node points at it
+                    ref = t._acc_ref
+                    node = None if ref is None else ref()
+                    if node is None:
+                        node = AccumulateGrad(t)
+                        t._acc_ref = weakref.ref(node)
+                edges.append((node, t._output_nr))
+            else:
+                edges.append(_NO_EDGE)
+        if number_edge:
+            edges.append(_NO_EDGE)
+            meta.append(None)
+        self.next_functions = tuple(edges)
+        self._input_meta = tuple(meta)
+        non_diff = self._non_differentiable
+        if len(outs) == 1:  # (one output: the class's _num_outputs)
+            data = outs[0]._data
+            dtype = data.dtype
+            self._output_meta = ((data.shape, dtype),)
+            if (dtype.kind == "f" or dtype == _BFLOAT16) and 0 not in non_diff:
+                out = outs[0]
+                out._requires_grad = True
+                out._grad_fn = self
+                out._output_nr = 0
+            return
+        self._num_outputs = len(outs)
+        out_meta = []
+        for nr, out in enumerate(outs):
+            data = out._data
+            dtype = data.dtype
+            out_meta.append((data.shape, dtype))
+            if (dtype.kind == "f" or dtype == _BFLOAT16) and nr not in non_diff:
+                out._requires_grad = True
+                out._grad_fn = self
+                out._output_nr = nr
+        self._output_meta = tuple(out_meta)
 
     @classmethod
     def _apply_across_devices(cls, args, tensors):

@@ -60,19 +60,22 @@ class BinaryOp(Op):
     saves = ()
     swapped = False  # the result is computed as ``b op a`` (torch names b "tensor a")
     threaded = None  # the backend's threaded loop for large operands ("add", ...), if any
+    checks = False  # whether ``check`` is overridden (set for each subclass)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.saved_casts = tuple({"a": 0, "b": 1}.get(k) for k in cls.saves)
+        cls.checks = cls.check is not BinaryOp.check  # (most ops accept every operand)
 
     @classmethod
     def forward(cls, ctx, a, b, *options):
         xp = ctx.xp
         dt, dt_b = getattr(a, "dtype", None), getattr(b, "dtype", None)
         if dt is not None and dt_b is not None and dt == dt_b and a.shape == b.shape and (
-                is_float_array_dtype(dt) or not cls.true_division):
+                dt.kind == "f" or is_float_array_dtype(dt) or not cls.true_division):
             ctx.dtype, ctx.options = dt, options  # two arrays alike: nothing to promote
-            cls.check(ctx, a, b)
+            if cls.checks:
+                cls.check(ctx, a, b)
         elif dt is not None and is_float_array_dtype(dt) and type(b) in _PLAIN_NUMBERS:
             ctx.dtype, ctx.options = dt, options  # a float array and a number: the array's
             cls.check(ctx, a, b)
@@ -140,6 +143,10 @@ class Add(BinaryOp):
 
     @staticmethod
     def compute(ctx, xp, a, b):
+        options = ctx.options
+        if options and type(options[0]) is int and options[0] == 1:  # a + b, the usual case
+            ctx.alpha = options[0]
+            return xp.add(a, b)
         ctx.alpha = _alpha(ctx)
         return xp.add(a, _scaled(ctx, b, ctx.alpha))
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import inplace, linalg, pointwise
+from .._tensor_core import TensorCore
+from . import elementwise, inplace, linalg, pointwise
 from .creation import from_numpy
 
 __all__: list[str] = []
@@ -44,9 +45,26 @@ def _array_to_numpy(op):
                           f"``input {op.__name__} other``, NumPy's for an array ``other``.")
 
 
-add = _array_to_numpy(pointwise.add)
+def add(input, other):  # noqa: A002
+    """``input add other``, NumPy's for an array ``other``."""
+    if isinstance(other, TensorCore):  # two tensors: straight to the op (the usual case)
+        return elementwise.Add.apply(input, other, 1)
+    if isinstance(other, np.ndarray):
+        return NotImplemented
+    return pointwise.add(input, other)
+
+
+def mul(input, other):  # noqa: A002
+    """``input mul other``, NumPy's for an array ``other``."""
+    if isinstance(other, TensorCore):  # two tensors: straight to the op (the usual case)
+        return elementwise.Mul.apply(input, other)
+    if isinstance(other, np.ndarray):
+        return NotImplemented
+    return pointwise.mul(input, other)
+
+
+add.__name__, mul.__name__ = "add_operator", "mul_operator"
 sub = _array_to_numpy(pointwise.sub)
-mul = _array_to_numpy(pointwise.mul)
 div = _array_to_numpy(pointwise.div)
 floor_divide = _array_to_numpy(pointwise.floor_divide)
 remainder = _array_to_numpy(pointwise.remainder)

@@ -56,7 +56,7 @@ number_operand = _operand  # (special.py's one-sided clamps)
 def _pair(a, b):
     """Both operands as Tensors or Python numbers, at least one of them a Tensor."""
     if isinstance(a, TensorCore):
-        return a, _operand(b, a)
+        return (a, b) if isinstance(b, TensorCore) else (a, _operand(b, a))
     b = _operand(b, a)
     if isinstance(b, TensorCore):
         return _operand(a, b), b

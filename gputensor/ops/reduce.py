@@ -50,7 +50,7 @@ def reduced_count(shape, axes) -> int:
 
 def expand_grad(xp, g, in_shape, axes, keepdim):
     """Broadcast a reduced gradient (or result) back to the input shape."""
-    if not keepdim and axes:
+    if not keepdim and axes and g.ndim:  # (a 0-d gradient broadcasts as it is)
         g = xp.expand_dims(g, axes)
     return xp.broadcast_to(g, in_shape)
 
