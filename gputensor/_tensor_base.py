@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import dtypes, printing
 from ._tensor_core import FLOAT_TYPE_NAMES, TensorCore
 from .autograd import engine
-from .autograd.function import RemovableHandle
+from .autograd.nodes import RemovableHandle
 from .device import as_device
 from .device import device as device_type
 from .ops import creation, gamma_functions, pointwise, shape, transfer, triangular

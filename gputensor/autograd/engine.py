@@ -5,9 +5,9 @@ from __future__ import annotations
 import warnings
 
 from .._tensor_core import TensorCore
-from .function import AccumulateGrad, grad_node
 from .grad_mode import enable_grad, no_grad
 from .graph_backward import run_node
+from .nodes import AccumulateGrad, grad_node
 
 CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "

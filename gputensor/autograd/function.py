@@ -1,4 +1,5 @@
-"""Graph nodes: Function (ops and user-defined functions) and AccumulateGrad (leaves)."""
+"""Function (user-defined differentiable functions) and Op (the built-in ops): their
+forward, the recording of their node, and their backward."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from .._tensor_core import (
     TensorCore,
     type_text,
 )
-from ..backends import backend_for
 from ..dtypes import bfloat16, is_float_array_dtype
+from .devices import on_common_device
 from .function_checks import (
     alias_unmarked_inputs,
     bind_arguments,
@@ -25,6 +26,7 @@ from .function_checks import (
 )
 from .grad_mode import _state as _grad_state
 from .grad_mode import is_grad_enabled, no_grad
+from .nodes import AccumulateGrad, Node, grad_node
 
 __all__ = ["Function", "once_differentiable"]
 
@@ -55,87 +57,6 @@ class _ViewWrites:
 
 
 VIEW_WRITES = _ViewWrites()
-
-
-class Node:
-    """A node of the backward graph, reachable from a tensor as its ``grad_fn``."""
-
-    __slots__ = ()  # (a Function's node keeps its context in a __dict__)
-    next_functions = ()
-    _pre_hooks = None
-    _retain_hooks = None  # run after the other hooks, as torch runs retain_grad last
-    _num_outputs = 1
-
-    def name(self) -> str:
-        """The node's class name, e.g. ``MulBackward0``."""
-        return type(self).__name__
-
-    def __repr__(self) -> str:
-        # torch prints its C++ nodes by name, a user's Function's node with its Python module
-        node_type = type(self)
-        builtin = node_type.__module__.startswith("gputensor.")
-        module = "" if builtin else "gputensor.autograd.function."
-        return f"<{module}{node_type.__name__} object at {id(self):#x}>"
-
-    def register_prehook(self, hook, output_nr=0):
-        """Call ``hook(grad)`` on the gradient of output ``output_nr`` before this node runs."""
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        hooks = self._pre_hooks.setdefault(output_nr, [])
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
-
-
-class RemovableHandle:
-    """Handle returned by hook registration; ``remove()`` unregisters the hook."""
-
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        """Unregister the hook (a no-op when already removed)."""
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-
-class AccumulateGrad(Node):
-    """The node that adds incoming gradients into a leaf tensor's ``.grad``."""
-
-    __slots__ = ("variable", "__weakref__")  # made for each op on a leaf: kept small
-    def __init__(self, variable):
-        self.variable = variable
-
-    def name(self) -> str:
-        """The node's name, as torch spells it."""
-        return "gputensor::autograd::AccumulateGrad"
-
-    @property
-    def _pre_hooks(self):
-        hooks = self.variable._hooks
-        return {0: hooks} if hooks else None
-
-    def accumulate(self, grad) -> None:
-        """Add ``grad`` (a backend array) into the leaf's ``.grad``."""
-        var = self.variable
-        old = var._grad
-        if old is None:
-            var._grad = var._wrap(var._backend.xp.array(grad, dtype=var._data.dtype, copy=True))
-        elif getattr(old._data.flags, "writeable", True):  # CuPy's flags have no writeable
-            old._data += grad
-        else:
-            old._data = old._data + grad
-
-
-def grad_node(t):
-    """The node gradients for tensor ``t`` flow into: its grad_fn, or its leaf accumulator."""
-    node = t.grad_fn
-    if node is not None:
-        return node
-    acc = t._acc_ref() if t._acc_ref is not None else None
-    if acc is None:
-        acc = AccumulateGrad(t)
-        t._acc_ref = weakref.ref(acc)
-    return acc
 
 
 def _modified_error(node, shape_text, source, version, expected) -> str:
@@ -604,54 +525,3 @@ class Op(Function):
     @non_differentiable.setter
     def non_differentiable(self, indices):
         self._non_differentiable = tuple(indices)
-
-
-def check_same_device(*tensors) -> None:
-    """torch's RuntimeError when the tensors given (None skipped) are on different devices."""
-    tensors = [t for t in tensors if t is not None]
-    device = tensors[0]._device
-    for t in tensors:
-        if t._device is not device and t._device != device:
-            _raise_mixed_devices(tensors)
-
-
-def on_common_device(args, tensors):
-    """``(args, moves)``: 0-d CPU tensors copied to the others' device, as torch treats CPU
-    scalars, and ``{position: the CPU device}`` for each copy.
-
-    Any other mix of devices raises torch's error. A copy takes its tensor's place in the
-    graph (so the op's node points at the scalar's own node, as in torch); the node sends
-    the gradients at ``moves`` back to the CPU.
-    """
-    common = next((t._device for t in tensors if t._device.type != "cpu"), None)
-    if common is None or any(t._device != common and (t._device.type != "cpu" or t.ndim)
-                             for t in tensors):
-        _raise_mixed_devices(tensors)
-    moved, moves = [], {}
-    for i, a in enumerate(args):
-        if isinstance(a, TensorCore) and a._device != common:
-            moved.append(_stand_in(a, common))
-            moves[i] = a._device
-        else:
-            moved.append(a)
-    return moved, moves
-
-
-def _stand_in(t, device):
-    """A copy of ``t`` on ``device`` with ``t``'s place in the graph and version counter."""
-    copy = TensorCore._make(
-        backend_for(device.type).asarray(t._data, index=device.index), device)
-    copy._version = t._version
-    if t._requires_grad:  # (a leaf's accumulator is made and kept alive by the caller)
-        copy._requires_grad, copy.grad_fn = True, t.grad_fn
-        copy._output_nr, copy._acc_ref = t._output_nr, t._acc_ref
-    return copy
-
-
-def _raise_mixed_devices(tensors):
-    """torch's error for tensors on different devices: the first non-CPU one, the odd one."""
-    devices = [t._device for t in tensors]
-    common = next((d for d in devices if d.type != "cpu"), devices[0])
-    other = next(d for d in devices if d != common)
-    raise RuntimeError("Expected all tensors to be on the same device, but found at least two "
-                       f"devices, {common} and {other}!")

@@ -11,9 +11,10 @@ gives its gradients, and a node that raises torch's error if a gradient flows ba
 from __future__ import annotations
 
 from .._tensor_core import TensorCore
-from .function import _INPUT, SECOND_BACKWARD_ERROR, AccumulateGrad, Function, grad_node
+from .function import _INPUT, SECOND_BACKWARD_ERROR, Function
 from .function_checks import checked_gradients
 from .grad_mode import no_grad
+from .nodes import AccumulateGrad, grad_node
 
 __all__ = ["LIFTED", "run_node", "saved_tensors_in_graph"]
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import random_draws
 from .._tensor_core import TensorCore
-from ..autograd.function import AccumulateGrad, grad_node
+from ..autograd.nodes import AccumulateGrad, grad_node
 from ..ops.creation import default_generator
 from .outputs import freed_outputs, output_slots, output_template
 from .tracer import (

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from .. import random, random_draws
 from .._tensor_core import TensorCore
 from ..autograd import engine
-from ..autograd.function import AccumulateGrad, Function, Op, set_op_observer
+from ..autograd.function import Function, Op, set_op_observer
+from ..autograd.nodes import AccumulateGrad
 from ..nn.modules.module import Module
 from ..ops import activations, dropouts, inplace, nn_ops
 from ..ops.activations import Dropout

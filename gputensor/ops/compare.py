@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._tensor_core import TensorCore
-from ..autograd.function import check_same_device
+from ..autograd.devices import check_same_device
 from .common import broadcast_shapes, float_dtype, promote, type_name
 
 __all__ = ["isclose", "allclose", "equal"]

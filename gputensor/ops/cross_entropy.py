@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Op, check_same_device
+from ..autograd.devices import check_same_device
+from ..autograd.function import Op
 from ..dtypes import is_float_array_dtype
 from .common import result_dtype, type_name
 from .losses import check_reduction, grad_scale, reduce_loss, refuse_grad, resolve_reduction

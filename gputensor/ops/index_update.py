@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor_core import TensorCore, normalize_dim
-from ..autograd.function import Op, check_same_device
+from ..autograd.devices import check_same_device
+from ..autograd.function import Op
 from .common import cast_scalar, is_array, type_name
 from .gather import check_bounds, check_index_dtype, first_out_of_range, flat_positions
 from .inplace import apply_inplace

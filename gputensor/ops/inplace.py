@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from .. import dtypes
 from .._tensor_core import INFERENCE_MODE, NO_GRAD_VIEW, TensorCore
-from ..autograd.function import Op, check_same_device
+from ..autograd.devices import check_same_device
+from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled
 from . import pointwise as pw
 from . import view_writes

@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import dtypes
 from .._tensor_core import TensorCore
-from ..autograd.function import Op, check_same_device
+from ..autograd.devices import check_same_device
+from ..autograd.function import Op
 from . import linalg, views
 from .common import broadcast_shapes, normalize_dim, type_name
 from .creation import _linspace_values, _np_dtype, _place, as_tensor_like

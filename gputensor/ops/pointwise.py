@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import dtypes
 from .._tensor_core import TensorCore
-from ..autograd.function import on_common_device
+from ..autograd.devices import on_common_device
 from ..dtypes import is_float_array_dtype
 from . import elementwise as ew
 from . import unary as un

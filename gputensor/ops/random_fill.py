@@ -15,7 +15,8 @@ import numpy as np
 
 from .. import dtypes, random_draws
 from .._tensor_core import TensorCore
-from ..autograd.function import Op, check_same_device
+from ..autograd.devices import check_same_device
+from ..autograd.function import Op
 from ..random import as_generator
 from .common import broadcast_shapes, not_implemented, shape_arg
 from .creation import _np_dtype, _place

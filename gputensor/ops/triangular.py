@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Op, check_same_device
+from ..autograd.devices import check_same_device
+from ..autograd.function import Op
 from .common import not_implemented, type_name
 from .out import write_out
 

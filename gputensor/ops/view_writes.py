@@ -13,7 +13,8 @@ import numpy as np
 
 from .._tensor_core import NO_GRAD_VIEW, TensorCore, set_view_refresher
 from ..autograd import graph_backward
-from ..autograd.function import VIEW_WRITES, Function, grad_node
+from ..autograd.function import VIEW_WRITES, Function
+from ..autograd.nodes import grad_node
 from ..dtypes import from_numpy_dtype
 from .views import has_internal_overlap
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from ... import distributed
 from ..._tensor_core import TensorCore
-from ...autograd.function import AccumulateGrad
 from ...autograd.grad_mode import is_grad_enabled
+from ...autograd.nodes import AccumulateGrad
 from ...distributed.collectives import all_reduce_array, member_group
 from ...distributed.groups import ReduceOp
 from ...distributed.transport import nccl_comm, stage, unstage, uses_nccl
