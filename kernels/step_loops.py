@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import sys
 
-from . import rules
+from . import addresses, rules
 from .templates import source_digest, specialize
 
 TENSOR_WINDOW = "TENSOR({table}, {k}, {start}, {n}, {like})"
@@ -110,10 +110,11 @@ def build(kind: str, decorate, names: dict, target, window: str = TENSOR_WINDOW)
     names bound to ``names`` and ``RULE`` to the rule compiled by ``decorate``.
 
     ``kind`` names the target, module ``target`` defines ``names``: the kernels' names carry
-    ``kind`` and a digest of the rules, this module and ``target``, so that Numba's on-disk
-    cache (keyed to a kernel's name) never serves a kernel built from older sources.
+    ``kind`` and a digest of the rules, this module, ``target`` and the address intrinsics,
+    so that Numba's on-disk cache (keyed to a kernel's name) never serves a kernel built from
+    older sources.
     """
-    digest = source_digest(rules, sys.modules[__name__], target)
+    digest = source_digest(rules, sys.modules[__name__], target, addresses)
     compiled = compile_rules(decorate)
     return {name: specialize(_template(name, window), {**names, "RULE": compiled[name]},
                              f"{name}_{kind}_{digest}")

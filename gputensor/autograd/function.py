@@ -26,7 +26,7 @@ from .function_checks import (
 )
 from .grad_mode import _state as _grad_state
 from .grad_mode import is_grad_enabled, no_grad
-from .nodes import AccumulateGrad, Node, grad_node
+from .nodes import Node, grad_node, leaf_accumulator
 
 __all__ = ["Function", "once_differentiable"]
 
@@ -444,11 +444,7 @@ class Op(Function):
             if t._requires_grad:
                 node = t._grad_fn
                 if node is None:  # a leaf: its accumulator, kept while a node points at it
-                    ref = t._acc_ref
-                    node = None if ref is None else ref()
-                    if node is None:
-                        node = AccumulateGrad(t)
-                        t._acc_ref = weakref.ref(node)
+                    node = leaf_accumulator(t)
                 edges.append((node, t._output_nr))
             else:
                 edges.append(_NO_EDGE)

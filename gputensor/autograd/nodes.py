@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 
-__all__ = ["AccumulateGrad", "Node", "RemovableHandle", "grad_node"]
+__all__ = ["AccumulateGrad", "Node", "RemovableHandle", "grad_node", "leaf_accumulator"]
 
 
 class Node:
@@ -79,9 +79,14 @@ class AccumulateGrad(Node):
 def grad_node(t):
     """The node gradients for tensor ``t`` flow into: its grad_fn, or its leaf accumulator."""
     node = t.grad_fn
-    if node is not None:
-        return node
-    acc = t._acc_ref() if t._acc_ref is not None else None
+    return node if node is not None else leaf_accumulator(t)
+
+
+def leaf_accumulator(t):
+    """Leaf ``t``'s AccumulateGrad: the one a node still points at, or a new one (held
+    weakly by the tensor, strongly by the nodes that point at it, as torch's)."""
+    ref = t._acc_ref
+    acc = None if ref is None else ref()
     if acc is None:
         acc = AccumulateGrad(t)
         t._acc_ref = weakref.ref(acc)

@@ -24,29 +24,11 @@ from numba import prange
 from numba.core import types
 from numba.extending import intrinsic
 
-from .. import rules
+from .. import addresses, rules
 from ..step_loops import build
 
-
-@intrinsic
-def _load_at(typingctx, address, j, like):
-    """Element ``j`` of the array of ``like``'s type at ``address``."""
-    def codegen(context, builder, signature, args):
-        pointer = builder.inttoptr(args[0], context.get_value_type(like).as_pointer())
-        index = context.cast(builder, args[1], signature.args[1], types.intp)
-        return builder.load(builder.gep(pointer, [index]))
-    return like(address, j, like), codegen
-
-
-@intrinsic
-def _store_at(typingctx, address, j, value):
-    """Write ``value`` to element ``j`` of the array of its type at ``address``."""
-    def codegen(context, builder, signature, args):
-        pointer = builder.inttoptr(args[0], context.get_value_type(value).as_pointer())
-        index = context.cast(builder, args[1], signature.args[1], types.intp)
-        builder.store(args[2], builder.gep(pointer, [index]))
-        return context.get_dummy_value()
-    return types.void(address, j, value), codegen
+_load_at = intrinsic(addresses.load_at(types))
+_store_at = intrinsic(addresses.store_at(types))
 
 
 @numba.njit(inline="always")

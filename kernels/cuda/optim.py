@@ -21,7 +21,7 @@ import sys
 import numpy as np
 from numba import cuda
 
-from .. import rules
+from .. import addresses, rules
 from ..step_loops import build
 from . import launch
 
@@ -73,24 +73,8 @@ else:
         """Write element ``j`` of a window."""
         _store_at(window[0], window[1] + j, value)
 
-    @intrinsic
-    def _load_at(typingctx, address, j, like):
-        """Element ``j`` of the array of ``like``'s type at device ``address``."""
-        def codegen(context, builder, signature, args):
-            pointer = builder.inttoptr(args[0], context.get_value_type(like).as_pointer())
-            index = context.cast(builder, args[1], signature.args[1], _types.intp)
-            return builder.load(builder.gep(pointer, [index]))
-        return like(address, j, like), codegen
-
-    @intrinsic
-    def _store_at(typingctx, address, j, value):
-        """Write ``value`` to element ``j`` of the array of its type at device ``address``."""
-        def codegen(context, builder, signature, args):
-            pointer = builder.inttoptr(args[0], context.get_value_type(value).as_pointer())
-            index = context.cast(builder, args[1], signature.args[1], _types.intp)
-            builder.store(args[2], builder.gep(pointer, [index]))
-            return context.get_dummy_value()
-        return _types.void(address, j, value), codegen
+    _load_at = intrinsic(addresses.load_at(_types))
+    _store_at = intrinsic(addresses.store_at(_types))
 
 
 # rule -> its kernel. Launch configuration of each: block-stride over the chunk table's rows,
