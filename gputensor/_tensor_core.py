@@ -105,7 +105,7 @@ class TensorCore:
     """A backend array on a device plus the fields autograd needs (no ops: see Tensor)."""
 
     __slots__ = ("_data", "_device", "_requires_grad", "_grad_fn", "_output_nr", "_grad",
-                 "_version", "_base", "_hooks", "_post_acc_hooks", "_acc_ref", "_retains_grad",
+                 "_version", "_base", "_hooks", "_post_acc_hooks", "_accumulator", "_retains_grad",
                  "_inference", "_view_version", "__weakref__")
 
     def _init(self, data, device) -> None:
@@ -119,7 +119,7 @@ class TensorCore:
         self._base = None
         self._hooks = None
         self._post_acc_hooks = None
-        self._acc_ref = None
+        self._accumulator = None
         self._retains_grad = False
         self._inference = INFERENCE_MODE.enabled
         self._view_version = 0

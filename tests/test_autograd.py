@@ -292,3 +292,35 @@ def test_training_sized_graph_is_freed_after_backward():
     finally:
         gc.enable()
     assert w.grad is not None and w.grad.shape == (64, 64)
+
+
+def test_a_leaf_keeps_one_accumulator_and_is_freed_without_a_cycle():
+    def run(lib):
+        w = lib.ones(3, requires_grad=True)
+        y1, y2 = w * 2, w * 3
+        same = y1.grad_fn.next_functions[0][0] is y2.grad_fn.next_functions[0][0]
+        acc = y1.grad_fn.next_functions[0][0]
+        return same, acc.variable is w, acc.name().replace("gputensor", "torch")
+    assert run(gputensor) == run(torch)
+    gc.collect()
+    gc.disable()
+    try:  # the leaf and its accumulator go with the last reference: no cycle to collect
+        w = gputensor.ones(3, requires_grad=True)
+        (w * 2).sum().backward()
+        leaf, acc = weakref.ref(w), weakref.ref((w * 2).grad_fn.next_functions[0][0])
+        del w
+        assert leaf() is None and acc() is None
+    finally:
+        gc.enable()
+
+
+def test_backward_into_a_leaf_nothing_else_holds(device):
+    def run(lib):
+        y = (lib.ones(3, requires_grad=True) * lib.tensor([1.0, 2.0, 3.0])).sum()
+        x = lib.tensor([4.0], requires_grad=True)
+        z = y * x
+        z.backward()
+        return x.grad, z.grad_fn.next_functions[0][0].name()
+    ours, theirs = both(run, device)
+    assert_same(ours[0], theirs[0])
+    assert ours[1] == theirs[1]

@@ -47,7 +47,7 @@ def _stand_in(t, device):
     copy._version = t._version
     if t._requires_grad:  # (a leaf's accumulator is made and kept alive by the caller)
         copy._requires_grad, copy.grad_fn = True, t.grad_fn
-        copy._output_nr, copy._acc_ref = t._output_nr, t._acc_ref
+        copy._output_nr, copy._accumulator = t._output_nr, t._accumulator
     return copy
 
 

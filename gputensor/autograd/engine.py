@@ -77,27 +77,32 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None, graph=False
     while ready:
         node = ready.pop()
         leaf = type(node) is AccumulateGrad
-        index = (node.variable if leaf else node)._device.index
+        if leaf:
+            var = node.variable
+            if var is None:  # a leaf nothing holds any more: its gradient has no reader
+                buffers.pop(node, None)
+                continue
+        index = (var if leaf else node)._device.index
         switch = None
         if index is not None:  # CUDA: the node's device is current while it runs
-            switch = (node.variable._backend if leaf else node.backend).on_device(index)
+            switch = (var._backend if leaf else node.backend).on_device(index)
             switch.__enter__()
         try:
             grads = buffers.pop(node, None)
             if leaf:
-                if grads is not None and node.variable._hooks:
+                if grads is not None and var._hooks:
                     grads = _apply_pre_hooks(node, grads, graph)
                 if captures is not None and (node, 0) in captures:
                     captures[node, 0] = grads[0] if grads is not None else None
                 if accumulate and grads is not None and grads[0] is not None:
                     if graph:
-                        _accumulate_tensor(node.variable, grads[0])
+                        _accumulate_tensor(var, grads[0])
                     else:
                         node.accumulate(grads[0])
-                    post_hooks = node.variable._post_acc_hooks
+                    post_hooks = var._post_acc_hooks
                     if post_hooks:
                         for hook in list(post_hooks):
-                            hook(node.variable)  # post-accumulate hooks see the new .grad
+                            hook(var)  # post-accumulate hooks see the new .grad
                 continue
             if grads is not None and (node._pre_hooks or node._retain_hooks):
                 grads = _apply_pre_hooks(node, grads, graph)

@@ -351,7 +351,7 @@ class Op(Function):
     @classmethod
     def apply(cls, *args):
         """Run the op on tensors (others pass through) and record it when needed."""
-        tensors, arrays, needs = [], [], []
+        tensors, arrays = [], []
         grad = False
         for a in args:
             if isinstance(a, TensorCore):
@@ -361,12 +361,8 @@ class Op(Function):
                     a._sync_view()  # its storage changed in place: it now reads its base
                 if a._requires_grad:
                     grad = True
-                    needs.append(True)
-                else:
-                    needs.append(False)
             else:
                 arrays.append(a)
-                needs.append(False)
         first = tensors[0]
         device = first._device
         if len(tensors) > 1:
@@ -374,8 +370,8 @@ class Op(Function):
                 if t._device is not device and t._device != device:
                     return cls._apply_across_devices(args, tensors)
         backend = _BACKEND_BY_TYPE.get(device.type) or first._backend
-        if device.index != backend.current_index:  # a CUDA device other than the current one
-            with backend.on_device(device.index):
+        if device.index is not None and device.index != backend.current_index:
+            with backend.on_device(device.index):  # a CUDA device other than the current one
                 return cls.apply(*args)
         ctx = (cls._node_types.get(cls.variant) or cls._node_type(cls.variant))()
         ctx.xp = backend.xp
@@ -386,7 +382,7 @@ class Op(Function):
             raise backend.out_of_memory(err) from None
         if ctx.out_device is not None:  # a copy to another device
             device = ctx.out_device
-        single = not isinstance(result, tuple)
+        single = type(result) is not tuple
         if single:
             out = object.__new__(_tensor_core._tensor_class)  # (TensorCore._make, inline)
             out._init(result, device)
@@ -395,23 +391,9 @@ class Op(Function):
             make = TensorCore._make
             outs = [make(r, device) for r in result]
         if ctx.is_view:
-            base = first._base if first._base is not None else first
-            # the version its node was made at; a view made under no_grad is never rebased
-            made_at = (first._version.value if first._view_version != NO_GRAD_VIEW
-                       and is_grad_enabled() else NO_GRAD_VIEW)
-            # torch: a view made under no_grad of a tensor that requires grad requires grad
-            untracked = made_at == NO_GRAD_VIEW and grad and not is_grad_enabled() \
-                and not first._inference
-            for out in outs:
-                out._version = first._version
-                out._base = base
-                out._view_version = made_at
-                if first._inference:  # a view of an inference tensor is one too
-                    out._inference = True
-                elif untracked and is_float_array_dtype(out._data.dtype):
-                    out._requires_grad = True
-        if grad and getattr(_grad_state, "enabled", True):
-            ctx.needs_input_grad = tuple(needs)
+            cls._mark_views(first, outs, grad)
+        if grad and _grad_state.enabled:
+            ctx._nargs = len(args)
             count = len(tensors)
             if args[count - 1] is tensors[-1] and (count <= 2 or not cls.number_edges):
                 # the tensors lead the arguments (options follow): they are the inputs, with
@@ -431,6 +413,34 @@ class Op(Function):
             _op_observer(cls, args, outs)
         return outs[0] if single else tuple(outs)
 
+    @staticmethod
+    def _mark_views(first, outs, grad) -> None:
+        """Make ``outs`` views of ``first``'s base, sharing its version counter."""
+        base = first._base if first._base is not None else first
+        # the version its node was made at; a view made under no_grad is never rebased
+        made_at = (first._version.value if first._view_version != NO_GRAD_VIEW
+                   and is_grad_enabled() else NO_GRAD_VIEW)
+        # torch: a view made under no_grad of a tensor that requires grad requires grad
+        untracked = made_at == NO_GRAD_VIEW and grad and not is_grad_enabled() \
+            and not first._inference
+        for out in outs:
+            out._version = first._version
+            out._base = base
+            out._view_version = made_at
+            if first._inference:  # a view of an inference tensor is one too
+                out._inference = True
+            elif untracked and is_float_array_dtype(out._data.dtype):
+                out._requires_grad = True
+
+    @property
+    def needs_input_grad(self):
+        """For each argument of forward: whether it is a tensor that requires grad."""
+        needs = [False] * self._nargs
+        for pos, (node, _) in zip(self._arg_index, self.next_functions):
+            if node is not None:
+                needs[pos] = True
+        return tuple(needs)
+
     def _wire_tensors(self, tensors, outs, number_edge=False) -> None:
         """``_wire`` for an op whose first arguments are its tensors, already up to date (and
         ``number_edge``: a number after the one tensor, with an edge to nothing); apply has
@@ -443,8 +453,8 @@ class Op(Function):
             meta.append((data.shape, data.dtype))
             if t._requires_grad:
                 node = t._grad_fn
-                if node is None:  # a leaf: its accumulator, kept while a node points at it
-                    node = leaf_accumulator(t)
+                if node is None:  # a leaf: its accumulator
+                    node = t._accumulator or leaf_accumulator(t)
                 edges.append((node, t._output_nr))
             else:
                 edges.append(_NO_EDGE)
@@ -479,11 +489,11 @@ class Op(Function):
     @classmethod
     def _apply_across_devices(cls, args, tensors):
         """The op with 0-d CPU tensors joining the others' device (torch's CPU scalars)."""
-        # the leaves' accumulators, made now and held until the op's node holds them
-        held = [grad_node(t) for t in tensors if t._requires_grad]
+        for t in tensors:  # the leaves' accumulators, which the stand-ins share
+            if t._requires_grad and t._grad_fn is None:
+                leaf_accumulator(t)
         moved, moves = on_common_device(args, tensors)
         out = cls.apply(*moved)
-        del held
         node = (out[0] if isinstance(out, tuple) else out).grad_fn
         if node is not None and moves:
             node._moves = moves

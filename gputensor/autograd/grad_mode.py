@@ -21,7 +21,15 @@ from .._tensor_core import INFERENCE_MODE
 __all__ = ["enable_grad", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
            "no_grad", "set_grad_enabled"]
 
-_state = threading.local()
+
+
+class _GradState(threading.local):
+    """Per-thread grad mode (on in every new thread)."""
+
+    enabled = True
+
+
+_state = _GradState()
 _F = TypeVar("_F", bound=Callable[..., Any])
 _NoParam = TypeVar("_NoParam", bound="_NoParamDecoratorContextManager")
 _Inference = TypeVar("_Inference", bound="inference_mode")
@@ -29,7 +37,7 @@ _Inference = TypeVar("_Inference", bound="inference_mode")
 
 def is_grad_enabled() -> bool:
     """Whether operations record a graph in this thread."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(flag: bool) -> None:

@@ -51,9 +51,16 @@ class RemovableHandle:
 class AccumulateGrad(Node):
     """The node that adds incoming gradients into a leaf tensor's ``.grad``."""
 
-    __slots__ = ("variable", "__weakref__")  # made for each op on a leaf: kept small
+    # the tensor holds its accumulator; the accumulator holds the tensor weakly (no cycle)
+    __slots__ = ("_variable", "__weakref__")
+
     def __init__(self, variable):
-        self.variable = variable
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        """The leaf tensor (None once nothing else holds it)."""
+        return self._variable()
 
     def name(self) -> str:
         """The node's name, as torch spells it."""
@@ -61,7 +68,8 @@ class AccumulateGrad(Node):
 
     @property
     def _pre_hooks(self):
-        hooks = self.variable._hooks
+        var = self.variable
+        hooks = None if var is None else var._hooks
         return {0: hooks} if hooks else None
 
     def accumulate(self, grad) -> None:
@@ -83,11 +91,9 @@ def grad_node(t):
 
 
 def leaf_accumulator(t):
-    """Leaf ``t``'s AccumulateGrad: the one a node still points at, or a new one (held
-    weakly by the tensor, strongly by the nodes that point at it, as torch's)."""
-    ref = t._acc_ref
-    acc = None if ref is None else ref()
+    """Leaf ``t``'s AccumulateGrad, made on first use and kept by the tensor (one per leaf,
+    as torch's; it holds the tensor weakly, so a leaf nothing else holds gets no gradient)."""
+    acc = t._accumulator
     if acc is None:
-        acc = AccumulateGrad(t)
-        t._acc_ref = weakref.ref(acc)
+        acc = t._accumulator = AccumulateGrad(t)
     return acc

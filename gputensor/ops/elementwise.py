@@ -15,7 +15,6 @@ from .. import dtypes
 from ..autograd.function import Op
 from ..dtypes import is_float_array_dtype
 from .common import (
-    as_array,
     broadcast_shapes,
     cast_operand,
     cast_scalar,
@@ -91,7 +90,9 @@ class BinaryOp(Op):
             out = ctx.backend.threaded_binary(cls.threaded, a, b)  # None: not suited
             ctx.alpha = 1
         if out is None:
-            out = as_array(xp, cls.compute(ctx, xp, a, b))
+            out = cls.compute(ctx, xp, a, b)
+            if not isinstance(out, xp.ndarray):  # NumPy turns 0-d results into scalars
+                out = xp.asarray(out)
         if out.dtype != dt:
             out = out.astype(dt)
         if cls.saves:
@@ -144,8 +145,8 @@ class Add(BinaryOp):
     @staticmethod
     def compute(ctx, xp, a, b):
         options = ctx.options
-        if options and type(options[0]) is int and options[0] == 1:  # a + b, the usual case
-            ctx.alpha = options[0]
+        if not options or (type(options[0]) is int and options[0] == 1):  # a + b, the usual
+            ctx.alpha = 1
             return xp.add(a, b)
         ctx.alpha = _alpha(ctx)
         return xp.add(a, _scaled(ctx, b, ctx.alpha))

@@ -16,6 +16,7 @@ from .._tensor_core import INFERENCE_MODE, NO_GRAD_VIEW, TensorCore
 from ..autograd.devices import check_same_device
 from ..autograd.function import Op
 from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.nodes import leaf_accumulator
 from . import pointwise as pw
 from . import view_writes
 from .common import broadcast_shapes, cast_scalar, type_name
@@ -73,7 +74,7 @@ def _snapshot(t: Tensor) -> Tensor:
     snap._requires_grad, snap.grad_fn, snap._output_nr = t._requires_grad, t.grad_fn, \
         t._output_nr
     if t.grad_fn is None and t._requires_grad:
-        snap._acc_ref = t._acc_ref
+        snap._accumulator = leaf_accumulator(t)
     return snap
 
 

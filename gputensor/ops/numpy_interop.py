@@ -48,7 +48,7 @@ def _array_to_numpy(op):
 def add(input, other):  # noqa: A002
     """``input add other``, NumPy's for an array ``other``."""
     if isinstance(other, TensorCore):  # two tensors: straight to the op (the usual case)
-        return elementwise.Add.apply(input, other, 1)
+        return elementwise.Add.apply(input, other)
     if isinstance(other, np.ndarray):
         return NotImplemented
     return pointwise.add(input, other)
