@@ -233,21 +233,22 @@ def matmul(input, other, *, out=None):
     if out is not None:
         return write_out("matmul", matmul(input, other), out)
     a, b = input, other
-    if a.ndim == 0 or b.ndim == 0:
+    a_shape, b_shape = a._data.shape, b._data.shape
+    a_ndim, b_ndim = len(a_shape), len(b_shape)
+    if a_ndim == 0 or b_ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D")
-    if a.ndim == 1 and b.ndim == 1:
-        return dot(a, b)
-    if a.ndim == 2 and b.ndim == 1:
-        return mv(a, b)
-    if a.ndim == 2 and b.ndim == 2:
+                           f"{a_ndim}D and {b_ndim}D")
+    if a_ndim == 2 and b_ndim == 2:
         return mm(a, b)
-    a_shape, b_shape = tuple(a.shape), tuple(b.shape)
-    if a.ndim == 1 and b.ndim == 2:
+    if a_ndim == 1 and b_ndim == 1:
+        return dot(a, b)
+    if a_ndim == 2 and b_ndim == 1:
+        return mv(a, b)
+    if a_ndim == 1 and b_ndim == 2:
         _check_mm((1,) + a_shape, b_shape, a.dtype, b.dtype)
         return MatmulRow.apply(a, b)
     a_strides, b_strides = a.stride(), b.stride()
-    if a.ndim == 3 and b.ndim == 3 and a_shape[0] != b_shape[0]:
+    if a_ndim == 3 and b_ndim == 3 and a_shape[0] != b_shape[0]:
         # torch folds a broadcast batch of one that requires grad
         if b_shape[0] == 1 and b.requires_grad:
             b_shape, b_strides = b_shape[1:], b_strides[1:]

@@ -37,8 +37,13 @@ __all__ = [
 # the functions that are also Tensor methods (``where`` binds as torch's ``x.where(c, y)``)
 
 
+_PLAIN_NUMBERS = (int, float, bool)
+
+
 def _operand(value, like):
     """A Tensor, or a plain Python number (NumPy scalars are unwrapped)."""
+    if type(value) in _PLAIN_NUMBERS:  # (the usual case, before the slower checks)
+        return value
     if isinstance(value, TensorCore):
         return value
     if isinstance(value, np.generic):

@@ -202,7 +202,12 @@ class Sigmoid(UnaryOp):
         # half precision computes in float32, as torch does
         if x.dtype == np.float16:
             return (1 / (1 + xp.exp(-x.astype(np.float32)))).astype(np.float16)
-        return 1 / (1 + xp.exp(-x))
+        if not x.ndim:
+            return 1 / (1 + xp.exp(-x))
+        y = xp.negative(x)  # the same steps in one buffer
+        xp.exp(y, out=y)
+        y += 1
+        return xp.divide(1, y, out=y)
 
 
 class Relu(UnaryOp):
