@@ -38,10 +38,11 @@ class SafeSoftmax(Op):
         with np.errstate(all="ignore"):  # +inf or NaN scores give NaN silently, as in torch
             peak = xa.max(axis=-1, keepdims=True)
             peak = xp.where(peak == -math.inf, 0, peak)
-            e = xp.exp(xa - peak)
-            total = e.sum(axis=-1, keepdims=True)
-            masked_rows = xp.all(x == -math.inf, axis=-1, keepdims=True)
-            out = xp.where(masked_rows, 0, e / xp.where(masked_rows, 1, total))
+            out = xa - peak
+            xp.exp(out, out=out)
+            total = out.sum(axis=-1, keepdims=True)
+            # only a row of -inf sums to 0 (a row's peak adds exp(0) = 1): it gives zeros
+            out /= xp.where(total == 0, 1, total)
         out = out.astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
