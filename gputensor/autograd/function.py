@@ -323,11 +323,6 @@ _NO_EDGE = (None, 0)
 _BFLOAT16 = bfloat16.numpy
 
 
-def _all_arguments(count: int) -> tuple:
-    """``(0, 1, ..., count - 1)``: the arg_index of an op whose arguments are all tensors."""
-    return _RANGES[count] if count < 16 else tuple(range(count))
-
-
 class Op(Function):
     """A built-in op: forward and backward run on backend arrays, not tensors.
 
@@ -446,7 +441,9 @@ class Op(Function):
         ``number_edge``: a number after the one tensor, with an edge to nothing); apply has
         set ``backend``."""
         self._device = tensors[0]._device
-        self._arg_index = _TWO_ARGUMENTS if number_edge else _all_arguments(len(tensors))
+        count = len(tensors)
+        self._arg_index = _TWO_ARGUMENTS if number_edge else (
+            _RANGES[count] if count < 16 else tuple(range(count)))
         edges, meta = [], []
         for t in tensors:
             data = t._data
