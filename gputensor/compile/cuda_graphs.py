@@ -107,7 +107,8 @@ class GraphedProgram:
         """The CUDA graph's part of ``compile_report``."""
         state = "refused" if self.reason else ("captured" if self.graph else "waiting")
         return {"cuda_graph": state, "cuda_graph_reason": self.reason,
-                "cuda_graph_launches": self.launches, "outside_graph": list(self.outside)}
+                "cuda_graph_launches": self.launches, "cuda_graph_captures": self.captures,
+                "outside_graph": list(self.outside)}
 
     def _function(self, overrides: dict):
         code = self.program.code
@@ -191,7 +192,7 @@ class GraphedProgram:
             try:
                 graph = stream.end_capture()
             except Exception as err:  # noqa: BLE001 - CUDA's error for what cannot be captured
-                raise _CaptureError(str(err)) from None
+                raise _CaptureError(f"{type(err).__name__}: {err}") from None
             finally:
                 if state["allocator"] is not None:
                     state["allocator"].__exit__(None, None, None)
@@ -211,6 +212,8 @@ class GraphedProgram:
         except Exception as err:  # noqa: BLE001 - the capture failed: replayed without it
             # (the program was replayed with these guards before: an error now is the
             # capture's; were it the function's, the replay below raises it again)
+            if self.graph is not None:  # (captured and launched: a host call's own error)
+                raise
             self._abort(stream, state)
             what = str(err) if isinstance(err, _CaptureError) else \
                 f"{type(err).__name__}: {err}"
