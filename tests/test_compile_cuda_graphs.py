@@ -277,3 +277,19 @@ def test_simulated_capture_undoes_its_writes_and_checks_host_reads():
     simcupy.xp.asarray(np.ones(2))
     with pytest.raises(RuntimeError, match="a copy from host memory"):
         stream.end_capture()
+
+
+def test_compiled_module_inference_and_its_grad_graph(cuda_device):
+    model = mlp(gputensor).to(cuda_device)
+    compiled = gputensor.compile(model, mode="reduce-overhead")
+    xs = [x for x, _ in _batches(cuda_device, 6)]
+    with gputensor.no_grad():
+        for x in xs:
+            same(compiled(x).cpu(), model(x).cpu())
+    for x in xs[:4]:  # with grad: the outputs carry grad_fn, replayed op by op
+        out = compiled(x)
+        assert type(out.grad_fn).__name__ == "AddmmBackward0"
+    inference, with_grad = compiled.compile_report()
+    assert inference["cuda_graph"] == "captured" and inference["cuda_graph_launches"] == 2
+    assert with_grad["cuda_graph_reason"] == ("skipping cudagraphs due to outputs that carry an "
+                                              "autograd graph (replayed op by op)")
