@@ -457,15 +457,16 @@ def bench_mlp(report, timer, torch, rounds):
                ratio <= 1.2)
 
 
-def _graph_models(lib):
+def _graph_models(lib, capturable=False):
     """{name: (model, optimizer, loss, x, y)}: the MLP 784-512-512-10 batch 128 with Adam,
-    and the seed tour's MyCoolNet (5-10-15-10-5, one sample) with SGD momentum."""
+    and the seed tour's MyCoolNet (5-10-15-10-5, one sample) with SGD momentum
+    (``capturable``: torch's Adam keeps its step on the device, for torch's CUDA graph)."""
     rng = np.random.default_rng(0)
     nn = lib.nn
     d_in, h1, h2, d_out = MLP_SIZES
     mlp = nn.Sequential(nn.Linear(d_in, h1), nn.ReLU(), nn.Linear(h1, h2), nn.ReLU(),
                         nn.Linear(h2, d_out)).to("cuda")
-    capturable = {"capturable": True} if lib.__name__ == "torch" else {}
+    capturable = {"capturable": True} if capturable else {}
     small = nn.Sequential(nn.Linear(5, 10), nn.ReLU(), nn.Linear(10, 15), nn.ReLU(),
                           nn.Linear(15, 10), nn.ReLU(), nn.Linear(10, 5), nn.Sigmoid())
     small = small.to("cuda")
@@ -529,7 +530,7 @@ def bench_cuda_graphs(report, timer, torch):
             kinds = ("eager", "compiled", "reduce-overhead") if lib is gputensor \
                 else ("eager", "CUDA graph")
             for kind in kinds:
-                model, opt, loss_fn, x, y = _graph_models(lib)[name]
+                model, opt, loss_fn, x, y = _graph_models(lib, kind == "CUDA graph")[name]
                 step = _train_step(model, opt, loss_fn)
                 if kind == "compiled":
                     step = gputensor.compile(step)
