@@ -232,6 +232,8 @@ class CudaBackend(RowHooks, Backend):
                 checked.register_simulated_arrays(simcupy.ndarray, simcupy.xp,
                                                   simcupy.device_view)
             module = importlib.import_module(f"gputensor.kernels.cuda.{which}")
+            if self.simulated:  # (its calls are device work a simulated capture records)
+                module = simcupy.RecordedModule(module)
             self._kernel_modules[which] = module
         return module
 

@@ -8,6 +8,8 @@ device, never host data; ``on_device``: results are device arrays).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .base import BFLOAT16_ON_CUDA
@@ -15,6 +17,25 @@ from .base import BFLOAT16_ON_CUDA
 _current = [0]  # the current device's index
 _count = [1]  # how many devices are simulated
 host_reads = [0]  # values read back to the host (each one a synchronisation on a real GPU)
+capture = [None]  # the stream capture under way (sim_graphs.Recorder), or None
+
+
+def recorded(fn):
+    """``fn``, a device operation, recorded by the stream capture under way (sim_graphs)."""
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        recorder = capture[0]
+        if recorder is None:
+            return fn(*args, **kwargs)
+        return recorder.run(fn, args, kwargs)
+    return call
+
+
+def count_host_read() -> None:
+    """Count a value read back to the host; under a stream capture, CUDA's error."""
+    host_reads[0] += 1
+    if capture[0] is not None:
+        capture[0].refuse("a value read back to the host")
 
 
 def configure(count: int) -> None:
@@ -157,6 +178,9 @@ def call_ufunc(ufunc, method: str, inputs, kwargs):
     return on_device(result)
 
 
+call_ufunc = recorded(call_ufunc)
+
+
 class _MemoryPointer:
     """What CuPy's ``ndarray.data`` gives: the device address of the first element."""
 
@@ -293,34 +317,34 @@ class ndarray:  # noqa: N801 - CuPy's name
 
     def get(self) -> np.ndarray:
         """A host (NumPy) copy, as ``cupy.ndarray.get``."""
-        host_reads[0] += 1
+        count_host_read()
         return np.array(self._array, copy=True)
 
     # reading a value on the host waits for the device: counted in ``host_reads``
     def __bool__(self):
-        host_reads[0] += 1
+        count_host_read()
         return bool(self._array)
 
     def __float__(self):
-        host_reads[0] += 1
+        count_host_read()
         return float(self._array)
 
     def __int__(self):
-        host_reads[0] += 1
+        count_host_read()
         return int(self._array)
 
     def __complex__(self):
-        host_reads[0] += 1
+        count_host_read()
         return complex(self._array)
 
     def item(self, *args):
         """The element as a Python number (a read back to the host)."""
-        host_reads[0] += 1
+        count_host_read()
         return self._array.item(*args)
 
     def tolist(self):
         """The elements as Python numbers (a read back to the host)."""
-        host_reads[0] += 1
+        count_host_read()
         return self._array.tolist()
 
     def __repr__(self):
@@ -350,7 +374,7 @@ def _kernel_method(name: str):
         return on_device(getattr(operand(self), name)(*operands(args), **operands(kwargs)))
     method.__name__ = name
     method.__doc__ = f"``{name}`` as NumPy's, run on the current device."
-    return method
+    return recorded(method)
 
 
 def _operator(ufunc, reflected: bool = False, in_place: bool = False):
@@ -362,6 +386,9 @@ def _operator(ufunc, reflected: bool = False, in_place: bool = False):
     return lambda self, other: call_ufunc(ufunc, "__call__", (self, other), {})
 
 
+for _name in ("__array_function__", "__getitem__", "__setitem__", "copy", "__copy__", "astype",
+              "fill"):  # device work the stream capture records
+    setattr(ndarray, _name, recorded(getattr(ndarray, _name)))
 for _name in ("shape", "dtype", "ndim", "size", "itemsize", "nbytes", "strides"):
     setattr(ndarray, _name, _attribute(_name))
 for _name in ("reshape", "view", "ravel", "squeeze", "transpose", "swapaxes", "diagonal"):

@@ -19,7 +19,8 @@ refuses, so CI catches code that would only break on a real GPU:
   ``host_reads``: on a GPU each one makes the host wait for the device.
 
 ``xp`` is the namespace the backend uses in place of ``cupy`` (NumPy's functions under the
-rules above); ``Device(i)`` makes device ``i`` current inside a ``with`` block, as
+rules above); ``Stream`` and ``Graph`` emulate CuPy's stream capture (sim_graphs.py);
+``Device(i)`` makes device ``i`` current inside a ``with`` block, as
 ``cupy.cuda.Device`` does; ``configure(count)`` sets how many devices exist.
 """
 
@@ -35,6 +36,7 @@ from .sim_arrays import (
     IMPLICIT_CONVERSION,
     Device,
     call_ufunc,
+    capture,
     configure,
     device_view,
     host_reads,
@@ -42,11 +44,13 @@ from .sim_arrays import (
     on_device,
     operand,
     operands,
+    recorded,
     wrap,
 )
+from .sim_graphs import Graph, RecordedModule, Stream
 
-__all__ = ["IMPLICIT_CONVERSION", "Device", "Event", "configure", "device_view", "elapsed_ms",
-           "host_reads", "ndarray", "xp"]
+__all__ = ["IMPLICIT_CONVERSION", "Device", "Event", "Graph", "Stream", "configure",
+           "device_view", "elapsed_ms", "host_reads", "ndarray", "RecordedModule", "xp"]
 
 
 class Event:
@@ -98,7 +102,7 @@ def _function(func):
     def call(*args, **kwargs):
         return on_device(func(*operands(args), **operands(kwargs)))
 
-    return call
+    return recorded(call)
 
 
 def _from_host(func):
@@ -108,9 +112,11 @@ def _from_host(func):
     def call(obj, *args, **kwargs):
         if type(obj) is ndarray:
             return on_device(func(operand(obj), *args, **kwargs))
+        if capture[0] is not None:
+            capture[0].refuse("a copy from host memory")
         return on_device(np.array(func(obj, *args, **kwargs), copy=True))
 
-    return call
+    return recorded(call)
 
 
 class _Namespace:

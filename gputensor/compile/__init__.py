@@ -59,7 +59,8 @@ did not go through makes the function run eagerly. The first two calls for each 
 run eagerly (plus the recording; three when the first differs from the second, as a lazy
 initialisation does); with ``fullgraph=True`` the error comes after the eager
 call ran. ``dynamic``, ``mode``, ``options`` and ``backend`` are checked as torch checks
-them and otherwise ignored: shapes are always guarded exactly, as ``dynamic=False``.
+them and otherwise ignored: shapes are always guarded exactly, as ``dynamic=False``;
+``mode="reduce-overhead"`` launches a CUDA program as a CUDA graph (``cuda_graphs.py``).
 """
 
 from .api import (

@@ -12,6 +12,7 @@ from ..amp.autocast_mode import _ENABLED as _AUTOCAST_ENABLED
 from ..autograd.grad_mode import is_grad_enabled
 from ..nn.modules.module import Module
 from .codegen import generate
+from .cuda_graphs import GraphedProgram
 from .fuse import fuse
 from .program import Unsupported, build
 from .replay import run_arrays, run_graph
@@ -92,6 +93,7 @@ class _Entry:
         self.replays = 0
         self.comparisons = 0  # recordings found to differ from the one before
         self.fused = 0  # chains of elementwise ops fused into one loop
+        self.graphed = None  # the CUDA graph of mode="reduce-overhead" (cuda_graphs.py)
 
     def passes(self, key) -> bool:
         """Whether a call with ``key`` may use this entry."""
@@ -115,9 +117,12 @@ class _Entry:
         """The entry for ``compile_report``."""
         state = "replayed" if self.program is not None else (
             "eager" if self.reason is not None else "tracing")
-        return {"state": state, "reason": self.reason, "replays": self.replays,
-                "ops": 0 if self.program is None else self.program.n_nodes,
-                "fused": self.fused}
+        report = {"state": state, "reason": self.reason, "replays": self.replays,
+                  "ops": 0 if self.program is None else self.program.n_nodes,
+                  "fused": self.fused}
+        if self.graphed is not None:
+            report.update(self.graphed.describe())
+        return report
 
 
 def _owners(program, modules) -> tuple:
@@ -136,9 +141,10 @@ def _owners(program, modules) -> tuple:
 class CompiledFunction:
     """``fn`` traced on its first calls per guard set, then replayed (see the package doc)."""
 
-    def __init__(self, fn, fullgraph=False):
+    def __init__(self, fn, fullgraph=False, mode=None):
         self._fn = fn
         self._fullgraph = fullgraph
+        self._cuda_graphs = mode == "reduce-overhead"
         self._entries = []
         self._warned = False
         functools.update_wrapper(self, fn, updated=())
@@ -151,7 +157,10 @@ class CompiledFunction:
 
     def compile_report(self) -> list:
         """One dict per guard set: state ("replayed", "eager", "tracing"), the reason it
-        runs eagerly, how often it was replayed, its number of steps and of fused chains."""
+        runs eagerly, how often it was replayed, its number of steps and of fused chains;
+        with mode="reduce-overhead", its CUDA graph's state ("waiting", "captured",
+        "refused"), the reason it is refused, its launches and the host calls run around
+        it."""
         return [e.describe() for e in self._entries]
 
     def __get__(self, obj, objtype=None):
@@ -178,7 +187,11 @@ class CompiledFunction:
         program = entry.program
         if program is not None:
             entry.replays += 1
-            run = run_graph if program.graph_mode else run_arrays
+            graphed = entry.graphed
+            if graphed is not None and graphed.reason is None and entry.replays > 1:
+                run = graphed.call  # (the first replay is the graph's warm-up)
+            else:
+                run = run_graph if program.graph_mode else run_arrays
             backend, index = program.backend, program.index
             if index is not None and backend.current_index != index:
                 with backend.on_device(index):
@@ -222,6 +235,8 @@ class CompiledFunction:
         entry.fused = fuse(program)
         if program.backend is not None and not program.graph_mode:
             generate(program)
+        if self._cuda_graphs:
+            entry.graphed = GraphedProgram(program)
         entry.program = program
         return result
 
@@ -239,10 +254,10 @@ class OptimizedModule(Module):
     """A module whose calls are compiled; the original is ``_orig_mod`` (state_dict keys
     start with ``_orig_mod.``, as torch's)."""
 
-    def __init__(self, mod, fullgraph=False):
+    def __init__(self, mod, fullgraph=False, mode=None):
         super().__init__()
         self._orig_mod = mod
-        object.__setattr__(self, "_compiled_call", CompiledFunction(mod, fullgraph))
+        object.__setattr__(self, "_compiled_call", CompiledFunction(mod, fullgraph, mode))
 
     def forward(self, *args, **kwargs):
         """The original module's call, compiled."""
@@ -262,7 +277,8 @@ class OptimizedModule(Module):
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor",  # noqa: A001
             mode=None, options=None, disable=False):
     """Compile a function or module: traced on its first calls, then replayed (torch's
-    signature; ``dynamic`` is accepted and shapes are always guarded exactly)."""
+    signature; ``dynamic`` is accepted and shapes are always guarded exactly;
+    ``mode="reduce-overhead"`` launches a CUDA program as a CUDA graph)."""
     if model is None:
         return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic,
                                  backend=backend, mode=mode, options=options, disable=disable)
@@ -279,5 +295,5 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor",  #
     if disable:
         return model
     if isinstance(model, Module):
-        return OptimizedModule(model, fullgraph)
-    return CompiledFunction(model, fullgraph)
+        return OptimizedModule(model, fullgraph, mode)
+    return CompiledFunction(model, fullgraph, mode)

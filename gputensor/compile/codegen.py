@@ -222,6 +222,7 @@ def generate(program: Program) -> None:
         return f"inputs[{slot}]" if slot < n_inputs else tensors[slot]
 
     last_use = _last_uses(program)
+    call_names = []  # the names of the host calls, in order (cuda_graphs.py wraps them)
     for index, step in enumerate(program.steps):
         kind = type(step)
         if kind is OpStep:
@@ -235,7 +236,8 @@ def generate(program: Program) -> None:
             method = getattr(step.owner, step.name)
             args = ", ".join([w.name("k", a) for a in step.args]
                              + [f"{key}={w.name('k', v)}" for key, v in step.kwargs.items()])
-            w.emit(f"{w.name('call', method)}({args})")
+            call_names.append(w.name("call", method))
+            w.emit(f"{call_names[-1]}({args})")
             for slot, _ in program.captured:  # (a step may rebind a parameter's array)
                 w.emit(f"s{slot} = {tensors[slot]}._data")
         elif kind is BackwardStep:
@@ -251,3 +253,4 @@ def generate(program: Program) -> None:
     namespace = dict(w.names)
     exec(compile(source, "<gputensor.compile program>", "exec"), namespace)  # noqa: S102
     program.code, program.code_outputs, program.source = namespace["program"], outputs, source
+    program.call_names = tuple(call_names)

@@ -218,6 +218,7 @@ class Program:
         self.n_nodes = 0
         self.backend = None  # the backend and CUDA device index the ops ran on
         self.index = None
+        self.call_names = ()  # (set by codegen) the generated function's host call names
 
 
 def build(trace1, trace2, inputs1, inputs2, result1, result2) -> Program:

@@ -33,7 +33,12 @@ def _result(template, value_of):
 
 def run_arrays(program: Program, inputs, backend, index):
     """Replay on arrays through the generated function (codegen.py): no graph is built."""
-    arrays = dict(zip(program.code_outputs, program.code(inputs)))
+    return results(program, inputs, program.code(inputs))
+
+
+def results(program: Program, inputs, output_arrays):
+    """The function's result from the generated function's output arrays."""
+    arrays = dict(zip(program.code_outputs, output_arrays))
     tensors = _sources(program, inputs)
 
     def value_of(slot, device):
