@@ -9,8 +9,9 @@ import numpy as np
 
 from .array_ops import activation_formula, sum_to_shape
 from .base import NO_SWITCH, Backend
-from .blas_threads import BlasThreads, product_work
+from .blas_threads import ONE_THREAD_BELOW, BlasThreads, product_work
 from .flat_step import bind_step, run_step
+from .parallel_matmul import RowSplitMatmul
 from .row_hooks import RowHooks
 
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
@@ -58,6 +59,7 @@ class CpuBackend(RowHooks, Backend):
         self._elementwise = None  # gputensor.kernels.cpu.elementwise, once a large op runs
         self.use_our_kernel = dict(USE_OUR_KERNEL)  # row hook -> our kernel or the formula
         self.blas_threads = BlasThreads()  # one BLAS thread for small products
+        self.row_split = RowSplitMatmul()  # ... which the calling and helper threads share
 
     def asarray(self, data, dtype=None, index=None):
         """An ndarray holding ``data`` (no copy when already an ndarray of ``dtype``).
@@ -81,9 +83,14 @@ class CpuBackend(RowHooks, Backend):
     def matmul(self, a, b):
         """Matrix product with batch broadcasting (bfloat16: summed in float32, as torch);
         small products on one BLAS thread (see blas_threads.py)."""
-        self.blas_threads.before_product(product_work(a.shape, b.shape))
+        work = product_work(a.shape, b.shape)
+        self.blas_threads.before_product(work)
         if a.dtype == _BFLOAT16:
             return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(_BFLOAT16)
+        if work < ONE_THREAD_BELOW and a.dtype.kind == "f":  # BLAS on one thread: split
+            out = self.row_split.matmul(a, b)
+            if out is not None:
+                return out
         return np.matmul(a, b)
 
     def optimizer_step(self, rule: str, arrays, scalars, flags) -> None:
