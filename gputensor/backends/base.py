@@ -208,3 +208,9 @@ class Backend(abc.ABC):
     def empty_cache(self) -> None:
         """Give cached, unused memory back to the system."""
         return None  # no cache
+
+    def graph_capture(self):
+        """``(streams, pool)`` for capturing CUDA graphs: the module with ``Stream`` and
+        ``using_allocator`` (cupy.cuda, or the simulated CuPy's emulation) and the memory
+        pool to keep the graph's blocks from (None when simulated); None without graphs."""
+        return None

@@ -485,3 +485,7 @@ class CudaBackend(RowHooks, Backend):
         if self._cupy is not None:
             self._pool.free_all_blocks()
             self._cupy.get_default_pinned_memory_pool().free_all_blocks()
+
+    def graph_capture(self):
+        """``(cupy.cuda, CuPy's memory pool)``; simulated, the simulated CuPy's emulation."""
+        return (simcupy, None) if self.simulated else (self._cupy.cuda, self._pool)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import types
 
 from .._tensor_core import TensorCore
-from ..backends import simcupy
 from .program import DrawStep, Program
 from .replay import results
 from .tracer import CallRecord
@@ -41,7 +40,7 @@ def skip_message(reason: str) -> str:
 def refusal(program: Program) -> str | None:
     """Why ``program`` cannot be captured as a CUDA graph, or None."""
     backend = program.backend
-    if backend is None or backend.name != "cuda":
+    if backend is None or backend.graph_capture() is None:
         return skip_message("cpu device")
     if program.graph_mode:
         return skip_message("outputs that carry an autograd graph (replayed op by op)")
@@ -62,14 +61,14 @@ def refusal(program: Program) -> str | None:
 
 def _streams(backend):
     """cupy.cuda (Stream, using_allocator) on a GPU; the simulated CuPy's emulation."""
-    return simcupy if backend.simulated else backend._cupy.cuda
+    return backend.graph_capture()[0]
 
 
 class _KeptAllocations:
     """A CuPy allocator keeping every block it hands out (the graph's memory)."""
 
-    def __init__(self, cupy):
-        self.pool = cupy.get_default_memory_pool()
+    def __init__(self, pool):
+        self.pool = pool
         self.blocks = []
 
     def malloc(self, size: int):
@@ -176,7 +175,8 @@ class GraphedProgram:
         def begin():
             state["before"] = self._host_state(proxies)
             backend.synchronize()
-            kept = None if backend.simulated else _KeptAllocations(backend._cupy)
+            pool = backend.graph_capture()[1]
+            kept = None if pool is None else _KeptAllocations(pool)
             state["allocator"] = None if kept is None else cuda.using_allocator(kept.malloc)
             state["kept"] = kept
             stream.__enter__()
