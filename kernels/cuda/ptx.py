@@ -21,6 +21,8 @@ import sys
 import time
 from typing import NamedTuple
 
+from . import raw_launch
+
 MODULES = ("elementwise", "reduce", "matmul", "activations", "optim", "losses", "rows",
            "gelu")
 OPTIONAL = ("optim",)  # written separately; skipped while it does not exist
@@ -35,6 +37,8 @@ class PtxResult(NamedTuple):
     ok: bool
     error: str = ""
     signature: str = ""
+    # where the raw launch's flattened arguments disagree with the entry's .param list
+    layout: tuple = ()
 
 
 def dtype_of(signature: str) -> str:
@@ -87,8 +91,12 @@ def _compile(modules, cc, indices) -> list[PtxResult]:
                                      f"{type(error).__name__}: {error}", signature))
             continue
         ok = target in ptx
+        try:
+            layout = tuple(raw_launch.ptx_problems(ptx, signature))
+        except Exception as error:  # a type the flattening does not know
+            layout = (f"{type(error).__name__}: {error}",)
         results.append(PtxResult(name, dtype_of(signature), ok,
-                                 "" if ok else f"no '{target}' in the PTX", signature))
+                                 "" if ok else f"no '{target}' in the PTX", signature, layout))
     return results
 
 
