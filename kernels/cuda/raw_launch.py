@@ -215,6 +215,9 @@ def load_function(dispatcher, signature):
 
     overload = dispatcher.overloads[argument_types(signature)]
     library = overload._codelibrary
+    if getattr(library, "_setup_functions", None) or getattr(overload, "cooperative", False):
+        # a module Numba initialises on load (NRT, ...) or a cooperative launch: Numba's way
+        raise NotImplementedError("the kernel needs Numba's own module setup or launch")
     ptx = library.get_asm_str()
     name = entry_name(ptx)
     try:
