@@ -232,46 +232,60 @@ def test_the_environment_variable_forces_numbas_launch():
 
 
 # ---- on a GPU: both launch paths, bit for bit ----
-def _gpu_cases(cupy):
+def _cases(xp, rows, cols):
     """``(name, run)``: entry points of several kernel modules on fixed random inputs."""
-    from gputensor.kernels.cuda import activations, gelu, losses, matmul, reduce, rows
+    from gputensor.kernels.cuda import activations, gelu, losses, matmul, reduce
+    from gputensor.kernels.cuda import rows as row_kernels
 
     rng = np.random.default_rng(0)
-    x = cupy.asarray(rng.standard_normal((37, 29)).astype(np.float32))
-    y = cupy.asarray(rng.standard_normal((37, 29)))
-    targets = cupy.asarray(rng.integers(0, 29, 37))
+    x = xp.asarray(rng.standard_normal((rows, cols)).astype(np.float32))
+    y = xp.asarray(rng.standard_normal((rows, cols)))
+    targets = xp.asarray(rng.integers(0, cols, rows))
     return [
-        ("elementwise", lambda: elementwise.elementwise("add", cupy.empty_like(x), x, x[:1])),
+        ("elementwise", lambda: elementwise.elementwise("add", xp.empty_like(x), x, x[:1])),
         ("activation_backward", lambda: activations.activation_backward("tanh", y, y * 0.5)),
         ("gelu", lambda: gelu.gelu_forward(x, True)),
         ("cross_entropy", lambda: losses.cross_entropy_forward(x, targets, None, -100)),
-        ("layer_norm", lambda: rows.layer_norm_forward(y, None, None, 1e-5)),
-        ("softmax", lambda: rows.softmax_forward(x, None, True)),
-        ("sum_to_shape", lambda: reduce.sum_to_shape(y, (1, 29))),
-        ("matmul", lambda: matmul.matmul(x, x.T.copy())),
+        ("layer_norm", lambda: row_kernels.layer_norm_forward(y, None, None, 1e-5)),
+        ("softmax", lambda: row_kernels.softmax_forward(x, None, True)),
+        ("sum_to_shape", lambda: reduce.sum_to_shape(y, (1, cols))),
+        ("matmul", lambda: matmul.matmul(x, xp.ascontiguousarray(x.T))),
     ]
+
+
+def _both_ways_agree(monkeypatch, xp, rows, cols):
+    """Run every case through the default launch and through Numba's; compare the bytes."""
+    def results(run):
+        out = run()
+        return [a.get() for a in (out if isinstance(out, tuple) else (out,))]
+
+    for name, run in _cases(xp, rows, cols):
+        monkeypatch.setattr(launch, "NUMBA_LAUNCH", False)
+        monkeypatch.setattr(launch, "_COMPILED", {})
+        default = results(run)
+        kernels = list(launch._COMPILED.values())
+        assert kernels, name
+        if not SIMULATED:  # launched through CuPy, none fell back to Numba's launch
+            device = xp.cuda.runtime.getDevice()
+            assert all(isinstance(k, raw_launch.RawKernel) for k in kernels), name
+            assert all(k._functions.get(device) is not None for k in kernels), name
+        monkeypatch.setattr(launch, "NUMBA_LAUNCH", True)
+        monkeypatch.setattr(launch, "_COMPILED", {})
+        numba = results(run)
+        assert all(not isinstance(k, raw_launch.RawKernel) for k in launch._COMPILED.values())
+        for ours, theirs in zip(default, numba, strict=True):
+            assert ours.dtype == theirs.dtype and ours.shape == theirs.shape, name
+            assert ours.tobytes() == theirs.tobytes(), name
+
+
+@pytest.mark.skipif(not SIMULATED, reason="the simulated run of the GPU comparison's cases")
+def test_the_comparison_cases_run_on_the_simulated_device(monkeypatch):
+    from kernel_params import array_module
+    _both_ways_agree(monkeypatch, array_module("numpy"), 3, 4)
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not REAL_GPU, reason="needs a real NVIDIA GPU with CuPy")
 def test_raw_and_numba_launches_agree_bit_for_bit(monkeypatch):
     import cupy
-
-    def results(run):
-        out = run()
-        return [cupy.asnumpy(a) for a in (out if isinstance(out, tuple) else (out,))]
-
-    for name, run in _gpu_cases(cupy):
-        monkeypatch.setattr(launch, "NUMBA_LAUNCH", False)
-        monkeypatch.setattr(launch, "_COMPILED", {})
-        raw = results(run)
-        kernels = list(launch._COMPILED.values())
-        assert kernels and all(isinstance(k, raw_launch.RawKernel) for k in kernels), name
-        device = cupy.cuda.runtime.getDevice()
-        assert all(k._functions.get(device) is not None for k in kernels), name
-        monkeypatch.setattr(launch, "NUMBA_LAUNCH", True)
-        monkeypatch.setattr(launch, "_COMPILED", {})
-        numba = results(run)
-        for ours, theirs in zip(raw, numba, strict=True):
-            assert ours.dtype == theirs.dtype and ours.shape == theirs.shape, name
-            assert ours.tobytes() == theirs.tobytes(), name
+    _both_ways_agree(monkeypatch, cupy, 37, 29)

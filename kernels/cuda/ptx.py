@@ -8,6 +8,9 @@ subprocess::
     python -m gputensor.kernels.cuda.ptx        # exit status 1 if any kernel fails
 
 Kernels are found through each module's ``KERNELS`` registry (see the package docstring).
+Each result also carries the raw launch's check of that PTX (``raw_launch.ptx_problems``:
+the flattened arguments against the entry's ``.param`` list), which
+``python -m gputensor.kernels.cuda.raw_launch`` reports.
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def argument_types(signature) -> tuple:
 
 
 def _scalar_converter(ty) -> str | None:
-    """The name of the converter a scalar of Numba type ``ty`` goes through ('' for none)."""
+    """The name of the converter a scalar of Numba type ``ty`` goes through (None: not a
+    scalar the flattening knows)."""
     if isinstance(ty, types.Boolean):
         return "bool_"
     if isinstance(ty, types.Integer):
