@@ -144,11 +144,11 @@ def _current_device() -> int:
 
 def sm_count() -> int:
     """Number of streaming multiprocessors of the current device."""
-    import cupy
-
-    device = cupy.cuda.Device().id
+    device = _current_device()
     count = _SM_COUNT.get(device)
     if count is None:
+        import cupy
+
         count = int(cupy.cuda.runtime.getDeviceProperties(device)["multiProcessorCount"])
         _SM_COUNT[device] = count
     return count
@@ -175,12 +175,12 @@ def max_blocks(kernel=None, block: int = BLOCK) -> int:
 
 def resident_blocks(kernel, block: int) -> int:
     """Blocks of ``block`` threads of compiled ``kernel`` that fit on one SM at once."""
-    import cupy
-
-    device = cupy.cuda.Device().id
+    device = _current_device()
     key = (kernel, block, device)
     count = _RESIDENT.get(key)
     if count is None:
+        import cupy
+
         try:
             regs = kernel.get_regs_per_thread()
             if isinstance(regs, dict):

@@ -16,6 +16,10 @@ way Numba's ABI lays them out (numba-cuda's ``_Kernel._prepare_args``):
 
 CuPy passes a Python int as 8 bytes and a Python float as a float64, so every other scalar
 is converted to the NumPy scalar of its width (a Python bool would otherwise go as 8 bytes).
+The cubin (and PTX) come from Numba's code library, which Numba's disk cache
+(``cache=True`` in ``launch.compiled``) keeps: a process that finds a kernel there loads it
+with no compilation and no link.
+
 The flattening function of a signature is generated once (``flattener``) so that a launch
 costs one call building one tuple. ``param_layout`` reads the ``.param`` list of a compiled
 entry, and ``layout_problems`` compares it with the flattened arguments: the check that the
