@@ -195,6 +195,7 @@ def test_a_kernel_that_fails_to_load_warns_once_and_launches_the_numba_way(monke
         raise RuntimeError("CUDA_ERROR_UNSUPPORTED_PTX_VERSION")
 
     monkeypatch.setattr(raw_launch, "load_function", refuse)
+    monkeypatch.setattr(raw_launch, "FAILED_DEVICES", set())
     monkeypatch.setattr(launch, "_current_device", lambda: 0)
     kernel = _raw_exp_kernel()
     n = 6
@@ -203,9 +204,11 @@ def test_a_kernel_that_fails_to_load_warns_once_and_launches_the_numba_way(monke
     with pytest.warns(RuntimeWarning, match="UNSUPPORTED_PTX_VERSION.*Numba's launch"):
         launch.configure(kernel, 1, launch.BLOCK)(*args)
     np.testing.assert_allclose(out, np.exp(x), rtol=1e-6)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # once per device: not for this kernel, nor another
         warnings.simplefilter("error")
         launch.configure(kernel, 1, launch.BLOCK)(*args)
+        launch.configure(_raw_exp_kernel(), 1, launch.BLOCK)(*args)
+    np.testing.assert_allclose(out, np.exp(x), rtol=1e-6)
 
 
 def test_compiled_picks_the_raw_launch_unless_told_otherwise(monkeypatch):

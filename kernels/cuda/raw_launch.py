@@ -235,12 +235,17 @@ def load_function(dispatcher, signature):
     return module.get_function(name)
 
 
+# devices on which loading a kernel failed (and was warned about)
+FAILED_DEVICES: set = set()
+
+
 class RawKernel:
     """A Numba dispatcher compiled for one signature, launched through CuPy.
 
     ``function()`` is CuPy's loaded kernel for the current device (loaded on first use; None
-    when loading failed, after one warning: the Numba launch is used then); ``flatten`` the
-    signature's argument flattening; ``get_regs_per_thread`` is the dispatcher's.
+    when loading failed, after one warning per device: the Numba launch is used then);
+    ``flatten`` the signature's argument flattening; ``get_regs_per_thread`` the
+    dispatcher's.
     """
 
     def __init__(self, dispatcher, pyfunc, signature: str):
@@ -263,9 +268,11 @@ class RawKernel:
         try:
             function = load_function(self.dispatcher, self.signature)
         except Exception as error:  # a card or driver the raw path does not work on
-            warnings.warn(f"kernel {self.name}: launching through CuPy failed "
-                          f"({type(error).__name__}: {error}); using Numba's launch",
-                          RuntimeWarning, stacklevel=3)
+            if device not in FAILED_DEVICES:  # one warning per device
+                FAILED_DEVICES.add(device)
+                warnings.warn(f"kernel {self.name}: launching through CuPy failed on device "
+                              f"{device} ({type(error).__name__}: {error}); kernels that "
+                              f"fail so use Numba's launch", RuntimeWarning, stacklevel=3)
             function = None
         self._functions[device] = function
         return function
