@@ -137,5 +137,5 @@ def _bench_optimizer_launch(report, cupy, rounds: int) -> None:
                "raw launch", _us(times["raw launch"]),
                f"Numba launch {_us(times['Numba launch'])}; fastest: {_faster(times)}",
                "< Numba launch", times["raw launch"] < times["Numba launch"])
-    report.hook("launch path: optimizer_step adam x100 params, host time per step",
+    report.hook(f"launch path: optimizer_step adam x{OPTIM_PARAMS} params, host time per step",
                 times["Numba launch"], times["raw launch"])
