@@ -12,7 +12,9 @@ step vs torch eager; and for every backend hook which implementation (Numba or C
 faster, so ``USE_OUR_KERNEL`` in gputensor/backends/cuda_backend.py can follow the numbers.
 step vs torch eager; layer_norm and softmax/log_softmax forward + backward (our row kernels vs
 the CuPy formulas vs torch); and for every backend hook which implementation (Numba or CuPy) is
-faster, so ``USE_OUR_KERNEL`` in gputensor/backends/cuda.py can follow the numbers.
+faster, so ``USE_OUR_KERNEL`` in gputensor/backends/cuda.py can follow the numbers; and the
+host time per launch (gpu_bench_launch.py): Numba's launch against our raw launch through
+CuPy and CuPy's own kernels, for a 3-array kernel and an optimizer step over 100 parameters.
 Device times come from CUDA events around several back-to-back launches (so the host's
 launch cost overlaps the GPU work), medians of a few rounds after a warm-up; the MLP step is
 timed on the wall clock between synchronisations, as a user sees it. Prints a Markdown
@@ -32,6 +34,7 @@ import traceback
 import numpy as np
 
 from .gpu_bench_conv import bench_conv
+from .gpu_bench_launch import bench_launch
 
 MB = 1 << 20
 N = 256 * MB // 4  # float32 elements in 256 MB
@@ -609,6 +612,7 @@ def main(argv=None) -> int:
     if copy_bw:
         section(report, "elementwise", bench_elementwise, timer, cupy, torch, copy_bw)
         free(cupy, torch)
+    section(report, "host time per launch", bench_launch, timer, cupy)
     section(report, "sum_to_shape / activation_backward", bench_hooks, timer, cupy)
     section(report, "cross_entropy", bench_cross_entropy, timer)
     section(report, "layer_norm / softmax rows", bench_rows, timer, torch)

@@ -18,6 +18,7 @@ import gputensor
 from gputensor.backends import flat_step
 from gputensor.kernels import rules
 from gputensor.kernels.cpu import optim as cpu_optim
+from gputensor.kernels.cuda import launch
 from gputensor.kernels.cuda import optim as cuda_optim
 
 DTYPES = ["float32", "float64"]
@@ -125,9 +126,10 @@ def test_one_thread_strides_over_every_chunk_and_element():
                              chunks, values, np.dtype(np.float64), 34)
     rule = rules.RULES["adagrad"]
     kernel = cuda_optim.compiled_kernel("adagrad", np.float64)
-    kernel[1, 1](cuda_optim.array_list(device["param"]), cuda_optim.array_list(device["grad"]),
-                 device["sum"], cupy.asarray(chunks), *[values[s] for s in rule.scalars],
-                 *[values[f] for f in rule.flags])
+    launch.configure(kernel, 1, 1)(
+        cuda_optim.array_list(device["param"]), cuda_optim.array_list(device["grad"]),
+        device["sum"], cupy.asarray(chunks), *[values[s] for s in rule.scalars],
+        *[values[f] for f in rule.flags])
     for a, b in zip(device["param"], host["param"]):
         np.testing.assert_allclose(a.get(), b, rtol=1e-12)
     np.testing.assert_allclose(device["sum"].get(), host["sum"], rtol=1e-12)

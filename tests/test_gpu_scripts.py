@@ -119,7 +119,7 @@ def _fake_cupy():
 def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
     if not backends.simulating_cuda():
         pytest.skip("a real GPU run: gpu_check.sh runs the benchmarks for real")
-    from benchmarks import gpu_bench, gpu_bench_conv
+    from benchmarks import gpu_bench, gpu_bench_conv, gpu_bench_launch
 
     # the benchmarks import the kernel modules themselves: the backend first hands the
     # simulated arrays to the kernels' launcher (as it does on its own first kernel)
@@ -139,6 +139,8 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
                         wall(self, fn, 1, 0))
     monkeypatch.setattr(gpu_bench, "bench_copy", lambda report, timer, cupy: 1e9)
     monkeypatch.setattr(gpu_bench_conv, "CONV_SHAPE", (2, 3, 6, 6))
+    monkeypatch.setattr(gpu_bench_launch, "LAUNCH_ELEMENTS", 12)
+    monkeypatch.setattr(gpu_bench_launch, "LAUNCHES", 1)
     out = tmp_path / "table.md"
     assert gpu_bench.main(["--quick", "--out", str(out)]) == 0
     table = out.read_text()
@@ -150,5 +152,6 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
                 "layer_norm forward+backward (3, 5)", "log_softmax forward+backward (3, 5)",
                 "conv2d 3x3 forward+backward (2, 3, 6, 6)",
                 "max_pool2d 2x2 forward+backward (2, 3, 6, 6)",
-                "gelu none forward+backward 7", "gelu tanh forward+backward 7"):
+                "gelu none forward+backward 7", "gelu tanh forward+backward 7",
+                "host time per launch, 3-array kernel, 12 float32"):
         assert row in table, row

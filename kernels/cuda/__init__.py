@@ -6,7 +6,8 @@ process's settings: the CUDA backend (gputensor/backends/cuda_backend.py) sets N
 (``NUMBA_CUDA_ARRAY_INTERFACE_SYNC=0``, ``NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS=0``, and
 ``NUMBA_ENABLE_CUDASIM=1`` when simulated) before it imports these modules.
 
-Modules: ``launch`` (grid sizing, stream, compile-once cache; shared by all), ``elementwise``
+Modules: ``launch`` (grid sizing, stream, compile-once cache, the one launch path; shared by
+all), ``raw_launch`` (Numba's compiled code launched through CuPy), ``elementwise``
 (unary/binary ops with broadcasting over strided inputs), ``reduce`` (``sum_to_shape``),
 ``matmul`` (tiled float32), ``activations`` (fused activation backward), ``losses`` (fused
 cross entropy), ``rows`` (layer norm and softmax, a block per row, from ``kernels/rows.py``),
@@ -32,9 +33,10 @@ Kernel registry convention (every kernel module follows it; ``ptx`` relies on it
 
 - Launch through ``launch.compiled(pyfunc, signature)``: it compiles that one signature on
   first use (``cache=True`` on disk, falling back to no disk cache where that is
-  unsupported) and returns the dispatcher; launch it as
-  ``kernel[launch.grid_size(n, kernel=kernel), launch.BLOCK, launch.stream()](*args)``
-  (passing the kernel sizes the grid to one wave of resident blocks). Kernels use
+  unsupported) and returns the kernel; launch it as
+  ``launch.configure(kernel, launch.grid_size(n, kernel=kernel), launch.BLOCK)(*args)``
+  (passing the kernel sizes the grid to one wave of resident blocks): on a real GPU through
+  CuPy with Numba's argument layout (``raw_launch``), simulated the Numba way. Kernels use
   grid-stride loops (``range(cuda.grid(1), n, cuda.gridsize(1))``), so any grid is correct.
 - Each kernel has a docstring and a comment stating its launch configuration.
 - ``ptx.compile_all()`` imports each module in ``ptx.MODULES`` (a missing module is

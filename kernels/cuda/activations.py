@@ -95,7 +95,7 @@ def activation_backward(kind: str, g, y):
     if n == 0:
         return out
     kernel = launch.compiled(pyfunc, SIGNATURES[DTYPES.index(dtype.name)])
-    kernel[launch.grid_size(n, kernel=kernel), launch.BLOCK, launch.stream()](
+    launch.configure(kernel, launch.grid_size(n, kernel=kernel), launch.BLOCK)(
         out.reshape(-1), launch.inp(g.reshape(-1)), launch.inp(y.reshape(-1)), n,
         dtype.type(1))
     return out

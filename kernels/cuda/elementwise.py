@@ -327,7 +327,7 @@ def elementwise(op_name: str, out, *inputs):
     ndim = len(shape)
     contiguous = ndim == 0 or (ndim == 1 and all(s == (1,) for s in strides_list))
     kernel = launch.compiled(pyfunc, signatures[DTYPES.index(dtype.name)])
-    config = kernel[launch.grid_size(n, kernel=kernel), launch.BLOCK, launch.stream()]
+    config = launch.configure(kernel, launch.grid_size(n, kernel=kernel), launch.BLOCK)
     flat_out = out.reshape(-1)
     padded = [launch.pad(s) for s in strides_list]
     if arity == 1:

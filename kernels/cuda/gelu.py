@@ -75,7 +75,7 @@ def gelu_forward(x, use_tanh: bool):
     if n:
         kernel = launch.compiled(FORWARD_KERNELS[use_tanh],
                                  FORWARD_SIGNATURES[DTYPES.index(dtype.name)])
-        kernel[launch.grid_size(n, kernel=kernel), launch.BLOCK, launch.stream()](
+        launch.configure(kernel, launch.grid_size(n, kernel=kernel), launch.BLOCK)(
             y.reshape(-1), launch.inp(x.reshape(-1)), n, *_constants(dtype, use_tanh))
     return y
 
@@ -92,7 +92,7 @@ def gelu_backward(g, x, use_tanh: bool):
     if n:
         kernel = launch.compiled(BACKWARD_KERNELS[use_tanh],
                                  BACKWARD_SIGNATURES[DTYPES.index(dtype.name)])
-        kernel[launch.grid_size(n, kernel=kernel), launch.BLOCK, launch.stream()](
+        launch.configure(kernel, launch.grid_size(n, kernel=kernel), launch.BLOCK)(
             dx.reshape(-1), launch.inp(g.reshape(-1)), launch.inp(x.reshape(-1)), n,
             *_constants(dtype, use_tanh))
     return dx

@@ -6,8 +6,18 @@ backend registers with ``checked.register_simulated_arrays`` (kernels/ imports n
 gputensor); the helpers here hide the difference. On a real GPU a kernel is launched on
 CuPy's current stream and nothing here synchronises the host.
 
-Simulated, ``compiled`` returns a ``CheckedKernel`` (checked.py), whose launches check their
-arguments against the kernel's signature.
+The launch path, one for every kernel: ``kernel = compiled(pyfunc, signature)`` then
+``configure(kernel, grid, block)(*args)``.
+
+- Real GPU (the default): ``compiled`` returns a ``raw_launch.RawKernel``; Numba compiles the
+  kernel, CuPy loads its cubin once per device and launches it with the arguments flattened
+  as Numba's ABI lays them out (raw_launch.py): a few microseconds of host time, where
+  Numba's own launch spends tens building a view of every array argument. If loading fails
+  on a card, one warning, and that kernel goes through Numba's launch.
+- ``GPUTENSOR_NUMBA_LAUNCH=1``: ``compiled`` returns Numba's dispatcher and every launch is
+  Numba's (``kernel[grid, block, stream()](*args)``), as an escape hatch.
+- Simulated: ``compiled`` returns a ``CheckedKernel`` (checked.py), launched the Numba way,
+  whose launches check their arguments against the kernel's signature.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import numpy as np
 from numba import cuda
 
 from .checked import SIMULATED_ARRAYS, CheckedKernel, ReadOnly
+from .raw_launch import RawKernel
 
 MAX_DIMS = 8
 
@@ -64,6 +75,8 @@ SIMULATED = simulated()
 # and tile sizes (slow: for a test with small data that checks those sizes work)
 REAL_SIZES = not SIMULATED or os.environ.get("GPUTENSOR_SIMULATE_REAL_SIZES") == "1"
 BLOCK = REAL_BLOCK if REAL_SIZES else SIM_BLOCK
+# GPUTENSOR_NUMBA_LAUNCH=1: launch through Numba's dispatcher instead of CuPy (see above)
+NUMBA_LAUNCH = os.environ.get("GPUTENSOR_NUMBA_LAUNCH") == "1"
 
 _COMPILED: dict = {}
 _SM_COUNT: dict = {}
@@ -76,7 +89,9 @@ def compiled(pyfunc, signature: str):
 
     Numba's on-disk cache is used where it can be (``cache=True``); where it cannot (no
     writable cache directory, a simulator without it) the kernel is compiled without it.
-    Simulated, the kernel comes wrapped in a ``CheckedKernel``.
+    Simulated, the kernel comes wrapped in a ``CheckedKernel``; on a real GPU in a
+    ``RawKernel`` (launched through CuPy) unless ``GPUTENSOR_NUMBA_LAUNCH=1``. Launch it with
+    ``configure``.
     """
     key = (pyfunc, signature)
     kernel = _COMPILED.get(key)
@@ -87,17 +102,53 @@ def compiled(pyfunc, signature: str):
             kernel = cuda.jit(signature)(pyfunc)
         if SIMULATED:
             kernel = CheckedKernel(kernel, pyfunc, signature)
+        elif not NUMBA_LAUNCH:
+            kernel = RawKernel(kernel, pyfunc, signature)
         _COMPILED[key] = kernel
     return kernel
 
 
+def configure(kernel, grid, block):
+    """``kernel`` (from ``compiled``) set up to run on ``grid`` x ``block`` (ints or tuples)
+    on CuPy's current stream: call the result with the kernel's arguments.
+
+    A ``RawKernel`` launches through CuPy with its flattened arguments; any other kernel
+    (Numba's dispatcher, a simulated ``CheckedKernel``, a ``RawKernel`` whose loading
+    failed) is launched the Numba way.
+    """
+    if type(kernel) is RawKernel:
+        function = kernel.function(_current_device())
+        if function is not None:
+            flatten = kernel.flatten
+            grid = grid if type(grid) is tuple else (grid,)
+            block = block if type(block) is tuple else (block,)
+
+            def run(*args):
+                function(grid, block, flatten(*args))
+            return run
+        kernel = kernel.dispatcher
+    return kernel[grid, block, stream()]
+
+
+_GET_DEVICE: list = []
+
+
+def _current_device() -> int:
+    """CuPy's current device id (the runtime's call, looked up once)."""
+    if not _GET_DEVICE:
+        import cupy
+
+        _GET_DEVICE.append(cupy.cuda.runtime.getDevice)
+    return _GET_DEVICE[0]()
+
+
 def sm_count() -> int:
     """Number of streaming multiprocessors of the current device."""
-    import cupy
-
-    device = cupy.cuda.Device().id
+    device = _current_device()
     count = _SM_COUNT.get(device)
     if count is None:
+        import cupy
+
         count = int(cupy.cuda.runtime.getDeviceProperties(device)["multiProcessorCount"])
         _SM_COUNT[device] = count
     return count
@@ -124,12 +175,12 @@ def max_blocks(kernel=None, block: int = BLOCK) -> int:
 
 def resident_blocks(kernel, block: int) -> int:
     """Blocks of ``block`` threads of compiled ``kernel`` that fit on one SM at once."""
-    import cupy
-
-    device = cupy.cuda.Device().id
+    device = _current_device()
     key = (kernel, block, device)
     count = _RESIDENT.get(key)
     if count is None:
+        import cupy
+
         try:
             regs = kernel.get_regs_per_thread()
             if isinstance(regs, dict):

@@ -99,7 +99,7 @@ def cross_entropy_forward(x, targets, weight, ignore_index: int):
     has_weight = weight is not None
     weight = launch.contiguous(weight) if has_weight else xp.empty(1, dtype=dtype)
     kernel = launch.compiled(forward_kernel, FORWARD_SIGNATURES[DTYPES.index(dtype.name)])
-    kernel[launch.grid_size(rows, kernel=kernel), launch.BLOCK, launch.stream()](
+    launch.configure(kernel, launch.grid_size(rows, kernel=kernel), launch.BLOCK)(
         launch.inp(x.reshape(-1)), launch.inp(targets), launch.inp(weight), has_weight,
         int(ignore_index), loss, row_weight, logp.reshape(-1), rows, classes, dtype.type(1))
     return loss, row_weight, logp
@@ -116,7 +116,7 @@ def cross_entropy_backward(logp, targets, row_weight, coef, ignore_index: int):
     targets = launch.contiguous(targets.reshape(-1).astype(xp.int64, copy=False))
     coef = launch.contiguous(coef.reshape(-1).astype(dtype, copy=False))
     kernel = launch.compiled(backward_kernel, BACKWARD_SIGNATURES[DTYPES.index(dtype.name)])
-    kernel[launch.grid_size(rows * classes, kernel=kernel), launch.BLOCK, launch.stream()](
+    launch.configure(kernel, launch.grid_size(rows * classes, kernel=kernel), launch.BLOCK)(
         launch.inp(logp.reshape(-1)), launch.inp(targets), launch.inp(row_weight),
         launch.inp(coef), coef.size > 1, int(ignore_index), grad.reshape(-1), rows, classes,
         dtype.type(1))

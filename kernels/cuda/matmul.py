@@ -191,7 +191,7 @@ def matmul(a, b, out=None):
         raise ValueError(f"matmul: {M} rows exceed the kernel's grid ({MAX_GRID_YZ * BM})")
     grid = (launch.ceil_div(N, BN), grid_y, min(batch, MAX_GRID_YZ))
     kernel = launch.compiled(matmul_kernel, SIGNATURE)
-    kernel[grid, (TX, TY), launch.stream()](
+    launch.configure(kernel, grid, (TX, TY))(
         out.reshape(-1), launch.inp(a_buf), launch.inp(b_buf), a_off, b_off, M, N, K, batch,
         a_sb, a_sm, a_sk, b_sb, b_sk, b_sn)
     return out

@@ -158,7 +158,7 @@ def bind_step(name: str, arrays: dict, chunks, flags: dict, dtype, size: int):
 
     def run(scalars: dict) -> None:
         if grid:
-            kernel[grid, launch.BLOCK, launch.stream()](
+            launch.configure(kernel, grid, launch.BLOCK)(
                 *head, *[convert(scalars[s]) for s in names], *tail)
     return run
 

@@ -8,6 +8,9 @@ subprocess::
     python -m gputensor.kernels.cuda.ptx        # exit status 1 if any kernel fails
 
 Kernels are found through each module's ``KERNELS`` registry (see the package docstring).
+Each result also carries the raw launch's check of that PTX (``raw_launch.ptx_problems``:
+the flattened arguments against the entry's ``.param`` list), which
+``python -m gputensor.kernels.cuda.raw_launch`` reports.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import re
 import sys
 import time
 from typing import NamedTuple
+
+from . import raw_launch
 
 MODULES = ("elementwise", "reduce", "matmul", "activations", "optim", "losses", "rows",
            "gelu")
@@ -35,6 +40,8 @@ class PtxResult(NamedTuple):
     ok: bool
     error: str = ""
     signature: str = ""
+    # where the raw launch's flattened arguments disagree with the entry's .param list
+    layout: tuple = ()
 
 
 def dtype_of(signature: str) -> str:
@@ -87,8 +94,12 @@ def _compile(modules, cc, indices) -> list[PtxResult]:
                                      f"{type(error).__name__}: {error}", signature))
             continue
         ok = target in ptx
+        try:
+            layout = tuple(raw_launch.ptx_problems(ptx, signature))
+        except Exception as error:  # a type the flattening does not know
+            layout = (f"{type(error).__name__}: {error}",)
         results.append(PtxResult(name, dtype_of(signature), ok,
-                                 "" if ok else f"no '{target}' in the PTX", signature))
+                                 "" if ok else f"no '{target}' in the PTX", signature, layout))
     return results
 
 

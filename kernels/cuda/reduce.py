@@ -180,9 +180,9 @@ def sum_to_shape(array, shape):
     out = (xp.zeros if atomic else xp.empty)(shape, dtype=dtype)
     items = n_out * chunks
     if use_blocks:
-        config = kernel[min(items, max_blocks), REDUCE_BLOCK, launch.stream()]
+        config = launch.configure(kernel, min(items, max_blocks), REDUCE_BLOCK)
     else:
-        config = kernel[launch.grid_size(items, kernel=kernel), launch.BLOCK, launch.stream()]
+        config = launch.configure(kernel, launch.grid_size(items, kernel=kernel), launch.BLOCK)
     config(out.reshape(-1), launch.inp(array.reshape(-1)),
            launch.pad([s for s, _ in kept], 1), launch.pad([t for _, t in kept]), len(kept),
            launch.pad([s for s, _ in red], 1), launch.pad([t for _, t in red]), len(red),

@@ -202,7 +202,7 @@ def _kernel(name: str, dtype):
 
 def _row_launch(kernel, rows: int):
     """The launch configuration of a one-block-per-row kernel over ``rows`` rows."""
-    return kernel[min(rows, launch.max_blocks(kernel, ROW_BLOCK)), ROW_BLOCK, launch.stream()]
+    return launch.configure(kernel, min(rows, launch.max_blocks(kernel, ROW_BLOCK)), ROW_BLOCK)
 
 
 def _flat(array, dtype=None):
@@ -259,7 +259,7 @@ def layer_norm_backward(g2, x2, mean, rstd, weight, needs):
             max_threads = launch.max_blocks(kernel) * launch.BLOCK
             chunks = min(max(1, max_threads // n), launch.ceil_div(rows, MIN_CHUNK))
             chunk_rows = launch.ceil_div(rows, chunks)
-            kernel[launch.grid_size(n * chunks, kernel=kernel), launch.BLOCK, launch.stream()](
+            launch.configure(kernel, launch.grid_size(n * chunks, kernel=kernel), launch.BLOCK)(
                 launch.inp(g), launch.inp(x), launch.inp(mean), launch.inp(rstd), dweight,
                 dbias, rows, n, chunks, chunk_rows, dtype.type(1))
     return dx, dweight if needs[1] else None, dbias if needs[2] else None
