@@ -15,7 +15,7 @@ import torch
 
 import gputensor
 
-from .cases_gpt import _gpt_step
+from .cases_gpt import _gpt_mini_step, _gpt_step
 from .cases_nn import _my_cool_net_step
 from .runner import Case, format_seconds, run_case
 
@@ -51,6 +51,8 @@ CASES = [
     Case("compiled MyCoolNet step (SGD momentum)", _compiled(_my_cool_net_step), inner=200,
          target=0.3),
     Case("compiled char GPT 2x48 step (AdamW)", _compiled(_gpt_step), inner=3, target=0.5),
+    Case("compiled GPT-mini 2x64 step (AdamW, clip_grad_norm_)", _compiled(_gpt_mini_step),
+         inner=3, target=0.5),
     Case("compiled a * b + c, 4M float32", _compiled_chain, inner=20, target=0.6),
 ]
 

@@ -53,7 +53,8 @@ def _gpt(lib, vocab, block_size, n_layer, n_head, n_embd):
     return GPT()
 
 
-def _gpt_step(lib, batch=16, block_size=32, n_layer=2, n_head=4, n_embd=48, vocab=40):
+def _gpt_step(lib, batch=16, block_size=32, n_layer=2, n_head=4, n_embd=48, vocab=40,
+              clip=None):
     model = _gpt(lib, vocab, block_size, n_layer, n_head, n_embd)
     _copy_weights(lib, model)
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -69,10 +70,20 @@ def _gpt_step(lib, batch=16, block_size=32, n_layer=2, n_head=4, n_embd=48, voca
         loss = lib.nn.functional.cross_entropy(logits.view(-1, vocab), y.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if clip is not None:
+            lib.nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
     return step
 
 
+def _gpt_mini_step(lib):
+    """The GPT-mini of the speed targets: 2 blocks, d=64, 4 heads, T=32, B=16, AdamW and
+    clip_grad_norm_."""
+    return _gpt_step(lib, n_embd=64, clip=1.0)
+
+
 CASES = [
     Case("char GPT 2x48 b16x32 step (AdamW)", _gpt_step, inner=3, target=1.0),
+    Case("GPT-mini 2x64 b16x32 step (AdamW, clip_grad_norm_)", _gpt_mini_step, inner=3,
+         target=1.0),
 ]

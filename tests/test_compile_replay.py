@@ -93,6 +93,41 @@ def test_gpt_training_step_matches_eager():
         same(ours, ref)
 
 
+def _clipped_step(device, set_to_none):
+    model = mlp(gputensor).to(device)
+    optimizer = gputensor.optim.AdamW(model.parameters(), lr=0.05)
+    x, y = (t.to(device) for t in data(gputensor, batch=5))
+
+    def step():
+        optimizer.zero_grad(set_to_none=set_to_none)
+        loss = gputensor.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        norm = gputensor.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        optimizer.step()
+        return norm
+    return model, step
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_gradient_clipping_after_backward_is_replayed(set_to_none, device):
+    """clip_grad_norm_ reads the .grad tensors the step's backward made, then scales them."""
+    runs = []
+    for wrap in (lambda f: f, gputensor.compile):
+        with made_on(gputensor, device):
+            model, step = _clipped_step(device, set_to_none)
+            run = wrap(step)
+            norms = [run().item() for _ in range(5)]
+        grads = [p.grad for p in model.parameters()]
+        runs.append((norms, list(model.parameters()), grads))
+    assert replayed(run) == ["replayed"]
+    (norms, params, grads), (norms2, params2, grads2) = runs
+    assert norms == norms2 and norms[0] > 0.5  # (the clip did scale)
+    for ours, eager in zip(params2 + grads2, params + grads):
+        same(ours.detach().cpu(), eager.detach().cpu())
+    # as eagerly, clipping wrote into each gradient once per step (mul_)
+    assert [g._version.value for g in grads2] == [g._version.value for g in grads]
+
+
 def test_arguments_structures_and_returned_inputs():
     @gputensor.compile
     def fn(x, scale, *, shift=0.0):

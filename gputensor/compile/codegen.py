@@ -136,9 +136,11 @@ def _backward(w: _Writer, program: Program, step: BackwardStep, leaf_source) -> 
         w.emit(f"{' = '.join(present)} = c{k} = r = g = None")
 
 
-def _write(w: _Writer, step, leaf_source, n_inputs: int, tensors: dict) -> None:
+def _write(w: _Writer, step, leaf_source, n_inputs: int, tensors: dict,
+           grad_reads: dict) -> None:
     """An in-place op's snapshot or write, or batch norm's running statistics; a tensor the
-    caller can see (an argument, parameter or buffer) gets its version bumped, as eagerly."""
+    caller can see (an argument, parameter, buffer or a leaf's .grad) gets its version
+    bumped, as eagerly."""
     if type(step) is SnapshotStep:
         w.emit(f"s{step.copy} = s{step.source}.copy()")
         return
@@ -153,6 +155,8 @@ def _write(w: _Writer, step, leaf_source, n_inputs: int, tensors: dict) -> None:
     for slot in targets:
         if slot < n_inputs or slot in tensors:
             w.emit(f"{leaf_source(slot)}._version.value += 1")
+        elif slot in grad_reads:
+            w.emit(f"{leaf_source(grad_reads[slot])}._grad._version.value += 1")
 
 
 def _last_uses(program: Program) -> dict:
@@ -242,8 +246,11 @@ def generate(program: Program) -> None:
                 w.emit(f"s{slot} = {tensors[slot]}._data")
         elif kind is BackwardStep:
             _backward(w, program, step, leaf_source)
+            for slot, leaf in program.grad_reads.items():  # (e.g. gradient clipping's)
+                w.emit(f"g = {leaf_source(leaf)}._grad")
+                w.emit(f"s{slot} = None if g is None else g._data")
         else:
-            _write(w, step, leaf_source, n_inputs, tensors)
+            _write(w, step, leaf_source, n_inputs, tensors, program.grad_reads)
         done = last_use.get(index)
         if done:
             w.emit(f"del {', '.join(f's{slot}' for slot in done)}")

@@ -64,7 +64,9 @@ class _Builder:
 
     def __init__(self, inputs1, inputs2, trace1, trace2):
         self.before1, self.before2 = trace1.before_writes, trace2.before_writes
-        self.grads1 = trace1.grads  # the .grad tensors the first run's backward made
+        # the .grad tensors each run's backward made: {id: (grad, leaf)}
+        self.grads1, self.grads2 = trace1.grads, trace2.grads
+        self.grad_reads = {}  # slot -> the slot of the leaf whose .grad it reads
         self.initial = {}  # slot -> a constant's array as the function first read it
         self.slots1 = {id(t): i for i, t in enumerate(inputs1)}
         self.slots2 = {id(t): i for i, t in enumerate(inputs2)}
@@ -127,9 +129,16 @@ class _Builder:
             self.slots1[id(t1)], self.slots2[id(t2)] = s1, s2
             self.keep += (t1, t2)
             return s1
-        if id(t1) in self.grads1:
-            raise Unsupported("the function reads a .grad its backward() made (not replayed "
-                              "as a value)")
+        if id(t1) in self.grads1:  # read from the leaf's .grad after each backward
+            leaf1, leaf2 = self.grads1[id(t1)][1], self.grads2.get(id(t2), (None, None))[1]
+            leaf_slot = self.slots1.get(id(leaf1))
+            if leaf1 is not leaf2 or leaf_slot is None or self.slots2.get(id(leaf2)) \
+                    != leaf_slot:
+                raise Unsupported("the function reads a .grad its backward() made of "
+                                  "another leaf on each call")
+            slot = self.new_slot(t1, t2)
+            self.grad_reads[slot] = leaf_slot
+            return slot
         a1 = self.before1.get(id(t1), (None, t1._data))[1]
         a2 = self.before2.get(id(t2), (None, t2._data))[1]
         if t1._device != t2._device or not _same_array(a1, a2, t1._backend.xp):
@@ -219,6 +228,7 @@ class Program:
         self.backend = None  # the backend and CUDA device index the ops ran on
         self.index = None
         self.call_names = ()  # (set by codegen) the generated function's host call names
+        self.grad_reads = {}  # slot -> leaf slot: a .grad the backward made, read after it
 
 
 def build(trace1, trace2, inputs1, inputs2, result1, result2) -> Program:
@@ -267,6 +277,7 @@ def build(trace1, trace2, inputs1, inputs2, result1, result2) -> Program:
     program.n_slots = b.count
     program.captured, program.constants = b.captured, b.constants
     program.array_constants = b.array_constants
+    program.grad_reads = b.grad_reads
     program.constant_arrays = b.initial
     # a returned constant is copied too: the caller may write into it
     program.written_constants = b.written_constants | (

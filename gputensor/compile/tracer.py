@@ -109,7 +109,7 @@ class Trace:
     # id -> (tensor, a copy of its array before its first in-place write), for the tensors
     # no recorded op made (a constant made inside the function keeps its first value)
     before_writes: dict = field(default_factory=dict)
-    grads: dict = field(default_factory=dict)  # id -> a .grad the function's backward made
+    grads: dict = field(default_factory=dict)  # id -> (.grad, leaf) the backward made
 
 
 def _host_read_codes() -> dict:
@@ -244,7 +244,8 @@ class Tracer:
                 self._backward = None
                 for node in record.order:  # the .grad tensors it made or updated
                     if isinstance(node, AccumulateGrad) and node.variable._grad is not None:
-                        self.trace.grads[id(node.variable._grad)] = node.variable._grad
+                        self.trace.grads[id(node.variable._grad)] = (node.variable._grad,
+                                                                     node.variable)
             elif event == "return" and frame in self._returns:
                 self._returns.pop(frame)(frame.f_locals, arg)
             return

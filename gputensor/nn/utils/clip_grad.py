@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from ..._tensor_core import TensorCore
+from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
@@ -61,6 +62,18 @@ def _norm_of_arrays(xp, arrays, norm_type: float, dtype):
     return xp.asarray(total).astype(dtype)
 
 
+class _GroupNorm(Op):
+    """The p-norm of its tensor arguments taken together (no gradient: run under no_grad).
+
+    One op, so that ``gputensor.compile`` records it like any other.
+    """
+
+    @staticmethod
+    def forward(ctx, *args):
+        *arrays, norm_type, dtype = args
+        return _norm_of_arrays(ctx.xp, arrays, norm_type, dtype)
+
+
 def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach=None):
     """The p-norm of all ``tensors`` taken together as one vector (a 0-d tensor)."""
@@ -71,11 +84,8 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     first_device = tensors[0]._device
     with no_grad():
         partial = []
-        for (device, dtype), group in _group_by_device_and_dtype(tensors).items():
-            with group[0]._on_device():
-                array = _norm_of_arrays(group[0]._backend.xp, [t._data for t in group],
-                                        norm_type, dtype)
-            partial.append(TensorCore._make(array, device).to(first_device))
+        for (_, dtype), group in _group_by_device_and_dtype(tensors).items():
+            partial.append(_GroupNorm.apply(*group, norm_type, dtype).to(first_device))
         total = partial[0]
         if len(partial) > 1:  # the groups' norms as one vector, in the widest dtype
             dtype = np.result_type(*[p._data.dtype for p in partial])
