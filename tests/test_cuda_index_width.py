@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from kernel_params import host
 
-from gputensor.kernels.cuda import launch, matmul
+from gputensor.kernels.cuda import elementwise, launch, matmul, reduce
 
 
 @pytest.mark.parametrize("layouts", [("contiguous", "contiguous"), ("transposed", "flipped")])
@@ -25,3 +25,39 @@ def test_matmul_index_widths_agree_bit_for_bit(layouts, xp, monkeypatch):
     assert (matmul.MATMUL["int64"], matmul.SIGNATURES["int64"]) in launch._COMPILED
     np.testing.assert_array_equal(narrow, wide)
     np.testing.assert_allclose(narrow, a_ref.astype(np.float64) @ b_ref, rtol=1e-5, atol=1e-5)
+
+
+def _both_widths(monkeypatch, run):
+    """``run()`` with the uint32-index kernels, then with the int64 ones (host copies)."""
+    narrow = host(run())
+    monkeypatch.setattr(launch, "INDEX32_LIMIT", -1)
+    wide = host(run())
+    monkeypatch.undo()
+    return narrow, wide
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_strided_elementwise_index_widths_agree_bit_for_bit(dtype, xp, monkeypatch):
+    rng = np.random.default_rng(2)
+    x_ref = rng.standard_normal((3, 4, 5)).astype(dtype)
+    y_ref = rng.standard_normal((5, 4)).astype(dtype)
+    x = xp.asarray(x_ref).transpose(2, 0, 1)[:, ::-1]  # (5, 3, 4), strided and flipped
+    y = xp.asarray(y_ref)[:, None, :]  # broadcast along the middle dimension
+    out = xp.empty((5, 3, 4), dtype=dtype)
+    for op, args in (("exp", (x,)), ("add", (x, y)), ("pow", (y, x))):
+        narrow, wide = _both_widths(
+            monkeypatch, lambda op=op, args=args: elementwise.elementwise(op, out, *args))
+        np.testing.assert_array_equal(narrow, wide)
+    x_host = x_ref.transpose(2, 0, 1)[:, ::-1]
+    np.testing.assert_allclose(narrow, y_ref[:, None, :] ** x_host, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape_in,shape_out", [((6, 70), (6, 1)), ((4, 3, 5), (3, 1)),
+                                                ((2, 3, 80), (1,))])
+def test_sum_to_shape_index_widths_agree_bit_for_bit(shape_in, shape_out, xp, monkeypatch):
+    x = xp.asarray(np.random.default_rng(4).standard_normal(shape_in))
+    narrow, wide = _both_widths(monkeypatch, lambda: reduce.sum_to_shape(x, shape_out))
+    np.testing.assert_array_equal(narrow, wide)
+    np.testing.assert_allclose(narrow, host(x).sum(axis=tuple(
+        d for d in range(len(shape_in)) if d < len(shape_in) - len(shape_out)
+        or shape_out[d - len(shape_in) + len(shape_out)] == 1)).reshape(shape_out), rtol=1e-12)

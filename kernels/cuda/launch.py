@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from numba import cuda
+from numba import cuda, int64, uint32
 
 from .checked import SIMULATED_ARRAYS, CheckedKernel, ReadOnly
 
@@ -35,6 +35,25 @@ def strided_offset(i, shape, strides, ndim):
         offset += (i - q * shape[d]) * strides[d]
         i = q
     return offset
+
+
+@cuda.jit(device=True, inline="always")
+def strided_offset_u32(i, shape, strides, ndim):
+    """``strided_offset`` for a uint32 ``i`` and uint32 ``shape`` (sizes below 2^31): the
+    divisions are 32-bit (a 64-bit one is a long software sequence on a GPU)."""
+    offset = 0
+    for k in range(MAX_DIMS):
+        if k == ndim:
+            break
+        d = MAX_DIMS - 1 - k
+        q = uint32(i // shape[d])
+        offset += int64(uint32(i - q * shape[d])) * strides[d]
+        i = q
+    return offset
+
+
+# sizes up to this take the kernels' 32-bit-index (uint32) variants
+INDEX32_LIMIT = 2 ** 31 - 1
 # threads per block of the 1-D grid-stride kernels
 REAL_BLOCK = 256
 # resident blocks per SM a grid-stride launch asks for when its kernel's register use is

@@ -151,8 +151,9 @@ BACKWARD_SIGNATURES = [f"void({t}[::1], int64[::1], {t}[::1], {t}[::1], boolean,
                        f"{t}[::1], int64, int64, {t})" for t in DTYPES]
 FORWARD = {(lanes, t): _variant(lanes, t) for lanes in (TEAM_THREADS, WARP_LANES)
            for t in DTYPES}
-KERNELS = ([(f"losses.cross_entropy_forward_{lanes}_{t}", fn, [FORWARD_SIGNATURES[t]])
-            for (lanes, t), fn in FORWARD.items()]
+_VARIANT_NAMES = {TEAM_THREADS: "block", WARP_LANES: "warp"}
+KERNELS = ([(f"losses.cross_entropy_forward_{_VARIANT_NAMES[lanes]}_{t}", fn,
+             [FORWARD_SIGNATURES[t]]) for (lanes, t), fn in FORWARD.items()]
            + [("losses.cross_entropy_backward", backward_kernel, BACKWARD_SIGNATURES)])
 
 
