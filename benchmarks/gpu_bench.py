@@ -32,6 +32,7 @@ import traceback
 import numpy as np
 
 from .gpu_bench_conv import bench_conv
+from .gpu_bench_kernels import bench_kernels
 
 MB = 1 << 20
 N = 256 * MB // 4  # float32 elements in 256 MB
@@ -526,6 +527,9 @@ def main(argv=None) -> int:
     section(report, "matmul", bench_matmul, timer, cupy, torch)
     section(report, "MLP training step", bench_mlp, timer, torch, rounds)
     section(report, "conv2d / max_pool2d", bench_conv, timer, torch)
+    free(cupy, torch)
+    section(report, "cross entropy / matmul / strided kernels", bench_kernels, timer, cupy,
+            torch)
     if torch is None:
         report.notes.append("torch CUDA unavailable: torch columns skipped")
     report.notes.append(f"medians of {rounds} rounds after warm-up; device times from CUDA "

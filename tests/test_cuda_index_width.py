@@ -22,9 +22,21 @@ def test_matmul_index_widths_agree_bit_for_bit(layouts, xp, monkeypatch):
     narrow = host(matmul.matmul(a, b))
     monkeypatch.setattr(matmul, "INT32_LIMIT", 0)
     wide = host(matmul.matmul(a, b))
-    assert (matmul.MATMUL["int64"], matmul.SIGNATURES["int64"]) in launch._COMPILED
+    assert (matmul.MATMUL["int64", matmul.VARIANT], matmul.SIGNATURES["int64"]) in launch._COMPILED
     np.testing.assert_array_equal(narrow, wide)
     np.testing.assert_allclose(narrow, a_ref.astype(np.float64) @ b_ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shapes", [((9, 11), (11, 7)), ((2, 5, 13), (13, 6))], ids=str)
+def test_matmul_variants_agree_bit_for_bit(shapes, xp):
+    rng = np.random.default_rng(6)
+    a_ref, b_ref = (rng.standard_normal(s).astype(np.float32) for s in shapes)
+    a, b = xp.asarray(a_ref), xp.asarray(b_ref)
+    results = [host(matmul.matmul(a, b, variant=v)) for v in matmul.VARIANTS]
+    assert len(results) == 2
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], a_ref.astype(np.float64) @ b_ref, rtol=1e-5,
+                               atol=1e-5)
 
 
 def _both_widths(monkeypatch, run):

@@ -119,7 +119,7 @@ def _fake_cupy():
 def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
     if not backends.simulating_cuda():
         pytest.skip("a real GPU run: gpu_check.sh runs the benchmarks for real")
-    from benchmarks import gpu_bench, gpu_bench_conv
+    from benchmarks import gpu_bench, gpu_bench_conv, gpu_bench_kernels
 
     # the benchmarks import the kernel modules themselves: the backend first hands the
     # simulated arrays to the kernels' launcher (as it does on its own first kernel)
@@ -139,6 +139,9 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
                         wall(self, fn, 1, 0))
     monkeypatch.setattr(gpu_bench, "bench_copy", lambda report, timer, cupy: 1e9)
     monkeypatch.setattr(gpu_bench_conv, "CONV_SHAPE", (2, 3, 6, 6))
+    for name, value in {"CE_KERNEL_SHAPES": ((3, 4),), "MATMUL_KERNEL_SIZE": 8,
+                        "STRIDED_SIDE": 6}.items():
+        monkeypatch.setattr(gpu_bench_kernels, name, value)
     out = tmp_path / "table.md"
     assert gpu_bench.main(["--quick", "--out", str(out)]) == 0
     table = out.read_text()
@@ -150,5 +153,9 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
                 "layer_norm forward+backward (3, 5)", "log_softmax forward+backward (3, 5)",
                 "conv2d 3x3 forward+backward (2, 3, 6, 6)",
                 "max_pool2d 2x2 forward+backward (2, 3, 6, 6)",
-                "gelu none forward+backward 7", "gelu tanh forward+backward 7"):
+                "gelu none forward+backward 7", "gelu tanh forward+backward 7",
+                "cross_entropy kernels forward+backward (3, 4)",
+                "cross_entropy forward kernel (3, 4)", "matmul 8x8 float32, variant loop",
+                "matmul 8x8 float32, variant unrolled",
+                "elementwise add, transposed 6x6 float32 (32-bit index)"):
         assert row in table, row

@@ -90,20 +90,23 @@ _RESIDENT: dict = {}
 _STREAMS: dict = {}
 
 
-def compiled(pyfunc, signature: str):
+def compiled(pyfunc, signature: str, launch_bounds=None):
     """``pyfunc`` compiled for the one ``signature`` (compiled on first use, cached on disk).
 
     Numba's on-disk cache is used where it can be (``cache=True``); where it cannot (no
     writable cache directory, a simulator without it) the kernel is compiled without it.
-    Simulated, the kernel comes wrapped in a ``CheckedKernel``.
+    ``launch_bounds``: ``(threads per block, blocks per SM)`` the compiler is to fit the
+    registers to (a real GPU only; the simulator has no registers). Simulated, the kernel
+    comes wrapped in a ``CheckedKernel``.
     """
     key = (pyfunc, signature)
     kernel = _COMPILED.get(key)
     if kernel is None:
+        options = {} if SIMULATED or launch_bounds is None else {"launch_bounds": launch_bounds}
         try:
-            kernel = cuda.jit(signature, cache=True)(pyfunc)
+            kernel = cuda.jit(signature, cache=True, **options)(pyfunc)
         except (RuntimeError, TypeError, NotImplementedError, OSError):
-            kernel = cuda.jit(signature)(pyfunc)
+            kernel = cuda.jit(signature, **options)(pyfunc)
         if SIMULATED:
             kernel = CheckedKernel(kernel, pyfunc, signature)
         _COMPILED[key] = kernel

@@ -97,10 +97,11 @@ def forward_kernel(x, targets, weight, has_weight, ignore_index, loss, row_weigh
             cuda.syncthreads()
             step //= 2
         m = top[first]
-        # + (m - m): NaN for an infinite max, as torch's sum of exp(x - max) is then NaN
-        log_total = math.log(total[first]) + (m - m)
+        s = total[first]
         cuda.syncthreads()  # the scratch is reused by the next group
         if live:
+            # + (m - m): NaN for an infinite max, as torch's sum of exp(x - max) is then NaN
+            log_total = math.log(s) + (m - m)
             for c in range(lane, classes, LANES):  # noqa: F821
                 logp[base + c] = (x[base + c] - m) - log_total
             if lane == 0:

@@ -147,16 +147,19 @@ def matmul_kernel(out, a, b, a_off, b_off, M, N, K, batch, a_sb, a_sm, a_sk, b_s
                 for load in range(B_LOADS):
                     b_next[load] = (b[b_step + b_src[load]] if k0 + b_k[load] < K
                                     else ZERO)
-            # the K step unrolled: Numba's loops over range(BK) stay loops
-            _k_step(0, a_tile, b_tile, acc, ty, tx)
-            _k_step(1, a_tile, b_tile, acc, ty, tx)
-            _k_step(2, a_tile, b_tile, acc, ty, tx)
-            _k_step(3, a_tile, b_tile, acc, ty, tx)
-            if BK == 8:
-                _k_step(4, a_tile, b_tile, acc, ty, tx)
-                _k_step(5, a_tile, b_tile, acc, ty, tx)
-                _k_step(6, a_tile, b_tile, acc, ty, tx)
-                _k_step(7, a_tile, b_tile, acc, ty, tx)
+            if UNROLLED:  # noqa: F821 (bound per variant): Numba keeps range loops rolled
+                _k_step(0, a_tile, b_tile, acc, ty, tx)
+                _k_step(1, a_tile, b_tile, acc, ty, tx)
+                _k_step(2, a_tile, b_tile, acc, ty, tx)
+                _k_step(3, a_tile, b_tile, acc, ty, tx)
+                if BK == 8:
+                    _k_step(4, a_tile, b_tile, acc, ty, tx)
+                    _k_step(5, a_tile, b_tile, acc, ty, tx)
+                    _k_step(6, a_tile, b_tile, acc, ty, tx)
+                    _k_step(7, a_tile, b_tile, acc, ty, tx)
+            else:
+                for kk in range(BK):
+                    _k_step(kk, a_tile, b_tile, acc, ty, tx)
             cuda.syncthreads()
         out_base = IDX(IDX(z) * IDX(M * N))  # noqa: F821
         for i in range(TM):
@@ -176,10 +179,17 @@ def _signature(index: str) -> str:
 
 SIGNATURES = {"int64": _signature("int64"), "int32": _signature("int32")}
 SIGNATURE = SIGNATURES["int64"]
-MATMUL = {index: specialize(matmul_kernel, {"IDX": getattr(numba, index)},
-                            f"matmul_kernel_{index}") for index in SIGNATURES}
-KERNELS = [(f"matmul.matmul_float32_{index}", MATMUL[index], [SIGNATURES[index]])
-           for index in SIGNATURES]
+# variant -> (the K step unrolled in the source, launch bounds): "loop" is fitted to 128
+# registers (ptxas, sm_90: 128, no spills; two blocks per SM), "unrolled" takes what it needs
+# (216 registers, one block per SM); benchmarks/gpu_bench.py times both
+VARIANTS = {"loop": (False, (THREADS, 2)), "unrolled": (True, None)}
+VARIANT = "loop"  # the one ``matmul`` launches by default
+MATMUL = {(index, variant): specialize(
+              matmul_kernel, {"IDX": getattr(numba, index), "UNROLLED": unrolled},
+              f"matmul_kernel_{index}_{variant}")
+          for index in SIGNATURES for variant, (unrolled, _) in VARIANTS.items()}
+KERNELS = [(f"matmul.matmul_float32_{index}_{variant}", fn, [SIGNATURES[index]])
+           for (index, variant), fn in MATMUL.items()]
 
 
 def _batched(array, name: str):
@@ -193,11 +203,12 @@ def _batched(array, name: str):
                             array.shape[2], strides[2])
 
 
-def matmul(a, b, out=None):
+def matmul(a, b, out=None, variant=None):
     """``a @ b`` for float32 2-D or batched 3-D arrays (a batch of 1 broadcasts).
 
     Returns ``out`` (allocated when None; else C-contiguous of the result's shape). NumPy
-    arrays under the simulator, CuPy arrays on a GPU.
+    arrays under the simulator, CuPy arrays on a GPU. ``variant``: a key of ``VARIANTS``
+    (default ``VARIANT``).
     """
     launch.check_float(a, b)
     if np.dtype(a.dtype) != np.float32:
@@ -229,7 +240,9 @@ def matmul(a, b, out=None):
         raise ValueError(f"matmul: {M} rows exceed the kernel's grid ({MAX_GRID_YZ * BM})")
     grid = (launch.ceil_div(N, BN), grid_y, min(batch, MAX_GRID_YZ))
     index = "int32" if max(a_buf.size, b_buf.size, out.size, M, N, K) <= INT32_LIMIT else "int64"
-    kernel = launch.compiled(MATMUL[index], SIGNATURES[index])
+    variant = VARIANT if variant is None else variant
+    kernel = launch.compiled(MATMUL[index, variant], SIGNATURES[index],
+                             launch_bounds=VARIANTS[variant][1])
     kernel[grid, (TX, TY), launch.stream()](
         out.reshape(-1), launch.inp(a_buf), launch.inp(b_buf), a_off, b_off, M, N, K, batch,
         a_sb, a_sm, a_sk, b_sb, b_sk, b_sn)
