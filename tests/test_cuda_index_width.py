@@ -5,6 +5,12 @@ limit makes them take the 64-bit one on the same small inputs. Simulated (and on
 with the ``gpu`` variant).
 """
 
+import os
+import re
+import shutil
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from kernel_params import host
@@ -73,3 +79,26 @@ def test_sum_to_shape_index_widths_agree_bit_for_bit(shape_in, shape_out, xp, mo
     np.testing.assert_allclose(narrow, host(x).sum(axis=tuple(
         d for d in range(len(shape_in)) if d < len(shape_in) - len(shape_out)
         or shape_out[d - len(shape_in) + len(shape_out)] == 1)).reshape(shape_out), rtol=1e-12)
+
+
+REGISTERS = """
+from gputensor.kernels.cuda import ptx
+for result in ptx.compile_all(modules=("matmul",), jobs=1, registers=True):
+    print(result.kernel, result.ok, result.registers)
+"""
+
+
+@pytest.mark.skipif(shutil.which("ptxas") is None, reason="needs ptxas (CUDA toolkit) on PATH")
+def test_the_default_matmul_fits_two_blocks_per_sm_without_spilling():
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUMBA_ENABLE_CUDASIM", "GPUTENSOR_SIMULATE_CUDA")}
+    done = subprocess.run([sys.executable, "-c", REGISTERS], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert matmul.VARIANT == "loop"
+    found = re.fullmatch(r"True (\d+) registers, (\d+) bytes spilled",
+                         report["matmul.matmul_float32_int32_loop"])
+    assert found, report
+    registers, spilled = (int(g) for g in found.groups())
+    assert registers * matmul.THREADS * 2 <= 65536 and spilled == 0

@@ -9,6 +9,10 @@ passed by value: no host-to-device copy (and no synchronisation) per launch.
 Before launching, dimensions of size 1 are dropped and neighbours that are contiguous
 in every operand are merged, so a contiguous op runs the flat fast path.
 
+Splitting an element number into a multi-index takes a division per dimension: below 2^31
+elements the launcher picks the kernels' uint32 variants (``_u32``: 32-bit divisions, a few
+instructions; a 64-bit one is a long software sequence on a GPU), the int64 ones above.
+
 One kernel per op (the op's device function bound into a shared kernel body); float32
 and float64 signatures. The scalar ``one`` argument, of the arrays' dtype, supplies the
 constant the ops need so float32 kernels compute in float32.

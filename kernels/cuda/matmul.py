@@ -11,6 +11,16 @@ per-input batch strides, 0 for a broadcast batch dimension.
 
 Real GPU: 16 x 16 threads, 8 x 8 outputs each (128 x 128 tiles, BK = 8). The simulator runs
 every thread as a Python thread, so it uses the same code with a small configuration.
+
+Index arithmetic is 32-bit when every size and buffer span is below 2^30 (the launcher picks
+the int32 signature; int64 otherwise). Each thread's tile slots and source offsets are
+computed once before the K loop, so a K step adds one product per load. Both tiles' rows
+are padded by 4 floats: a transposed operand's stores, 8 apart along K, land in distinct
+banks. Register use, from ptxas for sm_90 (``python -m gputensor.kernels.cuda.ptx
+--registers``): the former kernel 200 per thread (one 256-thread block per SM); now the
+default "loop" variant 128 with no spills under launch bounds (two blocks per SM), the
+"unrolled" one (K step unrolled in the source: 128 shared loads per step instead of a loop
+of 16) 216. Which one is faster needs a card: benchmarks/gpu_bench.py times both.
 """
 
 from __future__ import annotations
@@ -179,17 +189,23 @@ def _signature(index: str) -> str:
 
 SIGNATURES = {"int64": _signature("int64"), "int32": _signature("int32")}
 SIGNATURE = SIGNATURES["int64"]
-# variant -> (the K step unrolled in the source, launch bounds): "loop" is fitted to 128
-# registers (ptxas, sm_90: 128, no spills; two blocks per SM), "unrolled" takes what it needs
-# (216 registers, one block per SM); benchmarks/gpu_bench.py times both
-VARIANTS = {"loop": (False, (THREADS, 2)), "unrolled": (True, None)}
+# variant -> whether the K step is unrolled in the source; benchmarks/gpu_bench.py times both.
+# ptxas for sm_90 (int32 indices): "loop" fits 128 registers with no spills under the launch
+# bounds below (two blocks of 256 threads per SM); "unrolled" takes 216 (one block per SM)
+VARIANTS = {"loop": False, "unrolled": True}
 VARIANT = "loop"  # the one ``matmul`` launches by default
 MATMUL = {(index, variant): specialize(
               matmul_kernel, {"IDX": getattr(numba, index), "UNROLLED": unrolled},
               f"matmul_kernel_{index}_{variant}")
-          for index in SIGNATURES for variant, (unrolled, _) in VARIANTS.items()}
+          for index in SIGNATURES for variant, unrolled in VARIANTS.items()}
+# (index, variant) -> launch bounds: (threads per block, blocks per SM) the registers must
+# allow; the int64 loop would spill under them (156 registers unbounded)
+BOUNDS = {("int32", "loop"): (THREADS, 2)}
 KERNELS = [(f"matmul.matmul_float32_{index}_{variant}", fn, [SIGNATURES[index]])
            for (index, variant), fn in MATMUL.items()]
+# kernel name -> the launch bounds it is compiled with (read by ptx.py)
+LAUNCH_BOUNDS = {f"matmul.matmul_float32_{index}_{variant}": bounds
+                 for (index, variant), bounds in BOUNDS.items()}
 
 
 def _batched(array, name: str):
@@ -242,7 +258,7 @@ def matmul(a, b, out=None, variant=None):
     index = "int32" if max(a_buf.size, b_buf.size, out.size, M, N, K) <= INT32_LIMIT else "int64"
     variant = VARIANT if variant is None else variant
     kernel = launch.compiled(MATMUL[index, variant], SIGNATURES[index],
-                             launch_bounds=VARIANTS[variant][1])
+                             launch_bounds=BOUNDS.get((index, variant)))
     kernel[grid, (TX, TY), launch.stream()](
         out.reshape(-1), launch.inp(a_buf), launch.inp(b_buf), a_off, b_off, M, N, K, batch,
         a_sb, a_sm, a_sk, b_sb, b_sk, b_sn)

@@ -14,7 +14,9 @@ kernels runs:
 
 When there are too few outputs to fill the GPU, each output's reduced range is split in
 chunks summed in parallel and combined with ``cuda.atomic.add`` into a zeroed output (the
-float sum order then varies between runs). Sums accumulate in the array's dtype.
+float sum order then varies between runs). Sums accumulate in the array's dtype. Below
+2^31 elements the kernels' uint32 variants split element numbers into offsets with 32-bit
+divisions (the same elements in the same order: the same sums, bit for bit).
 """
 
 from __future__ import annotations
