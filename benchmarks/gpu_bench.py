@@ -34,6 +34,7 @@ import traceback
 import numpy as np
 
 from .gpu_bench_conv import bench_conv
+from .gpu_bench_kernels import bench_kernels
 from .gpu_bench_launch import bench_launch
 
 MB = 1 << 20
@@ -627,6 +628,9 @@ def main(argv=None) -> int:
     section(report, "MLP training step", bench_mlp, timer, torch, rounds)
     section(report, "CUDA graph training steps", bench_cuda_graphs, timer, torch)
     section(report, "conv2d / max_pool2d", bench_conv, timer, torch)
+    free(cupy, torch)
+    section(report, "cross entropy / matmul / strided kernels", bench_kernels, timer, cupy,
+            torch)
     if torch is None:
         report.notes.append("torch CUDA unavailable: torch columns skipped")
     report.notes.append(f"medians of {rounds} rounds after warm-up; device times from CUDA "

@@ -94,17 +94,28 @@ REAL_SIZES_RUN = """
 import numpy as np
 import gputensor
 from gputensor import backends
-from gputensor.kernels.cuda import activations, elementwise, launch, matmul, reduce
+from gputensor.kernels.cuda import activations, elementwise, launch, losses, matmul, reduce
 
 backend = backends.backend_for("cuda")
 backend.kernel_module("launch")
 xp = backend.xp
 assert launch.REAL_SIZES and launch.BLOCK == launch.REAL_BLOCK == 256
 assert (matmul.TX, matmul.TY, matmul.TM, matmul.TN, matmul.BK) == (16, 16, 8, 8, 8)
+assert (losses.WARP_LANES, losses.TEAM_THREADS) == (32, 256)
 rng = np.random.default_rng(0)
 a, b = rng.standard_normal((5, 8), np.float32), rng.standard_normal((8, 3), np.float32)
-product = matmul.matmul(xp.asarray(a), xp.asarray(b)).get()
-np.testing.assert_allclose(product, a @ b, rtol=1e-5, atol=1e-5)
+for variant in matmul.VARIANTS:
+    product = matmul.matmul(xp.asarray(a), xp.asarray(b), variant=variant).get()
+    np.testing.assert_allclose(product, a @ b, rtol=1e-5, atol=1e-5)
+logits = rng.standard_normal((3, 40))
+labels = np.array([0, 39, 7])
+for lanes in (losses.WARP_LANES, losses.TEAM_THREADS):  # 32 and 256 threads per row
+    loss, _, logp = losses.cross_entropy_forward(xp.asarray(logits), xp.asarray(labels), None,
+                                                 -100, threads_per_row=lanes)
+    shifted = logits - logits.max(1, keepdims=True)
+    expected = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    np.testing.assert_allclose(logp.get(), expected, rtol=1e-12)
+    np.testing.assert_allclose(loss.get(), -expected[np.arange(3), labels], rtol=1e-12)
 x = rng.standard_normal((3, 300))
 total = reduce.sum_to_shape(xp.asarray(x), (3, 1)).get()  # sum_blocks: 256-thread blocks
 np.testing.assert_allclose(total, x.sum(1, keepdims=True), rtol=1e-12)

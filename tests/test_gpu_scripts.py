@@ -119,7 +119,7 @@ def _fake_cupy():
 def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
     if not backends.simulating_cuda():
         pytest.skip("a real GPU run: gpu_check.sh runs the benchmarks for real")
-    from benchmarks import gpu_bench, gpu_bench_conv, gpu_bench_launch
+    from benchmarks import gpu_bench, gpu_bench_conv, gpu_bench_kernels, gpu_bench_launch
 
     # the benchmarks import the kernel modules themselves: the backend first hands the
     # simulated arrays to the kernels' launcher (as it does on its own first kernel)
@@ -141,6 +141,9 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
     monkeypatch.setattr(gpu_bench_conv, "CONV_SHAPE", (2, 3, 6, 6))
     monkeypatch.setattr(gpu_bench_launch, "LAUNCH_ELEMENTS", 12)
     monkeypatch.setattr(gpu_bench_launch, "LAUNCHES", 1)
+    for name, value in {"CE_KERNEL_SHAPES": ((3, 4),), "MATMUL_KERNEL_SIZE": 8,
+                        "STRIDED_SIDE": 6}.items():
+        monkeypatch.setattr(gpu_bench_kernels, name, value)
     out = tmp_path / "table.md"
     assert gpu_bench.main(["--quick", "--out", str(out)]) == 0
     table = out.read_text()
@@ -153,5 +156,9 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
                 "conv2d 3x3 forward+backward (2, 3, 6, 6)",
                 "max_pool2d 2x2 forward+backward (2, 3, 6, 6)",
                 "gelu none forward+backward 7", "gelu tanh forward+backward 7",
-                "host time per launch, 3-array kernel, 12 float32"):
+                "host time per launch, 3-array kernel, 12 float32",
+                "cross_entropy kernels forward+backward (3, 4)",
+                "cross_entropy forward kernel (3, 4)", "matmul 8x8 float32, variant loop",
+                "matmul 8x8 float32, variant unrolled",
+                "elementwise add, transposed 6x6 float32 (32-bit index)"):
         assert row in table, row

@@ -158,6 +158,11 @@ class CudaBackend(RowHooks, Backend):
         self._device_count = 0  # devices this backend can use, counted by load()
         self._kernel_modules = {}  # "optim", "activations", ... -> kernels.cuda module
         self._tf32_applied = False  # the allow_tf32 value CuPy's compute type follows
+        # cross entropy's targets: checked by the kernel, the flag read at the next point the
+        # host waits for the device on a GPU (as torch's device-side assert), at once simulated
+        self.defer_target_checks = True
+        self._target_flags = {}  # device index -> the kernel's 2-element int64 flag
+        self._unchecked_targets = set()  # devices whose flag may be set since the last check
 
     def load(self, simulated: int) -> None:
         """Make this backend usable, or raise RuntimeError saying why CUDA cannot run here.
@@ -169,6 +174,7 @@ class CudaBackend(RowHooks, Backend):
             simcupy.configure(simulated)
             self._base_xp, self._device_type = simcupy.xp, simcupy.Device
             self._device_count, self.current_index, self.simulated = simulated, 0, True
+            self.defer_target_checks = False
             # the row kernels run a block of threads per row, each thread a Python thread in
             # Numba's simulator: a whole model would take minutes, so simulated ops take the
             # array formulas (tests/test_fused_rows.py switches the kernels on, small shapes)
@@ -295,7 +301,9 @@ class CudaBackend(RowHooks, Backend):
                                      index) from None
 
     def to_numpy(self, array) -> np.ndarray:
-        """A host (NumPy) copy of a device array."""
+        """A host (NumPy) copy of a device array (deferred target checks raise first)."""
+        if self._unchecked_targets:
+            self.check_deferred_targets()
         return self.xp.asnumpy(array)
 
     def check_index(self, index) -> None:
@@ -377,7 +385,27 @@ class CudaBackend(RowHooks, Backend):
         off, or a dtype other than float32/float64)."""
         if not self.use_our_kernel["cross_entropy"] or x2.dtype not in KERNEL_DTYPES:
             return None
-        return self.kernel_module("losses").cross_entropy_forward(x2, targets, weight, ignore_index)
+        losses = self.kernel_module("losses")
+        if not self.defer_target_checks:  # the kernel's flag is read now: IndexError here
+            return losses.cross_entropy_forward(x2, targets, weight, ignore_index)
+        flag = self._target_flags.get(self.current_index)
+        if flag is None:
+            flag = self._target_flags[self.current_index] = self.xp.zeros(2, dtype=np.int64)
+        self._unchecked_targets.add(self.current_index)
+        return losses.cross_entropy_forward(x2, targets, weight, ignore_index, bad=flag)
+
+    def check_deferred_targets(self) -> None:
+        """Raise the IndexError of a cross-entropy target out of range flagged on a device
+        since the last check (``defer_target_checks``): one read per device that ran the
+        kernel, made where the host waits for the device anyway."""
+        while self._unchecked_targets:
+            index = self._unchecked_targets.pop()
+            flag = self._target_flags[index]
+            with self.on_device(index):
+                if int(flag[0]):
+                    target = int(flag[1])
+                    flag.fill(0)
+                    raise IndexError(f"Target {target} is out of bounds.")
 
     def cross_entropy_rows_backward(self, logp, targets, row_weight, coef, ignore_index):
         """The logits' gradient after ``cross_entropy_rows`` (``coef``: the per-row factor)."""
@@ -440,6 +468,8 @@ class CudaBackend(RowHooks, Backend):
         done."""
         if self._cupy is not None:
             self._cupy.cuda.Device(self.current_index if index is None else index).synchronize()
+        if self._unchecked_targets:
+            self.check_deferred_targets()
 
     def new_event(self, timing: bool, blocking: bool):
         """A new CUDA event (CuPy's; a wall-clock one when simulated)."""

@@ -77,6 +77,7 @@ class NllLoss(Op):
             ctx.save_for_backward(logp, None, x)
             ctx.kernel_targets, ctx.ignore_index, ctx.wt = t, ignore_index, wt
         else:
+            _check_targets(t, x2.shape[1], ignore_index)
             loss, wt = NllLoss._formula(ctx, xp, x, x2, t, weight, ignore_index, smoothing,
                                         fused)
         count = wt.sum()
@@ -280,6 +281,14 @@ def _check_nll(x, target, weight, ignore_index):
     if weight is not None and weight.dtype != x.dtype:
         raise RuntimeError(f"expected scalar type {type_name(x.dtype)} but found "
                            f"{type_name(weight.dtype)}")
+
+
+def _check_targets(target, classes, ignore_index):
+    """torch's IndexError for the first target that is neither a class nor ignore_index.
+
+    Run by the op's array formula; the CUDA backend's fused kernel checks on the device
+    (kernels/cuda/losses.py), so that the host need not wait for the device each call.
+    """
     if target.size:
         bad = (target != ignore_index) & ((target < 0) | (target >= classes))
         if bool(bad.any()):

@@ -9,6 +9,10 @@ passed by value: no host-to-device copy (and no synchronisation) per launch.
 Before launching, dimensions of size 1 are dropped and neighbours that are contiguous
 in every operand are merged, so a contiguous op runs the flat fast path.
 
+Splitting an element number into a multi-index takes a division per dimension: below 2^31
+elements the launcher picks the kernels' uint32 variants (``_u32``: 32-bit divisions, a few
+instructions; a 64-bit one is a long software sequence on a GPU), the int64 ones above.
+
 One kernel per op (the op's device function bound into a shared kernel body); float32
 and float64 signatures. The scalar ``one`` argument, of the arrays' dtype, supplies the
 constant the ops need so float32 kernels compute in float32.
@@ -18,11 +22,11 @@ from __future__ import annotations
 
 import math
 
-from numba import cuda
+from numba import cuda, int64, uint32
 
 from ..templates import specialize
 from . import launch
-from .launch import MAX_DIMS, strided_offset
+from .launch import MAX_DIMS, strided_offset, strided_offset_u32
 
 DTYPES = ("float32", "float64")
 if launch.SIMULATED:
@@ -193,8 +197,10 @@ def unary_kernel(out, x, x_off, shape, x_strides, ndim, n, contiguous, one):
             out[i] = OP(x[x_off + i], one)  # noqa: F821
             i += step
     else:
-        for i in range(start, n, step):
-            out[i] = OP(x[x_off + strided_offset(i, shape, x_strides, ndim)], one)  # noqa: F821
+        i = IDX(start)  # noqa: F821 (bound per index width)
+        while i < n:
+            out[i] = OP(x[x_off + OFFSET(i, shape, x_strides, ndim)], one)  # noqa: F821
+            i = IDX(i + step)  # noqa: F821
 
 
 def binary_kernel(out, x, y, x_off, y_off, shape, x_strides, y_strides, ndim, n, contiguous):
@@ -227,37 +233,94 @@ def binary_kernel(out, x, y, x_off, y_off, shape, x_strides, y_strides, ndim, n,
             out[i] = OP(x[x_off + i], y[y_off + i])  # noqa: F821
             i += step
     else:
-        for i in range(start, n, step):
-            rem = i
-            xo = x_off
-            yo = y_off
-            for k in range(MAX_DIMS):
-                if k == ndim:
-                    break
-                d = MAX_DIMS - 1 - k
-                q = rem // shape[d]
-                idx = rem - q * shape[d]
-                xo += idx * x_strides[d]
-                yo += idx * y_strides[d]
-                rem = q
-            out[i] = OP(x[xo], y[yo])  # noqa: F821
+        i = IDX(start)  # noqa: F821 (bound per index width)
+        while i < n:
+            xo, yo = PAIR_OFFSETS(i, shape, x_strides, y_strides, ndim)  # noqa: F821
+            out[i] = OP(x[x_off + xo], y[y_off + yo])  # noqa: F821
+            i = IDX(i + step)  # noqa: F821
 
 
-def _bind(template, op, device_fn):
-    """A copy of kernel body ``template`` whose ``OP`` is ``device_fn``, named after ``op``."""
-    return specialize(template, {"OP": device_fn}, f"{template.__name__}_{op}")
+@cuda.jit(device=True, inline="always")
+def _pair_offsets(i, shape, x_strides, y_strides, ndim):
+    """The offsets of element ``i`` in x and y (int64 index arithmetic)."""
+    xo = 0
+    yo = 0
+    for k in range(MAX_DIMS):
+        if k == ndim:
+            break
+        d = MAX_DIMS - 1 - k
+        q = i // shape[d]
+        idx = i - q * shape[d]
+        xo += idx * x_strides[d]
+        yo += idx * y_strides[d]
+        i = q
+    return xo, yo
 
 
-_TUPLE = f"UniTuple(int64, {MAX_DIMS})"
-UNARY_SIGNATURES = [f"void({t}[::1], {t}[::1], int64, {_TUPLE}, {_TUPLE}, int64, int64, "
-                    f"boolean, {t})" for t in DTYPES]
-BINARY_SIGNATURES = [f"void({t}[::1], {t}[::1], {t}[::1], int64, int64, {_TUPLE}, {_TUPLE}, "
-                     f"{_TUPLE}, int64, int64, boolean)" for t in DTYPES]
-UNARY_KERNELS = {op: _bind(unary_kernel, op, fn) for op, fn in UNARY_DEVICE.items()}
-BINARY_KERNELS = {op: _bind(binary_kernel, op, fn) for op, fn in BINARY_DEVICE.items()}
+@cuda.jit(device=True, inline="always")
+def _pair_offsets_u32(i, shape, x_strides, y_strides, ndim):
+    """``_pair_offsets`` for uint32 ``i`` and ``shape``: 32-bit divisions."""
+    xo = 0
+    yo = 0
+    for k in range(MAX_DIMS):
+        if k == ndim:
+            break
+        d = MAX_DIMS - 1 - k
+        q = uint32(i // shape[d])
+        idx = int64(uint32(i - q * shape[d]))
+        xo += idx * x_strides[d]
+        yo += idx * y_strides[d]
+        i = q
+    return xo, yo
 
-KERNELS = ([(f"elementwise.{op}", fn, UNARY_SIGNATURES) for op, fn in UNARY_KERNELS.items()]
-           + [(f"elementwise.{op}", fn, BINARY_SIGNATURES) for op, fn in BINARY_KERNELS.items()])
+
+# index width -> the names the kernel bodies' strided paths use
+_WIDTHS = {"int64": {"IDX": int64, "OFFSET": strided_offset, "PAIR_OFFSETS": _pair_offsets},
+           "uint32": {"IDX": uint32, "OFFSET": strided_offset_u32,
+                      "PAIR_OFFSETS": _pair_offsets_u32}}
+
+
+def _bind(template, op, device_fn, width):
+    """A copy of kernel body ``template`` whose ``OP`` is ``device_fn`` and whose strided
+    path indexes in ``width`` (int64, or uint32 for sizes below 2^31), named after both."""
+    return specialize(template, {"OP": device_fn, **_WIDTHS[width]},
+                      f"{template.__name__}_{op}{_SUFFIX[width]}")
+
+
+def _tuple(kind):
+    return f"UniTuple({kind}, {MAX_DIMS})"
+
+
+_T64 = _tuple("int64")
+_SUFFIX = {"int64": "", "uint32": "_u32"}
+
+
+def _unary_signature(t, index):
+    return (f"void({t}[::1], {t}[::1], int64, {_tuple(index)}, {_T64}, int64, {index}, "
+            f"boolean, {t})")
+
+
+def _binary_signature(t, index):
+    return (f"void({t}[::1], {t}[::1], {t}[::1], int64, int64, {_tuple(index)}, {_T64}, "
+            f"{_T64}, int64, {index}, boolean)")
+
+
+# index width -> one signature per dtype; kernels by index width, then op
+UNARY_SIGNATURES_BY_WIDTH = {w: [_unary_signature(t, w) for t in DTYPES] for w in _WIDTHS}
+BINARY_SIGNATURES_BY_WIDTH = {w: [_binary_signature(t, w) for t in DTYPES] for w in _WIDTHS}
+UNARY_SIGNATURES = UNARY_SIGNATURES_BY_WIDTH["int64"]
+BINARY_SIGNATURES = BINARY_SIGNATURES_BY_WIDTH["int64"]
+UNARY_BY_WIDTH = {w: {op: _bind(unary_kernel, op, fn, w) for op, fn in UNARY_DEVICE.items()}
+                  for w in _WIDTHS}
+BINARY_BY_WIDTH = {w: {op: _bind(binary_kernel, op, fn, w) for op, fn in BINARY_DEVICE.items()}
+                   for w in _WIDTHS}
+UNARY_KERNELS = UNARY_BY_WIDTH["int64"]
+BINARY_KERNELS = BINARY_BY_WIDTH["int64"]
+
+KERNELS = ([(f"elementwise.{op}{_SUFFIX[w]}", fn, UNARY_SIGNATURES_BY_WIDTH[w])
+            for w, kernels in UNARY_BY_WIDTH.items() for op, fn in kernels.items()]
+           + [(f"elementwise.{op}{_SUFFIX[w]}", fn, BINARY_SIGNATURES_BY_WIDTH[w])
+              for w, kernels in BINARY_BY_WIDTH.items() for op, fn in kernels.items()])
 
 
 def broadcast_strides(in_shape, in_strides, out_shape) -> tuple:
@@ -302,9 +365,9 @@ def elementwise(op_name: str, out, *inputs):
     simulator, CuPy arrays on a GPU.
     """
     if op_name in UNARY_KERNELS:
-        arity, pyfunc, signatures = 1, UNARY_KERNELS[op_name], UNARY_SIGNATURES
+        arity, kernels, signatures = 1, UNARY_BY_WIDTH, UNARY_SIGNATURES_BY_WIDTH
     elif op_name in BINARY_KERNELS:
-        arity, pyfunc, signatures = 2, BINARY_KERNELS[op_name], BINARY_SIGNATURES
+        arity, kernels, signatures = 2, BINARY_BY_WIDTH, BINARY_SIGNATURES_BY_WIDTH
     else:
         raise ValueError(f"unknown elementwise op {op_name!r}")
     if len(inputs) != arity:
@@ -326,7 +389,8 @@ def elementwise(op_name: str, out, *inputs):
     shape, strides_list = coalesce(shape, strides_list)
     ndim = len(shape)
     contiguous = ndim == 0 or (ndim == 1 and all(s == (1,) for s in strides_list))
-    kernel = launch.compiled(pyfunc, signatures[DTYPES.index(dtype.name)])
+    width = "uint32" if n <= launch.INDEX32_LIMIT else "int64"
+    kernel = launch.compiled(kernels[width][op_name], signatures[width][DTYPES.index(dtype.name)])
     config = launch.configure(kernel, launch.grid_size(n, kernel=kernel), launch.BLOCK)
     flat_out = out.reshape(-1)
     padded = [launch.pad(s) for s in strides_list]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from numba import cuda
+from numba import cuda, int64, uint32
 
 from .checked import SIMULATED_ARRAYS, CheckedKernel, ReadOnly
 from .raw_launch import RawKernel
@@ -46,6 +46,25 @@ def strided_offset(i, shape, strides, ndim):
         offset += (i - q * shape[d]) * strides[d]
         i = q
     return offset
+
+
+@cuda.jit(device=True, inline="always")
+def strided_offset_u32(i, shape, strides, ndim):
+    """``strided_offset`` for a uint32 ``i`` and uint32 ``shape`` (sizes below 2^31): the
+    divisions are 32-bit (a 64-bit one is a long software sequence on a GPU)."""
+    offset = 0
+    for k in range(MAX_DIMS):
+        if k == ndim:
+            break
+        d = MAX_DIMS - 1 - k
+        q = uint32(i // shape[d])
+        offset += int64(uint32(i - q * shape[d])) * strides[d]
+        i = q
+    return offset
+
+
+# sizes up to this take the kernels' 32-bit-index (uint32) variants
+INDEX32_LIMIT = 2 ** 31 - 1
 # threads per block of the 1-D grid-stride kernels
 REAL_BLOCK = 256
 # resident blocks per SM a grid-stride launch asks for when its kernel's register use is
@@ -84,22 +103,24 @@ _RESIDENT: dict = {}
 _STREAMS: dict = {}
 
 
-def compiled(pyfunc, signature: str):
+def compiled(pyfunc, signature: str, launch_bounds=None):
     """``pyfunc`` compiled for the one ``signature`` (compiled on first use, cached on disk).
 
     Numba's on-disk cache is used where it can be (``cache=True``); where it cannot (no
     writable cache directory, a simulator without it) the kernel is compiled without it.
-    Simulated, the kernel comes wrapped in a ``CheckedKernel``; on a real GPU in a
-    ``RawKernel`` (launched through CuPy) unless ``GPUTENSOR_NUMBA_LAUNCH=1``. Launch it with
-    ``configure``.
+    ``launch_bounds``: ``(threads per block, blocks per SM)`` the compiler is to fit the
+    registers to (a real GPU only; the simulator has no registers). Simulated, the kernel
+    comes wrapped in a ``CheckedKernel``; on a real GPU in a ``RawKernel`` (launched
+    through CuPy) unless ``GPUTENSOR_NUMBA_LAUNCH=1``. Launch it with ``configure``.
     """
     key = (pyfunc, signature)
     kernel = _COMPILED.get(key)
     if kernel is None:
+        options = {} if SIMULATED or launch_bounds is None else {"launch_bounds": launch_bounds}
         try:
-            kernel = cuda.jit(signature, cache=True)(pyfunc)
+            kernel = cuda.jit(signature, cache=True, **options)(pyfunc)
         except (RuntimeError, TypeError, NotImplementedError, OSError):
-            kernel = cuda.jit(signature)(pyfunc)
+            kernel = cuda.jit(signature, **options)(pyfunc)
         if SIMULATED:
             kernel = CheckedKernel(kernel, pyfunc, signature)
         elif not NUMBA_LAUNCH:

@@ -14,7 +14,9 @@ kernels runs:
 
 When there are too few outputs to fill the GPU, each output's reduced range is split in
 chunks summed in parallel and combined with ``cuda.atomic.add`` into a zeroed output (the
-float sum order then varies between runs). Sums accumulate in the array's dtype.
+float sum order then varies between runs). Sums accumulate in the array's dtype. Below
+2^31 elements the kernels' uint32 variants split element numbers into offsets with 32-bit
+divisions (the same elements in the same order: the same sums, bit for bit).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from numba import cuda
 
 from ..templates import specialize
 from . import launch
-from .launch import MAX_DIMS, strided_offset
+from .launch import MAX_DIMS, strided_offset, strided_offset_u32
 
 DTYPES = ("float32", "float64")
 REDUCE_BLOCK = launch.BLOCK  # threads per block of sum_blocks (a power of 2)
@@ -47,10 +49,10 @@ def sum_columns(out, x, out_shape, out_strides, n_out_dims, red_shape, red_strid
     for item in range(cuda.grid(1), n_out * chunks, cuda.gridsize(1)):
         c = item // n_out
         o = item - c * n_out
-        base = strided_offset(o, out_shape, out_strides, n_out_dims)
+        base = OFFSET(IDX(o), out_shape, out_strides, n_out_dims)  # noqa: F821
         acc = ZERO  # noqa: F821 (bound per dtype)
         for r in range(c * chunk_len, min((c + 1) * chunk_len, n_red)):
-            acc += x[base + strided_offset(r, red_shape, red_strides, n_red_dims)]
+            acc += x[base + OFFSET(IDX(r), red_shape, red_strides, n_red_dims)]  # noqa: F821
         if atomic:
             cuda.atomic.add(out, o, acc)
         else:
@@ -70,10 +72,10 @@ def sum_blocks(out, x, out_shape, out_strides, n_out_dims, red_shape, red_stride
     for item in range(cuda.blockIdx.x, n_out * chunks, cuda.gridDim.x):
         o = item // chunks
         c = item - o * chunks
-        base = strided_offset(o, out_shape, out_strides, n_out_dims)
+        base = OFFSET(IDX(o), out_shape, out_strides, n_out_dims)  # noqa: F821
         acc = ZERO  # noqa: F821
         for r in range(c * chunk_len + tid, min((c + 1) * chunk_len, n_red), REDUCE_BLOCK):
-            acc += x[base + strided_offset(r, red_shape, red_strides, n_red_dims)]
+            acc += x[base + OFFSET(IDX(r), red_shape, red_strides, n_red_dims)]  # noqa: F821
         partial[tid] = acc
         cuda.syncthreads()
         s = REDUCE_BLOCK // 2
@@ -90,25 +92,40 @@ def sum_blocks(out, x, out_shape, out_strides, n_out_dims, red_shape, red_stride
         cuda.syncthreads()  # partial is reused by the next item
 
 
-def _specialize(template, dtype: str):
-    """A copy of ``template`` with ``ACC``/``ZERO`` bound to ``dtype``'s type and zero."""
-    names = {"ACC": getattr(numba, dtype), "ZERO": np.dtype(dtype).type(0)}
-    return specialize(template, names, f"{template.__name__}_{dtype}")
+# index width -> how the kernels split an element number into offsets (int64, or uint32
+# with 32-bit divisions when the array has fewer than 2^31 elements)
+_WIDTHS = {"int64": {"IDX": numba.int64, "OFFSET": strided_offset},
+           "uint32": {"IDX": numba.uint32, "OFFSET": strided_offset_u32}}
+_SUFFIX = {"int64": "", "uint32": "_u32"}
+
+
+def _specialize(template, dtype: str, width: str = "int64"):
+    """A copy of ``template`` with ``ACC``/``ZERO`` bound to ``dtype``'s type and zero, and
+    its offsets computed in ``width``."""
+    names = {"ACC": getattr(numba, dtype), "ZERO": np.dtype(dtype).type(0), **_WIDTHS[width]}
+    return specialize(template, names, f"{template.__name__}_{dtype}{_SUFFIX[width]}")
 
 
 _TUPLE = f"UniTuple(int64, {MAX_DIMS})"
 
 
-def _signature(dtype: str) -> str:
-    return (f"void({dtype}[::1], {dtype}[::1], {_TUPLE}, {_TUPLE}, int64, {_TUPLE}, {_TUPLE}, "
+def _signature(dtype: str, width: str = "int64") -> str:
+    shape = f"UniTuple({width}, {MAX_DIMS})"
+    return (f"void({dtype}[::1], {dtype}[::1], {shape}, {_TUPLE}, int64, {shape}, {_TUPLE}, "
             "int64, int64, int64, int64, int64, boolean)")
 
 
 SIGNATURES = {dtype: _signature(dtype) for dtype in DTYPES}
 COLUMNS = {dtype: _specialize(sum_columns, dtype) for dtype in DTYPES}
 BLOCKS = {dtype: _specialize(sum_blocks, dtype) for dtype in DTYPES}
-KERNELS = ([(f"reduce.sum_columns_{d}", COLUMNS[d], [SIGNATURES[d]]) for d in DTYPES]
-           + [(f"reduce.sum_blocks_{d}", BLOCKS[d], [SIGNATURES[d]]) for d in DTYPES])
+# (dtype, width) -> kernel or signature; the int64 entries are the ones above
+SIGNATURES_BY_WIDTH = {(d, w): _signature(d, w) for d in DTYPES for w in _WIDTHS}
+COLUMNS_BY_WIDTH = {(d, w): _specialize(sum_columns, d, w) for d in DTYPES for w in _WIDTHS}
+BLOCKS_BY_WIDTH = {(d, w): _specialize(sum_blocks, d, w) for d in DTYPES for w in _WIDTHS}
+KERNELS = ([(f"reduce.sum_columns_{d}{_SUFFIX[w]}", COLUMNS_BY_WIDTH[d, w],
+             [SIGNATURES_BY_WIDTH[d, w]]) for d in DTYPES for w in _WIDTHS]
+           + [(f"reduce.sum_blocks_{d}{_SUFFIX[w]}", BLOCKS_BY_WIDTH[d, w],
+               [SIGNATURES_BY_WIDTH[d, w]]) for d in DTYPES for w in _WIDTHS])
 
 
 def _plan(in_shape, shape):
@@ -166,8 +183,9 @@ def sum_to_shape(array, shape):
     if n_red == 1:
         return array.reshape(shape).copy()
     use_blocks = inner_reduced and red[-1][0] >= BLOCKS_MIN_INNER
-    kernel = launch.compiled((BLOCKS if use_blocks else COLUMNS)[dtype.name],
-                             SIGNATURES[dtype.name])
+    width = "uint32" if array.size <= launch.INDEX32_LIMIT else "int64"
+    kernels = BLOCKS_BY_WIDTH if use_blocks else COLUMNS_BY_WIDTH
+    kernel = launch.compiled(kernels[dtype.name, width], SIGNATURES_BY_WIDTH[dtype.name, width])
     if use_blocks:
         # blocks per output: enough chunks to fill the GPU, each >= 4 elements per thread
         max_blocks = launch.max_blocks(kernel, REDUCE_BLOCK)
