@@ -25,6 +25,7 @@ class BlasThreads:
     def __init__(self):
         self._controller = None  # threadpoolctl's, made on the first product
         self._saved = None  # the set count while switched to one thread, else None
+        self.on_one_thread = False  # whether the libraries are known to run one thread now
 
     def _libraries(self):
         if self._controller is None:
@@ -34,26 +35,21 @@ class BlasThreads:
     def before_product(self, work: int) -> None:
         """Set the thread count for a product of ``work`` multiply-adds."""
         if work < ONE_THREAD_BELOW:
-            if self._saved is None:
+            if not self.on_one_thread:
                 libraries = self._libraries()
                 saved = [lib.get_num_threads() for lib in libraries]
                 if any(count > 1 for count in saved):
                     self._saved = saved
                     for lib in libraries:
                         lib.set_num_threads(1)
+                self.on_one_thread = True
         elif self._saved is not None:
             for lib, count in zip(self._libraries(), self._saved):
                 lib.set_num_threads(count)
             self._saved = None
+            self.on_one_thread = False
 
     def forget(self) -> None:
         """The count was set from outside (``set_num_threads``): nothing to restore."""
         self._saved = None
-
-
-def product_work(a_shape, b_shape) -> int:
-    """Multiply-adds of one matrix product of ``a @ b`` (batch dims not counted)."""
-    m = a_shape[-2] if len(a_shape) > 1 else 1
-    k = a_shape[-1] if a_shape else 1
-    n = b_shape[-1] if len(b_shape) > 1 else 1
-    return m * k * n
+        self.on_one_thread = False

@@ -9,9 +9,9 @@ import numpy as np
 
 from .array_ops import activation_formula, sum_to_shape
 from .base import NO_SWITCH, Backend
-from .blas_threads import ONE_THREAD_BELOW, BlasThreads, product_work
+from .blas_threads import ONE_THREAD_BELOW, BlasThreads
 from .flat_step import bind_step, run_step
-from .parallel_matmul import RowSplitMatmul
+from .parallel_matmul import SPLIT_FROM, RowSplitMatmul
 from .row_hooks import RowHooks
 
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
@@ -83,11 +83,15 @@ class CpuBackend(RowHooks, Backend):
     def matmul(self, a, b):
         """Matrix product with batch broadcasting (bfloat16: summed in float32, as torch);
         small products on one BLAS thread (see blas_threads.py)."""
-        work = product_work(a.shape, b.shape)
-        self.blas_threads.before_product(work)
+        a_shape, b_shape = a.shape, b.shape
+        work = (a_shape[-2] if len(a_shape) > 1 else 1) * a_shape[-1] * (
+            b_shape[-1] if len(b_shape) > 1 else 1)  # multiply-adds of one product
+        if work >= ONE_THREAD_BELOW or not self.blas_threads.on_one_thread:
+            self.blas_threads.before_product(work)
         if a.dtype == _BFLOAT16:
             return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(_BFLOAT16)
-        if work < ONE_THREAD_BELOW and a.dtype.kind == "f":  # BLAS on one thread: split
+        if work < ONE_THREAD_BELOW and a.size * b.shape[-1] >= SPLIT_FROM \
+                and a.dtype.kind == "f":  # BLAS on one thread: split the larger products
             out = self.row_split.matmul(a, b)
             if out is not None:
                 return out
