@@ -102,6 +102,22 @@ def test_outputs_are_overwritten_by_the_next_call(cuda_device):
     assert compiled.compile_report()[0]["cuda_graph"] == "captured"
 
 
+def test_a_bad_target_in_a_graph_is_raised_at_the_next_host_wait(cuda_device):
+    model, _, step = _training_step(cuda_device, OPTIMIZERS["sgd_momentum"])
+    compiled = gputensor.compile(step, mode="reduce-overhead")
+    batches = _batches(cuda_device, 5)
+    for x, y in batches:
+        compiled(x, y).item()
+    assert compiled.compile_report()[0]["cuda_graph"] == "captured"
+    x, y = batches[0]
+    bad = y.clone()
+    bad[1] = 9  # four classes
+    loss = compiled(x, bad)  # launched: the kernel flags it on the device
+    with pytest.raises(IndexError, match="Target 9 is out of bounds."):
+        loss.item()
+    compiled(x, y).item()  # the flag was cleared
+
+
 def test_guard_miss_traces_and_captures_again(cuda_device):
     model, _, step = _training_step(cuda_device, OPTIMIZERS["adam"])
     eager_model, _, eager = _training_step(cuda_device, OPTIMIZERS["adam"])

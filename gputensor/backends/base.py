@@ -214,3 +214,9 @@ class Backend(abc.ABC):
         ``using_allocator`` (cupy.cuda, or the simulated CuPy's emulation) and the memory
         pool to keep the graph's blocks from (None when simulated); None without graphs."""
         return None
+
+    def deferred_device_checks(self):
+        """A context in which checks that read a device value back to the host (cross
+        entropy's target range) are left to the next host wait (``to_numpy``,
+        ``synchronize``), including those of kernels launched in it."""
+        return NO_SWITCH

@@ -394,6 +394,18 @@ class CudaBackend(RowHooks, Backend):
         self._unchecked_targets.add(self.current_index)
         return losses.cross_entropy_forward(x2, targets, weight, ignore_index, bad=flag)
 
+    @contextlib.contextmanager
+    def deferred_device_checks(self):
+        """Target checks deferred inside (``defer_target_checks``); a flag a kernel launched
+        inside may set (a CUDA graph's) is read at the next host wait."""
+        saved, self.defer_target_checks = self.defer_target_checks, True
+        try:
+            yield
+        finally:
+            self.defer_target_checks = saved
+            if self.current_index in self._target_flags:
+                self._unchecked_targets.add(self.current_index)
+
     def check_deferred_targets(self) -> None:
         """Raise the IndexError of a cross-entropy target out of range flagged on a device
         since the last check (``defer_target_checks``): one read per device that ran the

@@ -122,7 +122,8 @@ class GraphedProgram:
         """The program's output arrays for this call: the graph launched (captured first
         when there is none yet)."""
         if self.graph is None:
-            return self._capture(inputs)
+            with self.program.backend.deferred_device_checks():  # no host read in a capture
+                return self._capture(inputs)
         for step in self.prefix:
             getattr(step.owner, step.name)(*step.args, **step.kwargs)
         if not self._guards_pass():  # (plain replay now; capture again on the next call)
@@ -134,7 +135,8 @@ class GraphedProgram:
         for static, t in zip(self.static_inputs, inputs):
             if t._data is not static:
                 static[...] = t._data
-        self.graph.launch()
+        with self.program.backend.deferred_device_checks():  # (read at the next host wait)
+            self.graph.launch()
         self.launches += 1
         for t, grad in self.grad_effects:
             t._grad = grad
