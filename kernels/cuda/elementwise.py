@@ -240,38 +240,26 @@ def binary_kernel(out, x, y, x_off, y_off, shape, x_strides, y_strides, ndim, n,
             i = IDX(i + step)  # noqa: F821
 
 
-@cuda.jit(device=True, inline="always")
-def _pair_offsets(i, shape, x_strides, y_strides, ndim):
-    """The offsets of element ``i`` in x and y (int64 index arithmetic)."""
+def _pair_offsets_of(i, shape, x_strides, y_strides, ndim):
+    """The offsets of element ``i`` in x and y, ``IDX`` the index type (int64, or uint32
+    for 32-bit divisions)."""
     xo = 0
     yo = 0
     for k in range(MAX_DIMS):
         if k == ndim:
             break
         d = MAX_DIMS - 1 - k
-        q = i // shape[d]
-        idx = i - q * shape[d]
+        q = IDX(i // shape[d])  # noqa: F821 (bound per index width)
+        idx = int64(IDX(i - q * shape[d]))  # noqa: F821
         xo += idx * x_strides[d]
         yo += idx * y_strides[d]
         i = q
     return xo, yo
 
 
-@cuda.jit(device=True, inline="always")
-def _pair_offsets_u32(i, shape, x_strides, y_strides, ndim):
-    """``_pair_offsets`` for uint32 ``i`` and ``shape``: 32-bit divisions."""
-    xo = 0
-    yo = 0
-    for k in range(MAX_DIMS):
-        if k == ndim:
-            break
-        d = MAX_DIMS - 1 - k
-        q = uint32(i // shape[d])
-        idx = int64(uint32(i - q * shape[d]))
-        xo += idx * x_strides[d]
-        yo += idx * y_strides[d]
-        i = q
-    return xo, yo
+_pair_offsets, _pair_offsets_u32 = (
+    cuda.jit(device=True, inline="always")(specialize(_pair_offsets_of, {"IDX": kind}, name))
+    for kind, name in ((int64, "_pair_offsets"), (uint32, "_pair_offsets_u32")))
 
 
 # index width -> the names the kernel bodies' strided paths use

@@ -27,40 +27,34 @@ import os
 import numpy as np
 from numba import cuda, int64, uint32
 
+from ..templates import specialize
 from .checked import SIMULATED_ARRAYS, CheckedKernel, ReadOnly
 from .raw_launch import RawKernel
 
 MAX_DIMS = 8
 
 
-@cuda.jit(device=True, inline="always")
-def strided_offset(i, shape, strides, ndim):
+def _strided_offset(i, shape, strides, ndim):
     """The memory offset (in elements) of the ``i``-th element, in row-major order, of an
-    array of ``shape``/``strides`` (UniTuples of MAX_DIMS, the last ``ndim`` entries used)."""
+    array of ``shape``/``strides`` (UniTuples of MAX_DIMS, the last ``ndim`` entries used);
+    ``IDX`` is the index type (int64, or uint32 for 32-bit divisions)."""
     offset = 0
     for k in range(MAX_DIMS):
         if k == ndim:
             break
         d = MAX_DIMS - 1 - k
-        q = i // shape[d]
-        offset += (i - q * shape[d]) * strides[d]
+        q = IDX(i // shape[d])  # noqa: F821 (bound per index width)
+        offset += int64(IDX(i - q * shape[d])) * strides[d]  # noqa: F821
         i = q
     return offset
 
 
-@cuda.jit(device=True, inline="always")
-def strided_offset_u32(i, shape, strides, ndim):
-    """``strided_offset`` for a uint32 ``i`` and uint32 ``shape`` (sizes below 2^31): the
-    divisions are 32-bit (a 64-bit one is a long software sequence on a GPU)."""
-    offset = 0
-    for k in range(MAX_DIMS):
-        if k == ndim:
-            break
-        d = MAX_DIMS - 1 - k
-        q = uint32(i // shape[d])
-        offset += int64(uint32(i - q * shape[d])) * strides[d]
-        i = q
-    return offset
+# int64 indices, and uint32 ones for sizes below 2^31: there the divisions are 32-bit (a
+# 64-bit one is a long software sequence on a GPU)
+strided_offset = cuda.jit(device=True, inline="always")(
+    specialize(_strided_offset, {"IDX": int64}, "strided_offset"))
+strided_offset_u32 = cuda.jit(device=True, inline="always")(
+    specialize(_strided_offset, {"IDX": uint32}, "strided_offset_u32"))
 
 
 # sizes up to this take the kernels' 32-bit-index (uint32) variants
