@@ -24,8 +24,9 @@ __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
 USE_OUR_KERNEL = {
     "layer_norm": True,   # kernel / NumPy 0.28-0.45: a few passes over each row in cache
                           # instead of ~15 array operations over the whole input
-    "softmax": False,     # kernel / NumPy 1.2 for softmax, 0.96 for log_softmax (float32, the
-                          # vectorised exp): the row max with NaN propagation stays scalar
+    "softmax": True,      # forward (256, 1024) float32: 210 us on one thread (NumPy's formula
+                          # 370), 103 us from 64k elements on 2 threads: the row loops
+                          # vectorise (the max by LLVM's maxnum, exp32)
     "softmax_backward": True,        # kernel / NumPy 0.83 (the backward alone): no exp
     "log_softmax_backward": True,    # kernel / NumPy 0.75 (forward + backward) since float32
                                      # rows take a vectorisable exp (kernels/cpu/fast_math.py)

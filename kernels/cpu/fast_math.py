@@ -10,7 +10,9 @@ SIMD code:
 - ``erf32``: torch's vectorised CPU erf (Abramowitz and Stegun 7.1.26 with ``exp32``),
   absolute error about 1.5e-7, as torch's;
 - ``tanh32``: ``sign(y) (1 - 2 / (exp(2|y|) + 1))``, absolute error about 1e-7 (meant where
-  tanh enters as ``1 + t`` or ``1 - t^2``, as in gelu's tanh form).
+  tanh enters as ``1 + t`` or ``1 - t^2``, as in gelu's tanh form);
+- ``maxnum``: LLVM's ``maxnum`` (the larger of two floats, a NaN skipped), which a loop's max
+  reduction vectorises with (Numba's ``max`` and comparisons stay scalar).
 """
 
 from __future__ import annotations
@@ -75,3 +77,17 @@ def tanh32(y):
     """tanh(y) in float32, to an absolute error of about 1e-7."""
     value = _ONE - _TWO / (exp32(_TWO * abs(y)) + _ONE)
     return math.copysign(value, y)
+
+
+@intrinsic
+def maxnum(typingctx, a, b):
+    """The larger of floats ``a`` and ``b`` (of one type), the other one where one is NaN."""
+    if a != b or not isinstance(a, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        kind = args[0].type
+        function = builder.module.declare_intrinsic("llvm.maxnum", [kind],
+                                                    ir.FunctionType(kind, [kind, kind]))
+        return builder.call(function, args)
+    return a(a, b), codegen

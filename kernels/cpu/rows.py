@@ -29,15 +29,14 @@ def _row_value(value, scratch):
 
 
 COLUMN_BLOCK = 256  # columns a worker of the weight and bias gradients takes
-_ROWS = row_functions.compile_rows(
-    numba.njit(inline="always"), {"ROW_SUM": _row_value, "ROW_MAX": _row_value})
+_CPU_NAMES = {"ROW_SUM": _row_value, "ROW_MAX": _row_value, "LARGER": fast_math.maxnum}
+_ROWS = row_functions.compile_rows(numba.njit(inline="always"), _CPU_NAMES)
 # float32 rows call a vectorisable exp (fast_math.exp32, ~1 ulp) instead of libm's scalar
 # expf: softmax's forward (one exp per element) then runs as SIMD code, faster than NumPy's
 _MATH32 = types.ModuleType("math32")
 _MATH32.exp, _MATH32.log, _MATH32.sqrt = fast_math.exp32, math.log, math.sqrt
-_ROWS32 = row_functions.compile_rows(
-    numba.njit(inline="always"),
-    {"ROW_SUM": _row_value, "ROW_MAX": _row_value, "math": _MATH32})
+_ROWS32 = row_functions.compile_rows(numba.njit(inline="always"),
+                                     {**_CPU_NAMES, "math": _MATH32})
 
 
 def layer_norm_forward_loop(x, weight, bias, y, mean, rstd, rows, n, inv_n, eps, one,
@@ -71,23 +70,24 @@ def layer_norm_columns_loop(g, x, mean, rstd, dweight, dbias, rows, n, one):
                           stop - first, 0, 1)
 
 
-def softmax_forward_loop(x, additive, keep, y, rows, n, mask_rows, mask_kind, log, zero,
-                         minus_inf):
-    """Softmax or log-softmax of every (masked) row."""
+def softmax_forward_loop(x, additive, keep, y, rows, n, mask_rows, zero, minus_inf):
+    """Softmax or log-softmax of every (masked) row (``MASK_KIND`` and ``LOG`` are bound:
+    constants, the row's loops have no branch)."""
     for r in prange(rows):
         start = r * n
         m = (r % mask_rows) * n
         SOFTMAX_FORWARD(x[start:start + n], additive[m:m + n], keep[m:m + n],  # noqa: F821
-                        y[start:start + n], n, mask_kind, log, zero, minus_inf, 0, 1, x)
+                        y[start:start + n], n, MASK_KIND, LOG, zero, minus_inf, 0, 1,  # noqa
+                        x)
 
 
-def softmax_backward_loop(g, y, keep, dx, rows, n, mask_rows, mask_kind, log, zero):
+def softmax_backward_loop(g, y, keep, dx, rows, n, mask_rows, zero):
     """Softmax or log-softmax input gradient of every row."""
     for r in prange(rows):
         start = r * n
         m = (r % mask_rows) * n
         SOFTMAX_BACKWARD(g[start:start + n], y[start:start + n], keep[m:m + n],  # noqa: F821
-                         dx[start:start + n], n, mask_kind, log, zero, 0, 1, g)
+                         dx[start:start + n], n, MASK_KIND, LOG, zero, 0, 1, g)  # noqa: F821
 
 
 _DIGEST = source_digest(row_functions, fast_math, sys.modules[__name__])
@@ -110,13 +110,17 @@ LOOPS32 = {loop.__name__: specialize(loop, _bound(_ROWS32), f"{loop.__name__}_cp
            for loop in _LOOP_SOURCES}
 _NUMBA_TYPES = {np.dtype(np.float32): numba.float32, np.dtype(np.float64): numba.float64}
 _COMPILED: dict = {}
-# elements; smaller arrays run a one-thread build of the same loop: the rows are memory-bound
-# and short, and waking the thread pool costs more than it brings (on a busy 2-core machine a
-# parallel (256, 1024) layer norm took 13 ms against 0.4 ms on one thread)
-SERIAL_BELOW = 1 << 22
+# elements; smaller arrays run a one-thread build of the same loop. From 64k elements the
+# rows split over Numba's threads pay: each core's cache then holds its share of the rows
+# (float32, 2-core machine at load 2-5, microseconds serial -> parallel, torch on 2 threads:
+# softmax forward (256, 1024) 210 -> 103, torch 64; its backward 98 -> 25, torch 19; layer norm
+# forward 59 -> 29, torch 41; softmax forward (64, 1024) 55 -> 30; at (32, 1024) a tie)
+SERIAL_BELOW = 1 << 16
 # the row sums may be reordered (and so vectorised); no contraction to fused multiply-adds
 # (gh - mean(gh) must stay exactly 0 for one element); NaN and inf keep their meaning
 FASTMATH = {"reassoc"}
+# softmax's loops may also fuse multiply-adds (exp32's polynomial: its pass 10% faster)
+SOFTMAX_FASTMATH = {"reassoc", "contract"}
 
 
 def _signature(name: str, scalar):
@@ -130,26 +134,30 @@ def _signature(name: str, scalar):
                                                i64, scalar, scalar, flag),
         "layer_norm_columns_loop": numba.void(array, array, array, array, array, array, i64,
                                               i64, scalar),
-        "softmax_forward_loop": numba.void(array, array, keep, array, i64, i64, i64, i64, flag,
-                                           scalar, scalar),
-        "softmax_backward_loop": numba.void(array, array, keep, array, i64, i64, i64, i64, flag,
-                                            scalar),
+        "softmax_forward_loop": numba.void(array, array, keep, array, i64, i64, i64, scalar,
+                                           scalar),
+        "softmax_backward_loop": numba.void(array, array, keep, array, i64, i64, i64, scalar),
     }[name]
 
 
-def compiled_loop(name: str, dtype, size: int = SERIAL_BELOW):
+def compiled_loop(name: str, dtype, size: int = SERIAL_BELOW, mask_kind: int = 0,
+                  log: bool = False):
     """Loop ``name`` compiled for ``dtype`` (float32 or float64), compiling on first use:
-    the parallel build for ``size`` elements from ``SERIAL_BELOW`` on, else the serial one."""
+    the parallel build for ``size`` elements from ``SERIAL_BELOW`` on, else the serial one;
+    softmax's loops are built for one ``mask_kind`` and ``log`` each."""
     dtype = np.dtype(dtype)
     parallel = size >= SERIAL_BELOW
-    kernel = _COMPILED.get((name, dtype, parallel))
+    key = (name, dtype, parallel) + ((mask_kind, log) if name.startswith("softmax") else ())
+    kernel = _COMPILED.get(key)
     if kernel is None:
         source = (LOOPS32 if dtype == np.float32 else LOOPS)[name]
-        if not parallel:  # the serial build needs a name of its own in the on-disk cache
-            source = specialize(source, {}, f"{source.__name__}_serial")
+        # each build needs a name of its own in the on-disk cache
+        tag = f"{source.__name__}_{mask_kind}{int(log)}{'' if parallel else '_serial'}"
+        source = specialize(source, {"MASK_KIND": mask_kind, "LOG": log}, tag)
         kernel = numba.njit(_signature(name, _NUMBA_TYPES[dtype]), parallel=parallel,
-                            cache=True, error_model="numpy", fastmath=FASTMATH)(source)
-        _COMPILED[(name, dtype, parallel)] = kernel
+                            cache=True, error_model="numpy",
+                            fastmath=SOFTMAX_FASTMATH if key[3:] else FASTMATH)(source)
+        _COMPILED[key] = kernel
     return kernel
 
 
@@ -211,9 +219,9 @@ def softmax_forward(x2, mask, log):
     y = np.empty((rows, n), dtype=dtype)
     additive, keep, mask_rows, kind = row_functions.mask_parts(np, mask, dtype)
     if rows and n:
-        compiled_loop("softmax_forward_loop", dtype, x2.size)(
-            _flat(x2), additive, keep, y.reshape(-1), rows, n, mask_rows, kind, bool(log),
-            dtype.type(0), dtype.type(-np.inf))
+        compiled_loop("softmax_forward_loop", dtype, x2.size, kind, bool(log))(
+            _flat(x2), additive, keep, y.reshape(-1), rows, n, mask_rows, dtype.type(0),
+            dtype.type(-np.inf))
     return y
 
 
@@ -224,7 +232,7 @@ def softmax_backward(g2, y, mask, log):
     dx = np.empty((rows, n), dtype=dtype)
     _, keep, mask_rows, kind = row_functions.mask_parts(np, mask, dtype)
     if rows and n:
-        compiled_loop("softmax_backward_loop", dtype, y.size)(
-            _flat(g2, dtype), _flat(y), keep, dx.reshape(-1), rows, n, mask_rows, kind,
-            bool(log), dtype.type(0))
+        compiled_loop("softmax_backward_loop", dtype, y.size, kind, bool(log))(
+            _flat(g2, dtype), _flat(y), keep, dx.reshape(-1), rows, n, mask_rows,
+            dtype.type(0))
     return dx
