@@ -34,6 +34,8 @@ USE_OUR_KERNEL = {
                                # off, as NumPy's single thread was steadier on a shared
                                # 2-core machine (benchmarks.run, 4M a * b + c: 19 ms with
                                # NumPy, 32-38 ms threaded under load; best case 0.73x)
+    "power": True,        # x ** 2, 3, -1, -2, -0.5 in one pass (kernels/cpu/elementwise.py):
+                          # x ** 3.0 of 256k float32 13-37 us against NumPy's two passes' 70
     "gelu": True,         # one fused loop each way (kernels/cpu/activations.py), vectorised
                           # float32 exp/erf/tanh: forward + backward of 256k float32 ~6x
                           # faster than the NumPy formula, on a par with torch's kernels
@@ -145,6 +147,15 @@ class CpuBackend(RowHooks, Backend):
         if self._elementwise is None:
             self._elementwise = importlib.import_module("gputensor.kernels.cpu.elementwise")
         return self._elementwise.binary(name, a, b)
+
+    def power(self, a, exponent: float):
+        """``a ** exponent`` (2, 3, -1, -2, -0.5) of a C-contiguous float32/float64 array by
+        one Numba loop (kernels/cpu/elementwise.py); None otherwise."""
+        if not self.use_our_kernel["power"] or a.dtype not in _GELU_DTYPES:
+            return None
+        if self._elementwise is None:
+            self._elementwise = importlib.import_module("gputensor.kernels.cpu.elementwise")
+        return self._elementwise.power(a, exponent)
 
     def gelu(self, x, approximate: str):
         """gelu of a float32/float64 array by one fused Numba loop; None for other dtypes."""
