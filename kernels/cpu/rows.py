@@ -28,7 +28,7 @@ def _row_value(value, scratch):
     return value
 
 
-COLUMN_BLOCK = 256  # columns a worker of the weight and bias gradients takes
+PARAMETER_CHUNKS = 16  # runs of rows whose weight and bias gradients the threads sum apart
 _CPU_NAMES = {"ROW_SUM": _row_value, "ROW_MAX": _row_value, "LARGER": fast_math.maxnum}
 _ROWS = row_functions.compile_rows(numba.njit(inline="always"), _CPU_NAMES)
 # float32 rows call a vectorisable exp (fast_math.exp32, ~1 ulp) instead of libm's scalar
@@ -49,25 +49,24 @@ def layer_norm_forward_loop(x, weight, bias, y, mean, rstd, rows, n, inv_n, eps,
                                       has_bias, 0, 1, mean)
 
 
-def layer_norm_backward_loop(g, x, weight, dx, mean, rstd, rows, n, inv_n, one, has_weight):
-    """Layer norm input gradient of every row."""
-    for r in prange(rows):
-        start = r * n
-        LN_BACKWARD(g[start:start + n], x[start:start + n], weight,  # noqa: F821
-                    dx[start:start + n], mean[r], rstd[r], n, inv_n, one, has_weight, 0, 1, mean)
-
-
-def layer_norm_columns_loop(g, x, mean, rstd, dweight, dbias, rows, n, one):
-    """Layer norm weight and bias gradients (into zeroed ``dweight``/``dbias``): each worker
-    takes a block of columns and adds the rows' parts to it in row order."""
-    for block in prange((n + COLUMN_BLOCK - 1) // COLUMN_BLOCK):
-        first = block * COLUMN_BLOCK
-        stop = min(first + COLUMN_BLOCK, n)
-        for r in range(rows):
+def layer_norm_backward_loop(g, x, weight, dx, mean, rstd, partial, rows, n, chunks, inv_n,
+                             one, has_weight, needs_dx, needs_params):
+    """Layer norm gradients in one pass over the rows, cut in ``chunks`` runs of rows: the
+    input gradient of each row (``needs_dx``), and each run's part of the weight and bias
+    gradients (``needs_params``) added in row order into its two rows of the zeroed
+    ``partial`` (``(chunks, 2, n)``: the sums of ``g * xhat`` and of ``g``)."""
+    per_chunk = (rows + chunks - 1) // chunks
+    for chunk in prange(chunks):
+        sums = partial[2 * n * chunk:2 * n * (chunk + 1)]
+        for r in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
             start = r * n
-            LN_ACCUMULATE(g[start + first:start + stop], x[start + first:start + stop],  # noqa
-                          mean[r], rstd[r], dweight[first:stop], dbias[first:stop],
-                          stop - first, 0, 1)
+            if needs_dx:
+                LN_BACKWARD(g[start:start + n], x[start:start + n], weight,  # noqa: F821
+                            dx[start:start + n], mean[r], rstd[r], n, inv_n, one, has_weight,
+                            0, 1, mean)
+            if needs_params:
+                LN_ACCUMULATE(g[start:start + n], x[start:start + n], mean[r],  # noqa: F821
+                              rstd[r], sums[:n], sums[n:], n, 0, 1)
 
 
 def softmax_forward_loop(x, additive, keep, y, rows, n, mask_rows, zero, minus_inf):
@@ -102,8 +101,8 @@ def _bound(rows: dict) -> dict:
             "SOFTMAX_BACKWARD": rows["softmax_backward_row"]}
 
 
-_LOOP_SOURCES = (layer_norm_forward_loop, layer_norm_backward_loop, layer_norm_columns_loop,
-                 softmax_forward_loop, softmax_backward_loop)
+_LOOP_SOURCES = (layer_norm_forward_loop, layer_norm_backward_loop, softmax_forward_loop,
+                 softmax_backward_loop)
 LOOPS = {loop.__name__: specialize(loop, _bound(_ROWS), f"{loop.__name__}_cpu_{_DIGEST}")
          for loop in _LOOP_SOURCES}
 LOOPS32 = {loop.__name__: specialize(loop, _bound(_ROWS32), f"{loop.__name__}_cpu32_{_DIGEST}")
@@ -130,10 +129,8 @@ def _signature(name: str, scalar):
     return {
         "layer_norm_forward_loop": numba.void(array, array, array, array, array, array, i64,
                                               i64, scalar, scalar, scalar, flag, flag),
-        "layer_norm_backward_loop": numba.void(array, array, array, array, array, array, i64,
-                                               i64, scalar, scalar, flag),
-        "layer_norm_columns_loop": numba.void(array, array, array, array, array, array, i64,
-                                              i64, scalar),
+        "layer_norm_backward_loop": numba.void(array, array, array, array, array, array, array,
+                                               i64, i64, i64, scalar, scalar, flag, flag, flag),
         "softmax_forward_loop": numba.void(array, array, keep, array, i64, i64, i64, scalar,
                                            scalar),
         "softmax_backward_loop": numba.void(array, array, keep, array, i64, i64, i64, scalar),
@@ -195,21 +192,24 @@ def layer_norm_backward(g2, x2, mean, rstd, weight, needs):
     not needed; dweight and dbias as flat arrays of n)."""
     dtype = x2.dtype
     rows, n = x2.shape
-    g = _flat(g2, dtype)
-    x = _flat(x2)
-    dx = dweight = dbias = None
-    if needs[0]:
-        dx = np.empty((rows, n), dtype=dtype)
-        if rows and n:
-            compiled_loop("layer_norm_backward_loop", dtype, x.size)(
-                g, x, _optional(weight, dtype), dx.reshape(-1), mean, rstd, rows, n,
-                dtype.type(1) / n, dtype.type(1), weight is not None)
-    if needs[1] or needs[2]:
-        dweight, dbias = np.zeros(n, dtype=dtype), np.zeros(n, dtype=dtype)
-        if rows and n:
-            compiled_loop("layer_norm_columns_loop", dtype, x.size)(
-                g, x, mean, rstd, dweight, dbias, rows, n, dtype.type(1))
-    return dx, dweight if needs[1] else None, dbias if needs[2] else None
+    needs_params = bool(needs[1] or needs[2])
+    dx = np.empty((rows, n), dtype=dtype) if needs[0] else np.empty((0, 0), dtype=dtype)
+    # the threaded build sums the weight and bias gradients in PARAMETER_CHUNKS runs of rows
+    # (a count that does not depend on the threads: the same sums on any machine)
+    parallel = x2.size >= SERIAL_BELOW
+    chunks = max(min(rows, PARAMETER_CHUNKS if parallel else 1), 1)
+    partial = np.zeros((chunks, 2, n) if needs_params else 0, dtype=dtype)
+    if rows and n and (needs[0] or needs_params):
+        compiled_loop("layer_norm_backward_loop", dtype, x2.size)(
+            _flat(g2, dtype), _flat(x2), _optional(weight, dtype), dx.reshape(-1), mean, rstd,
+            partial.reshape(-1), rows, n, chunks, dtype.type(1) / n, dtype.type(1),
+            weight is not None, bool(needs[0]), needs_params)
+    dweight = dbias = None
+    if needs_params:
+        sums = partial[0] if chunks == 1 else partial.sum(axis=0)
+        dweight, dbias = sums[0], sums[1]
+    return (dx if needs[0] else None, dweight if needs[1] else None,
+            dbias if needs[2] else None)
 
 
 def softmax_forward(x2, mask, log):
