@@ -20,6 +20,7 @@ from kernel_params import XPS, array_module
 import gputensor
 from gputensor import backends
 from gputensor.kernels.cpu import rows as cpu_rows
+from gputensor.kernels.cpu.thread_choice import thread_choice
 from helpers import check_op, rand_array
 
 DTYPES = ["float32", "float64"]
@@ -162,6 +163,7 @@ def test_cpu_parallel_build_matches(monkeypatch, rows):
     serial_grads = cpu_rows.layer_norm_backward(x, x, serial[1], serial[2], w, (True,) * 3)
     serial_softmax = cpu_rows.softmax_forward(x, None, False)
     monkeypatch.setattr(cpu_rows, "SERIAL_BELOW", 1)
+    monkeypatch.setattr(thread_choice, "force", True)
     parallel = cpu_rows.layer_norm_forward(x, w, b, EPS)
     parallel_grads = cpu_rows.layer_norm_backward(x, x, parallel[1], parallel[2], w,
                                                   (True,) * 3)

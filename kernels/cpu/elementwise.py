@@ -7,8 +7,8 @@ win: the loop is memory-bound and waking the pool costs tens of microseconds).
 
 ``power``: ``x ** e`` for the exponents torch computes by products (2, 3), a reciprocal (-1,
 -2) or a reciprocal square root (-0.5), in one pass, the operations in torch's order (so
-bit-equal to torch and to NumPy's passes); on all threads from ``POWER_PARALLEL_FROM``
-elements.
+bit-equal to torch and to NumPy's passes); from ``POWER_PARALLEL_FROM`` elements on all
+threads while they get cores (``thread_choice``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 from numba import prange
 
 from ..templates import specialize
+from .thread_choice import thread_choice
 
 __all__ = ["binary", "power", "OPERATIONS", "POWERS", "POWER_PARALLEL_FROM"]
 
@@ -128,6 +129,12 @@ def power(a, exponent: float):
         return None
     out = np.empty(a.shape, dtype=a.dtype)
     if a.size:
-        _power_kernel(float(exponent), a.dtype, a.size >= POWER_PARALLEL_FROM)(
-            a.reshape(-1), out.reshape(-1), a.dtype.type(1))
+        exponent = float(exponent)
+        serial = _power_kernel(exponent, a.dtype, False)
+        args = (a.reshape(-1), out.reshape(-1), a.dtype.type(1))
+        if a.size < POWER_PARALLEL_FROM:
+            serial(*args)
+        else:
+            thread_choice.run(("power", exponent, a.dtype), a.size, serial,
+                              _power_kernel(exponent, a.dtype, True), *args)
     return out

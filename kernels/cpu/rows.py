@@ -20,6 +20,7 @@ from numba import prange
 from .. import rows as row_functions
 from ..templates import source_digest, specialize
 from . import fast_math
+from .thread_choice import thread_choice
 
 
 @numba.njit(inline="always")
@@ -110,7 +111,8 @@ LOOPS32 = {loop.__name__: specialize(loop, _bound(_ROWS32), f"{loop.__name__}_cp
 _NUMBA_TYPES = {np.dtype(np.float32): numba.float32, np.dtype(np.float64): numba.float64}
 _COMPILED: dict = {}
 # elements; smaller arrays run a one-thread build of the same loop. From 64k elements the
-# rows split over Numba's threads pay: each core's cache then holds its share of the rows
+# rows split over Numba's threads pay while the threads get cores (thread_choice.py picks
+# the build per call): each core's cache then holds its share of the rows
 # (float32, 2-core machine at load 2-5, microseconds serial -> parallel, torch on 2 threads:
 # softmax forward (256, 1024) 210 -> 103, torch 64; its backward 98 -> 25, torch 19; layer norm
 # forward 59 -> 29, torch 41; softmax forward (64, 1024) 55 -> 30; at (32, 1024) a tie)
@@ -137,13 +139,20 @@ def _signature(name: str, scalar):
     }[name]
 
 
-def compiled_loop(name: str, dtype, size: int = SERIAL_BELOW, mask_kind: int = 0,
-                  log: bool = False):
-    """Loop ``name`` compiled for ``dtype`` (float32 or float64), compiling on first use:
-    the parallel build for ``size`` elements from ``SERIAL_BELOW`` on, else the serial one;
-    softmax's loops are built for one ``mask_kind`` and ``log`` each."""
+def run_loop(name: str, dtype, size: int, *args, mask_kind: int = 0, log: bool = False):
+    """Run loop ``name`` for ``dtype`` on ``args``: its one-thread build below
+    ``SERIAL_BELOW`` elements, else the build ``thread_choice`` picks."""
+    serial = compiled_loop(name, dtype, False, mask_kind, log)
+    if size < SERIAL_BELOW:
+        return serial(*args)
+    parallel = compiled_loop(name, dtype, True, mask_kind, log)
+    return thread_choice.run((name, dtype, mask_kind, log), size, serial, parallel, *args)
+
+
+def compiled_loop(name: str, dtype, parallel: bool, mask_kind: int = 0, log: bool = False):
+    """Loop ``name`` compiled for ``dtype`` (float32 or float64), threaded or not, compiling
+    on first use; softmax's loops are built for one ``mask_kind`` and ``log`` each."""
     dtype = np.dtype(dtype)
-    parallel = size >= SERIAL_BELOW
     key = (name, dtype, parallel) + ((mask_kind, log) if name.startswith("softmax") else ())
     kernel = _COMPILED.get(key)
     if kernel is None:
@@ -180,7 +189,7 @@ def layer_norm_forward(x2, weight, bias, eps):
     mean = np.empty(rows, dtype=dtype)
     rstd = np.empty(rows, dtype=dtype)
     if rows and n:
-        compiled_loop("layer_norm_forward_loop", dtype, x2.size)(
+        run_loop("layer_norm_forward_loop", dtype, x2.size,
             _flat(x2), _optional(weight, dtype), _optional(bias, dtype), y.reshape(-1), mean,
             rstd, rows, n, dtype.type(1) / n, dtype.type(eps), dtype.type(1),
             weight is not None, bias is not None)
@@ -194,13 +203,12 @@ def layer_norm_backward(g2, x2, mean, rstd, weight, needs):
     rows, n = x2.shape
     needs_params = bool(needs[1] or needs[2])
     dx = np.empty((rows, n), dtype=dtype) if needs[0] else np.empty((0, 0), dtype=dtype)
-    # the threaded build sums the weight and bias gradients in PARAMETER_CHUNKS runs of rows
-    # (a count that does not depend on the threads: the same sums on any machine)
-    parallel = x2.size >= SERIAL_BELOW
-    chunks = max(min(rows, PARAMETER_CHUNKS if parallel else 1), 1)
+    # from SERIAL_BELOW elements the weight and bias gradients are summed in PARAMETER_CHUNKS
+    # runs of rows (either build, whatever the thread count: the same sums on any machine)
+    chunks = max(min(rows, PARAMETER_CHUNKS if x2.size >= SERIAL_BELOW else 1), 1)
     partial = np.zeros((chunks, 2, n) if needs_params else 0, dtype=dtype)
     if rows and n and (needs[0] or needs_params):
-        compiled_loop("layer_norm_backward_loop", dtype, x2.size)(
+        run_loop("layer_norm_backward_loop", dtype, x2.size,
             _flat(g2, dtype), _flat(x2), _optional(weight, dtype), dx.reshape(-1), mean, rstd,
             partial.reshape(-1), rows, n, chunks, dtype.type(1) / n, dtype.type(1),
             weight is not None, bool(needs[0]), needs_params)
@@ -219,9 +227,9 @@ def softmax_forward(x2, mask, log):
     y = np.empty((rows, n), dtype=dtype)
     additive, keep, mask_rows, kind = row_functions.mask_parts(np, mask, dtype)
     if rows and n:
-        compiled_loop("softmax_forward_loop", dtype, x2.size, kind, bool(log))(
-            _flat(x2), additive, keep, y.reshape(-1), rows, n, mask_rows, dtype.type(0),
-            dtype.type(-np.inf))
+        run_loop("softmax_forward_loop", dtype, x2.size, _flat(x2), additive, keep,
+                 y.reshape(-1), rows, n, mask_rows, dtype.type(0), dtype.type(-np.inf),
+                 mask_kind=kind, log=bool(log))
     return y
 
 
@@ -232,7 +240,7 @@ def softmax_backward(g2, y, mask, log):
     dx = np.empty((rows, n), dtype=dtype)
     _, keep, mask_rows, kind = row_functions.mask_parts(np, mask, dtype)
     if rows and n:
-        compiled_loop("softmax_backward_loop", dtype, y.size, kind, bool(log))(
-            _flat(g2, dtype), _flat(y), keep, dx.reshape(-1), rows, n, mask_rows,
-            dtype.type(0))
+        run_loop("softmax_backward_loop", dtype, y.size, _flat(g2, dtype), _flat(y), keep,
+                 dx.reshape(-1), rows, n, mask_rows, dtype.type(0), mask_kind=kind,
+                 log=bool(log))
     return dx
