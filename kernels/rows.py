@@ -11,6 +11,8 @@ workers combine goes through names bound per target:
   CPU; a shared-memory tree on CUDA, ``scratch`` being the block's shared array);
 - ``LARGER(top, value)``: one step of a worker's running max (``larger_or_nan`` on CUDA;
   on the CPU, LLVM's ``maxnum``, which skips a NaN and vectorises);
+- ``OPAQUE(value)``: the value itself (on the CPU hidden from LLVM, which would otherwise
+  turn the products by ``1 / total`` back into a division per element);
 - ``math``: Python's math module (or the simulator's IEEE stand-in).
 
 So that one compiled signature per dtype stays in that dtype, the functions use no numeric
@@ -134,8 +136,14 @@ def softmax_forward_row(x, additive, keep, y, n, mask_kind, log, zero, minus_inf
         for j in range(lane, n, lanes):
             y[j] = y[j] - log_total
     else:
+        scale = OPAQUE(math.exp(zero) / total)  # noqa: F821 (1 / total: one division a row)
         for j in range(lane, n, lanes):
-            y[j] = y[j] / total
+            y[j] = y[j] * scale
+
+
+def same_value(value):
+    """``value`` (``OPAQUE`` where nothing needs hiding)."""
+    return value
 
 
 def larger_or_nan(top, value):

@@ -38,12 +38,14 @@ _MATH = {np.dtype(np.float32): {"EXP": fast_math.exp32, "ERF": fast_math.erf32,
 def gelu_forward_loop(x, y, half, one, alpha, beta, kappa):
     """``y = gelu(x)`` over flat arrays."""
     for i in prange(x.size):
+        fast_math.wide_vectors()  # (in the loop: a threaded build's body is its own function)
         y[i] = FORWARD(x[i], USE_TANH, half, one, alpha, beta, kappa)  # noqa: F821
 
 
 def gelu_backward_loop(g, x, dx, half, one, alpha, beta, kappa):
     """``dx = g * gelu'(x)`` over flat arrays."""
     for i in prange(x.size):
+        fast_math.wide_vectors()
         dx[i] = BACKWARD(g[i], x[i], USE_TANH, half, one, alpha, beta, kappa)  # noqa: F821
 
 

@@ -12,7 +12,11 @@ SIMD code:
 - ``tanh32``: ``sign(y) (1 - 2 / (exp(2|y|) + 1))``, absolute error about 1e-7 (meant where
   tanh enters as ``1 + t`` or ``1 - t^2``, as in gelu's tanh form);
 - ``maxnum``: LLVM's ``maxnum`` (the larger of two floats, a NaN skipped), which a loop's max
-  reduction vectorises with (Numba's ``max`` and comparisons stay scalar).
+  reduction vectorises with (Numba's ``max`` and comparisons stay scalar);
+- ``wide_vectors()``: lets LLVM vectorise the function that calls it with the widest vectors
+  (512-bit with AVX-512; on Intel CPUs LLVM otherwise prefers 256-bit ones);
+- ``opaque``: a value the optimiser cannot look through (with reassociation allowed, LLVM
+  folds ``x * (1 / t)`` back into ``x / t``, a division per element instead of a product).
 """
 
 from __future__ import annotations
@@ -91,3 +95,26 @@ def maxnum(typingctx, a, b):
                                                     ir.FunctionType(kind, [kind, kind]))
         return builder.call(function, args)
     return a(a, b), codegen
+
+
+@intrinsic
+def opaque(typingctx, value):
+    """``value`` itself, through an empty inline-assembly statement the optimiser cannot see
+    through (a general register holds it for no instruction)."""
+    if not isinstance(value, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        kind = args[0].type
+        return builder.asm(ir.FunctionType(kind, [kind]), "", "=r,0", args, side_effect=False)
+    return value(value), codegen
+
+
+@intrinsic
+def wide_vectors(typingctx):
+    """Mark the function being compiled ``"prefer-vector-width"="512"`` (no code)."""
+    def codegen(context, builder, signature, args):
+        # a string attribute, which llvmlite's checked ``add`` does not know
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+    return types.none(), codegen

@@ -30,7 +30,8 @@ def _row_value(value, scratch):
 
 
 PARAMETER_CHUNKS = 16  # runs of rows whose weight and bias gradients the threads sum apart
-_CPU_NAMES = {"ROW_SUM": _row_value, "ROW_MAX": _row_value, "LARGER": fast_math.maxnum}
+_CPU_NAMES = {"ROW_SUM": _row_value, "ROW_MAX": _row_value, "LARGER": fast_math.maxnum,
+              "OPAQUE": fast_math.opaque}
 _ROWS = row_functions.compile_rows(numba.njit(inline="always"), _CPU_NAMES)
 # float32 rows call a vectorisable exp (fast_math.exp32, ~1 ulp) instead of libm's scalar
 # expf: softmax's forward (one exp per element) then runs as SIMD code, faster than NumPy's
@@ -44,6 +45,7 @@ def layer_norm_forward_loop(x, weight, bias, y, mean, rstd, rows, n, inv_n, eps,
                             has_weight, has_bias):
     """Layer norm forward of every row (generated from layer_norm_forward_row)."""
     for r in prange(rows):
+        fast_math.wide_vectors()  # (in the loop: a threaded build's body is its own function)
         start = r * n
         mean[r], rstd[r] = LN_FORWARD(x[start:start + n], weight, bias,  # noqa: F821
                                       y[start:start + n], n, inv_n, eps, one, has_weight,
@@ -58,6 +60,7 @@ def layer_norm_backward_loop(g, x, weight, dx, mean, rstd, partial, rows, n, chu
     ``partial`` (``(chunks, 2, n)``: the sums of ``g * xhat`` and of ``g``)."""
     per_chunk = (rows + chunks - 1) // chunks
     for chunk in prange(chunks):
+        fast_math.wide_vectors()
         sums = partial[2 * n * chunk:2 * n * (chunk + 1)]
         for r in range(chunk * per_chunk, min(rows, (chunk + 1) * per_chunk)):
             start = r * n
@@ -74,6 +77,7 @@ def softmax_forward_loop(x, additive, keep, y, rows, n, mask_rows, zero, minus_i
     """Softmax or log-softmax of every (masked) row (``MASK_KIND`` and ``LOG`` are bound:
     constants, the row's loops have no branch)."""
     for r in prange(rows):
+        fast_math.wide_vectors()  # (in the loop: a threaded build's body is its own function)
         start = r * n
         m = (r % mask_rows) * n
         SOFTMAX_FORWARD(x[start:start + n], additive[m:m + n], keep[m:m + n],  # noqa: F821
@@ -84,6 +88,7 @@ def softmax_forward_loop(x, additive, keep, y, rows, n, mask_rows, zero, minus_i
 def softmax_backward_loop(g, y, keep, dx, rows, n, mask_rows, zero):
     """Softmax or log-softmax input gradient of every row."""
     for r in prange(rows):
+        fast_math.wide_vectors()  # (in the loop: a threaded build's body is its own function)
         start = r * n
         m = (r % mask_rows) * n
         SOFTMAX_BACKWARD(g[start:start + n], y[start:start + n], keep[m:m + n],  # noqa: F821
