@@ -1,5 +1,5 @@
 """The choice between a loop's threaded and one-thread builds (kernels/cpu/thread_choice.py),
-on a fake clock: the faster build of the latest calls runs, the other one is tried again
+on a fake clock: the build faster over its latest calls runs, the other one is tried again
 after an interval that grows while it keeps losing; forcing a build; results do not depend
 on the build chosen (the CPU row, gelu and power loops)."""
 
@@ -64,11 +64,17 @@ def test_a_losing_build_is_tried_less_and_less_often(clock):
     assert tries == [15, 15 + 32, 15 + 32 + 64]
 
 
-def test_a_slowed_build_gives_way_at_once(clock):
+def test_one_slow_call_does_not_switch_a_few_do(clock):
     choice = choice_module.ThreadChoice()
     run_calls(choice, clock, 2)
+    clock.calls.clear()
     clock.cost["parallel"] = 30.0  # the threads no longer get cores
     run_calls(choice, clock, 1)
+    clock.cost["parallel"] = 0.5
+    run_calls(choice, clock, 1)
+    assert clock.calls == ["parallel"] * 2  # a hiccup
+    clock.cost["parallel"] = 30.0
+    run_calls(choice, clock, choice_module.KEPT)
     clock.calls.clear()
     run_calls(choice, clock, 5)
     assert clock.calls == ["serial"] * 5

@@ -1,12 +1,13 @@
 """Whether a large loop runs its threaded build or its one-thread build: whichever was faster
-on its latest call, each build tried again now and then.
+on its latest calls, each build tried again now and then.
 
 Numba's OpenMP pool waits at the end of a parallel loop for every thread; on a busy machine
 a thread may not get a core for milliseconds, and a loop of 100 us then takes 10-15 ms
 (measured on a 2-core machine at load 8: gelu forward of 256k float32, 90 us threaded when
 its threads ran, 16 ms when they did not, 200-400 us on one thread). So each call is timed,
-per loop and size class: the build with the lower time per element of its latest call runs,
-and the other one runs once every ``interval`` calls to refresh its time (``interval``
+per loop and size class: the build whose best time per element over its latest ``KEPT``
+calls is the lower runs (one slow call does not switch builds, a few do), and the other one
+runs once every ``interval`` calls to refresh its times (``interval``
 doubles, up to ``LONGEST_INTERVAL``, while the other keeps losing). Both builds compute the
 same values (a loop's split never changes its results), so the choice changes only speed.
 """
@@ -18,6 +19,7 @@ import time
 __all__ = ["ThreadChoice", "thread_choice"]
 
 FIRST_INTERVAL = 16  # calls between tries of the build not chosen
+KEPT = 3  # latest times kept per build
 LONGEST_INTERVAL = 512
 
 
@@ -25,7 +27,8 @@ class ThreadChoice:
     """Per ``(loop, size class)``: the latest seconds per element of each build."""
 
     def __init__(self):
-        self._states = {}  # key -> [serial s/elem, parallel s/elem, calls to next try, interval]
+        # key -> [serial s/elem list, parallel s/elem list, calls to next try, interval]
+        self._states = {}
         self.force = None  # True: always the threaded build; False: always the one-thread one
 
     def run(self, key, size: int, serial, parallel, *args):
@@ -36,8 +39,10 @@ class ThreadChoice:
         key = (key, size.bit_length())
         state = self._states.get(key)
         if state is None:
-            state = self._states[key] = [None, None, FIRST_INTERVAL, FIRST_INTERVAL]
-        serial_time, parallel_time, countdown, interval = state
+            state = self._states[key] = [[], [], FIRST_INTERVAL, FIRST_INTERVAL]
+        serial_times, parallel_times, countdown, interval = state
+        serial_time = min(serial_times) if serial_times else None
+        parallel_time = min(parallel_times) if parallel_times else None
         if parallel_time is None:
             use_parallel = True
         elif serial_time is None:
@@ -52,10 +57,10 @@ class ThreadChoice:
         start = time.perf_counter()
         result = (parallel if use_parallel else serial)(*args)
         per_element = (time.perf_counter() - start) / max(size, 1)
-        if use_parallel:
-            state[1] = per_element
-        else:
-            state[0] = per_element
+        times = parallel_times if use_parallel else serial_times
+        times.append(per_element)
+        if len(times) > KEPT:
+            del times[0]
         if countdown == interval and serial_time is not None and parallel_time is not None:
             # the other build just ran: it won (back to trying often) or lost (less often)
             won = per_element < (serial_time if use_parallel else parallel_time)
