@@ -31,8 +31,10 @@ __all__ = ["gelu_forward", "gelu_backward", "PARALLEL_FROM"]
 PARALLEL_FROM = 1 << 16
 _FASTMATH = {"contract"}  # multiply-adds may fuse (as torch's fmadd); NaN and inf kept
 _MATH = {np.dtype(np.float32): {"EXP": fast_math.exp32, "ERF": fast_math.erf32,
-                                "TANH": fast_math.tanh32},
-         np.dtype(np.float64): {"EXP": math.exp, "ERF": math.erf, "TANH": math.tanh}}
+                                "TANH": fast_math.tanh32,
+                                "ERF_GIVEN_GAUSS": fast_math.erf32_given_gauss},
+         np.dtype(np.float64): {"EXP": math.exp, "ERF": math.erf, "TANH": math.tanh,
+                                "ERF_GIVEN_GAUSS": fast_math.erf_ignoring_gauss}}
 
 
 def gelu_forward_loop(x, y, half, one, alpha, beta, kappa):

@@ -69,11 +69,23 @@ def exp32(x):
 @numba.njit(inline="always")
 def erf32(x):
     """erf(x) in float32 by torch's vectorised formula."""
+    return erf32_given_gauss(x, exp32(-(x * x)))
+
+
+@numba.njit(inline="always")
+def erf32_given_gauss(x, gauss):
+    """erf(x) in float32 by torch's vectorised formula, ``gauss`` being e^(-x^2)."""
     a = abs(x)
     t = _ONE / (_ERF_P * a + _ONE)
     r = (((_ERF_A5 * t + _ERF_A4) * t + _ERF_A3) * t + _ERF_A2) * t + _ERF_A1
-    value = _ONE - r * t * exp32(-(x * x))
+    value = _ONE - r * t * gauss
     return math.copysign(value, x)
+
+
+@numba.njit(inline="always")
+def erf_ignoring_gauss(x, gauss):
+    """erf(x) by ``math.erf`` (``gauss``, e^(-x^2), not needed)."""
+    return math.erf(x)
 
 
 @numba.njit(inline="always")
