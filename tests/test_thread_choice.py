@@ -55,13 +55,26 @@ def test_the_faster_build_runs_and_the_other_is_tried_again(clock):
     assert set(clock.calls[:-1]) == {"parallel"}
 
 
-def test_a_losing_build_is_tried_less_and_less_often(clock):
+def test_a_losing_build_is_tried_later_and_later(clock, monkeypatch):
+    monkeypatch.setattr(choice_module, "FIRST_WAIT", 10.0)  # in the fake clock's seconds
+    monkeypatch.setattr(choice_module, "LONGEST_WAIT", 40.0)
     choice = choice_module.ThreadChoice()
     run_calls(choice, clock, 2)
     clock.calls.clear()
-    run_calls(choice, clock, 16 + 32 + 64)
+    run_calls(choice, clock, 15 + 41 + 81 + 81 + 1)
     tries = [i for i, name in enumerate(clock.calls) if name == "serial"]
-    assert tries == [15, 15 + 32, 15 + 32 + 64]
+    # after FIRST_INTERVAL calls; then once the doubled wait (20, 40, 40 s) has passed, at
+    # 0.5 s a threaded call
+    assert tries == [15, 15 + 41, 15 + 41 + 81, 15 + 41 + 81 + 81]
+
+
+def test_a_winning_try_switches(clock):
+    choice = choice_module.ThreadChoice()
+    run_calls(choice, clock, 2)
+    clock.cost["serial"] = 0.1  # the other build became the faster one
+    clock.calls.clear()
+    run_calls(choice, clock, choice_module.FIRST_INTERVAL + 3)
+    assert clock.calls[choice_module.FIRST_INTERVAL - 1:] == ["serial"] * 4
 
 
 def test_one_slow_call_does_not_switch_a_few_do(clock):
