@@ -1,8 +1,11 @@
 """GELU forward and backward per element, each written once: the source of the fused kernels.
 
 Plain scalar Python with torch's formulas (``GeluKernel.cpp``), in the element's dtype; the
-names ``EXP``, ``ERF`` and ``TANH`` are bound per target (``kernels/cpu/activations.py``:
-vectorisable float32 forms; ``kernels/cuda/gelu.py``: the device's math functions).
+names ``EXP``, ``ERF``, ``TANH`` and ``ERF_GIVEN_GAUSS`` are bound per target
+(``kernels/cpu/activations.py``: vectorisable float32 forms; ``kernels/cuda/gelu.py``: the
+device's math functions). ``ERF_GIVEN_GAUSS(z, gauss)`` is erf(z) where ``gauss`` =
+e^(-z^2) is at hand (the backward has it for the pdf): a form of erf built on e^(-z^2) (the
+CPU's float32 one) takes it instead of computing a second exponential; others ignore it.
 Constants arrive as arguments of the element's dtype so one compiled signature per dtype
 stays in that dtype.
 """
@@ -35,6 +38,7 @@ def gelu_backward_value(g, x, use_tanh, half, one, alpha, beta, kappa):
         inner_slope = beta * (one + (kappa + kappa + kappa) * x_sq)
         return g * (half * (one + t) + half * x * (one - t * t) * inner_slope)
     # d gelu = Phi(x) + x phi(x)
-    cdf = half * (one + ERF(x * alpha))  # noqa: F821
-    pdf = beta * EXP(x * x * -half)  # noqa: F821 (beta carries 1 / sqrt(2 pi) here)
+    gauss = EXP(x * x * -half)  # noqa: F821 (e^(-x^2 / 2) = e^(-z^2), z = x / sqrt 2)
+    cdf = half * (one + ERF_GIVEN_GAUSS(x * alpha, gauss))  # noqa: F821
+    pdf = beta * gauss  # (beta carries 1 / sqrt(2 pi) here)
     return g * (cdf + x * pdf)

@@ -9,6 +9,10 @@ workers combine goes through names bound per target:
 - ``ROW_SUM(value, scratch)`` and ``ROW_MAX(value, scratch)``: the sum (the max, a NaN
   winning) of every worker's ``value``, returned to each worker (the value itself on the
   CPU; a shared-memory tree on CUDA, ``scratch`` being the block's shared array);
+- ``LARGER(top, value)``: one step of a worker's running max (``larger_or_nan`` on CUDA;
+  on the CPU, LLVM's ``maxnum``, which skips a NaN and vectorises);
+- ``OPAQUE(value)``: the value itself (on the CPU hidden from LLVM, which would otherwise
+  turn the products by ``1 / total`` back into a division per element);
 - ``math``: Python's math module (or the simulator's IEEE stand-in).
 
 So that one compiled signature per dtype stays in that dtype, the functions use no numeric
@@ -103,24 +107,26 @@ def softmax_forward_row(x, additive, keep, y, n, mask_kind, log, zero, minus_inf
                         scratch):
     """Softmax (``log``: log-softmax) of the masked row into ``y``, shifted by its max.
 
-    A NaN makes the row NaN and a row of -inf gives NaN, as torch's softmax does. ``y``
-    holds the masked row, then its shifted exponentials (shifted values for ``log``), then
-    the result; each worker reads back only the elements it wrote.
+    A NaN makes the row NaN and a row of -inf gives NaN, as torch's softmax does (the max
+    may skip a NaN: the NaN reaches every result through the sum of exponentials). ``y``
+    holds the masked row (when masked), then its shifted exponentials (shifted values for
+    ``log``), then the result; each worker reads back only the elements it wrote. Each loop
+    is branch-free for constant ``mask_kind`` and ``log``, so the CPU's vectorises.
     """
     top = minus_inf
     for j in range(lane, n, lanes):
         value = x[j]
         if mask_kind == 1:
             value = value + additive[j]
-        elif mask_kind == 2 and not keep[j]:
-            value = minus_inf
-        y[j] = value
-        if value > top or value != value:
-            top = value
+            y[j] = value
+        elif mask_kind == 2:
+            value = value if keep[j] else minus_inf
+            y[j] = value
+        top = LARGER(top, value)  # noqa: F821 (bound per target)
     top = ROW_MAX(top, scratch)  # noqa: F821
     total = zero
     for j in range(lane, n, lanes):
-        shifted = y[j] - top
+        shifted = (x[j] if mask_kind == 0 else y[j]) - top
         exp_shifted = math.exp(shifted)
         total += exp_shifted
         y[j] = shifted if log else exp_shifted
@@ -130,24 +136,40 @@ def softmax_forward_row(x, additive, keep, y, n, mask_kind, log, zero, minus_inf
         for j in range(lane, n, lanes):
             y[j] = y[j] - log_total
     else:
+        scale = OPAQUE(math.exp(zero) / total)  # noqa: F821 (1 / total: one division a row)
         for j in range(lane, n, lanes):
-            y[j] = y[j] / total
+            y[j] = y[j] * scale
+
+
+def same_value(value):
+    """``value`` (``OPAQUE`` where nothing needs hiding)."""
+    return value
+
+
+def larger_or_nan(top, value):
+    """The larger of ``top`` and ``value``, a NaN ``value`` winning (a row max's step)."""
+    return value if value > top or value != value else top
 
 
 def softmax_backward_row(g, y, keep, dx, n, mask_kind, log, zero, lane, lanes, scratch):
     """The row's input gradient from the softmax (``log``: log-softmax) output ``y``."""
     # d softmax = y * (g - sum(g * y)); d log_softmax = g - exp(y) * sum(g)
     total = zero
-    for j in range(lane, n, lanes):
-        total += g[j] if log else g[j] * y[j]
+    if log:
+        for j in range(lane, n, lanes):
+            total += g[j]
+    else:
+        for j in range(lane, n, lanes):
+            total += g[j] * y[j]
     total = ROW_SUM(total, scratch)  # noqa: F821
     for j in range(lane, n, lanes):
-        if mask_kind == 2 and not keep[j]:
-            dx[j] = zero  # a masked-out element does not reach the output
-        elif log:
-            dx[j] = g[j] - math.exp(y[j]) * total
+        if log:
+            value = g[j] - math.exp(y[j]) * total
         else:
-            dx[j] = y[j] * (g[j] - total)
+            value = y[j] * (g[j] - total)
+        if mask_kind == 2:
+            value = value if keep[j] else zero  # a masked-out element does not reach the output
+        dx[j] = value
 
 
 def compile_rows(decorate, names: dict) -> dict:

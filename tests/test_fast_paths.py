@@ -111,6 +111,7 @@ def test_gelu_kernel_runs_threaded(approximate, monkeypatch):
     serial = (activations.gelu_forward(values, use_tanh),
               activations.gelu_backward(grad, values, use_tanh))
     monkeypatch.setattr(activations, "PARALLEL_FROM", 1000)
+    monkeypatch.setattr(activations.thread_choice, "force", True)
     threaded = (activations.gelu_forward(values, use_tanh),
                 activations.gelu_backward(grad, values, use_tanh))
     for got, expected in zip(threaded, serial):

@@ -20,6 +20,7 @@ from kernel_params import XPS, array_module
 import gputensor
 from gputensor import backends
 from gputensor.kernels.cpu import rows as cpu_rows
+from gputensor.kernels.cpu.thread_choice import thread_choice
 from helpers import check_op, rand_array
 
 DTYPES = ["float32", "float64"]
@@ -153,14 +154,16 @@ def test_softmax_special_rows(kernels, log):
     np.testing.assert_allclose(host(xp, y), expected.numpy(), rtol=1e-6, equal_nan=True)
 
 
-def test_cpu_parallel_build_matches(monkeypatch):
+@pytest.mark.parametrize("rows", [9, 37])  # fewer rows than PARAMETER_CHUNKS, and more
+def test_cpu_parallel_build_matches(monkeypatch, rows):
     """The multi-threaded CPU loops (taken from SERIAL_BELOW elements) give the same results."""
-    x = rand_array((9, 300), "float64")
+    x = rand_array((rows, 300), "float64")
     w, b = rand_array((300,), "float64"), rand_array((300,), "float64")
     serial = cpu_rows.layer_norm_forward(x, w, b, EPS)
     serial_grads = cpu_rows.layer_norm_backward(x, x, serial[1], serial[2], w, (True,) * 3)
     serial_softmax = cpu_rows.softmax_forward(x, None, False)
     monkeypatch.setattr(cpu_rows, "SERIAL_BELOW", 1)
+    monkeypatch.setattr(thread_choice, "force", True)
     parallel = cpu_rows.layer_norm_forward(x, w, b, EPS)
     parallel_grads = cpu_rows.layer_norm_backward(x, x, parallel[1], parallel[2], w,
                                                   (True,) * 3)

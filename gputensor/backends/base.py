@@ -130,6 +130,11 @@ class Backend(abc.ABC):
         """The input gradient of gelu at ``x`` by one fused kernel, or None (the formula)."""
         return None
 
+    def power(self, a, exponent: float):
+        """``a ** exponent`` of a float array by one kernel pass (for the exponents torch
+        computes by products and reciprocals), or None where the op's formula is to run."""
+        return None
+
     def layer_norm_rows(self, x2, weight, bias, eps):
         """``(y, mean, rstd)`` of layer norm over the rows of 2-D ``x2`` by a fused kernel, or
         None where the op's array formula is to run instead."""

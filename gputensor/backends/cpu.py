@@ -25,15 +25,21 @@ __all__ = ["CpuBackend", "cpu_backend", "NO_SWITCH", "USE_OUR_KERNEL"]
 USE_OUR_KERNEL = {
     "layer_norm": True,   # kernel / NumPy 0.28-0.45: a few passes over each row in cache
                           # instead of ~15 array operations over the whole input
-    "softmax": False,     # kernel / NumPy 1.2 for softmax, 0.96 for log_softmax (float32, the
-                          # vectorised exp): the row max with NaN propagation stays scalar
+    "softmax": True,      # forward (256, 1024) float32: 121 us on one thread (NumPy's formula
+                          # 370), 60 us on 2 threads from 64k elements (torch 65): the row
+                          # loops vectorise (max by LLVM's maxnum, exp32, 512-bit vectors)
     "softmax_backward": True,        # kernel / NumPy 0.83 (the backward alone): no exp
     "log_softmax_backward": True,    # kernel / NumPy 0.75 (forward + backward) since float32
                                      # rows take a vectorisable exp (kernels/cpu/fast_math.py)
     "threaded_binary": False,  # large add/sub/mul/div on all threads (see threaded_from):
                                # off, as NumPy's single thread was steadier on a shared
                                # 2-core machine (benchmarks.run, 4M a * b + c: 19 ms with
-                               # NumPy, 32-38 ms threaded under load; best case 0.73x)
+                               # NumPy, 32-38 ms threaded under load; best case 0.73x; at
+                               # 100k float32, threaded or not as kernels/cpu/thread_choice.py
+                               # picks: 11-17 us against NumPy's 12-23, no clear gain)
+    "power": True,        # x ** 2, 3, -1, -2, -0.5 in one pass (kernels/cpu/elementwise.py):
+                          # x ** 3.0 of 256k float32 13 us on 2 threads, 37 on one, against
+                          # NumPy's two passes' 70
     "gelu": True,         # one fused loop each way (kernels/cpu/activations.py), vectorised
                           # float32 exp/erf/tanh: forward + backward of 256k float32 ~6x
                           # faster than the NumPy formula, on a par with torch's kernels
@@ -155,6 +161,15 @@ class CpuBackend(RowHooks, Backend):
         if self._elementwise is None:
             self._elementwise = importlib.import_module("gputensor.kernels.cpu.elementwise")
         return self._elementwise.binary(name, a, b)
+
+    def power(self, a, exponent: float):
+        """``a ** exponent`` (2, 3, -1, -2, -0.5) of a C-contiguous float32/float64 array by
+        one Numba loop (kernels/cpu/elementwise.py); None otherwise."""
+        if not self.use_our_kernel["power"] or a.dtype not in _GELU_DTYPES:
+            return None
+        if self._elementwise is None:
+            self._elementwise = importlib.import_module("gputensor.kernels.cpu.elementwise")
+        return self._elementwise.power(a, exponent)
 
     def gelu(self, x, approximate: str):
         """gelu of a float32/float64 array by one fused Numba loop; None for other dtypes."""

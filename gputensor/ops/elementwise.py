@@ -392,19 +392,23 @@ _POWER_SHORTCUTS = {
 }
 
 
-def _float_power(xp, a, exponent):
-    """``a ** exponent`` for a float array and a number exponent, as torch computes it."""
+def _float_power(xp, a, exponent, backend=None):
+    """``a ** exponent`` for a float array and a number exponent, as torch computes it (by
+    the ``backend``'s one-pass kernel where it has one)."""
     shortcut = _POWER_SHORTCUTS.get(exponent) if a.dtype.itemsize >= 4 else None
-    return a ** exponent if shortcut is None else shortcut(xp, a)
+    if shortcut is None:
+        return a ** exponent
+    fused = None if backend is None else backend.power(a, exponent)
+    return shortcut(xp, a) if fused is None else fused
 
 
-def _power(xp, a, b, dt):
+def _power(xp, a, b, dt, backend=None):
     if dt.kind == "b":
         return a | ~b if is_array(b) else (a if b else xp.ones_like(a))  # x^1 = x, x^0 = 1
     if dt.kind in "iu":
         return _int_power(xp, a, b)
     if dt.kind == "f" and dt.itemsize >= 4 and not is_array(b) and is_array(a):
-        return _float_power(xp, a, b)
+        return _float_power(xp, a, b, backend)
     return a ** b
 
 
@@ -418,7 +422,7 @@ class Pow(BinaryOp):
         if ctx.dtype.kind in "iu" and not isinstance(b, bool) and b < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
 
-    compute = staticmethod(lambda ctx, xp, a, b: _power(xp, a, b, ctx.dtype))
+    compute = staticmethod(lambda ctx, xp, a, b: _power(xp, a, b, ctx.dtype, ctx.backend))
 
     @staticmethod
     def backward(ctx, g):
@@ -428,7 +432,7 @@ class Pow(BinaryOp):
         # d a^b = b a^(b-1), multiplied in torch's order
         if ctx.dtype.kind == "f" and ctx.dtype.itemsize >= 4 and not getattr(
                 ctx.backend, "lifted", False):
-            return g * (b * _float_power(ctx.xp, a, b - 1)), None
+            return g * (b * _float_power(ctx.xp, a, b - 1, ctx.backend)), None
         return g * (b * a ** (b - 1)), None
 
 

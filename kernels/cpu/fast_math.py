@@ -10,7 +10,13 @@ SIMD code:
 - ``erf32``: torch's vectorised CPU erf (Abramowitz and Stegun 7.1.26 with ``exp32``),
   absolute error about 1.5e-7, as torch's;
 - ``tanh32``: ``sign(y) (1 - 2 / (exp(2|y|) + 1))``, absolute error about 1e-7 (meant where
-  tanh enters as ``1 + t`` or ``1 - t^2``, as in gelu's tanh form).
+  tanh enters as ``1 + t`` or ``1 - t^2``, as in gelu's tanh form);
+- ``maxnum``: LLVM's ``maxnum`` (the larger of two floats, a NaN skipped), which a loop's max
+  reduction vectorises with (Numba's ``max`` and comparisons stay scalar);
+- ``wide_vectors()``: lets LLVM vectorise the function that calls it with the widest vectors
+  (512-bit with AVX-512; on Intel CPUs LLVM otherwise prefers 256-bit ones);
+- ``opaque``: a value the optimiser cannot look through (with reassociation allowed, LLVM
+  folds ``x * (1 / t)`` back into ``x / t``, a division per element instead of a product).
 """
 
 from __future__ import annotations
@@ -63,11 +69,23 @@ def exp32(x):
 @numba.njit(inline="always")
 def erf32(x):
     """erf(x) in float32 by torch's vectorised formula."""
+    return erf32_given_gauss(x, exp32(-(x * x)))
+
+
+@numba.njit(inline="always")
+def erf32_given_gauss(x, gauss):
+    """erf(x) in float32 by torch's vectorised formula, ``gauss`` being e^(-x^2)."""
     a = abs(x)
     t = _ONE / (_ERF_P * a + _ONE)
     r = (((_ERF_A5 * t + _ERF_A4) * t + _ERF_A3) * t + _ERF_A2) * t + _ERF_A1
-    value = _ONE - r * t * exp32(-(x * x))
+    value = _ONE - r * t * gauss
     return math.copysign(value, x)
+
+
+@numba.njit(inline="always")
+def erf_ignoring_gauss(x, gauss):
+    """erf(x) by ``math.erf`` (``gauss``, e^(-x^2), not needed)."""
+    return math.erf(x)
 
 
 @numba.njit(inline="always")
@@ -75,3 +93,40 @@ def tanh32(y):
     """tanh(y) in float32, to an absolute error of about 1e-7."""
     value = _ONE - _TWO / (exp32(_TWO * abs(y)) + _ONE)
     return math.copysign(value, y)
+
+
+@intrinsic
+def maxnum(typingctx, a, b):
+    """The larger of floats ``a`` and ``b`` (of one type), the other one where one is NaN."""
+    if a != b or not isinstance(a, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        kind = args[0].type
+        function = builder.module.declare_intrinsic("llvm.maxnum", [kind],
+                                                    ir.FunctionType(kind, [kind, kind]))
+        return builder.call(function, args)
+    return a(a, b), codegen
+
+
+@intrinsic
+def opaque(typingctx, value):
+    """``value`` itself, through an empty inline-assembly statement the optimiser cannot see
+    through (a general register holds it for no instruction)."""
+    if not isinstance(value, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        kind = args[0].type
+        return builder.asm(ir.FunctionType(kind, [kind]), "", "=r,0", args, side_effect=False)
+    return value(value), codegen
+
+
+@intrinsic
+def wide_vectors(typingctx):
+    """Mark the function being compiled ``"prefer-vector-width"="512"`` (no code)."""
+    def codegen(context, builder, signature, args):
+        # a string attribute, which llvmlite's checked ``add`` does not know
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+    return types.none(), codegen

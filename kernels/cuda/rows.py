@@ -68,8 +68,11 @@ def block_max(value, scratch):
     return top
 
 
-_ROWS = row_functions.compile_rows(cuda.jit(device=True, inline="always"),
-                                   {"ROW_SUM": block_sum, "ROW_MAX": block_max, "math": math})
+_ROWS = row_functions.compile_rows(
+    cuda.jit(device=True, inline="always"),
+    {"ROW_SUM": block_sum, "ROW_MAX": block_max, "math": math,
+     "LARGER": cuda.jit(device=True, inline="always")(row_functions.larger_or_nan),
+     "OPAQUE": cuda.jit(device=True, inline="always")(row_functions.same_value)})
 
 
 def layer_norm_forward_kernel(x, weight, bias, y, mean, rstd, rows, n, inv_n, eps, one,
