@@ -324,3 +324,27 @@ def test_backward_into_a_leaf_nothing_else_holds(device):
     ours, theirs = both(run, device)
     assert_same(ours[0], theirs[0])
     assert ours[1] == theirs[1]
+
+
+def test_a_leaf_gradient_never_shares_memory_with_another_tensor(device):
+    # the first gradient becomes .grad without a copy only when nothing else holds it
+    def run(lib):
+        a = lib.ones(3, requires_grad=True)
+        c = lib.ones(3, requires_grad=True)
+        (a + c).backward(lib.ones(3))  # add's backward hands both the same gradient
+        a.grad.mul_(5)
+        w = lib.ones(2, 2, requires_grad=True)
+        g = lib.full((2, 2), 2.0)
+        w.backward(g)  # the caller's gradient tensor
+        (w * 1).backward(g)  # passed through to the leaf
+        g.add_(100)
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+        v = lib.ones(2, 2, requires_grad=True)
+        (x @ v).sum().backward()  # a fresh gradient nothing else holds
+        first = v.grad
+        (x @ v).sum().backward()
+        return a.grad, c.grad, w.grad, g, v.grad, first is v.grad
+    ours, theirs = both(run, device)
+    for mine, reference in zip(ours[:5], theirs[:5]):
+        assert_same(mine, reference)
+    assert ours[5] is theirs[5] is True  # accumulated in place into the same .grad

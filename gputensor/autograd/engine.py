@@ -97,7 +97,7 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None, graph=False
                 if accumulate and grads is not None and grads[0] is not None:
                     if graph:
                         _accumulate_tensor(var, grads[0])
-                    else:
+                    else:  # (the gradient is held by grads alone, or also by others)
                         node.accumulate(grads[0])
                     post_hooks = var._post_acc_hooks
                     if post_hooks:
@@ -128,6 +128,7 @@ def _run(roots, root_grads, retain_graph, accumulate, captures=None, graph=False
                 deps[nxt] = count
                 if count == 0:
                     ready.append(nxt)
+            in_grads = g = None  # (the leaves' accumulators count who holds a gradient)
         finally:
             if switch is not None:
                 switch.__exit__(None, None, None)

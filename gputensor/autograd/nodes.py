@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import weakref
 
 __all__ = ["AccumulateGrad", "Node", "RemovableHandle", "grad_node", "leaf_accumulator"]
@@ -73,15 +74,44 @@ class AccumulateGrad(Node):
         return {0: hooks} if hooks else None
 
     def accumulate(self, grad) -> None:
-        """Add ``grad`` (a backend array) into the leaf's ``.grad``."""
+        """Add ``grad`` (a backend array, held by the engine's list for this node) into the
+        leaf's ``.grad``; the first gradient becomes ``.grad`` itself when nothing else holds
+        it, as torch steals it, else a copy."""
         var = self.variable
         old = var._grad
         if old is None:
-            var._grad = var._wrap(var._backend.xp.array(grad, dtype=var._data.dtype, copy=True))
+            if sys.getrefcount(grad) <= _SOLE_HOLDER and _stealable(grad, var._data):
+                var._grad = var._wrap(grad)
+            else:
+                var._grad = var._wrap(var._backend.xp.array(grad, dtype=var._data.dtype,
+                                                            copy=True))
         elif getattr(old._data.flags, "writeable", True):  # CuPy's flags have no writeable
             old._data += grad
         else:
             old._data = old._data + grad
+
+
+def _stealable(grad, data) -> bool:
+    """Whether ``grad`` owns its memory in the leaf's layout: C-contiguous, not a view, of
+    the leaf's dtype, writable."""
+    # (an array type without ``base``, as the simulated CuPy's, is always copied)
+    return getattr(grad, "base", grad) is None and grad.dtype == data.dtype \
+        and grad.flags.c_contiguous \
+        and getattr(grad.flags, "writeable", True) and grad.shape == data.shape
+
+
+def _references(array) -> int:
+    return sys.getrefcount(array)
+
+
+def _sole_holder_count() -> int:
+    """``sys.getrefcount`` of an array in ``accumulate`` when only the engine's list holds
+    it (measured once, the same way: Python versions count borrowed references apart)."""
+    held = [bytearray(1)]
+    return _references(held[0])
+
+
+_SOLE_HOLDER = _sole_holder_count()
 
 
 def grad_node(t):
