@@ -338,13 +338,20 @@ def test_a_leaf_gradient_never_shares_memory_with_another_tensor(device):
         w.backward(g)  # the caller's gradient tensor
         (w * 1).backward(g)  # passed through to the leaf
         g.add_(100)
+        u = lib.ones(2, 3, requires_grad=True)
+        flat = lib.arange(6.0)
+        u.view(-1).backward(flat)  # a reshape of the caller's gradient
+        p, q = lib.ones(3, requires_grad=True), lib.ones(3, requires_grad=True)
+        lib.cat([p, q]).backward(flat)  # slices of one gradient
+        # (torch's .grad of a reshape of the caller's gradient shares its memory, as it
+        # steals a tensor that only the engine holds; gputensor copies there: not compared)
         x = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
         v = lib.ones(2, 2, requires_grad=True)
         (x @ v).sum().backward()  # a fresh gradient nothing else holds
         first = v.grad
         (x @ v).sum().backward()
-        return a.grad, c.grad, w.grad, g, v.grad, first is v.grad
+        return a.grad, c.grad, w.grad, g, u.grad, q.grad, v.grad, first is v.grad
     ours, theirs = both(run, device)
-    for mine, reference in zip(ours[:5], theirs[:5]):
+    for mine, reference in zip(ours[:7], theirs[:7]):
         assert_same(mine, reference)
-    assert ours[5] is theirs[5] is True  # accumulated in place into the same .grad
+    assert ours[7] is theirs[7] is True  # accumulated in place into the same .grad

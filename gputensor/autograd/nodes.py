@@ -92,26 +92,45 @@ class AccumulateGrad(Node):
 
 
 def _stealable(grad, data) -> bool:
-    """Whether ``grad`` owns its memory in the leaf's layout: C-contiguous, not a view, of
-    the leaf's dtype, writable."""
-    # (an array type without ``base``, as the simulated CuPy's, is always copied)
-    return getattr(grad, "base", grad) is None and grad.dtype == data.dtype \
-        and grad.flags.c_contiguous \
-        and getattr(grad.flags, "writeable", True) and grad.shape == data.shape
+    """Whether ``grad`` can be the leaf's ``.grad`` as it is: C-contiguous, of the leaf's
+    dtype and shape, writable, and owning its memory, or a whole-buffer view (a reshape) of
+    an array that nothing but ``grad`` holds."""
+    if grad.dtype != data.dtype or grad.shape != data.shape or not grad.flags.c_contiguous \
+            or not getattr(grad.flags, "writeable", True):  # (CuPy's flags have none)
+        return False
+    base = getattr(grad, "base", grad)  # (an array type without ``base`` is copied)
+    if base is None:
+        return True
+    return base is not grad and getattr(base, "base", base) is None \
+        and base.size == grad.size and _base_references(grad) <= _BASE_ONLY
 
 
 def _references(array) -> int:
     return sys.getrefcount(array)
 
 
-def _sole_holder_count() -> int:
-    """``sys.getrefcount`` of an array in ``accumulate`` when only the engine's list holds
-    it (measured once, the same way: Python versions count borrowed references apart)."""
+def _base_references(view) -> int:
+    return sys.getrefcount(view.base)
+
+
+class _View:
+    __slots__ = ("base",)
+
+
+def _reference_counts() -> tuple:
+    """``sys.getrefcount`` of a gradient in ``accumulate`` when only the engine's list holds
+    it, and of a view's base that only the view holds (measured once, the same way: Python
+    versions count borrowed references apart)."""
     held = [bytearray(1)]
-    return _references(held[0])
+    view = _View()
+    view.base = bytearray(1)
+    base = view.base  # held while counting, as ``_stealable`` holds its own
+    counts = _references(held[0]), _base_references(view)
+    del base
+    return counts
 
 
-_SOLE_HOLDER = _sole_holder_count()
+_SOLE_HOLDER, _BASE_ONLY = _reference_counts()
 
 
 def grad_node(t):
