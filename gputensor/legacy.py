@@ -151,7 +151,7 @@ def set_num_threads(num: int) -> None:
     numba.set_num_threads(min(num, numba.config.NUMBA_NUM_THREADS))
     threadpoolctl.threadpool_limits(limits=num)
     cpu_backend.blas_threads.forget()  # small products go back to one thread from this count
-    cpu_backend.row_split.threads = num  # ... and are split over this many threads
+    cpu_backend.split_matmul.threads = num  # ... and are split over this many threads
     _THREADS["intra"] = num
 
 

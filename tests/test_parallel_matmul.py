@@ -1,4 +1,4 @@
-"""Matrix products split into row blocks over threads (backends/parallel_matmul.py)."""
+"""Matrix products split into blocks over threads (backends/parallel_matmul.py)."""
 
 import multiprocessing
 
@@ -9,14 +9,14 @@ import torch
 
 import gputensor
 from gputensor.backends.cpu import cpu_backend
-from gputensor.backends.parallel_matmul import RowSplitMatmul
+from gputensor.backends.parallel_matmul import SplitMatmul
 
-SHAPES = {
+SHAPES = {  # each of at least SPLIT_FROM multiply-adds
     "2-D": ((128, 784), (784, 512)),
-    "skinny": ((512, 48), (48, 144)),
-    "batched": ((16, 4, 64, 16), (16, 4, 16, 64)),
-    "batch times matrix": ((64, 32, 12), (12, 200)),
-    "small batch, rows split": ((1, 512, 64), (1, 64, 64)),
+    "tall": ((1024, 64), (64, 512)),
+    "batched": ((16, 4, 128, 64), (16, 4, 64, 128)),
+    "batch times matrix": ((64, 64, 64), (64, 100)),
+    "batch of one, columns split": ((1, 512, 128), (1, 128, 512)),
 }
 
 
@@ -29,7 +29,7 @@ def test_split_product_equals_one_blas_call(name, transposed):
     b = rng.standard_normal(b_shape).astype(np.float32)
     if transposed:  # a column-major operand, as a linear layer's backward hands over
         a = np.ascontiguousarray(a.swapaxes(-1, -2)).swapaxes(-1, -2)
-    split = RowSplitMatmul()
+    split = SplitMatmul()
     split.threads = 3
     with threadpoolctl.threadpool_limits(1, "blas"):
         out = split.matmul(a, b)
@@ -42,14 +42,16 @@ def test_split_product_equals_one_blas_call(name, transposed):
 
 
 def test_products_that_are_not_split():
-    split = RowSplitMatmul()
+    split = SplitMatmul()
     split.threads = 2
     small = np.ones((8, 8), np.float32)
     assert split.matmul(small, small) is None  # under SPLIT_FROM multiply-adds
-    big = np.ones((256, 256), np.float32)
+    big = np.ones((512, 512), np.float32)
     assert split.matmul(big, big.astype(np.float64)) is None  # mixed dtypes
     assert split.matmul(np.ones((2, 1, 256, 256), np.float32),
                         np.ones((3, 256, 256), np.float32)) is None  # broadcast batches
+    assert split.matmul(np.ones((4096, 2048), np.float32),
+                        np.ones((2048, 40), np.float32)) is None  # too narrow to split
     split.threads = 1
     assert split.matmul(big, big) is None
 
@@ -73,8 +75,8 @@ def test_set_num_threads_governs_the_split():
     before = gputensor.get_num_threads()
     try:
         gputensor.set_num_threads(1)
-        assert cpu_backend.row_split.threads == 1
+        assert cpu_backend.split_matmul.threads == 1
         gputensor.set_num_threads(2)
-        assert cpu_backend.row_split.threads == 2
+        assert cpu_backend.split_matmul.threads == 2
     finally:
         gputensor.set_num_threads(before)

@@ -11,7 +11,7 @@ from .array_ops import activation_formula, sum_to_shape
 from .base import NO_SWITCH, Backend
 from .blas_threads import ONE_THREAD_BELOW, BlasThreads
 from .flat_step import bind_step, run_step
-from .parallel_matmul import SPLIT_FROM, RowSplitMatmul
+from .parallel_matmul import SPLIT_FROM, SplitMatmul
 from .row_hooks import RowHooks
 
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
@@ -65,7 +65,7 @@ class CpuBackend(RowHooks, Backend):
         self._elementwise = None  # gputensor.kernels.cpu.elementwise, once a large op runs
         self.use_our_kernel = dict(USE_OUR_KERNEL)  # row hook -> our kernel or the formula
         self.blas_threads = BlasThreads()  # one BLAS thread for small products
-        self.row_split = RowSplitMatmul()  # ... which the calling and helper threads share
+        self.split_matmul = SplitMatmul()  # ... which the calling and helper threads share
 
     def asarray(self, data, dtype=None, index=None):
         """An ndarray holding ``data`` (no copy when already an ndarray of ``dtype``).
@@ -98,7 +98,7 @@ class CpuBackend(RowHooks, Backend):
             return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(_BFLOAT16)
         if work < ONE_THREAD_BELOW and a.size * b.shape[-1] >= SPLIT_FROM \
                 and a.dtype.kind == "f":  # BLAS on one thread: split the larger products
-            out = self.row_split.matmul(a, b)
+            out = self.split_matmul.matmul(a, b)
             if out is not None:
                 return out
         return np.matmul(a, b)
