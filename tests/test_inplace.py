@@ -171,6 +171,37 @@ def test_no_grad_inplace_on_leaf(device):
     check_op(fn, arr((3,)), device=device)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_untracked_arithmetic_in_place_is_torch_bit_for_bit(dtype, device):
+    """add_/sub_/mul_/div_ with nothing recording them, as an optimizer or clipping writes."""
+    def fn(lib, *arrays):
+        x, y, row = (lib.tensor(a) for a in arrays)
+        leaf = x.clone().requires_grad_()
+        versions = []
+        with lib.no_grad():
+            t = x.clone()
+            view = t[1:]  # shares t's storage
+            t.mul_(0.37)
+            t.add_(y)
+            t.sub_(row)  # broadcast
+            t.div_(lib.tensor(3.3, dtype=t.dtype))
+            t.add_(7)
+            t.mul_(t)  # the tensor with itself
+            view.sub_(0.5)
+            versions.append(getattr(t._version, "value", t._version))  # (torch's: an int)
+            leaf.mul_(y)
+            leaf.div_(1.75)
+            t.add_(y, alpha=2)  # (the general path)
+            t.mul_(lib.ones(5, dtype=lib.float64))  # another dtype: the general path
+        return t, view, leaf.detach(), versions
+    x, y, row = arr((4, 5), dtype), arr((4, 5), dtype), arr((5,), dtype)
+    ours = run_on(gputensor, device, fn, x, y, row)
+    theirs = fn(torch, x, y, row)
+    for mine, reference in zip(ours[:3], theirs[:3]):
+        assert_same(mine, reference, rtol=0, atol=0)
+    assert ours[3] == theirs[3]
+
+
 def test_leaf_checks(device):
     x = arr((3,))
     for fn in (lambda t: t.add_(1), lambda t: t.zero_(), lambda t: t.fill_(1.0),

@@ -309,6 +309,11 @@ _RANGES = [tuple(range(n)) for n in range(16)]
 _op_observer = None  # observer(op_class, args, outputs) after each built-in op; see below
 
 
+def observing_ops() -> bool:
+    """Whether an observer (gputensor.compile's tracer, ONNX export) sees every op."""
+    return _op_observer is not None
+
+
 def set_op_observer(observer):
     """Call ``observer(op_class, args, outputs)`` after every built-in op (None: stop); returns
     the previous observer. gputensor.onnx traces a model with it."""

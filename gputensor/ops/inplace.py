@@ -11,10 +11,12 @@ from __future__ import annotations
 import numbers
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .. import dtypes
 from .._tensor_core import INFERENCE_MODE, NO_GRAD_VIEW, TensorCore
 from ..autograd.devices import check_same_device
-from ..autograd.function import Op
+from ..autograd.function import Op, observing_ops
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.nodes import leaf_accumulator
 from . import pointwise as pw
@@ -109,11 +111,46 @@ def _tracks(t: Tensor, args) -> bool:
         isinstance(a, TensorCore) and a._requires_grad for a in args))
 
 
-def _inplace(t: Tensor, fn, args, kwargs=None, names=None, allow_overlap=False) -> Tensor:
+def _prepare(t: Tensor, allow_overlap: bool) -> None:
+    """The checks before any in-place write (a view is brought up to date first)."""
     t._sync_view()  # a view whose storage changed in place reads its base first
     _check_can_modify(t)
     if not allow_overlap and _overlapping(t._data):
         raise RuntimeError(view_writes.OVERLAP_ERROR)
+
+
+_FAST_DTYPES = tuple(np.dtype(d) for d in ("float32", "float64"))
+_NUMBERS = (int, float)
+
+
+def _arithmetic_in_storage(t: Tensor, ufunc: str, other) -> bool:
+    """``t <op>= other`` computed straight into t's storage (``ufunc``: "add", "subtract",
+    "multiply" or "true_divide"), when nothing records it and it gives the out-of-place
+    op's bits: a float32/float64 tensor and a Python number or a tensor of its dtype on its
+    device that broadcasts to its shape (anything else takes the general path: True when
+    done)."""
+    data = t._data
+    if data.dtype not in _FAST_DTYPES or observing_ops() or _tracks(t, (other,)):
+        return False
+    if type(other) in _NUMBERS:
+        operand = float(other)
+    elif isinstance(other, TensorCore) and other._data.dtype == data.dtype \
+            and other._device == t._device:
+        operand = other._data
+        if operand.shape != data.shape and (operand.ndim > data.ndim or broadcast_shapes(
+                data.shape, operand.shape) != data.shape):
+            return False
+    else:
+        return False
+    _prepare(t, False)
+    with t._on_device():
+        getattr(t._backend.xp, ufunc)(data, operand, out=data)
+    t._version.value += 1
+    return True
+
+
+def _inplace(t: Tensor, fn, args, kwargs=None, names=None, allow_overlap=False) -> Tensor:
+    _prepare(t, allow_overlap)
     tracked = _tracks(t, args)
     with t._on_device():
         source = _snapshot(t) if tracked else t
@@ -136,21 +173,29 @@ CPP_NAMES = _CPP_NAMES
 # ---- the in-place ops ---------------------------------------------------------------
 def add_(self, other, alpha: float = 1):
     """In-place add."""
+    if alpha == 1 and type(alpha) is int and _arithmetic_in_storage(self, "add", other):
+        return self
     return _inplace(self, pw.add, (other,), {"alpha": alpha})
 
 
 def sub_(self, other, alpha: float = 1):
     """In-place subtract."""
+    if alpha == 1 and type(alpha) is int and _arithmetic_in_storage(self, "subtract", other):
+        return self
     return _inplace(self, pw.sub, (other,), {"alpha": alpha})
 
 
 def mul_(self, other):
     """In-place multiply."""
+    if _arithmetic_in_storage(self, "multiply", other):
+        return self
     return _inplace(self, pw.mul, (other,))
 
 
 def div_(self, other, rounding_mode=None):
     """In-place divide."""
+    if rounding_mode is None and _arithmetic_in_storage(self, "true_divide", other):
+        return self
     return _inplace(self, pw.div, (other,), {"rounding_mode": rounding_mode})
 
 
