@@ -116,6 +116,16 @@ class Backend(abc.ABC):
     # elements from which ``threaded_binary`` is asked (never, unless a backend says)
     threaded_from = float("inf")
 
+    def im2col(self, padded, kernel, stride, dilation, out_size):
+        """The (C, kh, kw, N, oh, ow) windows of ``padded`` (C, N, Hp, Wp) by a compiled
+        loop; None where the op's array formula (ops/conv_geometry.py) runs instead."""
+        return None
+
+    def col2im(self, cols, padded_size, stride, dilation):
+        """Windows ``cols`` (C, kh, kw, N, oh, ow) summed back into a new (C, N, Hp, Wp) by
+        a compiled loop; None where the op's array formula runs instead."""
+        return None
+
     def threaded_binary(self, name: str, a, b):
         """``a <name> b`` (add, sub, mul, div) on all threads for large operands of one shape
         and float dtype, or None where the op's ufunc is to run instead."""

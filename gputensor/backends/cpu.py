@@ -61,6 +61,7 @@ class CpuBackend(RowHooks, Backend):
         self._special = None  # gputensor.kernels.cpu.special, once a special function runs
         self._row_kernels = None  # gputensor.kernels.cpu.rows, once a row hook needs it
         self._pooling = None  # gputensor.kernels.cpu.pooling, once max pooling runs
+        self._window_loops = None  # gputensor.kernels.cpu.windows, once a convolution runs
         self._activations = None  # gputensor.kernels.cpu.activations, once gelu runs
         self._elementwise = None  # gputensor.kernels.cpu.elementwise, once a large op runs
         self.use_our_kernel = dict(USE_OUR_KERNEL)  # row hook -> our kernel or the formula
@@ -149,6 +150,23 @@ class CpuBackend(RowHooks, Backend):
         results = self._pooling.max_pool2d_planes(planes, kernel, stride, pads, dilation,
                                                   out_size)
         return tuple(r.reshape(x.shape[:-2] + tuple(out_size)) for r in results)
+    def im2col(self, padded, kernel, stride, dilation, out_size):
+        """Convolution windows by the Numba loop (kernels/cpu/windows.py), float32/64."""
+        if padded.dtype not in (np.float32, np.float64) or not padded.flags.c_contiguous:
+            return None
+        return self._windows().im2col(padded, kernel, stride, dilation, out_size)
+
+    def col2im(self, cols, padded_size, stride, dilation):
+        """Windows summed back by the Numba loop (kernels/cpu/windows.py), float32/64."""
+        if cols.dtype not in (np.float32, np.float64):
+            return None
+        return self._windows().col2im(cols, padded_size, stride, dilation)
+
+    def _windows(self):
+        if self._window_loops is None:
+            self._window_loops = importlib.import_module("gputensor.kernels.cpu.windows")
+        return self._window_loops
+
     # add/sub/mul/div of float arrays from this many elements run on all Numba threads when
     # the "threaded_binary" hook is on (kernels/cpu/elementwise.py; bit-equal to NumPy's)
     threaded_from = 1 << 20

@@ -8,7 +8,7 @@ import warnings
 from .._tensor_core import FLOAT_TYPE_NAMES
 from ..autograd.function import Op
 from . import views
-from .conv_geometry import col2im, im2col, pad_channels_first
+from .conv_geometry import pad_channels_first, windows, windows_summed
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -74,7 +74,7 @@ def _forward(ctx, x, w, kernel):
     o = w.shape[0]
     padded = pad_channels_first(xp, x, pads)
     out_size = _out_size(padded.shape[2:], kernel, stride, dilation)
-    cols = im2col(xp, padded, kernel, stride, dilation, out_size)
+    cols = windows(backend, padded, kernel, stride, dilation, out_size)
     ctx.geometry = padded.shape[2:], out_size
     cols2 = cols.reshape(groups, w[0].size, n * out_size[0] * out_size[1])
     out = _matmul(backend, w.reshape(groups, o // groups, -1), cols2)
@@ -99,7 +99,7 @@ def _backward(ctx, g, w, needs):
         grad_cols = _matmul(backend, w3.transpose(0, 2, 1), gt)
         c = groups * w.shape[1]
         grad_cols = grad_cols.reshape((c,) + w.shape[2:] + (n,) + out_size)
-        full = col2im(xp, grad_cols, padded_size, stride, dilation)
+        full = windows_summed(backend, grad_cols, padded_size, stride, dilation)
         (top, _), (left, _) = pads
         h, wd = ctx.shapes[0][2:] if len(ctx.shapes[0]) == 4 else (1, ctx.shapes[0][2])
         grad_x = full[:, :, top:top + h, left:left + wd].transpose(1, 0, 2, 3)
@@ -123,7 +123,7 @@ def _transposed_forward(ctx, x, w, kernel, output_padding):
     cols = cols.reshape((groups * og,) + tuple(kernel) + (n, h, wd))
     full_size = tuple((i - 1) * s + d * (k - 1) + 1 + op for i, s, d, k, op in
                       zip((h, wd), stride, dilation, kernel, output_padding))
-    full = col2im(xp, cols, full_size, stride, dilation)
+    full = windows_summed(backend, cols, full_size, stride, dilation)
     (top, bottom), (left, right) = pads
     out = full[:, :, top:full_size[0] - bottom, left:full_size[1] - right]
     ctx.geometry = full_size, (h, wd)
@@ -141,7 +141,7 @@ def _transposed_backward(ctx, g, x, w, needs):
     padded = xp.zeros((g.shape[1], n) + full_size, dtype=g.dtype)
     oh, ow = g.shape[2:]
     padded[:, :, top:top + oh, left:left + ow] = g.transpose(1, 0, 2, 3)
-    cols = im2col(xp, padded, w.shape[2:], stride, dilation, in_size)
+    cols = windows(backend, padded, w.shape[2:], stride, dilation, in_size)
     cols = cols.reshape(groups, w[0].size, n * in_size[0] * in_size[1])
     grad_x = grad_w = None
     if needs[0]:

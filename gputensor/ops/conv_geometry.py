@@ -3,7 +3,8 @@ offset (kh*kw strided slice copies or slice-adds, each one array operation on an
 
 from __future__ import annotations
 
-__all__ = ["im2col", "col2im", "pad_channels_first", "window_slices"]
+__all__ = ["col2im", "im2col", "pad_channels_first", "window_slices", "windows",
+           "windows_summed"]
 
 
 def window_slices(offset_h, offset_w, out_h, out_w, stride):
@@ -50,3 +51,16 @@ def col2im(xp, cols, padded_size, stride, dilation):
             rows, columns = window_slices(i * dh, j * dw, oh, ow, stride)
             out[:, :, rows, columns] += cols[:, i, j]
     return out
+
+
+def windows(backend, padded, kernel, stride, dilation, out_size):
+    """``im2col`` by the backend's compiled loop where it has one, else by the formula."""
+    cols = backend.im2col(padded, kernel, stride, dilation, out_size)
+    return im2col(backend.xp, padded, kernel, stride, dilation, out_size) if cols is None \
+        else cols
+
+
+def windows_summed(backend, cols, padded_size, stride, dilation):
+    """``col2im`` by the backend's compiled loop where it has one, else by the formula."""
+    out = backend.col2im(cols, padded_size, stride, dilation)
+    return col2im(backend.xp, cols, padded_size, stride, dilation) if out is None else out

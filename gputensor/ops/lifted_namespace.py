@@ -338,7 +338,8 @@ class LiftedBackend:
         """None: the op's array formula runs."""
         return None
 
-    softmax_rows_backward = layer_norm_rows = gelu = gelu_backward = power = softmax_rows
+    softmax_rows_backward = layer_norm_rows = gelu = gelu_backward = power = im2col = \
+        col2im = softmax_rows
 
     def scatter_accumulate(self, target, positions, values, how):
         """``values`` summed into 1-D ``target`` at ``positions``, in place (sum only)."""
