@@ -328,6 +328,16 @@ _NO_EDGE = (None, 0)
 _BFLOAT16 = bfloat16.numpy
 
 
+def _edge(t) -> tuple:
+    """``(node, output_nr)`` that gradients for ``t`` flow into (an up-to-date tensor)."""
+    if not t._requires_grad:
+        return _NO_EDGE
+    node = t._grad_fn
+    if node is None:  # a leaf: its accumulator
+        node = t._accumulator or leaf_accumulator(t)
+    return node, t._output_nr
+
+
 class Op(Function):
     """A built-in op: forward and backward run on backend arrays, not tensors.
 
@@ -449,22 +459,22 @@ class Op(Function):
         count = len(tensors)
         self._arg_index = _TWO_ARGUMENTS if number_edge else (
             _RANGES[count] if count < 16 else tuple(range(count)))
-        edges, meta = [], []
-        for t in tensors:
-            data = t._data
-            meta.append((data.shape, data.dtype))
-            if t._requires_grad:
-                node = t._grad_fn
-                if node is None:  # a leaf: its accumulator
-                    node = t._accumulator or leaf_accumulator(t)
-                edges.append((node, t._output_nr))
-            else:
+        if count == 2:  # (the usual binary op, unrolled)
+            a, b = tensors
+            data_a, data_b = a._data, b._data
+            self.next_functions = (_edge(a), _edge(b))
+            self._input_meta = ((data_a.shape, data_a.dtype), (data_b.shape, data_b.dtype))
+        else:
+            edges, meta = [], []
+            for t in tensors:
+                data = t._data
+                meta.append((data.shape, data.dtype))
+                edges.append(_edge(t))
+            if number_edge:
                 edges.append(_NO_EDGE)
-        if number_edge:
-            edges.append(_NO_EDGE)
-            meta.append(None)
-        self.next_functions = tuple(edges)
-        self._input_meta = tuple(meta)
+                meta.append(None)
+            self.next_functions = tuple(edges)
+            self._input_meta = tuple(meta)
         non_diff = self._non_differentiable
         if len(outs) == 1:  # (one output: the class's _num_outputs)
             data = outs[0]._data
