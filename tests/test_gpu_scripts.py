@@ -119,7 +119,13 @@ def _fake_cupy():
 def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
     if not backends.simulating_cuda():
         pytest.skip("a real GPU run: gpu_check.sh runs the benchmarks for real")
-    from benchmarks import gpu_bench, gpu_bench_conv, gpu_bench_kernels, gpu_bench_launch
+    from benchmarks import (
+        gpu_bench,
+        gpu_bench_conv,
+        gpu_bench_graphs,
+        gpu_bench_kernels,
+        gpu_bench_launch,
+    )
 
     # the benchmarks import the kernel modules themselves: the backend first hands the
     # simulated arrays to the kernels' launcher (as it does on its own first kernel)
@@ -139,6 +145,8 @@ def test_every_gpu_benchmark_section_runs(monkeypatch, tmp_path):
                         wall(self, fn, 1, 0))
     monkeypatch.setattr(gpu_bench, "bench_copy", lambda report, timer, cupy: 1e9)
     monkeypatch.setattr(gpu_bench_conv, "CONV_SHAPE", (2, 3, 6, 6))
+    monkeypatch.setattr(gpu_bench_graphs, "MLP_SIZES", (12, 8, 8, 4))
+    monkeypatch.setattr(gpu_bench_graphs, "MLP_BATCH", 3)
     monkeypatch.setattr(gpu_bench_launch, "LAUNCH_ELEMENTS", 12)
     monkeypatch.setattr(gpu_bench_launch, "LAUNCHES", 1)
     for name, value in {"CE_KERNEL_SHAPES": ((3, 4),), "MATMUL_KERNEL_SIZE": 8,
