@@ -26,7 +26,7 @@ from .function_checks import (
 )
 from .grad_mode import _state as _grad_state
 from .grad_mode import is_grad_enabled, no_grad
-from .nodes import Node, grad_node, leaf_accumulator
+from .nodes import Node, leaf_accumulator
 
 __all__ = ["Function", "once_differentiable"]
 
@@ -217,11 +217,7 @@ class Function(Node):
                 continue
             if t._base is not None and t._view_version != t._version.value:
                 t._sync_view()  # a view whose storage changed in place now reads its base
-            if t._requires_grad:
-                node = t._grad_fn
-                edges.append((grad_node(t) if node is None else node, t._output_nr))
-            else:
-                edges.append((None, 0))
+            edges.append(_edge(t))
             data = t._data
             meta.append((data.shape, data.dtype))
         self.next_functions = tuple(edges)

@@ -22,7 +22,6 @@ __all__ = ["enable_grad", "inference_mode", "is_grad_enabled", "is_inference_mod
            "no_grad", "set_grad_enabled"]
 
 
-
 class _GradState(threading.local):
     """Per-thread grad mode (on in every new thread)."""
 

@@ -57,13 +57,7 @@ class CpuBackend(RowHooks, Backend):
     OUT_OF_MEMORY = ()  # no exception is turned into OutOfMemoryError: NumPy's MemoryError stays
 
     def __init__(self):
-        self._kernels = None  # gputensor.kernels.cpu, once an optimizer step needs it
-        self._special = None  # gputensor.kernels.cpu.special, once a special function runs
-        self._row_kernels = None  # gputensor.kernels.cpu.rows, once a row hook needs it
-        self._pooling = None  # gputensor.kernels.cpu.pooling, once max pooling runs
-        self._window_loops = None  # gputensor.kernels.cpu.windows, once a convolution runs
-        self._activations = None  # gputensor.kernels.cpu.activations, once gelu runs
-        self._elementwise = None  # gputensor.kernels.cpu.elementwise, once a large op runs
+        self._loaded = {}  # "rows", "pooling", ...: gputensor.kernels.cpu's modules (numba)
         self.use_our_kernel = dict(USE_OUR_KERNEL)  # row hook -> our kernel or the formula
         self.blas_threads = BlasThreads()  # one BLAS thread for small products
         self.split_matmul = SplitMatmul()  # ... which the calling and helper threads share
@@ -116,20 +110,22 @@ class CpuBackend(RowHooks, Backend):
         """``optimizer_step`` bound to ``arrays`` and the flags in ``values`` (see bind_step)."""
         return bind_step(self._kernel_module(), rule, arrays, values)
 
-    def _kernel_module(self):
-        if self._kernels is None:
-            from ..kernels import cpu as kernels_cpu  # lazy: imports numba
-            self._kernels = kernels_cpu
-        return self._kernels
+    def _kernel_module(self, name: str = ""):
+        """``gputensor.kernels.cpu`` (or its module ``name``), imported on first use: it
+        loads numba."""
+        module = self._loaded.get(name)
+        if module is None:
+            module = self._loaded[name] = importlib.import_module(
+                "gputensor.kernels.cpu" + (f".{name}" if name else ""))
+        return module
 
     def scatter_accumulate(self, target, positions, values, how: str) -> None:
         """Combine ``values`` into ``target`` at ``positions`` in place by NumPy's ufunc.at."""
         getattr(np, _UFUNCS[how]).at(target, positions, values)
+
     def row_kernels(self):
         """The CPU row kernels (kernels/cpu/rows.py), imported on first use (it loads numba)."""
-        if self._row_kernels is None:
-            self._row_kernels = importlib.import_module("gputensor.kernels.cpu.rows")
-        return self._row_kernels
+        return self._kernel_module("rows")
 
     def activation_backward(self, kind: str, g, y):
         """The input gradient of activation ``kind`` (relu, sigmoid, tanh) from its output."""
@@ -144,28 +140,22 @@ class CpuBackend(RowHooks, Backend):
         Numba kernel (kernels/cpu/pooling.py) for float32/float64; None for other dtypes."""
         if x.dtype not in (np.float32, np.float64):
             return None
-        if self._pooling is None:
-            self._pooling = importlib.import_module("gputensor.kernels.cpu.pooling")
         planes = np.ascontiguousarray(x).reshape((-1,) + x.shape[-2:])
-        results = self._pooling.max_pool2d_planes(planes, kernel, stride, pads, dilation,
-                                                  out_size)
+        results = self._kernel_module("pooling").max_pool2d_planes(
+            planes, kernel, stride, pads, dilation, out_size)
         return tuple(r.reshape(x.shape[:-2] + tuple(out_size)) for r in results)
+
     def im2col(self, padded, kernel, stride, dilation, out_size):
         """Convolution windows by the Numba loop (kernels/cpu/windows.py), float32/64."""
         if padded.dtype not in (np.float32, np.float64) or not padded.flags.c_contiguous:
             return None
-        return self._windows().im2col(padded, kernel, stride, dilation, out_size)
+        return self._kernel_module("windows").im2col(padded, kernel, stride, dilation, out_size)
 
     def col2im(self, cols, padded_size, stride, dilation):
         """Windows summed back by the Numba loop (kernels/cpu/windows.py), float32/64."""
         if cols.dtype not in (np.float32, np.float64):
             return None
-        return self._windows().col2im(cols, padded_size, stride, dilation)
-
-    def _windows(self):
-        if self._window_loops is None:
-            self._window_loops = importlib.import_module("gputensor.kernels.cpu.windows")
-        return self._window_loops
+        return self._kernel_module("windows").col2im(cols, padded_size, stride, dilation)
 
     # add/sub/mul/div of float arrays from this many elements run on all Numba threads when
     # the "threaded_binary" hook is on (kernels/cpu/elementwise.py; bit-equal to NumPy's)
@@ -176,18 +166,14 @@ class CpuBackend(RowHooks, Backend):
         None where the operands do not suit it."""
         if not self.use_our_kernel["threaded_binary"]:
             return None
-        if self._elementwise is None:
-            self._elementwise = importlib.import_module("gputensor.kernels.cpu.elementwise")
-        return self._elementwise.binary(name, a, b)
+        return self._kernel_module("elementwise").binary(name, a, b)
 
     def power(self, a, exponent: float):
         """``a ** exponent`` (2, 3, -1, -2, -0.5) of a C-contiguous float32/float64 array by
         one Numba loop (kernels/cpu/elementwise.py); None otherwise."""
         if not self.use_our_kernel["power"] or a.dtype not in _GELU_DTYPES:
             return None
-        if self._elementwise is None:
-            self._elementwise = importlib.import_module("gputensor.kernels.cpu.elementwise")
-        return self._elementwise.power(a, exponent)
+        return self._kernel_module("elementwise").power(a, exponent)
 
     def gelu(self, x, approximate: str):
         """gelu of a float32/float64 array by one fused Numba loop; None for other dtypes."""
@@ -203,16 +189,11 @@ class CpuBackend(RowHooks, Backend):
                                                         approximate == "tanh")
 
     def _activation_kernels(self):
-        if self._activations is None:
-            self._activations = importlib.import_module("gputensor.kernels.cpu.activations")
-        return self._activations
+        return self._kernel_module("activations")
 
     def special_function(self, name: str, x):
         """erf, erfc or erfinv by a Numba ufunc (kernels/cpu/special.py; numba loads lazily)."""
-        if self._special is None:
-            from ..kernels.cpu import special  # lazy: imports numba
-            self._special = special.FUNCTIONS
-        return self._special[name](x)
+        return self._kernel_module("special").FUNCTIONS[name](x)
 
 
 cpu_backend = CpuBackend()

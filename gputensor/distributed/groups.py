@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
+import time
 import traceback
 from datetime import timedelta
 
@@ -170,13 +171,19 @@ def _check_environment(rank_arg: int, world_size_arg: int) -> dict:
     return mpi
 
 
+_ABORT_GRACE = 0.3  # seconds between a rank's last words and aborting every rank
+
+
 def _abort_on_uncaught(exc_type, exc, tb) -> None:
     """An uncaught exception on one rank aborts every rank (never a hang in a collective)."""
-    traceback.print_exception(exc_type, exc, tb)
     MPI = _mpi()
     rank = MPI.COMM_WORLD.Get_rank()
-    print(f"gputensor.distributed: rank {rank} raised {exc_type.__name__}; aborting all ranks",
-          file=sys.stderr, flush=True)
+    # one write, then a moment for mpiexec to forward it: Abort drops output still in flight
+    sys.stderr.write("".join(traceback.format_exception(exc_type, exc, tb))
+                     + f"gputensor.distributed: rank {rank} raised {exc_type.__name__}; "
+                     "aborting all ranks\n")
+    sys.stderr.flush()
+    time.sleep(_ABORT_GRACE)
     MPI.COMM_WORLD.Abort(1)
 
 
